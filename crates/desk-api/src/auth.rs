@@ -1,0 +1,66 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{Role, SecretText};
+
+/// `POST /v1/sessions`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SignInRequest {
+    pub email: String,
+    pub password: SecretText,
+    /// The current 6-digit code of the agent's authenticator (RFC 6238, SHA-1, 30 s).
+    pub totp: SecretText,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Agent {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+}
+
+/// `201` answer of `POST /v1/sessions`. The token is used as `Authorization: Bearer TOKEN`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SessionCreated {
+    pub token: SecretText,
+    pub expires_at: DateTime<Utc>,
+    pub agent: Agent,
+}
+
+/// `GET /v1/me`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub agent: Agent,
+    pub session_expires_at: DateTime<Utc>,
+}
+
+/// What the console knows about its session. The token itself never leaves Rust.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct SessionStatus {
+    pub signed_in: bool,
+    pub agent: Option<Agent>,
+    pub server_url: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Why the agent is back at sign-in, when it was not their choice (a stored session expired or
+    /// was revoked, or the keychain could not be read).
+    pub notice: Option<String>,
+}
+
+/// What the sign-in screen sends to the app (the app, not the webview, talks to the service).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SignInForm {
+    pub server_url: String,
+    pub email: String,
+    #[ts(type = "string")]
+    pub password: SecretText,
+    #[ts(type = "string")]
+    pub totp: SecretText,
+    pub stay_signed_in: bool,
+}

@@ -1,0 +1,261 @@
+//! Domain newtypes parsed at the edge: once a value has one of these types it is valid.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// An email address, trimmed and lower-cased. Parsing is deliberately modest (one `@`, a dot in the
+/// domain, no spaces, RFC 5321 length limits): the mail system is the final judge of deliverability.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let s = input.trim().to_lowercase();
+        if s.is_empty() {
+            return Err("an email address is required");
+        }
+        if s.len() > 254 {
+            return Err("an email address is at most 254 characters");
+        }
+        let Some((local, domain)) = s.split_once('@') else {
+            return Err("an email address needs an @");
+        };
+        if local.is_empty() || local.len() > 64 || domain.contains('@') {
+            return Err("the part before the @ is not valid");
+        }
+        if domain.len() < 3 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+            return Err("the domain after the @ is not valid");
+        }
+        if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err("an email address cannot contain spaces");
+        }
+        Ok(Self(s))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// `j***@example.com`: enough for the user to recognise their address, not enough to learn it.
+    pub fn masked(&self) -> String {
+        mask_email(&self.0)
+    }
+}
+
+pub fn mask_email(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
+}
+
+/// `+** *** *** 42`: only the last two digits are kept.
+pub fn mask_phone(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(|c| c.is_ascii_digit()).collect();
+    let tail: String = digits.iter().rev().take(2).rev().collect();
+    format!("••• ••• ••{tail}")
+}
+
+/// A support ticket reference, e.g. `SUP-12345`: 1 to 64 visible ASCII characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket(String);
+
+impl Ticket {
+    pub fn parse(input: &str) -> Result<Self, &'static str> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err("a ticket reference is required");
+        }
+        if s.len() > 64 {
+            return Err("a ticket reference is at most 64 characters");
+        }
+        if !s.chars().all(|c| c.is_ascii_alphanumeric() || "-_#./:".contains(c)) {
+            return Err("a ticket reference uses letters, digits and - _ # . / : only");
+        }
+        Ok(Self(s.to_string()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Why an agent starts an action. A fixed list, so that figures per reason mean something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    ForgotPassword,
+    EmailNotReceived,
+    LinkExpired,
+    LockedOut,
+    SuspectedCompromise,
+    Other,
+}
+
+impl ReasonCode {
+    pub const ALL: [ReasonCode; 6] = [
+        ReasonCode::ForgotPassword,
+        ReasonCode::EmailNotReceived,
+        ReasonCode::LinkExpired,
+        ReasonCode::LockedOut,
+        ReasonCode::SuspectedCompromise,
+        ReasonCode::Other,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReasonCode::ForgotPassword => "forgot_password",
+            ReasonCode::EmailNotReceived => "email_not_received",
+            ReasonCode::LinkExpired => "link_expired",
+            ReasonCode::LockedOut => "locked_out",
+            ReasonCode::SuspectedCompromise => "suspected_compromise",
+            ReasonCode::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent,
+    Lead,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Lead => "lead",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "agent" => Some(Role::Agent),
+            "lead" => Some(Role::Lead),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    Locked,
+    Suspended,
+}
+
+impl AccountStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "active" => Some(Self::Active),
+            "locked" => Some(Self::Locked),
+            "suspended" => Some(Self::Suspended),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Locked => "locked",
+            Self::Suspended => "suspended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TwoFactorKind {
+    AuthenticatorApp,
+    Sms,
+    BackupCodes,
+}
+
+impl TwoFactorKind {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "authenticator_app" => Some(Self::AuthenticatorApp),
+            "sms" => Some(Self::Sms),
+            "backup_codes" => Some(Self::BackupCodes),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthenticatorApp => "authenticator_app",
+            Self::Sms => "sms",
+            Self::BackupCodes => "backup_codes",
+        }
+    }
+}
+
+/// Where a recovery email is in its life: the outbox writes `queued`, the sender moves it on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum EmailStatus {
+    Queued,
+    Sent,
+    Delivered,
+    Bounced,
+    Failed,
+}
+
+impl EmailStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "queued" => Some(Self::Queued),
+            "sent" => Some(Self::Sent),
+            "delivered" => Some(Self::Delivered),
+            "bounced" => Some(Self::Bounced),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Bounced => "bounced",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_is_trimmed_and_lower_cased() {
+        assert_eq!(EmailAddress::parse("  Jo.Doe@Example.COM ").unwrap().as_str(), "jo.doe@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_refused() {
+        for bad in ["", "nobody", "a@b", "@example.com", "a b@example.com", "a@@example.com", "a@.com"] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn masking_hides_all_but_the_first_letter() {
+        assert_eq!(EmailAddress::parse("maria@example.com").unwrap().masked(), "m***@example.com");
+        assert_eq!(mask_phone("+44 7700 900123"), "••• ••• ••23");
+    }
+
+    #[test]
+    fn ticket_rules() {
+        assert!(Ticket::parse("SUP-1234").is_ok());
+        assert!(Ticket::parse("   ").is_err());
+        assert!(Ticket::parse("<script>").is_err());
+        assert!(Ticket::parse(&"x".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,128 @@
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// The stable machine codes of every error, service-side and client-side. The UI decides what to
+/// show from the code, never from a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A field failed validation; `field` names it.
+    InvalidInput,
+    /// The body is not the JSON the route expects.
+    MalformedJson,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    MethodNotAllowed,
+    NotFound,
+    /// Email, password or TOTP code wrong; deliberately not saying which.
+    InvalidCredentials,
+    /// Too many failed sign-ins for this address or client; `retry_after` says when to try again.
+    TooManyAttempts,
+    /// No session, or a session token the service does not know.
+    Unauthorized,
+    /// The session was valid once but has expired or was revoked.
+    SessionExpired,
+    Forbidden,
+    /// The per-account cooldown of this action has not passed yet.
+    Cooldown,
+    IdempotencyKeyMissing,
+    /// The same Idempotency-Key was used with a different request.
+    IdempotencyKeyReused,
+    /// Something failed inside the service; the details are in its log, not in the answer.
+    Internal,
+    /// Client side: the service could not be reached.
+    ServiceUnreachable,
+    /// Client side: the service answered something that is not this contract.
+    UnexpectedResponse,
+    /// Client side: no agent is signed in.
+    NotSignedIn,
+    /// Client side: the OS keychain refused or is unavailable.
+    KeychainUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidInput => "invalid_input",
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::InvalidCredentials => "invalid_credentials",
+            ErrorCode::TooManyAttempts => "too_many_attempts",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::SessionExpired => "session_expired",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::Cooldown => "cooldown",
+            ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
+            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::Internal => "internal",
+            ErrorCode::ServiceUnreachable => "service_unreachable",
+            ErrorCode::UnexpectedResponse => "unexpected_response",
+            ErrorCode::NotSignedIn => "not_signed_in",
+            ErrorCode::KeychainUnavailable => "keychain_unavailable",
+        }
+    }
+}
+
+/// An RFC 9457 problem document, as every error of the service is answered
+/// (`Content-Type: application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: ErrorCode,
+    /// The request field the problem is about, for `invalid_input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub field: Option<String>,
+    /// Seconds until the action may be tried again, for `cooldown` and `too_many_attempts`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub retry_after: Option<u64>,
+}
+
+/// What a Tauri command answers on failure: a stable code the UI switches on, a human message it
+/// may show, and the details a specific message needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct CommandError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub field: Option<String>,
+    #[ts(type = "number | null")]
+    pub retry_after: Option<u64>,
+}
+
+impl std::fmt::Display for CommandError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code.as_str())
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_snake_case_strings() {
+        // as_str must spell every code as serde does.
+        for code in [ErrorCode::InvalidInput, ErrorCode::TooManyAttempts, ErrorCode::KeychainUnavailable] {
+            assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
+        }
+        assert_eq!(ErrorCode::IdempotencyKeyReused.as_str(), "idempotency_key_reused");
+        let p: Problem = serde_json::from_str(
+            r#"{"type":"about:blank","title":"t","status":429,"detail":"d","code":"cooldown","retry_after":30}"#,
+        )
+        .unwrap();
+        assert_eq!(p.code, ErrorCode::Cooldown);
+        assert_eq!(p.retry_after, Some(30));
+    }
+}

@@ -1,0 +1,77 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The service's settings. Read from a TOML file (`--config`), then overridden by environment
+/// variables (`DESK_*`) and command-line flags, in that order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// The SQLite database file (created when missing).
+    pub db: PathBuf,
+    pub bind: SocketAddr,
+    /// The address end users reach the service at; reset links are built from it, never from the
+    /// request's Host header. Defaults to the bound address.
+    pub public_url: Option<String>,
+    /// Seed an empty database with demo data.
+    pub demo: bool,
+    pub demo_accounts: usize,
+    pub session_ttl_secs: i64,
+    pub reset_token_ttl_secs: i64,
+    /// How long after one recovery email of a kind the next one for the same account may be sent.
+    pub reset_cooldown_secs: i64,
+    /// Failed sign-ins allowed per address within `sign_in_window_secs`, and per client (×4).
+    pub sign_in_max_failures: i64,
+    pub sign_in_window_secs: i64,
+    /// How often the outbox sender looks for queued mail.
+    pub mail_poll_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            db: PathBuf::from("recovery-desk.db"),
+            bind: "127.0.0.1:8787".parse().expect("literal address"),
+            public_url: None,
+            demo: false,
+            demo_accounts: 20_000,
+            session_ttl_secs: 8 * 3600,
+            reset_token_ttl_secs: 30 * 60,
+            reset_cooldown_secs: 120,
+            sign_in_max_failures: 5,
+            sign_in_window_secs: 15 * 60,
+            mail_poll_ms: 200,
+        }
+    }
+}
+
+impl Config {
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_settings_override_defaults_and_unknown_keys_are_refused() {
+        let c: Config = toml::from_str("reset_cooldown_secs = 5\nbind = \"127.0.0.1:9000\"").unwrap();
+        assert_eq!(c.reset_cooldown_secs, 5);
+        assert_eq!(c.bind.port(), 9000);
+        assert_eq!(c.reset_token_ttl_secs, 1800);
+        assert!(toml::from_str::<Config>("no_such_setting = 1").is_err());
+    }
+}

@@ -1,0 +1,177 @@
+//! Demo data: the two demo agents with their fixed credentials, a few well-known accounts the
+//! README and tests name, and tens of thousands of varied accounts from a fixed seed.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sqlx::SqlitePool;
+
+use crate::clock::Clock;
+use crate::crypto;
+use crate::db::begin_write;
+
+pub const AGENT_EMAIL: &str = "agent@demo.test";
+pub const AGENT_PASSWORD: &str = "demo-agent-pass";
+pub const AGENT_TOTP: &str = "JBSWY3DPEHPK3PXP";
+pub const LEAD_EMAIL: &str = "lead@demo.test";
+pub const LEAD_PASSWORD: &str = "demo-lead-pass";
+pub const LEAD_TOTP: &str = "KRSXG5CTMVRXEZLU";
+
+const FIRST: &[&str] = &[
+    "Maria", "James", "Aiko", "Olusegun", "Priya", "Lucas", "Fatima", "Mateo", "Chen", "Anna", "Ivan", "Sofia",
+    "Noah", "Amara", "Kenji", "Elena", "Omar", "Zoe", "Rafael", "Ingrid", "Tariq", "Mei", "Diego", "Hannah",
+];
+const LAST: &[&str] = &[
+    "Lopez", "Smith", "Tanaka", "Adeyemi", "Sharma", "Silva", "Khan", "Garcia", "Wang", "Kowalski", "Petrov",
+    "Rossi", "Brown", "Okafor", "Sato", "Popescu", "Haddad", "Martin", "Costa", "Larsen", "Aziz", "Lin", "Torres",
+    "Müller",
+];
+const DOMAINS: &[&str] = &["gmail.com", "outlook.com", "yahoo.com", "proton.me", "example.com", "mail.test", "fastmail.com"];
+const COUNTRIES: &[&str] = &["US", "GB", "IN", "PH", "UA", "BR", "NG", "DE", "PK", "ES", "CA", "JP", "RO", "EG"];
+
+/// A well-known account the README, the tests and a demo can name.
+pub struct Known {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub emails: &'static [(&'static str, bool, bool)],
+    pub two_factor: &'static [&'static str],
+}
+
+pub const KNOWN: &[Known] = &[
+    Known {
+        username: "maria.lopez",
+        display_name: "Maria Lopez",
+        emails: &[("maria.lopez@example.com", true, true), ("m.lopez.work@mail.test", false, true)],
+        two_factor: &["authenticator_app", "backup_codes"],
+    },
+    Known {
+        username: "jsmith",
+        display_name: "James Smith",
+        emails: &[("james.smith@example.com", true, true), ("jimmy.s@mail.test", false, false)],
+        two_factor: &[],
+    },
+    Known {
+        username: "aiko.t",
+        display_name: "Aiko Tanaka",
+        emails: &[("aiko@example.com", true, true)],
+        two_factor: &["sms"],
+    },
+];
+
+pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) -> anyhow::Result<()> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents").fetch_one(db).await?;
+    if count > 0 {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let now = clock.now_ms();
+    let agent_hash = crypto::hash_password(AGENT_PASSWORD)?;
+    let lead_hash = crypto::hash_password(LEAD_PASSWORD)?;
+    // End users' passwords matter only once they reset them; every demo account starts with one.
+    let user_hash = crypto::hash_password("demo-user-pass")?;
+
+    let mut tx = begin_write(db).await?;
+    for (email, name, role, hash, secret) in [
+        (AGENT_EMAIL, "Alex Agent", "agent", &agent_hash, AGENT_TOTP),
+        (LEAD_EMAIL, "Lee Lead", "lead", &lead_hash, LEAD_TOTP),
+    ] {
+        sqlx::query(
+            "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(email)
+        .bind(name)
+        .bind(role)
+        .bind(hash)
+        .bind(secret)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let mut rng = StdRng::seed_from_u64(20261126);
+    let day = 86_400_000i64;
+    let mut accounts_rows = Vec::with_capacity(accounts);
+    let mut email_rows = Vec::new();
+    let mut tfa_rows = Vec::new();
+    for (i, k) in KNOWN.iter().enumerate() {
+        let id = i as i64 + 1;
+        accounts_rows.push((id, k.username.to_string(), k.display_name.to_string(), "active", "US", Some("+1 415 555 0100".to_string()), true, now - 900 * day, Some(now - 3 * day)));
+        for (e, primary, verified) in k.emails {
+            email_rows.push((id, e.to_string(), *primary, *verified, false));
+        }
+        for m in k.two_factor {
+            tfa_rows.push((id, *m, Some(now - 10 * day)));
+        }
+    }
+    for n in KNOWN.len()..accounts.max(KNOWN.len()) {
+        let id = n as i64 + 1;
+        let first = FIRST[rng.gen_range(0..FIRST.len())];
+        let last = LAST[rng.gen_range(0..LAST.len())];
+        let username = format!("{}{}{}", first.to_lowercase(), ["", ".", "_"][rng.gen_range(0..3)], id);
+        let status = match rng.gen_range(0..100) {
+            0..=3 => "locked",
+            4..=5 => "suspended",
+            _ => "active",
+        };
+        let country = COUNTRIES[rng.gen_range(0..COUNTRIES.len())];
+        let phone = rng.gen_bool(0.6).then(|| format!("+{} {:03} {:04}", rng.gen_range(1..99), rng.gen_range(100..999), rng.gen_range(0..9999)));
+        let created = now - rng.gen_range(30..3650) * day;
+        let last_sign_in = rng.gen_bool(0.9).then(|| now - rng.gen_range(0..400) * day);
+        accounts_rows.push((id, username, format!("{first} {last}"), status, country, phone, rng.gen_bool(0.7), created, last_sign_in));
+        let n_emails = rng.gen_range(1..=3);
+        for j in 0..n_emails {
+            let domain = DOMAINS[rng.gen_range(0..DOMAINS.len())];
+            let local = match j {
+                0 => format!("{}.{}{}", first.to_lowercase(), last.to_lowercase().replace('ü', "u"), id),
+                1 => format!("{}{}", first.to_lowercase(), id),
+                _ => format!("{}+work{}", last.to_lowercase().replace('ü', "u"), id),
+            };
+            email_rows.push((id, format!("{local}@{domain}"), j == 0, j == 0 || rng.gen_bool(0.6), rng.gen_bool(0.03)));
+        }
+        for (kind, p) in [("authenticator_app", 0.35), ("sms", 0.25), ("backup_codes", 0.2)] {
+            if rng.gen_bool(p) {
+                tfa_rows.push((id, kind, rng.gen_bool(0.7).then(|| now - rng.gen_range(0..200) * day)));
+            }
+        }
+    }
+
+    // Multi-row inserts: one statement per few hundred rows keeps seeding to about a second.
+    for chunk in accounts_rows.chunks(500) {
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO accounts (id, username, username_lc, display_name, display_name_lc, status, country, phone, \
+             password_hash, security_question, created_ms, last_sign_in_ms) ",
+        );
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.0)
+                .push_bind(&r.1)
+                .push_bind(r.1.to_lowercase())
+                .push_bind(&r.2)
+                .push_bind(r.2.to_lowercase())
+                .push_bind(r.3)
+                .push_bind(r.4)
+                .push_bind(&r.5)
+                .push_bind(&user_hash)
+                .push_bind(r.6.then_some("What was the name of your first pet?"))
+                .push_bind(r.7)
+                .push_bind(r.8);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in email_rows.chunks(800) {
+        let mut qb =
+            sqlx::QueryBuilder::new("INSERT INTO account_emails (account_id, email, email_norm, is_primary, verified, bounced) ");
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.0).push_bind(&r.1).push_bind(r.1.to_lowercase()).push_bind(r.2).push_bind(r.3).push_bind(r.4);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in tfa_rows.chunks(1000) {
+        let mut qb = sqlx::QueryBuilder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms) ");
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.0).push_bind(r.1).push_bind(r.2);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(accounts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
+    Ok(())
+}

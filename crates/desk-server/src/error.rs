@@ -1,0 +1,130 @@
+//! Every failure leaves the service as an RFC 9457 problem document with a stable `code`.
+//! Store and internal errors are logged here and answered with a generic `internal` problem.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use desk_api::{ErrorCode, Problem};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    Invalid { field: &'static str, message: String },
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("email, password or code is wrong")]
+    InvalidCredentials,
+    #[error("too many failed attempts; try again later")]
+    TooManyAttempts { retry_after: u64 },
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("the session has expired or was revoked; sign in again")]
+    SessionExpired,
+    #[error("your role does not allow this")]
+    Forbidden,
+    #[error("{message}")]
+    Cooldown { retry_after: u64, message: String },
+    #[error("this action needs an Idempotency-Key header (1 to 128 visible characters)")]
+    IdempotencyKeyMissing,
+    #[error("this Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field, message: message.into() }
+    }
+
+    fn parts(&self) -> (StatusCode, ErrorCode, &'static str) {
+        use ApiError::*;
+        match self {
+            Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::InvalidInput, "Invalid input"),
+            MalformedJson(_) => (StatusCode::BAD_REQUEST, ErrorCode::MalformedJson, "Malformed JSON"),
+            UnsupportedMediaType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, ErrorCode::UnsupportedMediaType, "Unsupported media type")
+            }
+            PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge, "Payload too large"),
+            NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound, "Not found"),
+            MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed, "Method not allowed"),
+            InvalidCredentials => (StatusCode::UNAUTHORIZED, ErrorCode::InvalidCredentials, "Sign-in failed"),
+            TooManyAttempts { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::TooManyAttempts, "Too many attempts"),
+            Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, "Unauthorized"),
+            SessionExpired => (StatusCode::UNAUTHORIZED, ErrorCode::SessionExpired, "Session expired"),
+            Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Forbidden"),
+            Cooldown { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::Cooldown, "Cooldown"),
+            IdempotencyKeyMissing => {
+                (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyMissing, "Idempotency-Key required")
+            }
+            IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused")
+            }
+            Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal error"),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (status, code, title) = self.parts();
+        let (field, retry_after) = match self {
+            ApiError::Invalid { field, .. } => (Some(field.to_string()), None),
+            ApiError::TooManyAttempts { retry_after } | ApiError::Cooldown { retry_after, .. } => {
+                (None, Some(*retry_after))
+            }
+            _ => (None, None),
+        };
+        Problem {
+            type_uri: format!("urn:recovery-desk:problem:{}", code.as_str()),
+            title: title.into(),
+            status: status.as_u16(),
+            detail: self.to_string(),
+            code,
+            field,
+            retry_after,
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Internal(e.into())
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(e: anyhow::Error) -> Self {
+        ApiError::Internal(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(e) = &self {
+            // The cause stays in the log; the answer says only that it happened.
+            tracing::error!(error = ?e, "internal error");
+        }
+        let problem = self.to_problem();
+        let mut res = (self.status(), axum::Json(&problem)).into_response();
+        res.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = problem.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,42 @@
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use desk_api::{ActionAccepted, ResetRequest};
+
+use super::extract::{parse_id, ApiJson, Authorized};
+use crate::access;
+use crate::domain::{idempotency, recovery};
+use crate::error::ApiResult;
+use crate::AppState;
+
+/// Send the account a password-reset email. Needs a reason and a ticket; honours the per-account
+/// cooldown; a retry with the same `Idempotency-Key` answers the first result and sends nothing.
+#[utoipa::path(post, path = "/v1/accounts/{id}/password-reset", tag = "actions", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = String, Header)),
+    request_body = ResetRequest,
+    responses((status = 202, body = ActionAccepted), (status = 422, body = desk_api::Problem),
+              (status = 429, body = desk_api::Problem, description = "cooldown; see Retry-After")))]
+pub async fn password_reset(
+    State(state): State<AppState>,
+    auth: Authorized<access::SendRecoveryEmail>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<ResetRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = parse_id(&id)?;
+    let key = idempotency::parse_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))?;
+    let valid = recovery::validate(req)?;
+    let outcome = recovery::send(
+        &state.db,
+        &state.config,
+        state.clock.now_ms(),
+        &auth.session,
+        &auth.client,
+        id,
+        recovery::RecoveryKind::PasswordReset,
+        valid,
+        &key,
+    )
+    .await?;
+    Ok((StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::ACCEPTED), Json(outcome.body)))
+}

@@ -1,0 +1,49 @@
+//! The HTTP edge: routes, extractors that parse and authorise, problem answers.
+
+mod accounts;
+mod actions;
+mod dev;
+mod extract;
+pub mod openapi;
+mod sessions;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+pub use extract::{parse_id, Authorized, ClientAddr};
+
+/// Request bodies of the API are small JSON documents.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/sessions", post(sessions::create))
+        .route("/sessions/current", axum::routing::delete(sessions::delete))
+        .route("/me", get(sessions::me))
+        .route("/accounts", get(accounts::search))
+        .route("/accounts/{id}", get(accounts::detail))
+        .route("/accounts/{id}/password-reset", post(actions::password_reset))
+        .route("/openapi.json", get(openapi::serve));
+    Router::new()
+        .nest("/v1", v1)
+        .route("/dev/mailbox", get(dev::mailbox_html))
+        .route("/dev/mailbox.json", get(dev::mailbox_json))
+        .fallback(|| async { ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Answers carry account data: no cache may keep them, no page may leak them in a referrer.
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,32 @@
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Recovery Desk API", version = "1", description = "The service behind the Recovery Desk console. Errors are RFC 9457 problem documents with a stable `code`."),
+    paths(
+        super::sessions::create,
+        super::sessions::delete,
+        super::sessions::me,
+        super::accounts::search,
+        super::accounts::detail,
+        super::actions::password_reset,
+    ),
+    components(schemas(desk_api::Problem, desk_api::ErrorCode)),
+    modifiers(&Bearer)
+)]
+pub struct ApiDoc;
+
+struct Bearer;
+
+impl Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+pub async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,37 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use desk_api::{Me, SessionCreated, SignInRequest};
+
+use super::extract::{ApiJson, Authorized, ClientAddr};
+use crate::access;
+use crate::domain::sessions;
+use crate::error::ApiResult;
+use crate::AppState;
+
+/// Sign in with email, password and the current TOTP code.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignInRequest,
+    responses((status = 201, body = SessionCreated), (status = 401, body = desk_api::Problem), (status = 429, body = desk_api::Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
+    let s = sessions::sign_in(&state.db, &state.config, state.clock.now_ms(), &client, &req.email, &req.password, &req.totp).await?;
+    Ok((StatusCode::CREATED, Json(SessionCreated { token: s.token, expires_at: s.expires_at, agent: s.agent })))
+}
+
+/// Sign out: the session's token stops working at once.
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "sessions", security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = desk_api::Problem)))]
+pub async fn delete(State(state): State<AppState>, auth: Authorized<access::ReadOwnSession>) -> ApiResult<StatusCode> {
+    sessions::sign_out(&state.db, state.clock.now_ms(), &auth.session, &auth.client).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in agent.
+#[utoipa::path(get, path = "/v1/me", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, body = Me), (status = 401, body = desk_api::Problem)))]
+pub async fn me(auth: Authorized<access::ReadOwnSession>) -> Json<Me> {
+    Json(Me { agent: auth.session.agent, session_expires_at: auth.session.expires_at })
+}

@@ -1,0 +1,70 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use desk_server::{Config, SystemClock};
+
+#[derive(Parser)]
+#[command(name = "desk-server", about = "The Recovery Desk reference service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API, the end-user pages and (embedded default) the local mailbox.
+    Serve {
+        /// A TOML file of settings; flags and DESK_* variables override it.
+        #[arg(long, env = "DESK_CONFIG")]
+        config: Option<PathBuf>,
+        /// Seed an empty database with demo data.
+        #[arg(long, env = "DESK_DEMO")]
+        demo: bool,
+        #[arg(long, env = "DESK_DB")]
+        db: Option<PathBuf>,
+        #[arg(long, env = "DESK_BIND")]
+        bind: Option<SocketAddr>,
+        /// Where end users reach this service (reset links are built from it).
+        #[arg(long, env = "DESK_PUBLIC_URL")]
+        public_url: Option<String>,
+        #[arg(long, env = "DESK_DEMO_ACCOUNTS")]
+        demo_accounts: Option<usize>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let Command::Serve { config, demo, db, bind, public_url, demo_accounts } = Cli::parse().command;
+    let mut cfg = match config {
+        Some(path) => Config::from_file(&path)?,
+        None => Config::default(),
+    };
+    cfg.demo |= demo;
+    if let Some(db) = db {
+        cfg.db = db;
+    }
+    if let Some(bind) = bind {
+        cfg.bind = bind;
+    }
+    if public_url.is_some() {
+        cfg.public_url = public_url;
+    }
+    if let Some(n) = demo_accounts {
+        cfg.demo_accounts = n;
+    }
+    let running = desk_server::start(cfg, Arc::new(SystemClock)).await?;
+    println!("Recovery Desk service listening on {}", running.url());
+    let url = running.url();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { running.wait().await } => {}
+    }
+    eprintln!("stopped {url}");
+    Ok(())
+}
