@@ -1,0 +1,12 @@
+//! The console's side of the contract: a typed HTTP client (`Client`), and the agent's session
+//! (`Console`) with its keychain store. Nothing here knows of Tauri; the app is a thin shell on it.
+
+mod client;
+mod console;
+mod error;
+pub mod keychain;
+
+pub use client::Client;
+pub use console::{Console, DEFAULT_SERVER_URL};
+pub use error::ClientError;
+pub use keychain::{KeyringStore, MemoryStore, StoredSession, TokenStore};

@@ -1,0 +1,163 @@
+use std::time::Duration;
+
+use desk_api::{AccountDetail, AccountSummary, ActionAccepted, Me, Page, Problem, ResetRequest, SecretText, SessionCreated, SignInRequest};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::ClientError;
+
+/// A typed client of the service's `/v1` API.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.base).finish()
+    }
+}
+
+/// Loopback may be plain HTTP; anything else must be HTTPS, since a session token crosses it.
+fn check_url(raw: &str) -> Result<String, ClientError> {
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|_| ClientError::InvalidServerUrl(format!("\"{raw}\" is not a URL like http://127.0.0.1:8787")))?;
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]" | "::1"))
+        || url.host_str().is_some_and(|h| h.starts_with("127."));
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => return Err(ClientError::InvalidServerUrl("use https:// for a service that is not on this machine".into())),
+        _ => return Err(ClientError::InvalidServerUrl("the server URL starts with http:// or https://".into())),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ClientError::InvalidServerUrl("the server URL cannot hold credentials".into()));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+impl Client {
+    pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        let base = check_url(base_url)?;
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(30))
+            .user_agent(concat!("recovery-desk/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::UnexpectedResponse(e.to_string()))?;
+        Ok(Self { http, base })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn request(&self, method: Method, path: &str, token: Option<&SecretText>) -> RequestBuilder {
+        let rb = self.http.request(method, format!("{}{}", self.base, path));
+        match token {
+            Some(t) => rb.bearer_auth(t.expose()),
+            None => rb,
+        }
+    }
+
+    /// Sends, retrying once when the connection failed before an answer: every call here is
+    /// either a read or carries an Idempotency-Key, so a retry never does anything twice.
+    async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
+        let mut last = None;
+        for attempt in 0..2 {
+            match build().send().await {
+                Ok(r) => return Ok(r),
+                Err(e) if e.is_connect() || e.is_timeout() => {
+                    last = Some(e);
+                    if attempt == 0 {
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                    }
+                }
+                Err(e) => return Err(ClientError::UnexpectedResponse(e.without_url().to_string())),
+            }
+        }
+        tracing::debug!(error = ?last.map(|e| e.without_url()), "service unreachable");
+        Err(ClientError::Unreachable { url: self.base.clone() })
+    }
+
+    async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
+        let status = res.status();
+        if status.is_success() {
+            return res.json::<T>().await.map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()));
+        }
+        Err(Self::problem(status, res).await)
+    }
+
+    async fn problem(status: StatusCode, res: Response) -> ClientError {
+        match res.json::<Problem>().await {
+            Ok(p) => ClientError::Problem(p),
+            Err(_) => ClientError::Server { status: status.as_u16() },
+        }
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &SecretText, totp: &SecretText) -> Result<SessionCreated, ClientError> {
+        let body = SignInRequest { email: email.to_string(), password: password.clone(), totp: totp.clone() };
+        let res = self.send(|| self.request(Method::POST, "/v1/sessions", None).json(&body)).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn sign_out(&self, token: &SecretText) -> Result<(), ClientError> {
+        let res = self.send(|| self.request(Method::DELETE, "/v1/sessions/current", Some(token))).await?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(Self::problem(res.status(), res).await)
+        }
+    }
+
+    pub async fn me(&self, token: &SecretText) -> Result<Me, ClientError> {
+        let res = self.send(|| self.request(Method::GET, "/v1/me", Some(token))).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn search(&self, token: &SecretText, q: &str, cursor: Option<&str>, limit: Option<u32>) -> Result<Page<AccountSummary>, ClientError> {
+        let mut query: Vec<(&str, String)> = vec![("q", q.to_string())];
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        if let Some(l) = limit {
+            query.push(("limit", l.to_string()));
+        }
+        let res = self.send(|| self.request(Method::GET, "/v1/accounts", Some(token)).query(&query)).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn account(&self, token: &SecretText, id: i64) -> Result<AccountDetail, ClientError> {
+        let res = self.send(|| self.request(Method::GET, &format!("/v1/accounts/{id}"), Some(token))).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn password_reset(&self, token: &SecretText, id: i64, req: &ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+        let res = self
+            .send(|| {
+                self.request(Method::POST, &format!("/v1/accounts/{id}/password-reset"), Some(token))
+                    .header("Idempotency-Key", idempotency_key)
+                    .json(req)
+            })
+            .await?;
+        Self::decode(res).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        assert!(check_url("http://127.0.0.1:8787").is_ok());
+        assert!(check_url("http://localhost:8787/").is_ok());
+        assert!(check_url("https://desk.example.com").is_ok());
+        assert!(check_url("http://desk.example.com").is_err());
+        assert!(check_url("ftp://127.0.0.1").is_err());
+        assert!(check_url("not a url").is_err());
+        assert!(check_url("https://user:pw@desk.example.com").is_err());
+        assert_eq!(check_url("http://127.0.0.1:8787/").unwrap(), "http://127.0.0.1:8787");
+    }
+}

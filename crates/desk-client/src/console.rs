@@ -1,0 +1,172 @@
+//! The agent's session as the console holds it: the token stays here, in Rust, and in the OS
+//! keychain when "stay signed in" was chosen. What the webview gets is a `SessionStatus`.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use desk_api::{AccountDetail, AccountSummary, ActionAccepted, Agent, Page, ResetRequest, SecretText, SessionStatus, SignInForm};
+use tokio::sync::Mutex;
+
+use crate::{Client, ClientError, StoredSession, TokenStore};
+
+pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8787";
+
+struct Active {
+    client: Client,
+    token: SecretText,
+    agent: Agent,
+    expires_at: DateTime<Utc>,
+}
+
+#[derive(Default)]
+struct Inner {
+    active: Option<Active>,
+    /// Whether the keychain was already consulted since the app started.
+    restored: bool,
+    last_server_url: Option<String>,
+    notice: Option<String>,
+}
+
+pub struct Console {
+    inner: Mutex<Inner>,
+    store: Arc<dyn TokenStore>,
+    default_server_url: String,
+}
+
+const EXPIRED_NOTICE: &str = "Your saved session has expired or was revoked. Sign in again.";
+
+impl Console {
+    pub fn new(store: Arc<dyn TokenStore>, default_server_url: impl Into<String>) -> Self {
+        Self { inner: Mutex::new(Inner::default()), store, default_server_url: default_server_url.into() }
+    }
+
+    fn status_of(&self, inner: &Inner) -> SessionStatus {
+        match &inner.active {
+            Some(a) => SessionStatus {
+                signed_in: true,
+                agent: Some(a.agent.clone()),
+                server_url: Some(a.client.base_url().to_string()),
+                expires_at: Some(a.expires_at),
+                notice: None,
+            },
+            None => SessionStatus {
+                signed_in: false,
+                agent: None,
+                server_url: Some(inner.last_server_url.clone().unwrap_or_else(|| self.default_server_url.clone())),
+                expires_at: None,
+                notice: inner.notice.clone(),
+            },
+        }
+    }
+
+    /// The session as it stands; on the first call, a session saved in the keychain is checked
+    /// with the service and resumed if it still works.
+    pub async fn status(&self) -> SessionStatus {
+        let mut inner = self.inner.lock().await;
+        if !inner.restored {
+            inner.restored = true;
+            self.restore(&mut inner).await;
+        }
+        self.status_of(&inner)
+    }
+
+    async fn restore(&self, inner: &mut Inner) {
+        let saved = match self.store.load() {
+            Ok(Some(s)) => s,
+            Ok(None) => return,
+            Err(e) => {
+                inner.notice = Some(format!("The saved session could not be read from the keychain ({e}). Sign in again."));
+                return;
+            }
+        };
+        inner.last_server_url = Some(saved.server_url.clone());
+        let client = match Client::new(&saved.server_url) {
+            Ok(c) => c,
+            Err(_) => {
+                let _ = self.store.clear();
+                return;
+            }
+        };
+        match client.me(&saved.token).await {
+            Ok(me) => {
+                inner.active = Some(Active { client, token: saved.token, agent: me.agent, expires_at: me.session_expires_at });
+            }
+            Err(e) if e.ends_session() => {
+                let _ = self.store.clear();
+                inner.notice = Some(EXPIRED_NOTICE.into());
+            }
+            Err(e) => {
+                // Keep the saved session: the service may be back later.
+                inner.notice = Some(format!("Could not resume your saved session: {e}."));
+            }
+        }
+    }
+
+    pub async fn sign_in(&self, form: SignInForm) -> Result<SessionStatus, ClientError> {
+        let client = Client::new(&form.server_url)?;
+        let mut inner = self.inner.lock().await;
+        inner.restored = true;
+        inner.last_server_url = Some(client.base_url().to_string());
+        let created = client.sign_in(&form.email, &form.password, &form.totp).await?;
+        inner.notice = None;
+        let stored = StoredSession { server_url: client.base_url().to_string(), token: created.token.clone() };
+        let keychain = if form.stay_signed_in { self.store.save(&stored) } else { self.store.clear() };
+        inner.active = Some(Active { client, token: created.token, agent: created.agent, expires_at: created.expires_at });
+        let mut status = self.status_of(&inner);
+        if let Err(e) = keychain {
+            status.notice = Some(format!("Signed in, but the session could not be kept in the keychain: {e}"));
+        }
+        Ok(status)
+    }
+
+    /// Revokes the session at the service (when reachable) and forgets it here and in the keychain.
+    pub async fn sign_out(&self) -> SessionStatus {
+        let mut inner = self.inner.lock().await;
+        if let Some(a) = inner.active.take() {
+            if let Err(e) = a.client.sign_out(&a.token).await {
+                tracing::warn!(error = %e, "sign-out could not reach the service; the token is forgotten here");
+            }
+        }
+        if let Err(e) = self.store.clear() {
+            tracing::warn!(error = %e, "could not delete the saved session from the keychain");
+        }
+        inner.notice = None;
+        self.status_of(&inner)
+    }
+
+    /// Runs a call with the active session; a call the service answers with an ended session
+    /// drops the session here and in the keychain, so the UI returns to sign-in.
+    async fn with_session<T, F, Fut>(&self, call: F) -> Result<T, ClientError>
+    where
+        F: FnOnce(Client, SecretText) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ClientError>>,
+    {
+        let (client, token) = {
+            let inner = self.inner.lock().await;
+            let a = inner.active.as_ref().ok_or(ClientError::NotSignedIn)?;
+            (a.client.clone(), a.token.clone())
+        };
+        let result = call(client, token).await;
+        if let Err(e) = &result {
+            if e.ends_session() {
+                let mut inner = self.inner.lock().await;
+                inner.active = None;
+                inner.notice = Some("Your session has expired or was revoked. Sign in again.".into());
+                let _ = self.store.clear();
+            }
+        }
+        result
+    }
+
+    pub async fn search(&self, q: &str, cursor: Option<&str>) -> Result<Page<AccountSummary>, ClientError> {
+        self.with_session(|c, t| async move { c.search(&t, q, cursor, None).await }).await
+    }
+
+    pub async fn account(&self, id: i64) -> Result<AccountDetail, ClientError> {
+        self.with_session(|c, t| async move { c.account(&t, id).await }).await
+    }
+
+    pub async fn password_reset(&self, id: i64, req: ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+        self.with_session(|c, t| async move { c.password_reset(&t, id, &req, idempotency_key).await }).await
+    }
+}

@@ -1,0 +1,38 @@
+//! The desktop shell: a window, the console's state and one-line commands over `desk-client`.
+//! The app builder is generic over the runtime so that tests run it on the mock runtime.
+
+mod commands;
+
+use std::sync::Arc;
+
+use desk_client::{Console, KeyringStore, TokenStore, DEFAULT_SERVER_URL};
+use tauri::{Builder, Runtime};
+
+/// The keychain entry "stay signed in" uses.
+pub const KEYCHAIN_SERVICE: &str = "recovery-desk";
+pub const KEYCHAIN_USER: &str = "session";
+
+/// Registers the console's state and every command on a builder of any runtime.
+pub fn build<R: Runtime>(builder: Builder<R>, store: Arc<dyn TokenStore>, default_server_url: String) -> Builder<R> {
+    builder.manage(Console::new(store, default_server_url)).invoke_handler(tauri::generate_handler![
+        commands::session_status,
+        commands::sign_in,
+        commands::sign_out,
+        commands::search_accounts,
+        commands::get_account,
+        commands::send_password_reset,
+    ])
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn,recovery_desk=info".into()),
+        )
+        .init();
+    let server_url = std::env::var("RECOVERY_DESK_SERVER_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
+    let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::new(KEYCHAIN_SERVICE, KEYCHAIN_USER));
+    build(tauri::Builder::default(), store, server_url)
+        .run(tauri::generate_context!())
+        .expect("error while running Recovery Desk");
+}

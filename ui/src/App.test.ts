@@ -1,0 +1,211 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+
+import { invoke } from '@tauri-apps/api/core';
+import App from './App.svelte';
+
+const invokeMock = vi.mocked(invoke);
+
+const agent = { id: 1, email: 'ana@desk.test', name: 'Ana Agent', role: 'lead' as const };
+const signedIn = { signed_in: true, agent, server_url: 'http://127.0.0.1:8787', expires_at: null, notice: null };
+
+const summaries = [
+  { id: 11, username: 'alice', display_name: 'Alice A', status: 'active', country: 'DE', primary_email: 'a***@example.com' },
+  { id: 12, username: 'alina', display_name: 'Alina B', status: 'locked', country: 'FR', primary_email: 'a***@example.org' },
+];
+
+function detail(id: number, extra: object = {}) {
+  const s = summaries.find((x) => x.id === id)!;
+  return {
+    ...s,
+    created_at: '2023-01-02T03:04:05Z',
+    last_sign_in_at: null,
+    emails: [{ masked: s.primary_email, primary: true, verified: true, bounced: false }],
+    phone: '+49 *** ** 12',
+    two_factor: [{ kind: 'authenticator_app', last_used_at: null }],
+    security_question_set: false,
+    recent_emails: [],
+    password_reset_available_in: 0,
+    ...extra,
+  };
+}
+
+function el<T extends HTMLElement = HTMLElement>(selector: string): T {
+  const found = document.querySelector<T>(selector);
+  if (!found) throw new Error(`missing ${selector}`);
+  return found;
+}
+
+type Handler = (args: Record<string, unknown> | undefined) => unknown;
+
+function backend(handlers: Record<string, Handler>) {
+  invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
+    const handler = handlers[cmd];
+    if (!handler) throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
+    return handler(args as Record<string, unknown> | undefined);
+  });
+}
+
+const key = (target: Element | Window, k: string, init: KeyboardEventInit = {}) =>
+  fireEvent.keyDown(target, { key: k, ...init });
+
+afterEach(() => invokeMock.mockReset());
+
+describe('App', () => {
+  it('starts on sign-in with the notice when no session was restored', async () => {
+    backend({
+      session_status: () => ({
+        signed_in: false,
+        agent: null,
+        server_url: 'http://127.0.0.1:9000',
+        expires_at: null,
+        notice: 'Your saved session expired; sign in again.',
+      }),
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#sign-in')).not.toBeNull());
+    expect(el<HTMLInputElement>('#server-url').value).toBe('http://127.0.0.1:9000');
+    expect(el('#sign-in-notice').textContent).toBe('Your saved session expired; sign in again.');
+  });
+
+  it('searches, moves with the arrows, opens with Enter and resets with p', async () => {
+    let resets = 0;
+    backend({
+      session_status: () => signedIn,
+      search_accounts: () => ({ items: summaries, next_cursor: null }),
+      get_account: (a) =>
+        detail(a!.id as number, {
+          recent_emails: resets
+            ? [{ id: 5, kind: 'password_reset', to_masked: 'a***@example.org', status: 'queued', created_at: '2024-05-01T10:00:00Z' }]
+            : [],
+          password_reset_available_in: resets ? 300 : 0,
+        }),
+      send_password_reset: () => {
+        resets++;
+        return { action_id: 12, email: { id: 5, status: 'queued' } };
+      },
+    });
+    render(App);
+    await waitFor(() => expect(el('#agent-name').textContent).toBe('Ana Agent'));
+    const search = el<HTMLInputElement>('#search');
+    expect(document.activeElement).toBe(search);
+
+    await fireEvent.input(search, { target: { value: 'ali' } });
+    await key(search, 'Enter');
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
+    expect(invokeMock).toHaveBeenCalledWith('search_accounts', { q: 'ali', cursor: null });
+    expect(document.querySelector('#load-more')).toBeNull();
+
+    await key(search, 'ArrowDown');
+    await key(search, 'ArrowDown');
+    await key(search, 'ArrowDown');
+    const rows = document.querySelectorAll<HTMLElement>('[data-testid="result"]');
+    expect(rows[1].getAttribute('aria-selected')).toBe('true');
+    expect(rows[0].getAttribute('aria-selected')).toBe('false');
+    await key(search, 'ArrowUp');
+    expect(rows[0].getAttribute('aria-selected')).toBe('true');
+    await key(search, 'ArrowDown');
+
+    await key(search, 'Enter');
+    await waitFor(() => expect(el('#account-username').textContent).toBe('alina'));
+    expect(invokeMock).toHaveBeenCalledWith('get_account', { id: 12 });
+
+    // `p` in the search box types a letter; elsewhere it opens the reset dialog.
+    await key(search, 'p');
+    expect(document.querySelector('#reset-dialog')).toBeNull();
+    el('#account-detail').focus();
+    await key(document.body, 'p');
+    expect(document.querySelector('#reset-dialog')).not.toBeNull();
+
+    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-7' } });
+    await fireEvent.click(el('#reset-confirm'));
+    await waitFor(() => expect(el('#reset-result').dataset.status).toBe('queued'));
+    // The detail is fetched again: the new email shows and the button counts down.
+    await waitFor(() => expect(document.querySelectorAll('#recent-emails li')).toHaveLength(1));
+    expect(el<HTMLButtonElement>('#action-password-reset').disabled).toBe(true);
+
+    await key(el('#reset-dialog'), 'Escape');
+    expect(document.querySelector('#reset-dialog')).toBeNull();
+
+    // `/` focuses the search box from anywhere outside a text field.
+    el<HTMLButtonElement>('#sign-out').focus();
+    await key(document.activeElement!, '/');
+    expect(document.activeElement).toBe(search);
+  });
+
+  it('loads more results when there is a next cursor', async () => {
+    backend({
+      session_status: () => signedIn,
+      search_accounts: (a) =>
+        a!.cursor === null
+          ? { items: [summaries[0]], next_cursor: 'c2' }
+          : { items: [summaries[1]], next_cursor: null },
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#search')).not.toBeNull());
+    await fireEvent.input(el('#search'), { target: { value: 'al' } });
+    await key(el('#search'), 'Enter');
+    await waitFor(() => expect(document.querySelector('#load-more')).not.toBeNull());
+    await fireEvent.click(el('#load-more'));
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
+    expect(invokeMock).toHaveBeenCalledWith('search_accounts', { q: 'al', cursor: 'c2' });
+    expect(document.querySelector('#load-more')).toBeNull();
+  });
+
+  it('searches as you type after a pause, from 2 characters on', async () => {
+    backend({
+      session_status: () => signedIn,
+      search_accounts: () => ({ items: summaries, next_cursor: null }),
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#search')).not.toBeNull());
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await fireEvent.input(el('#search'), { target: { value: 'a' } });
+      await vi.advanceTimersByTimeAsync(1000);
+      expect(invokeMock).not.toHaveBeenCalledWith('search_accounts', expect.anything());
+      await fireEvent.input(el('#search'), { target: { value: 'al' } });
+      await vi.advanceTimersByTimeAsync(100);
+      await fireEvent.input(el('#search'), { target: { value: 'ali' } });
+      await vi.advanceTimersByTimeAsync(200);
+      expect(invokeMock).not.toHaveBeenCalledWith('search_accounts', expect.anything());
+      await vi.advanceTimersByTimeAsync(60);
+      expect(invokeMock.mock.calls.filter((c) => c[0] === 'search_accounts')).toEqual([
+        ['search_accounts', { q: 'ali', cursor: null }],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
+  });
+
+  it('goes back to sign-in with a notice when the session is gone', async () => {
+    backend({
+      session_status: () => signedIn,
+      search_accounts: () => {
+        throw { code: 'session_expired', message: 'expired', field: null, retry_after: null };
+      },
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#search')).not.toBeNull());
+    await fireEvent.input(el('#search'), { target: { value: 'al' } });
+    await key(el('#search'), 'Enter');
+    await waitFor(() => expect(document.querySelector('#sign-in-notice')).not.toBeNull());
+    expect(el('#sign-in-notice').textContent).toBe('Your session expired; sign in again.');
+    expect(el<HTMLInputElement>('#server-url').value).toBe('http://127.0.0.1:8787');
+  });
+
+  it('signs out', async () => {
+    backend({
+      session_status: () => signedIn,
+      sign_out: () => ({ ...signedIn, signed_in: false, agent: null }),
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#sign-out')).not.toBeNull());
+    await fireEvent.click(el('#sign-out'));
+    await waitFor(() => expect(document.querySelector('#sign-in')).not.toBeNull());
+    expect(document.querySelector('#sign-in-notice')).toBeNull();
+  });
+});

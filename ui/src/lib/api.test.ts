@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+
+import { invoke } from '@tauri-apps/api/core';
+import * as api from './api';
+
+const invokeMock = vi.mocked(invoke);
+
+afterEach(() => {
+  invokeMock.mockReset();
+  api.setSessionLostHandler(null);
+});
+
+describe('api commands', () => {
+  it('use the Rust command names and camelCase argument names', async () => {
+    invokeMock.mockResolvedValue({});
+    const form = { server_url: 'http://127.0.0.1:8787', email: 'a@b.c', password: 'pw', totp: '123456', stay_signed_in: true };
+    await api.sessionStatus();
+    await api.signIn(form);
+    await api.signOut();
+    await api.searchAccounts('alice', null);
+    await api.getAccount(7);
+    await api.sendPasswordReset(7, { reason: 'forgot_password', ticket: 'SUP-1' }, 'key-1');
+    expect(invokeMock.mock.calls).toEqual([
+      ['session_status', undefined],
+      ['sign_in', { form }],
+      ['sign_out', undefined],
+      ['search_accounts', { q: 'alice', cursor: null }],
+      ['get_account', { id: 7 }],
+      ['send_password_reset', { id: 7, request: { reason: 'forgot_password', ticket: 'SUP-1' }, idempotencyKey: 'key-1' }],
+    ]);
+  });
+
+  it('returns what the command resolved with', async () => {
+    invokeMock.mockResolvedValue({ items: [], next_cursor: null });
+    await expect(api.searchAccounts('x', 'c1')).resolves.toEqual({ items: [], next_cursor: null });
+  });
+});
+
+describe('session loss', () => {
+  const expired = { code: 'session_expired', message: 'expired', field: null, retry_after: null };
+
+  it('calls the handler and still rejects with the CommandError', async () => {
+    const handler = vi.fn();
+    api.setSessionLostHandler(handler);
+    invokeMock.mockRejectedValue(expired);
+    await expect(api.getAccount(1)).rejects.toBe(expired);
+    expect(handler).toHaveBeenCalledWith(expired);
+  });
+
+  it('is not triggered by sign-in failures or other errors', async () => {
+    const handler = vi.fn();
+    api.setSessionLostHandler(handler);
+    invokeMock.mockRejectedValue({ ...expired, code: 'unauthorized' });
+    await expect(api.signIn({ server_url: '', email: '', password: '', totp: '', stay_signed_in: false })).rejects.toBeTruthy();
+    invokeMock.mockRejectedValue({ ...expired, code: 'internal' });
+    await expect(api.getAccount(1)).rejects.toBeTruthy();
+    invokeMock.mockRejectedValue('not_signed_in');
+    await expect(api.getAccount(1)).rejects.toBe('not_signed_in');
+    expect(handler).not.toHaveBeenCalled();
+  });
+
+  it('the remover only removes its own handler', async () => {
+    const first = vi.fn();
+    const second = vi.fn();
+    const removeFirst = api.setSessionLostHandler(first);
+    api.setSessionLostHandler(second);
+    removeFirst();
+    invokeMock.mockRejectedValue({ ...expired, code: 'not_signed_in' });
+    await expect(api.searchAccounts('q', null)).rejects.toBeTruthy();
+    expect(second).toHaveBeenCalledTimes(1);
+    expect(first).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,64 @@
+// Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.
+
+export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "idempotency_key_missing" | "idempotency_key_reused" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
+
+export type CommandError = { code: ErrorCode, message: string, field: string | null, retry_after: number | null, };
+
+export type Role = "agent" | "lead" | "admin";
+
+export type Agent = { id: number, email: string, name: string, role: Role, };
+
+export type Me = { agent: Agent, session_expires_at: string, };
+
+export type SessionStatus = { signed_in: boolean, agent: Agent | null, server_url: string | null, expires_at: string | null, 
+/**
+ * Why the agent is back at sign-in, when it was not their choice (a stored session expired or
+ * was revoked, or the keychain could not be read).
+ */
+notice: string | null, };
+
+export type SignInForm = { server_url: string, email: string, password: string, totp: string, stay_signed_in: boolean, };
+
+export type AccountStatus = "active" | "locked" | "suspended";
+
+export type TwoFactorKind = "authenticator_app" | "sms" | "backup_codes";
+
+export type EmailStatus = "queued" | "sent" | "delivered" | "bounced" | "failed";
+
+export type ReasonCode = "forgot_password" | "email_not_received" | "link_expired" | "locked_out" | "suspected_compromise" | "other";
+
+export type Page<T> = { items: Array<T>, next_cursor: string | null, };
+
+export type AccountSummary = { id: number, username: string, display_name: string, status: AccountStatus, country: string, 
+/**
+ * The primary address, masked.
+ */
+primary_email: string, };
+
+export type MaskedEmail = { masked: string, primary: boolean, verified: boolean, bounced: boolean, };
+
+export type TwoFactorMethod = { kind: TwoFactorKind, last_used_at: string | null, };
+
+export type RecoveryEmail = { id: number, kind: string, to_masked: string, status: EmailStatus, created_at: string, };
+
+export type AccountDetail = { id: number, username: string, display_name: string, status: AccountStatus, country: string, created_at: string, last_sign_in_at: string | null, emails: Array<MaskedEmail>, phone: string | null, two_factor: Array<TwoFactorMethod>, security_question_set: boolean, recent_emails: Array<RecoveryEmail>, 
+/**
+ * Seconds until a password reset may be sent again (0: now).
+ */
+password_reset_available_in: number, };
+
+export type ResetRequest = { reason: ReasonCode, 
+/**
+ * The support ticket this action answers, e.g. `SUP-12345`.
+ */
+ticket: string, 
+/**
+ * Free text that the reason code does not say.
+ */
+note?: string, };
+
+export type EmailRef = { id: number, status: EmailStatus, };
+
+export type ActionAccepted = { action_id: number, email: EmailRef, };
+
+export const REASON_CODES: ReasonCode[] = ["forgot_password", "email_not_received", "link_expired", "locked_out", "suspected_compromise", "other"];

@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import type { CommandError, ErrorCode } from './contract';
+import { describeError, formatCountdown, isCommandError, SESSION_EXPIRED_NOTICE } from './errors';
+
+function err(code: ErrorCode, extra: Partial<CommandError> = {}): CommandError {
+  return { code, message: 'server wording that the UI must not depend on', field: null, retry_after: null, ...extra };
+}
+
+describe('formatCountdown', () => {
+  it.each([
+    [0, '0:00'],
+    [5, '0:05'],
+    [59, '0:59'],
+    [60, '1:00'],
+    [125, '2:05'],
+    [600, '10:00'],
+    [4.2, '0:05'],
+    [-3, '0:00'],
+    [Number.NaN, '0:00'],
+  ])('%s s -> %s', (seconds, text) => {
+    expect(formatCountdown(seconds)).toBe(text);
+  });
+});
+
+describe('describeError for CommandError codes', () => {
+  it('invalid_credentials', () => {
+    const v = describeError(err('invalid_credentials'));
+    expect(v.code).toBe('invalid_credentials');
+    expect(v.text).toBe('Email, password or code is wrong.');
+    expect(v.sessionLost).toBe(false);
+  });
+
+  it('too_many_attempts says how long to wait', () => {
+    const v = describeError(err('too_many_attempts', { retry_after: 42 }));
+    expect(v.text).toBe('Too many attempts. Wait 42 s and try again.');
+    expect(v.retryAfter).toBe(42);
+    expect(describeError(err('too_many_attempts')).text).toMatch(/^Too many attempts\. Wait/);
+  });
+
+  it('service_unreachable names the URL', () => {
+    expect(describeError(err('service_unreachable'), { serverUrl: 'http://10.0.0.5:8787' }).text).toBe(
+      'Cannot reach the service at http://10.0.0.5:8787. Check the server URL and that the service is running.',
+    );
+    expect(describeError(err('service_unreachable')).text).toBe(
+      'Cannot reach the service. Check the server URL and that the service is running.',
+    );
+  });
+
+  it.each(['session_expired', 'unauthorized', 'not_signed_in'] as const)('%s sends back to sign-in', (code) => {
+    const v = describeError(err(code));
+    expect(v.sessionLost).toBe(true);
+    expect(v.text).toBe(SESSION_EXPIRED_NOTICE);
+    expect(v.text).toBe('Your session expired; sign in again.');
+  });
+
+  it('cooldown formats M:SS', () => {
+    expect(describeError(err('cooldown', { retry_after: 125 })).text).toBe(
+      'A reset was sent recently. You can send another in 2:05.',
+    );
+    expect(describeError(err('cooldown', { retry_after: 9 })).text).toBe(
+      'A reset was sent recently. You can send another in 0:09.',
+    );
+  });
+
+  it('invalid_input mentions the field', () => {
+    const v = describeError(err('invalid_input', { field: 'ticket', message: 'must look like SUP-123' }));
+    expect(v.field).toBe('ticket');
+    expect(v.text).toBe('Check the ticket reference: must look like SUP-123');
+    expect(describeError(err('invalid_input', { field: 'server_url', message: '' })).text).toBe(
+      'Check the server URL.',
+    );
+    expect(describeError(err('invalid_input', { field: 'some_field', message: 'bad' })).text).toContain('some field');
+  });
+
+  it('keychain_unavailable explains what to do', () => {
+    const text = describeError(err('keychain_unavailable')).text;
+    expect(text).toContain('keychain');
+    expect(text).toContain('Stay signed in');
+  });
+
+  it('internal', () => {
+    expect(describeError(err('internal')).text).toBe(
+      'The service had a problem; try again. If it persists, tell your lead.',
+    );
+  });
+
+  it('other codes fall back to the message', () => {
+    expect(describeError(err('not_found', { message: 'No such account.' })).text).toBe('No such account.');
+    expect(describeError(err('payload_too_large', { message: '' })).text).toBe(
+      'Something went wrong (payload_too_large).',
+    );
+  });
+});
+
+describe('describeError for rejections that are not CommandErrors', () => {
+  it('a plain string', () => {
+    const v = describeError('command get_account not found');
+    expect(v.code).toBe('unknown');
+    expect(v.text).toBe('Something went wrong: command get_account not found');
+    expect(v.sessionLost).toBe(false);
+  });
+
+  it('a JSON string of a CommandError is read as one', () => {
+    const v = describeError(JSON.stringify(err('invalid_credentials')));
+    expect(v.code).toBe('invalid_credentials');
+  });
+
+  it('a string that merely looks like JSON', () => {
+    expect(describeError('{oops').text).toBe('Something went wrong: {oops');
+  });
+
+  it('an Error, null, undefined, an empty string and odd objects', () => {
+    expect(describeError(new TypeError('x is undefined')).text).toBe('Something went wrong: x is undefined');
+    for (const raw of [null, undefined, '', 42, { code: 7 }]) {
+      const v = describeError(raw);
+      expect(v.code).toBe('unknown');
+      expect(v.text).toBe('Something went wrong; try again.');
+    }
+  });
+
+  it('isCommandError', () => {
+    expect(isCommandError(err('internal'))).toBe(true);
+    expect(isCommandError('internal')).toBe(false);
+    expect(isCommandError({ code: 'internal' })).toBe(false);
+  });
+});

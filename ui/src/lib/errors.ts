@@ -1,0 +1,134 @@
+// Turns whatever a Tauri command rejected with into a specific, actionable message.
+// Decisions are made from `code` only, never from the wording of `message`.
+import type { CommandError, ErrorCode } from './contract';
+
+export const SESSION_LOST_CODES: readonly ErrorCode[] = ['session_expired', 'unauthorized', 'not_signed_in'];
+export const SESSION_EXPIRED_NOTICE = 'Your session expired; sign in again.';
+
+/** What a screen shows for one failure. `code` is 'unknown' when the rejection was not a CommandError. */
+export type ErrorView = {
+  code: ErrorCode | 'unknown';
+  text: string;
+  field: string | null;
+  retryAfter: number | null;
+  sessionLost: boolean;
+};
+
+export type ErrorContext = {
+  /** The service URL in use, named when the service cannot be reached. */
+  serverUrl?: string | null;
+};
+
+const FIELD_LABELS: Record<string, string> = {
+  server_url: 'server URL',
+  email: 'email',
+  password: 'password',
+  totp: 'code',
+  q: 'search text',
+  cursor: 'search position',
+  reason: 'reason',
+  ticket: 'ticket reference',
+  note: 'note',
+};
+
+export function fieldLabel(field: string): string {
+  return FIELD_LABELS[field] ?? field.replace(/_/g, ' ');
+}
+
+export function isCommandError(value: unknown): value is CommandError {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.code === 'string' && typeof v.message === 'string';
+}
+
+export function isSessionLost(value: unknown): boolean {
+  return isCommandError(value) && SESSION_LOST_CODES.includes(value.code);
+}
+
+/** Seconds as M:SS (rounded up, never negative): 125 -> "2:05", 59 -> "0:59". */
+export function formatCountdown(totalSeconds: number): string {
+  const s = Number.isFinite(totalSeconds) ? Math.max(0, Math.ceil(totalSeconds)) : 0;
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A rejection can also be a plain string (Tauri's own errors) or, defensively, JSON of a CommandError. */
+function parseRejection(raw: unknown): CommandError | null {
+  if (isCommandError(raw)) return raw;
+  if (typeof raw === 'string' && raw.trim().startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (isCommandError(parsed)) return parsed;
+    } catch {
+      // not JSON: handled as plain text below
+    }
+  }
+  return null;
+}
+
+function commandErrorText(err: CommandError, ctx: ErrorContext): string {
+  const retry = typeof err.retry_after === 'number' && err.retry_after > 0 ? err.retry_after : null;
+  switch (err.code) {
+    case 'invalid_credentials':
+      return 'Email, password or code is wrong.';
+    case 'too_many_attempts':
+      return retry !== null
+        ? `Too many attempts. Wait ${Math.ceil(retry)} s and try again.`
+        : 'Too many attempts. Wait a minute and try again.';
+    case 'service_unreachable': {
+      const url = ctx.serverUrl?.trim();
+      return url
+        ? `Cannot reach the service at ${url}. Check the server URL and that the service is running.`
+        : 'Cannot reach the service. Check the server URL and that the service is running.';
+    }
+    case 'session_expired':
+    case 'unauthorized':
+    case 'not_signed_in':
+      return SESSION_EXPIRED_NOTICE;
+    case 'cooldown':
+      return retry !== null
+        ? `A reset was sent recently. You can send another in ${formatCountdown(retry)}.`
+        : 'A reset was sent recently. Wait a few minutes before sending another.';
+    case 'invalid_input':
+      if (err.field) {
+        return err.message
+          ? `Check the ${fieldLabel(err.field)}: ${err.message}`
+          : `Check the ${fieldLabel(err.field)}.`;
+      }
+      return err.message || 'Some input is not valid; check the form.';
+    case 'keychain_unavailable':
+      return 'The system keychain is not available, so the session cannot be saved. Unlock the keychain, or sign in without "Stay signed in".';
+    case 'internal':
+      return 'The service had a problem; try again. If it persists, tell your lead.';
+    case 'unexpected_response':
+      return 'The service sent an unexpected response; try again. If it persists, tell your lead.';
+    case 'forbidden':
+      return 'Your role does not allow this action. Ask your lead.';
+    case 'idempotency_key_reused':
+      return 'This request was already sent with different details. Close the dialog and start again.';
+    default:
+      return err.message || `Something went wrong (${err.code}).`;
+  }
+}
+
+export function describeError(raw: unknown, ctx: ErrorContext = {}): ErrorView {
+  const err = parseRejection(raw);
+  if (err) {
+    return {
+      code: err.code,
+      text: commandErrorText(err, ctx),
+      field: err.field ?? null,
+      retryAfter: typeof err.retry_after === 'number' ? err.retry_after : null,
+      sessionLost: SESSION_LOST_CODES.includes(err.code),
+    };
+  }
+  let detail = '';
+  if (typeof raw === 'string') detail = raw.trim();
+  else if (raw instanceof Error) detail = raw.message.trim();
+  return {
+    code: 'unknown',
+    text: detail ? `Something went wrong: ${detail}` : 'Something went wrong; try again.',
+    field: null,
+    retryAfter: null,
+    sessionLost: false,
+  };
+}

@@ -1,0 +1,17 @@
+import type { AccountStatus, EmailStatus } from './contract';
+
+export type Tone = 'ok' | 'warn' | 'bad' | 'neutral' | 'info';
+
+export const ACCOUNT_STATUS_TONES: Record<AccountStatus, Tone> = {
+  active: 'ok',
+  locked: 'warn',
+  suspended: 'bad',
+};
+
+export const EMAIL_STATUS_TONES: Record<EmailStatus, Tone> = {
+  queued: 'info',
+  sent: 'info',
+  delivered: 'ok',
+  bounced: 'bad',
+  failed: 'bad',
+};

@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+
+import { invoke } from '@tauri-apps/api/core';
+import ResetDialog from './ResetDialog.svelte';
+
+const invokeMock = vi.mocked(invoke);
+
+function el<T extends HTMLElement = HTMLElement>(selector: string): T {
+  const found = document.querySelector<T>(selector);
+  if (!found) throw new Error(`missing ${selector}`);
+  return found;
+}
+
+function setup(props: Partial<{ availableIn: number }> = {}) {
+  const onClose = vi.fn();
+  const onSuccess = vi.fn();
+  render(ResetDialog, { accountId: 42, username: 'alice', onClose, onSuccess, ...props });
+  return { onClose, onSuccess };
+}
+
+afterEach(() => {
+  invokeMock.mockReset();
+  vi.useRealTimers();
+});
+
+describe('ResetDialog', () => {
+  it('is a labelled modal dialog with focus inside, listing every reason', () => {
+    setup();
+    const dialog = el('#reset-dialog');
+    expect(dialog.getAttribute('role')).toBe('dialog');
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    const options = Array.from(el<HTMLSelectElement>('#reset-reason').options).map((o) => o.value);
+    expect(options).toEqual([
+      'forgot_password',
+      'email_not_received',
+      'link_expired',
+      'locked_out',
+      'suspected_compromise',
+      'other',
+    ]);
+    expect(screen.getByLabelText('Ticket reference')).toBe(el('#reset-ticket'));
+  });
+
+  it('an empty ticket shows a validation error and does not call the API', async () => {
+    setup();
+    await fireEvent.input(el('#reset-ticket'), { target: { value: '   ' } });
+    await fireEvent.click(el('#reset-confirm'));
+    const error = el('#reset-error');
+    expect(error.dataset.code).toBe('invalid_input');
+    expect(error.textContent).toMatch(/ticket reference/i);
+    expect(el('#reset-ticket').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(el('#reset-ticket'));
+    expect(invokeMock).not.toHaveBeenCalled();
+  });
+
+  it('sends reason, ticket and note, and retries with the same idempotency key', async () => {
+    const { onSuccess } = setup();
+    invokeMock
+      .mockRejectedValueOnce({ code: 'internal', message: 'boom', field: null, retry_after: null })
+      .mockResolvedValueOnce({ action_id: 12, email: { id: 99, status: 'queued' } });
+
+    await fireEvent.change(el('#reset-reason'), { target: { value: 'locked_out' } });
+    await fireEvent.input(el('#reset-ticket'), { target: { value: ' SUP-12345 ' } });
+    await fireEvent.input(el('#reset-note'), { target: { value: 'Called from a new phone' } });
+    await fireEvent.click(el('#reset-confirm'));
+
+    await waitFor(() => expect(el('#reset-error').dataset.code).toBe('internal'));
+    expect(el('#reset-error').textContent).toBe('The service had a problem; try again. If it persists, tell your lead.');
+    expect(onSuccess).not.toHaveBeenCalled();
+
+    await fireEvent.click(el('#reset-confirm'));
+    await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
+
+    expect(invokeMock).toHaveBeenCalledTimes(2);
+    const [first, second] = invokeMock.mock.calls;
+    expect(first[0]).toBe('send_password_reset');
+    expect(first[1]).toEqual({
+      id: 42,
+      request: { reason: 'locked_out', ticket: 'SUP-12345', note: 'Called from a new phone' },
+      idempotencyKey: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+    });
+    expect(second).toEqual(first);
+
+    const result = el('#reset-result');
+    expect(result.dataset.status).toBe('queued');
+    expect(result.textContent?.trim()).toBe('Password reset email queued (action #12)');
+    expect(document.querySelector('#reset-error')).toBeNull();
+    expect(onSuccess).toHaveBeenCalledWith({ action_id: 12, email: { id: 99, status: 'queued' } });
+  });
+
+  it('omits an empty note', async () => {
+    setup();
+    invokeMock.mockResolvedValueOnce({ action_id: 3, email: { id: 1, status: 'sent' } });
+    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
+    await fireEvent.click(el('#reset-confirm'));
+    await waitFor(() => expect(el('#reset-result').dataset.status).toBe('sent'));
+    expect(invokeMock.mock.calls[0][1]).toMatchObject({ request: { reason: 'forgot_password', ticket: 'SUP-1' } });
+    expect((invokeMock.mock.calls[0][1] as { request: object }).request).not.toHaveProperty('note');
+  });
+
+  it('a new dialog uses a new idempotency key', async () => {
+    invokeMock.mockRejectedValue({ code: 'internal', message: '', field: null, retry_after: null });
+    const keys: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { unmount } = render(ResetDialog, { accountId: 1, username: 'u', onClose: () => {} });
+      await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
+      await fireEvent.click(el('#reset-confirm'));
+      await waitFor(() => expect(invokeMock).toHaveBeenCalledTimes(i + 1));
+      keys.push((invokeMock.mock.calls[i][1] as { idempotencyKey: string }).idempotencyKey);
+      unmount();
+    }
+    expect(keys[0]).not.toBe(keys[1]);
+  });
+
+  it('a cooldown rejection shows a ticking countdown and blocks confirm', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    setup();
+    invokeMock.mockRejectedValueOnce({ code: 'cooldown', message: 'wait', field: null, retry_after: 125 });
+    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-9' } });
+    await fireEvent.click(el('#reset-confirm'));
+
+    await vi.waitFor(() => expect(document.querySelector('#reset-cooldown')).not.toBeNull());
+    expect(el('#reset-cooldown').textContent).toContain('You can send another in 2:05');
+    expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(true);
+
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(el('#reset-cooldown').textContent).toContain('2:03');
+
+    await vi.advanceTimersByTimeAsync(123_000);
+    expect(document.querySelector('#reset-cooldown')).toBeNull();
+    expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(false);
+    expect(invokeMock).toHaveBeenCalledTimes(1);
+  });
+
+  it('Escape and Cancel close the dialog', async () => {
+    const { onClose } = setup();
+    await fireEvent.keyDown(el('#reset-ticket'), { key: 'Escape' });
+    expect(onClose).toHaveBeenCalledTimes(1);
+    await fireEvent.click(el('#reset-cancel'));
+    expect(onClose).toHaveBeenCalledTimes(2);
+  });
+
+  it('Tab is trapped inside the dialog', async () => {
+    setup();
+    const confirm = el('#reset-confirm');
+    confirm.focus();
+    await fireEvent.keyDown(confirm, { key: 'Tab' });
+    expect(document.activeElement).toBe(el('#reset-reason'));
+    await fireEvent.keyDown(el('#reset-reason'), { key: 'Tab', shiftKey: true });
+    expect(document.activeElement).toBe(confirm);
+  });
+});
