@@ -110,7 +110,14 @@ impl Console {
         let created = client.sign_in(&form.email, &form.password, &form.totp).await?;
         inner.notice = None;
         let stored = StoredSession { server_url: client.base_url().to_string(), token: created.token.clone() };
-        let keychain = if form.stay_signed_in { self.store.save(&stored) } else { self.store.clear() };
+        let keychain = if form.stay_signed_in {
+            self.store.save(&stored)
+        } else {
+            // Nothing should be left from an earlier "stay signed in"; a keychain that cannot be
+            // reached holds nothing of ours either.
+            let _ = self.store.clear();
+            Ok(())
+        };
         inner.active = Some(Active { client, token: created.token, agent: created.agent, expires_at: created.expires_at });
         let mut status = self.status_of(&inner);
         if let Err(e) = keychain {

@@ -32,6 +32,8 @@ enum Command {
         #[arg(long, env = "DESK_DEMO_ACCOUNTS")]
         demo_accounts: Option<usize>,
     },
+    /// Print the current TOTP code of a base32 secret (for signing in to the demo).
+    Totp { secret: String },
 }
 
 #[tokio::main]
@@ -40,7 +42,15 @@ async fn main() -> anyhow::Result<()> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let Command::Serve { config, demo, db, bind, public_url, demo_accounts } = Cli::parse().command;
+    let (config, demo, db, bind, public_url, demo_accounts) = match Cli::parse().command {
+        Command::Totp { secret } => {
+            let code = desk_server::totp::code_at(&secret, chrono::Utc::now().timestamp())
+                .ok_or_else(|| anyhow::anyhow!("that is not a base32 secret"))?;
+            println!("{code}");
+            return Ok(());
+        }
+        Command::Serve { config, demo, db, bind, public_url, demo_accounts } => (config, demo, db, bind, public_url, demo_accounts),
+    };
     let mut cfg = match config {
         Some(path) => Config::from_file(&path)?,
         None => Config::default(),

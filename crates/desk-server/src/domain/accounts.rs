@@ -32,8 +32,9 @@ impl SearchQuery {
         if q.chars().count() > MAX_QUERY_CHARS {
             return Err(ApiError::invalid("q", format!("a search is at most {MAX_QUERY_CHARS} characters")));
         }
-        if q.chars().any(char::is_control) {
-            return Err(ApiError::invalid("q", "a search cannot contain control characters"));
+        // U+FFFD is what undecodable bytes in the query string became.
+        if q.chars().any(|c| c.is_control() || c == '\u{FFFD}') {
+            return Err(ApiError::invalid("q", "a search is plain text, without control characters or invalid bytes"));
         }
         Ok(Self {
             prefix: q.to_lowercase(),

@@ -1,0 +1,171 @@
+//! The client and the console against a real service on a real database over real HTTP.
+
+use std::sync::Arc;
+
+use desk_api::{ErrorCode, ReasonCode, ResetRequest, SecretText, SignInForm};
+use desk_client::{Client, ClientError, Console, MemoryStore, StoredSession, TokenStore};
+use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
+use desk_server::{Config, Running, SystemClock};
+
+struct Service {
+    running: Running,
+    _dir: tempfile::TempDir,
+}
+
+async fn service() -> Service {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 200,
+        ..Config::default()
+    };
+    let running = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
+    Service { running, _dir: dir }
+}
+
+fn code_now() -> SecretText {
+    let now = chrono::Utc::now().timestamp();
+    SecretText::new(desk_server::totp::code_at(AGENT_TOTP, now).unwrap())
+}
+
+fn form(url: &str, stay: bool) -> SignInForm {
+    SignInForm {
+        server_url: url.into(),
+        email: AGENT_EMAIL.into(),
+        password: SecretText::new(AGENT_PASSWORD),
+        totp: code_now(),
+        stay_signed_in: stay,
+    }
+}
+
+fn reset() -> ResetRequest {
+    ResetRequest { reason: ReasonCode::ForgotPassword, ticket: "SUP-77".into(), note: None }
+}
+
+#[tokio::test]
+async fn client_signs_in_searches_and_sends_a_reset() {
+    let s = service().await;
+    let c = Client::new(&s.running.url()).unwrap();
+    let session = c.sign_in(AGENT_EMAIL, &SecretText::new(AGENT_PASSWORD), &code_now()).await.unwrap();
+    assert_eq!(session.agent.email, AGENT_EMAIL);
+    let page = c.search(&session.token, "maria.lopez", None, Some(5)).await.unwrap();
+    assert_eq!(page.items[0].username, "maria.lopez");
+    let detail = c.account(&session.token, page.items[0].id).await.unwrap();
+    assert_eq!(detail.emails.len(), 2);
+    let sent = c.password_reset(&session.token, 1, &reset(), "client-test-1").await.unwrap();
+    assert!(sent.action_id > 0);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_an_invalid_credentials_problem() {
+    let s = service().await;
+    let c = Client::new(&s.running.url()).unwrap();
+    let err = c.sign_in(AGENT_EMAIL, &SecretText::new("nope"), &code_now()).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidCredentials);
+    assert!(!err.ends_session());
+}
+
+#[tokio::test]
+async fn cooldown_carries_the_retry_time() {
+    let s = service().await;
+    let c = Client::new(&s.running.url()).unwrap();
+    let t = c.sign_in(AGENT_EMAIL, &SecretText::new(AGENT_PASSWORD), &code_now()).await.unwrap().token;
+    c.password_reset(&t, 2, &reset(), "a").await.unwrap();
+    let err = c.password_reset(&t, 2, &reset(), "b").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Cooldown);
+    let retry = err.retry_after().unwrap();
+    assert!((1..=120).contains(&retry), "{retry}");
+    assert_eq!(err.to_command_error().retry_after, Some(retry));
+}
+
+#[tokio::test]
+async fn invalid_input_names_the_field() {
+    let s = service().await;
+    let c = Client::new(&s.running.url()).unwrap();
+    let t = c.sign_in(AGENT_EMAIL, &SecretText::new(AGENT_PASSWORD), &code_now()).await.unwrap().token;
+    let bad = ResetRequest { ticket: "".into(), ..reset() };
+    let err = c.password_reset(&t, 1, &bad, "x").await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidInput);
+    assert_eq!(err.to_command_error().field.as_deref(), Some("ticket"));
+}
+
+#[tokio::test]
+async fn a_service_that_is_down_is_reported_as_unreachable() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let c = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
+    let err = c.sign_in(AGENT_EMAIL, &SecretText::new(AGENT_PASSWORD), &code_now()).await.unwrap_err();
+    assert!(matches!(err, ClientError::Unreachable { .. }), "{err:?}");
+    assert_eq!(err.code(), ErrorCode::ServiceUnreachable);
+}
+
+#[tokio::test]
+async fn a_revoked_token_ends_the_session() {
+    let s = service().await;
+    let c = Client::new(&s.running.url()).unwrap();
+    let t = c.sign_in(AGENT_EMAIL, &SecretText::new(AGENT_PASSWORD), &code_now()).await.unwrap().token;
+    c.sign_out(&t).await.unwrap();
+    let err = c.me(&t).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SessionExpired);
+    assert!(err.ends_session());
+}
+
+#[tokio::test]
+async fn console_keeps_the_session_only_when_asked() {
+    let s = service().await;
+    let store = Arc::new(MemoryStore::default());
+    let console = Console::new(store.clone(), "http://127.0.0.1:9");
+    let status = console.sign_in(form(&s.running.url(), false)).await.unwrap();
+    assert!(status.signed_in);
+    assert!(store.load().unwrap().is_none(), "nothing saved without 'stay signed in'");
+
+    let console = Console::new(store.clone(), "http://127.0.0.1:9");
+    console.sign_in(form(&s.running.url(), true)).await.unwrap();
+    let saved = store.load().unwrap().expect("saved");
+    assert_eq!(saved.server_url, s.running.url());
+
+    // A new console (the app restarted) resumes from the store.
+    let restarted = Console::new(store.clone(), "http://127.0.0.1:9");
+    let status = restarted.status().await;
+    assert!(status.signed_in, "{status:?}");
+    assert_eq!(status.agent.unwrap().email, AGENT_EMAIL);
+    assert!(restarted.search("jsmith", None).await.is_ok());
+
+    let status = restarted.sign_out().await;
+    assert!(!status.signed_in);
+    assert!(store.load().unwrap().is_none(), "sign-out deletes the saved session");
+    let err = restarted.search("jsmith", None).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::NotSignedIn);
+}
+
+#[tokio::test]
+async fn a_stored_session_that_was_revoked_sends_the_agent_back_with_a_notice() {
+    let s = service().await;
+    let c = Client::new(&s.running.url()).unwrap();
+    let token = c.sign_in(AGENT_EMAIL, &SecretText::new(AGENT_PASSWORD), &code_now()).await.unwrap().token;
+    c.sign_out(&token).await.unwrap();
+    let store = Arc::new(MemoryStore::default());
+    store.save(&StoredSession { server_url: s.running.url(), token }).unwrap();
+
+    let console = Console::new(store.clone(), "http://127.0.0.1:9");
+    let status = console.status().await;
+    assert!(!status.signed_in);
+    assert!(status.notice.unwrap().contains("expired or was revoked"));
+    assert_eq!(status.server_url.as_deref(), Some(s.running.url().as_str()));
+    assert!(store.load().unwrap().is_none(), "a dead session is removed from the store");
+}
+
+#[tokio::test]
+async fn a_session_revoked_while_in_use_returns_the_console_to_sign_in() {
+    let s = service().await;
+    let console = Console::new(Arc::new(MemoryStore::default()), "http://127.0.0.1:9");
+    console.sign_in(form(&s.running.url(), false)).await.unwrap();
+    sqlx::query("UPDATE agent_sessions SET revoked_ms = 1").execute(&s.running.state.db).await.unwrap();
+    let err = console.account(1).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::SessionExpired);
+    let status = console.status().await;
+    assert!(!status.signed_in);
+    assert!(status.notice.is_some());
+}

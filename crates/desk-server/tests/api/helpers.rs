@@ -1,0 +1,128 @@
+use std::sync::{Arc, Mutex};
+
+use chrono::{TimeZone, Utc};
+use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
+use desk_server::{Config, ManualClock, Running};
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub running: Running,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    /// Every answer body this test received, to scan for secrets.
+    pub seen: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let db_path = dir.path().join("desk.db");
+        let mut config = Config {
+            db: db_path.clone(),
+            bind: "127.0.0.1:0".parse().unwrap(),
+            demo: true,
+            demo_accounts: 500,
+            mail_poll_ms: 20,
+            ..Config::default()
+        };
+        tweak(&mut config);
+        // A fixed start in the middle of a TOTP step, so codes computed for "now" stay valid.
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
+        let running = desk_server::start(config, clock.clone()).await.expect("service starts");
+        Self { running, clock, http: reqwest::Client::new(), seen: Default::default(), _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.running.url(), path)
+    }
+
+    pub fn req(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+
+    pub async fn send(&self, rb: RequestBuilder) -> Answer {
+        let res: Response = rb.send().await.expect("request reaches the service");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap();
+        self.seen.lock().unwrap().push(text.clone());
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer { status, headers, body, text }
+    }
+
+    pub fn totp_now(&self, secret: &str) -> String {
+        use desk_server::Clock;
+        desk_server::totp::code_at(secret, self.clock.now().timestamp()).unwrap()
+    }
+
+    pub async fn sign_in_as(&self, email: &str, password: &str, secret: &str) -> Answer {
+        let body = serde_json::json!({"email": email, "password": password, "totp": self.totp_now(secret)});
+        self.send(self.req(Method::POST, "/v1/sessions").json(&body)).await
+    }
+
+    /// Signs the demo agent in and answers the bearer token.
+    pub async fn agent_token(&self) -> String {
+        let a = self.sign_in_as(AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
+        assert_eq!(a.status, 201, "{}", a.text);
+        a.body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Answer {
+        self.send(self.req(Method::GET, path).bearer_auth(token)).await
+    }
+
+    pub async fn password_reset(&self, token: &str, id: i64, key: &str, body: Value) -> Answer {
+        let rb = self
+            .req(Method::POST, &format!("/v1/accounts/{id}/password-reset"))
+            .bearer_auth(token)
+            .header("Idempotency-Key", key)
+            .json(&body);
+        self.send(rb).await
+    }
+
+    pub async fn mailbox(&self) -> Vec<Value> {
+        // The sender polls every 20 ms; wait for queued mail to reach the mailbox.
+        for _ in 0..100 {
+            let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'queued'")
+                .fetch_one(&self.running.state.db)
+                .await
+                .unwrap();
+            if queued == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let a = self.send(self.req(Method::GET, "/dev/mailbox.json")).await;
+        a.body.as_array().cloned().unwrap_or_default()
+    }
+
+    pub fn assert_problem(a: &Answer, status: u16, code: &str) {
+        assert_eq!(a.status, status, "{}", a.text);
+        assert_eq!(
+            a.headers.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/problem+json"),
+            "{}",
+            a.text
+        );
+        assert_eq!(a.body["code"], code, "{}", a.text);
+        assert_eq!(a.body["status"], status);
+        assert!(a.body["title"].is_string() && a.body["detail"].is_string());
+    }
+}
+
+pub fn reset_body() -> Value {
+    serde_json::json!({"reason": "forgot_password", "ticket": "SUP-1001"})
+}

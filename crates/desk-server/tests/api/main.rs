@@ -1,0 +1,9 @@
+//! Integration tests: each starts the real service on port 0 with a fresh SQLite file and talks
+//! to it over real HTTP.
+
+mod helpers;
+
+mod accounts;
+mod bad_input;
+mod reset;
+mod sessions;

@@ -1,0 +1,113 @@
+//! The app's commands on Tauri's mock runtime, against a real service: what the webview can call,
+//! and what it gets back (never a token).
+
+use std::sync::Arc;
+
+use desk_client::{MemoryStore, TokenStore};
+use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
+use desk_server::{Config, SystemClock};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(webview, request).map(|b| b.deserialize::<Value>().unwrap())
+}
+
+fn totp_now() -> String {
+    desk_server::totp::code_at(AGENT_TOTP, unix_now()).unwrap()
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 100,
+        ..Config::default()
+    };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let url = running.url();
+
+    let store = Arc::new(MemoryStore::default());
+    let app = recovery_desk_lib::build(mock_builder(), store.clone(), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    let status = invoke(&webview, "session_status", json!({})).unwrap();
+    assert_eq!(status["signed_in"], false);
+    assert_eq!(status["server_url"], url.as_str(), "the default server URL is offered");
+
+    let err = invoke(&webview, "search_accounts", json!({"q": "maria", "cursor": null})).unwrap_err();
+    assert_eq!(err["code"], "not_signed_in");
+
+    let form = |password: &str| {
+        json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": password, "totp": totp_now(), "stay_signed_in": true}})
+    };
+    let err = invoke(&webview, "sign_in", form("wrong")).unwrap_err();
+    assert_eq!(err["code"], "invalid_credentials");
+    assert!(err["message"].is_string());
+
+    let status = invoke(&webview, "sign_in", form(AGENT_PASSWORD)).unwrap();
+    assert_eq!(status["signed_in"], true);
+    assert_eq!(status["agent"]["email"], AGENT_EMAIL);
+    let token = store.load().unwrap().expect("stay signed in saved the session").token;
+    assert!(!status.to_string().contains(token.expose()), "the token reached the webview");
+
+    let page = invoke(&webview, "search_accounts", json!({"q": "maria.lopez", "cursor": null})).unwrap();
+    assert_eq!(page["items"][0]["username"], "maria.lopez");
+    let id = page["items"][0]["id"].as_i64().unwrap();
+
+    let detail = invoke(&webview, "get_account", json!({"id": id})).unwrap();
+    assert_eq!(detail["username"], "maria.lopez");
+
+    let args = json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-1"});
+    let sent = invoke(&webview, "send_password_reset", args.clone()).unwrap();
+    assert_eq!(sent["email"]["status"], "queued");
+    let replay = invoke(&webview, "send_password_reset", args).unwrap();
+    assert_eq!(replay, sent, "the same key answers the first result");
+
+    let again = json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-2"});
+    let err = invoke(&webview, "send_password_reset", again).unwrap_err();
+    assert_eq!(err["code"], "cooldown");
+    assert!(err["retry_after"].as_u64().unwrap() > 0);
+
+    let bad = json!({"id": id, "request": {"reason": "forgot_password", "ticket": ""}, "idempotencyKey": "cmd-test-3"});
+    let err = invoke(&webview, "send_password_reset", bad).unwrap_err();
+    assert_eq!(err["code"], "invalid_input");
+    assert_eq!(err["field"], "ticket");
+
+    let status = invoke(&webview, "sign_out", json!({})).unwrap();
+    assert_eq!(status["signed_in"], false);
+    assert!(store.load().unwrap().is_none(), "sign-out deletes the saved session");
+
+    rt.block_on(running.stop());
+}
+
+#[test]
+fn only_registered_commands_exist() {
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    assert!(invoke(&webview, "read_file", json!({"path": "/etc/passwd"})).is_err());
+}
