@@ -122,6 +122,8 @@ async fn agent_signs_in_finds_an_account_and_sends_a_password_reset() -> Result<
     );
     wait_for_port(driver_port).await?;
 
+    // Two TLS backends are linked in (reqwest's and fantoccini's); name the one to use.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let caps = json!({"browserName": "wry", "tauri:options": {"application": app}});
     let c = ClientBuilder::rustls()?
         .capabilities(caps.as_object().unwrap().clone())
