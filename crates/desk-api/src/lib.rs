@@ -5,6 +5,7 @@
 //! the committed `ui/src/lib/contract.ts` is stale.
 
 mod accounts;
+mod audit;
 mod auth;
 mod domain;
 mod error;
@@ -12,6 +13,7 @@ mod secret;
 mod typescript;
 
 pub use accounts::*;
+pub use audit::*;
 pub use auth::*;
 pub use domain::*;
 pub use error::*;

@@ -25,6 +25,18 @@ pub fn typescript() -> String {
         ResetRequest::decl(),
         EmailRef::decl(),
         ActionAccepted::decl(),
+        AuditEntry::decl(),
+        AuditFilter::decl(),
+        BrokenEntry::decl(),
+        VerifyReport::decl(),
+        Progress::decl(),
+        ExportFormat::decl(),
+        ExportResult::decl(),
+        ActionCount::decl(),
+        AgentFigures::decl(),
+        AnomalyKind::decl(),
+        Anomaly::decl(),
+        Figures::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.\n\n",

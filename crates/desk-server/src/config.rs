@@ -26,6 +26,10 @@ pub struct Config {
     pub sign_in_window_secs: i64,
     /// How often the outbox sender looks for queued mail.
     pub mail_poll_ms: u64,
+    /// Where audit checkpoints (head id and hash) are appended; keep it apart from the database,
+    /// ideally on another volume or host. Default: the database path with `.checkpoints` added.
+    pub audit_checkpoint_path: Option<PathBuf>,
+    pub audit_checkpoint_secs: u64,
 }
 
 impl Default for Config {
@@ -42,6 +46,8 @@ impl Default for Config {
             sign_in_max_failures: 5,
             sign_in_window_secs: 15 * 60,
             mail_poll_ms: 200,
+            audit_checkpoint_path: None,
+            audit_checkpoint_secs: 60,
         }
     }
 }
@@ -51,6 +57,14 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+    }
+
+    pub fn audit_checkpoint_path(&self) -> Option<PathBuf> {
+        Some(self.audit_checkpoint_path.clone().unwrap_or_else(|| {
+            let mut p = self.db.clone().into_os_string();
+            p.push(".checkpoints");
+            PathBuf::from(p)
+        }))
     }
 
     pub fn public_url(&self) -> String {

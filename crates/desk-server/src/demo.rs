@@ -15,6 +15,9 @@ pub const AGENT_TOTP: &str = "JBSWY3DPEHPK3PXP";
 pub const LEAD_EMAIL: &str = "lead@demo.test";
 pub const LEAD_PASSWORD: &str = "demo-lead-pass";
 pub const LEAD_TOTP: &str = "KRSXG5CTMVRXEZLU";
+pub const ADMIN_EMAIL: &str = "admin@demo.test";
+pub const ADMIN_PASSWORD: &str = "demo-admin-pass";
+pub const ADMIN_TOTP: &str = "MFRGGZDFMZTWQ2LK";
 
 const FIRST: &[&str] = &[
     "Maria", "James", "Aiko", "Olusegun", "Priya", "Lucas", "Fatima", "Mateo", "Chen", "Anna", "Ivan", "Sofia",
@@ -66,6 +69,7 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
     let now = clock.now_ms();
     let agent_hash = crypto::hash_password(AGENT_PASSWORD)?;
     let lead_hash = crypto::hash_password(LEAD_PASSWORD)?;
+    let admin_hash = crypto::hash_password(ADMIN_PASSWORD)?;
     // End users' passwords matter only once they reset them; every demo account starts with one.
     let user_hash = crypto::hash_password("demo-user-pass")?;
 
@@ -73,6 +77,7 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
     for (email, name, role, hash, secret) in [
         (AGENT_EMAIL, "Alex Agent", "agent", &agent_hash, AGENT_TOTP),
         (LEAD_EMAIL, "Lee Lead", "lead", &lead_hash, LEAD_TOTP),
+        (ADMIN_EMAIL, "Ada Admin", "admin", &admin_hash, ADMIN_TOTP),
     ] {
         sqlx::query(
             "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",

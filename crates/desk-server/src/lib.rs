@@ -73,6 +73,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let app = http::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let sender = mail::spawn_sender(state.clone());
+    let checkpointer = audit::checkpoints::spawn_writer(state.clone());
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
@@ -82,6 +83,9 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
             tracing::error!(error = %e, "server stopped with an error");
         }
         sender.abort();
+        if let Some(c) = checkpointer {
+            c.abort();
+        }
     });
     Ok(Running { addr, state, shutdown: Some(tx), task })
 }

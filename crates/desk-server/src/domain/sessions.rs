@@ -79,10 +79,12 @@ pub async fn sign_in(
     .bind(window_start)
     .fetch_one(db)
     .await?;
+    // Limits count per address, whatever user agent the caller claims.
+    let client_ip = client.split(' ').next().unwrap_or(client);
     let (by_client, oldest_client): (i64, Option<i64>) = sqlx::query_as(
         "SELECT COUNT(*), MIN(at_ms) FROM sign_in_attempts WHERE client = $1 AND success = 0 AND at_ms > $2",
     )
-    .bind(client)
+    .bind(client_ip)
     .bind(window_start)
     .fetch_one(db)
     .await?;
@@ -137,7 +139,7 @@ pub async fn sign_in(
     let mut tx = begin_write(db).await?;
     sqlx::query("INSERT INTO sign_in_attempts (email_norm, client, success, at_ms) VALUES ($1, $2, $3, $4)")
         .bind(&email_norm)
-        .bind(client)
+        .bind(client_ip)
         .bind(ok as i64)
         .bind(now_ms)
         .execute(&mut *tx)

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod actions;
+mod audit;
 mod dev;
 mod extract;
 pub mod openapi;
@@ -29,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", get(accounts::search))
         .route("/accounts/{id}", get(accounts::detail))
         .route("/accounts/{id}/password-reset", post(actions::password_reset))
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .route("/audit/export", get(audit::export))
+        .route("/audit/figures", get(audit::figures))
         .route("/openapi.json", get(openapi::serve));
     Router::new()
         .nest("/v1", v1)

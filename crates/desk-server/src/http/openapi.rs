@@ -12,6 +12,10 @@ use utoipa::{Modify, OpenApi};
         super::accounts::search,
         super::accounts::detail,
         super::actions::password_reset,
+        super::audit::list,
+        super::audit::verify,
+        super::audit::export,
+        super::audit::figures,
     ),
     components(schemas(desk_api::Problem, desk_api::ErrorCode)),
     modifiers(&Bearer)

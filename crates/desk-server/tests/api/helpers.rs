@@ -109,6 +109,33 @@ impl TestApp {
         a.body.as_array().cloned().unwrap_or_default()
     }
 
+    /// Walks the chain and the checkpoints as the service's verify does.
+    pub async fn verify(&self) -> Option<desk_api::BrokenEntry> {
+        let cp = self.running.state.config.audit_checkpoint_path();
+        desk_server::audit::first_broken(&self.running.state.db, cp.as_deref()).await.unwrap()
+    }
+
+    pub async fn lead_token(&self) -> String {
+        use desk_server::demo::{LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
+        let a = self.sign_in_as(LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;
+        assert_eq!(a.status, 201, "{}", a.text);
+        a.body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn admin_token(&self) -> String {
+        use desk_server::demo::{ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP};
+        let a = self.sign_in_as(ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP).await;
+        assert_eq!(a.status, 201, "{}", a.text);
+        a.body["token"].as_str().unwrap().to_string()
+    }
+
+    /// A raw connection to the database file, as someone with access to the disk would have.
+    pub async fn raw(&self) -> sqlx::SqliteConnection {
+        use sqlx::Connection;
+        let path = self.running.state.config.db.display().to_string();
+        sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap()
+    }
+
     pub fn assert_problem(a: &Answer, status: u16, code: &str) {
         assert_eq!(a.status, status, "{}", a.text);
         assert_eq!(

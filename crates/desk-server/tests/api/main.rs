@@ -4,6 +4,8 @@
 mod helpers;
 
 mod accounts;
+mod audit;
+mod authorization;
 mod bad_input;
 mod reset;
 mod sessions;

@@ -61,7 +61,7 @@ async fn every_sign_in_attempt_is_audited() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0], ("sign_in".into(), "failure".into(), None));
     assert_eq!(rows[1], ("sign_in".into(), "success".into(), Some(AGENT_EMAIL.into())));
-    assert_eq!(desk_server::audit::first_broken(&app.running.state.db).await.unwrap(), None);
+    assert_eq!(app.verify().await, None);
 }
 
 #[tokio::test]

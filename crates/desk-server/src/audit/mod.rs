@@ -2,6 +2,11 @@
 //! `record` is the one path that writes an entry, and it takes the caller's transaction so that the
 //! entry commits or rolls back with its effect.
 
+pub mod checkpoints;
+pub mod figures;
+pub mod query;
+pub mod verify;
+
 use desk_api::Role;
 use serde::Serialize;
 use sqlx::SqliteConnection;
@@ -148,38 +153,14 @@ pub async fn record(conn: &mut SqliteConnection, now_ms: i64, actor: &Actor, ent
     Ok(id)
 }
 
-/// Walks the chain from the start; answers the id of the first entry whose hash or link is wrong.
-pub async fn first_broken(pool: &sqlx::SqlitePool) -> sqlx::Result<Option<i64>> {
-    use futures_util::TryStreamExt;
-    let mut rows = sqlx::query_as::<_, (i64, i64, Option<i64>, Option<String>, Option<String>, String, Option<String>, Option<String>, Option<String>, Option<String>, String, String, String, String, String)>(
-        "SELECT id, at_ms, actor_id, actor_email, actor_role, action, target_type, target_id, reason, ticket, \
-         outcome, client, detail, prev_hash, hash FROM audit_log ORDER BY id",
-    )
-    .fetch(pool);
-    let mut expected_prev = GENESIS.to_string();
-    let mut expected_id = 1;
-    while let Some(r) = rows.try_next().await? {
-        let row = CanonicalRow {
-            id: r.0,
-            at_ms: r.1,
-            actor_id: r.2,
-            actor_email: r.3,
-            actor_role: r.4,
-            action: r.5,
-            target_type: r.6,
-            target_id: r.7,
-            reason: r.8,
-            ticket: r.9,
-            outcome: r.10,
-            client: r.11,
-            detail: r.12,
-            prev_hash: r.13,
-        };
-        if row.id != expected_id || row.prev_hash != expected_prev || entry_hash(&row) != r.14 {
-            return Ok(Some(row.id));
+/// Walks the whole chain and the checkpoints; answers the first entry that does not verify.
+pub async fn first_broken(pool: &sqlx::SqlitePool, checkpoints: Option<&std::path::Path>) -> sqlx::Result<Option<desk_api::BrokenEntry>> {
+    let mut after = 0;
+    loop {
+        let chunk = verify::chunk(pool, checkpoints, after, 10_000).await?;
+        if chunk.broken.is_some() || chunk.done {
+            return Ok(chunk.broken);
         }
-        expected_prev = r.14;
-        expected_id += 1;
+        after = chunk.last_id;
     }
-    Ok(None)
 }

@@ -1,0 +1,206 @@
+//! Per-agent figures for a period, and the anomaly flags a lead should look at.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Timelike, Utc};
+use desk_api::{ActionCount, AgentFigures, Anomaly, AnomalyKind, Figures, Role};
+use sqlx::SqlitePool;
+
+use crate::clock::from_ms;
+
+/// Actions that count as sending a recovery email.
+const RESETS: &[&str] = &["password_reset", "security_answer_reset"];
+/// Actions that change an account's security details (written by recovery and the queue).
+const ACCOUNT_CHANGES: &[&str] = &["password_changed", "answer_changed", "email_changed", "phone_changed", "two_factor_removed"];
+const REVEALS: &str = "address_reveal";
+const DECISIONS: &[&str] = &["request_approved", "request_rejected", "request_need_info", "request_escalated"];
+const SECOND_APPROVAL: &str = "request_second_approval";
+
+/// A rate this many times the team's median, and at least `HIGH_RATE_MIN` actions, is flagged.
+const HIGH_RATE_FACTOR: u64 = 3;
+const HIGH_RATE_MIN: u64 = 20;
+/// Hours are "usual" when the agent has at least this much history to judge by.
+const USUAL_HOURS_MIN_HISTORY: u64 = 20;
+const RECENT_CHANGE_MS: i64 = 7 * 24 * 3600 * 1000;
+const RESETS_ON_CHANGED_MIN: usize = 3;
+const REPEATED_REVEALS_MIN: usize = 5;
+const MAX_IDS: usize = 100;
+
+struct E {
+    id: i64,
+    at_ms: i64,
+    actor_id: i64,
+    action: String,
+    target: Option<String>,
+    outcome: String,
+}
+
+async fn entries(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<Vec<E>> {
+    let rows: Vec<(i64, i64, i64, String, Option<String>, Option<String>, String)> = sqlx::query_as(
+        "SELECT id, at_ms, actor_id, action, target_type, target_id, outcome FROM audit_log \
+         WHERE at_ms >= $1 AND at_ms < $2 AND actor_id IS NOT NULL AND actor_role IS NOT NULL ORDER BY id",
+    )
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, at_ms, actor_id, action, tt, tid, outcome)| E {
+            id,
+            at_ms,
+            actor_id,
+            action,
+            target: match (tt.as_deref(), tid) {
+                (Some("account"), Some(t)) => Some(t),
+                _ => None,
+            },
+            outcome,
+        })
+        .collect())
+}
+
+fn median(mut v: Vec<u64>) -> Option<u64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    Some(v[v.len() / 2])
+}
+
+pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) -> sqlx::Result<Figures> {
+    let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
+    let agents: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT id, email, name, role FROM agents ORDER BY id").fetch_all(pool).await?;
+    let period = entries(pool, from_ms, to_ms).await?;
+    let mut by_agent: HashMap<i64, Vec<&E>> = HashMap::new();
+    for e in &period {
+        by_agent.entry(e.actor_id).or_default().push(e);
+    }
+
+    let mut out = Vec::new();
+    for (id, email, name, role) in &agents {
+        let mine = by_agent.get(id).map(Vec::as_slice).unwrap_or(&[]);
+        let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut by_hour = vec![0u64; 24];
+        for e in mine {
+            *counts.entry(e.action.as_str()).or_default() += 1;
+            by_hour[from_ms_hour(e.at_ms)] += 1;
+        }
+        out.push(AgentFigures {
+            agent_id: *id,
+            email: email.clone(),
+            name: name.clone(),
+            role: Role::parse(role).unwrap_or(Role::Agent),
+            actions: mine.len() as u64,
+            by_action: counts.iter().map(|(a, c)| ActionCount { action: a.to_string(), count: *c }).collect(),
+            resets_sent: mine.iter().filter(|e| RESETS.contains(&e.action.as_str()) && e.outcome == "success").count() as u64,
+            queue_decisions: mine.iter().filter(|e| DECISIONS.contains(&e.action.as_str())).count() as u64,
+            median_handling_secs: None,
+            second_approvals: mine.iter().filter(|e| e.action == SECOND_APPROVAL).count() as u64,
+            by_hour,
+        });
+    }
+
+    let anomalies = anomalies(pool, &agents, &by_agent, from_ms).await?;
+    Ok(Figures { from, to, agents: out, anomalies })
+}
+
+fn from_ms_hour(ms: i64) -> usize {
+    from_ms(ms).hour() as usize
+}
+
+async fn anomalies(
+    pool: &SqlitePool,
+    agents: &[(i64, String, String, String)],
+    by_agent: &HashMap<i64, Vec<&E>>,
+    from_ms: i64,
+) -> sqlx::Result<Vec<Anomaly>> {
+    let email_of: HashMap<i64, &str> = agents.iter().map(|(id, e, _, _)| (*id, e.as_str())).collect();
+    let mut flags = Vec::new();
+    let mut flag = |kind, agent_id: i64, summary: String, ids: Vec<i64>| {
+        flags.push(Anomaly {
+            kind,
+            agent_id,
+            agent_email: email_of.get(&agent_id).unwrap_or(&"").to_string(),
+            summary,
+            entry_ids: ids.into_iter().take(MAX_IDS).collect(),
+        })
+    };
+
+    // A rate far above the rest of the team's (the agent's own count would pull the median up).
+    for (agent, mine) in by_agent {
+        let others: Vec<u64> = by_agent.iter().filter(|(a, _)| *a != agent).map(|(_, v)| v.len() as u64).collect();
+        let Some(team) = median(others) else { continue };
+        let n = mine.len() as u64;
+        if n >= HIGH_RATE_MIN && n > team.max(1) * HIGH_RATE_FACTOR {
+            flag(AnomalyKind::HighRate, *agent, format!("{n} actions against a team median of {team}"), mine.iter().map(|e| e.id).collect());
+        }
+    }
+
+    // Hours the agent does not usually work, judged on the 30 days before the period.
+    let history = entries(pool, from_ms - 30 * 24 * 3600 * 1000, from_ms).await?;
+    let mut usual: HashMap<i64, [u64; 24]> = HashMap::new();
+    for e in &history {
+        usual.entry(e.actor_id).or_insert([0; 24])[from_ms_hour(e.at_ms)] += 1;
+    }
+    for (agent, mine) in by_agent {
+        let Some(hours) = usual.get(agent) else { continue };
+        if hours.iter().sum::<u64>() < USUAL_HOURS_MIN_HISTORY {
+            continue;
+        }
+        let odd: Vec<i64> = mine.iter().filter(|e| hours[from_ms_hour(e.at_ms)] == 0).map(|e| e.id).collect();
+        if !odd.is_empty() {
+            flag(AnomalyKind::OutsideUsualHours, *agent, format!("{} actions at hours this agent has not worked in the 30 days before", odd.len()), odd);
+        }
+    }
+
+    // Resets on accounts whose security details changed shortly before.
+    let changes: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "SELECT target_id, at_ms FROM audit_log WHERE target_type = 'account' AND action IN ({}) AND at_ms >= $1",
+        ACCOUNT_CHANGES.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ")
+    ))
+    .bind(from_ms - RECENT_CHANGE_MS)
+    .fetch_all(pool)
+    .await?;
+    let mut changed: HashMap<&str, Vec<i64>> = HashMap::new();
+    for (target, at) in &changes {
+        changed.entry(target.as_str()).or_default().push(*at);
+    }
+    for (agent, mine) in by_agent {
+        let hits: Vec<i64> = mine
+            .iter()
+            .filter(|e| RESETS.contains(&e.action.as_str()) && e.outcome == "success")
+            .filter(|e| {
+                e.target.as_deref().and_then(|t| changed.get(t)).is_some_and(|ats| {
+                    ats.iter().any(|at| *at <= e.at_ms && e.at_ms - at <= RECENT_CHANGE_MS)
+                })
+            })
+            .map(|e| e.id)
+            .collect();
+        if hits.len() >= RESETS_ON_CHANGED_MIN {
+            flag(
+                AnomalyKind::ResetsOnRecentlyChangedAccounts,
+                *agent,
+                format!("{} resets on accounts whose security details changed in the 7 days before", hits.len()),
+                hits,
+            );
+        }
+    }
+
+    // Repeated reveals of full addresses.
+    for (agent, mine) in by_agent {
+        let reveals: Vec<&E> = mine.iter().copied().filter(|e| e.action == REVEALS).collect();
+        if reveals.len() >= REPEATED_REVEALS_MIN {
+            let accounts: HashSet<_> = reveals.iter().filter_map(|e| e.target.as_deref()).collect();
+            flag(
+                AnomalyKind::RepeatedReveals,
+                *agent,
+                format!("{} full-address reveals on {} accounts", reveals.len(), accounts.len()),
+                reveals.iter().map(|e| e.id).collect(),
+            );
+        }
+    }
+    flags.sort_by_key(|a| (a.agent_id, a.kind as u8));
+    Ok(flags)
+}

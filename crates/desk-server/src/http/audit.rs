@@ -1,0 +1,148 @@
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Duration, Utc};
+use desk_api::{AuditEntry, AuditFilter, ExportFormat, Figures, Page, VerifyChunk};
+use serde_json::json;
+
+use super::extract::{ApiQuery, Authorized};
+use crate::access;
+use crate::audit::{self, query, verify, Entry};
+use crate::db::begin_write;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
+type Params = std::collections::HashMap<String, String>;
+
+fn int(p: &Params, key: &'static str) -> ApiResult<Option<i64>> {
+    p.get(key)
+        .filter(|v| !v.is_empty())
+        .map(|v| v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid(key, format!("{key} is a positive whole number"))))
+        .transpose()
+}
+
+fn time(p: &Params, key: &'static str) -> ApiResult<Option<DateTime<Utc>>> {
+    p.get(key)
+        .filter(|v| !v.is_empty())
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| ApiError::invalid(key, format!("{key} is an RFC 3339 time such as 2026-11-26T09:00:00Z")))
+        })
+        .transpose()
+}
+
+fn text(p: &Params, key: &'static str) -> ApiResult<Option<String>> {
+    match p.get(key).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => Ok(Some(v.clone())),
+        Some(_) => Err(ApiError::invalid(key, format!("{key} is a code of letters, digits and _"))),
+    }
+}
+
+fn filter(p: &Params) -> ApiResult<AuditFilter> {
+    let f = AuditFilter {
+        agent: int(p, "agent")?,
+        action: text(p, "action")?,
+        account: int(p, "account")?,
+        request: int(p, "request")?,
+        outcome: text(p, "outcome")?,
+        from: time(p, "from")?,
+        to: time(p, "to")?,
+    };
+    if let (Some(from), Some(to)) = (f.from, f.to) {
+        if from >= to {
+            return Err(ApiError::invalid("to", "to must be after from"));
+        }
+    }
+    Ok(f)
+}
+
+/// The audit log, newest first, filtered.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])),
+    params(AuditFilter, ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1 to 500, default 100")),
+    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = desk_api::Problem)))]
+pub async fn list(State(state): State<AppState>, _auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Json<Page<AuditEntry>>> {
+    let f = filter(&p)?;
+    let before = query::decode_cursor(p.get("cursor").map(String::as_str))
+        .ok_or_else(|| ApiError::invalid("cursor", "this cursor is not one the service gave out"))?;
+    let limit = match int(&p, "limit")? {
+        None => 100,
+        Some(l) if l <= query::PAGE_MAX => l,
+        Some(_) => return Err(ApiError::invalid("limit", format!("limit is at most {}", query::PAGE_MAX))),
+    };
+    Ok(Json(query::page(&state.db, &f, before, limit).await?))
+}
+
+/// Checks one stretch of the chain; pass `last_id` back as `after` until `done`.
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    params(("after" = Option<i64>, Query), ("limit" = Option<i64>, Query, description = "1 to 20000, default 5000")),
+    responses((status = 200, body = VerifyChunk), (status = 403, body = desk_api::Problem)))]
+pub async fn verify(State(state): State<AppState>, auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Json<VerifyChunk>> {
+    let after = match p.get("after").filter(|v| !v.is_empty()) {
+        None => 0,
+        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| ApiError::invalid("after", "after is an entry id (0 to start)"))?,
+    };
+    let limit = int(&p, "limit")?.unwrap_or(5_000);
+    if limit > verify::MAX_CHUNK {
+        return Err(ApiError::invalid("limit", format!("limit is at most {}", verify::MAX_CHUNK)));
+    }
+    let checkpoints = state.config.audit_checkpoint_path();
+    let chunk = verify::chunk(&state.db, checkpoints.as_deref(), after, limit).await?;
+    if chunk.done {
+        let now = state.clock.now_ms();
+        let mut tx = begin_write(&state.db).await?;
+        let outcome = if chunk.broken.is_some() { "broken" } else { "intact" };
+        let detail = json!({ "entries": chunk.total, "broken": chunk.broken, "checkpoints": chunk.checkpoints_checked });
+        audit::record(&mut tx, now, &auth.session.actor(&auth.client), Entry { action: "audit_verify", outcome, detail, ..Default::default() }).await?;
+        tx.commit().await?;
+    }
+    Ok(Json(chunk))
+}
+
+/// The filtered log as CSV or NDJSON, oldest first, streamed.
+#[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("bearer" = [])),
+    params(AuditFilter, ("format" = String, Query, description = "csv or ndjson")),
+    responses((status = 200, description = "text/csv or application/x-ndjson"), (status = 403, body = desk_api::Problem)))]
+pub async fn export(State(state): State<AppState>, auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Response> {
+    let f = filter(&p)?;
+    let format = match p.get("format").map(String::as_str) {
+        Some("csv") | None => ExportFormat::Csv,
+        Some("ndjson") => ExportFormat::Ndjson,
+        Some(_) => return Err(ApiError::invalid("format", "format is csv or ndjson")),
+    };
+    // The export is a sensitive read: it is on record before a byte leaves.
+    let mut tx = begin_write(&state.db).await?;
+    let detail = json!({ "format": format, "filter": f });
+    audit::record(&mut tx, state.clock.now_ms(), &auth.session.actor(&auth.client), Entry { action: "audit_export", outcome: "success", detail, ..Default::default() }).await?;
+    tx.commit().await?;
+    let (content_type, ext) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),
+    };
+    let body = Body::from_stream(query::export_stream(state.db.clone(), f, format));
+    let mut res = body.into_response();
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"audit.{ext}\"")) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+/// Per-agent figures and anomaly flags for a period (default: the last 7 days).
+#[utoipa::path(get, path = "/v1/audit/figures", tag = "audit", security(("bearer" = [])),
+    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
+    responses((status = 200, body = Figures), (status = 403, body = desk_api::Problem)))]
+pub async fn figures(State(state): State<AppState>, _auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Json<Figures>> {
+    let to = time(&p, "to")?.unwrap_or_else(|| state.clock.now() + Duration::seconds(1));
+    let from = time(&p, "from")?.unwrap_or(to - Duration::days(7));
+    if from >= to {
+        return Err(ApiError::invalid("to", "to must be after from"));
+    }
+    if to - from > Duration::days(366) {
+        return Err(ApiError::invalid("from", "a period is at most a year"));
+    }
+    Ok(Json(audit::figures::figures(&state.db, from, to).await?))
+}

@@ -1,0 +1,112 @@
+//! The authorization matrix: every route × every caller (no session, agent, lead, admin). A cell
+//! passes when the service answers what the role table says: 401 without a session, 403 for a
+//! role without the permission, and anything but 401/403 for a role with it.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Caller {
+    Nobody,
+    Agent,
+    Lead,
+    Admin,
+}
+
+const ALL: [Caller; 3] = [Caller::Agent, Caller::Lead, Caller::Admin];
+const LEADS: [Caller; 2] = [Caller::Lead, Caller::Admin];
+
+struct Route {
+    method: Method,
+    path: &'static str,
+    allowed: &'static [Caller],
+    /// Public routes answer without a session.
+    public: bool,
+}
+
+fn routes() -> Vec<Route> {
+    let r = |method, path, allowed: &'static [Caller]| Route { method, path, allowed, public: false };
+    let public = |method, path| Route { method, path, allowed: &ALL, public: true };
+    vec![
+        public(Method::POST, "/v1/sessions"),
+        public(Method::GET, "/v1/openapi.json"),
+        public(Method::GET, "/dev/mailbox.json"),
+        public(Method::GET, "/dev/mailbox"),
+        r(Method::GET, "/v1/me", &ALL),
+        r(Method::GET, "/v1/accounts?q=maria", &ALL),
+        r(Method::GET, "/v1/accounts/1", &ALL),
+        r(Method::POST, "/v1/accounts/1/password-reset", &ALL),
+        r(Method::GET, "/v1/audit", &LEADS),
+        r(Method::GET, "/v1/audit/verify", &LEADS),
+        r(Method::GET, "/v1/audit/export?format=ndjson", &LEADS),
+        r(Method::GET, "/v1/audit/figures", &LEADS),
+        // Last: it ends the caller's session.
+        r(Method::DELETE, "/v1/sessions/current", &ALL),
+    ]
+}
+
+#[tokio::test]
+async fn every_route_answers_every_role_as_the_role_table_says() {
+    let app = TestApp::spawn().await;
+    let tokens = [
+        (Caller::Agent, app.agent_token().await),
+        (Caller::Lead, app.lead_token().await),
+        (Caller::Admin, app.admin_token().await),
+    ];
+    let mut cells = 0;
+    let routes = routes();
+    for route in &routes {
+        for caller in [Caller::Nobody, Caller::Agent, Caller::Lead, Caller::Admin] {
+            let mut rb = app.req(route.method.clone(), route.path).header("Idempotency-Key", format!("m-{cells}"));
+            if route.method == Method::POST {
+                rb = rb.json(&json!({"reason": "other", "ticket": "SUP-M", "email": "x@y.test", "password": "p", "totp": "000000"}));
+            }
+            if let Some((_, t)) = tokens.iter().find(|(c, _)| *c == caller) {
+                rb = rb.bearer_auth(t);
+            }
+            let a = app.send(rb).await;
+            let expect = if route.public {
+                "reachable"
+            } else if caller == Caller::Nobody {
+                "401"
+            } else if route.allowed.contains(&caller) {
+                "reachable"
+            } else {
+                "403"
+            };
+            match expect {
+                "401" => assert_eq!(a.status, 401, "{caller:?} {} {}: {}", route.method, route.path, a.text),
+                "403" => {
+                    assert_eq!(a.status, 403, "{caller:?} {} {}: {}", route.method, route.path, a.text);
+                    assert_eq!(a.body["code"], "forbidden");
+                }
+                _ => assert!(
+                    route.public && route.path == "/v1/sessions" || (a.status != 401 && a.status != 403),
+                    "{caller:?} {} {} refused: {}",
+                    route.method,
+                    route.path,
+                    a.text
+                ),
+            }
+            assert!(a.status < 500, "{caller:?} {} {}: {}", route.method, route.path, a.text);
+            cells += 1;
+        }
+    }
+    assert_eq!(cells, routes.len() * 4);
+    println!("authorization matrix: {} routes x 4 callers = {cells} cells", routes.len());
+}
+
+#[tokio::test]
+async fn the_matrix_covers_every_route_of_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let doc = app.send(app.req(Method::GET, "/v1/openapi.json")).await;
+    let covered: Vec<String> = routes().iter().map(|r| format!("{} {}", r.method, r.path.split('?').next().unwrap().replace("/1", "/{id}"))).collect();
+    for (path, item) in doc.body["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let key = format!("{} {path}", method.to_uppercase());
+            assert!(covered.contains(&key), "{key} is not in the authorization matrix");
+        }
+    }
+}
