@@ -1,7 +1,18 @@
 /// The commands the UI may call. Each gets an `allow-*` permission generated, and
 /// `capabilities/default.json` grants exactly these — nothing else is reachable from the webview.
 const COMMANDS: &[&str] =
-    &["session_status", "sign_in", "sign_out", "search_accounts", "get_account", "send_password_reset"];
+    &[
+        "session_status",
+        "sign_in",
+        "sign_out",
+        "search_accounts",
+        "get_account",
+        "send_password_reset",
+        "audit_query",
+        "audit_verify",
+        "audit_export",
+        "audit_figures",
+    ];
 
 fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)))

@@ -1,8 +1,15 @@
 //! One line each: unpack, call the console (which knows nothing of Tauri), answer.
 
-use desk_api::{AccountDetail, AccountSummary, ActionAccepted, CommandError, Page, ResetRequest, SessionStatus, SignInForm};
+use chrono::{DateTime, Utc};
+use desk_api::{
+    AccountDetail, AccountSummary, ActionAccepted, AuditEntry, AuditFilter, CommandError, ExportFormat, ExportResult,
+    Figures, Page, Progress, ResetRequest, SessionStatus, SignInForm, VerifyReport,
+};
 use desk_client::Console;
+use tauri::ipc::Channel;
 use tauri::State;
+
+use crate::save::SavePath;
 
 type Answer<T> = Result<T, CommandError>;
 
@@ -39,4 +46,33 @@ pub async fn send_password_reset(
     idempotency_key: String,
 ) -> Answer<ActionAccepted> {
     Ok(console.password_reset(id, request, &idempotency_key).await?)
+}
+
+#[tauri::command]
+pub async fn audit_query(console: State<'_, Console>, filter: AuditFilter, cursor: Option<String>) -> Answer<Page<AuditEntry>> {
+    Ok(console.audit_page(filter, cursor.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn audit_verify(console: State<'_, Console>, on_progress: Channel<Progress>) -> Answer<VerifyReport> {
+    Ok(console.audit_verify(|p| drop(on_progress.send(p))).await?)
+}
+
+#[tauri::command]
+pub async fn audit_export(
+    console: State<'_, Console>,
+    save: State<'_, SavePath>,
+    format: ExportFormat,
+    filter: AuditFilter,
+    on_progress: Channel<Progress>,
+) -> Answer<ExportResult> {
+    let Some(path) = crate::save::ask(&save, format).await else {
+        return Ok(ExportResult { path: None, entries: 0, bytes: 0 });
+    };
+    Ok(console.audit_export(format, filter, path, |p| drop(on_progress.send(p))).await?)
+}
+
+#[tauri::command]
+pub async fn audit_figures(console: State<'_, Console>, from: DateTime<Utc>, to: DateTime<Utc>) -> Answer<Figures> {
+    Ok(console.audit_figures(from, to).await?)
 }

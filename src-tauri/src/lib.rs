@@ -2,6 +2,7 @@
 //! The app builder is generic over the runtime so that tests run it on the mock runtime.
 
 mod commands;
+pub mod save;
 
 use std::sync::Arc;
 
@@ -21,6 +22,10 @@ pub fn build<R: Runtime>(builder: Builder<R>, store: Arc<dyn TokenStore>, defaul
         commands::search_accounts,
         commands::get_account,
         commands::send_password_reset,
+        commands::audit_query,
+        commands::audit_verify,
+        commands::audit_export,
+        commands::audit_figures,
     ])
 }
 
@@ -33,6 +38,16 @@ pub fn run() {
     let server_url = std::env::var("RECOVERY_DESK_SERVER_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::new(KEYCHAIN_SERVICE, KEYCHAIN_USER));
     build(tauri::Builder::default(), store, server_url)
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| {
+            use tauri::Manager;
+            let chooser: Arc<dyn save::ChooseSavePath> = match std::env::var_os("RECOVERY_DESK_SAVE_DIR") {
+                Some(dir) => Arc::new(save::IntoDir(dir.into())),
+                None => Arc::new(save::Dialog(app.handle().clone())),
+            };
+            app.manage(save::SavePath(chooser));
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("error while running Recovery Desk");
 }

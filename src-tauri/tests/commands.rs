@@ -111,3 +111,47 @@ fn only_registered_commands_exist() {
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     assert!(invoke(&webview, "read_file", json!({"path": "/etc/passwd"})).is_err());
 }
+
+#[test]
+fn audit_commands_serve_leads_and_refuse_agents() {
+    use desk_server::demo::{LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
+    use tauri::Manager;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, ..Config::default() };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let url = running.url();
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let exports = tempfile::tempdir().unwrap();
+    app.manage(recovery_desk_lib::save::SavePath(Arc::new(recovery_desk_lib::save::IntoDir(exports.path().into()))));
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+
+    let agent = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
+    invoke(&webview, "sign_in", agent).unwrap();
+    let err = invoke(&webview, "audit_query", json!({"filter": {}, "cursor": null})).unwrap_err();
+    assert_eq!(err["code"], "forbidden");
+    invoke(&webview, "sign_out", json!({})).unwrap();
+
+    let code = desk_server::totp::code_at(LEAD_TOTP, unix_now()).unwrap();
+    let lead = json!({"form": {"server_url": url, "email": LEAD_EMAIL, "password": LEAD_PASSWORD, "totp": code, "stay_signed_in": false}});
+    invoke(&webview, "sign_in", lead).unwrap();
+    let page = invoke(&webview, "audit_query", json!({"filter": {"action": "sign_in"}, "cursor": null})).unwrap();
+    assert_eq!(page["items"].as_array().unwrap().len(), 2, "the agent's and the lead's sign-ins: {page}");
+    let figures = invoke(&webview, "audit_figures", json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}));
+    assert!(figures.is_err(), "a period over a year is refused");
+    let now = chrono::Utc::now();
+    let figures = invoke(&webview, "audit_figures", json!({"from": (now - chrono::Duration::days(1)).to_rfc3339(), "to": (now + chrono::Duration::minutes(1)).to_rfc3339()})).unwrap();
+    assert_eq!(figures["agents"].as_array().unwrap().len(), 3);
+
+    // Channels need a callback id on the mock runtime: ids the test makes up.
+    let verify = invoke(&webview, "audit_verify", json!({"onProgress": "__CHANNEL__:7"})).unwrap();
+    assert_eq!(verify["ok"], true, "{verify}");
+    let exported = invoke(&webview, "audit_export", json!({"format": "ndjson", "filter": {}, "onProgress": "__CHANNEL__:8"})).unwrap();
+    let path = exported["path"].as_str().unwrap();
+    assert!(path.starts_with(exports.path().to_str().unwrap()));
+    let lines = std::fs::read_to_string(path).unwrap().lines().count() as u64;
+    assert_eq!(exported["entries"].as_u64().unwrap(), lines);
+    rt.block_on(running.stop());
+}

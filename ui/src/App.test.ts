@@ -1,7 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
 
-vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/core', () => ({
+  invoke: vi.fn(),
+  Channel: class {
+    onmessage: (message: unknown) => void = () => {};
+  },
+}));
 
 import { invoke } from '@tauri-apps/api/core';
 import App from './App.svelte';
@@ -207,5 +212,46 @@ describe('App', () => {
     await fireEvent.click(el('#sign-out'));
     await waitFor(() => expect(document.querySelector('#sign-in')).not.toBeNull());
     expect(document.querySelector('#sign-in-notice')).toBeNull();
+  });
+
+  it('agents never see the Audit tab, and Alt+2 does nothing for them', async () => {
+    backend({ session_status: () => ({ ...signedIn, agent: { ...agent, role: 'agent' } }) });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#nav-lookup')).not.toBeNull());
+    expect(document.querySelector('#nav-audit')).toBeNull();
+    expect(el('#nav-lookup').getAttribute('aria-current')).toBe('page');
+    await key(window, '2', { altKey: true, code: 'Digit2' });
+    expect(document.querySelector('#audit-view')).toBeNull();
+    expect(invokeMock.mock.calls.some((c) => String(c[0]).startsWith('audit_'))).toBe(false);
+  });
+
+  it('leads switch between Lookup and Audit with the tabs and Alt+1 / Alt+2', async () => {
+    backend({
+      session_status: () => signedIn,
+      audit_query: () => ({ items: [], next_cursor: null }),
+      audit_figures: () => ({ from: '', to: '', agents: [], anomalies: [] }),
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#nav-audit')).not.toBeNull());
+    // The audit view is not even mounted (no audit calls) until it is opened.
+    expect(document.querySelector('#audit-view')).toBeNull();
+
+    await fireEvent.click(el('#nav-audit'));
+    await waitFor(() => expect(document.querySelector('#audit-view')).not.toBeNull());
+    expect(el('#nav-audit').getAttribute('aria-current')).toBe('page');
+    expect(el('#audit-view').closest<HTMLElement>('.view')!.hidden).toBe(false);
+    expect(el('#search').closest<HTMLElement>('.view')!.hidden).toBe(true);
+    await waitFor(() => expect(invokeMock).toHaveBeenCalledWith('audit_query', { filter: {}, cursor: null }));
+
+    await key(window, '1', { altKey: true, code: 'Digit1' });
+    await waitFor(() => expect(el('#search').closest<HTMLElement>('.view')!.hidden).toBe(false));
+    expect(el('#audit-view').closest<HTMLElement>('.view')!.hidden).toBe(true);
+    expect(el('#nav-lookup').getAttribute('aria-current')).toBe('page');
+    expect(document.activeElement).toBe(el('#search'));
+
+    await key(window, '2', { altKey: true, code: 'Digit2' });
+    await waitFor(() => expect(el('#audit-view').closest<HTMLElement>('.view')!.hidden).toBe(false));
+    // Kept mounted: switching back does not query again.
+    expect(invokeMock.mock.calls.filter((c) => c[0] === 'audit_query')).toHaveLength(1);
   });
 });

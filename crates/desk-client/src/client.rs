@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use desk_api::{AccountDetail, AccountSummary, ActionAccepted, Me, Page, Problem, ResetRequest, SecretText, SessionCreated, SignInRequest};
+use desk_api::{
+    AccountDetail, AccountSummary, ActionAccepted, AuditEntry, AuditFilter, ExportFormat, Figures, Me, Page, Problem,
+    ResetRequest, SecretText, SessionCreated, SignInRequest, VerifyChunk,
+};
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -142,6 +145,71 @@ impl Client {
             })
             .await?;
         Self::decode(res).await
+    }
+}
+
+/// The filter as query parameters (the service parses them at its edge).
+fn filter_query(f: &AuditFilter) -> Vec<(&'static str, String)> {
+    let mut q = Vec::new();
+    if let Some(v) = f.agent {
+        q.push(("agent", v.to_string()));
+    }
+    if let Some(v) = &f.action {
+        q.push(("action", v.clone()));
+    }
+    if let Some(v) = f.account {
+        q.push(("account", v.to_string()));
+    }
+    if let Some(v) = f.request {
+        q.push(("request", v.to_string()));
+    }
+    if let Some(v) = &f.outcome {
+        q.push(("outcome", v.clone()));
+    }
+    if let Some(v) = f.from {
+        q.push(("from", v.to_rfc3339()));
+    }
+    if let Some(v) = f.to {
+        q.push(("to", v.to_rfc3339()));
+    }
+    q
+}
+
+impl Client {
+    pub async fn audit_page(&self, token: &SecretText, filter: &AuditFilter, cursor: Option<&str>) -> Result<Page<AuditEntry>, ClientError> {
+        let mut query = filter_query(filter);
+        if let Some(c) = cursor {
+            query.push(("cursor", c.to_string()));
+        }
+        let res = self.send(|| self.request(Method::GET, "/v1/audit", Some(token)).query(&query)).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn audit_verify_chunk(&self, token: &SecretText, after: i64, limit: i64) -> Result<VerifyChunk, ClientError> {
+        let query = [("after", after.to_string()), ("limit", limit.to_string())];
+        let res = self.send(|| self.request(Method::GET, "/v1/audit/verify", Some(token)).query(&query)).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn audit_figures(&self, token: &SecretText, from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> Result<Figures, ClientError> {
+        let query = [("from", from.to_rfc3339()), ("to", to.to_rfc3339())];
+        let res = self.send(|| self.request(Method::GET, "/v1/audit/figures", Some(token)).query(&query)).await?;
+        Self::decode(res).await
+    }
+
+    /// Starts an export; the caller reads the body chunk by chunk.
+    pub async fn audit_export(&self, token: &SecretText, format: ExportFormat, filter: &AuditFilter) -> Result<Response, ClientError> {
+        let mut query = filter_query(filter);
+        query.push(("format", match format { ExportFormat::Csv => "csv", ExportFormat::Ndjson => "ndjson" }.to_string()));
+        // An export is long: no overall timeout, only the connect timeout.
+        let res = self
+            .send(|| self.request(Method::GET, "/v1/audit/export", Some(token)).query(&query).timeout(Duration::from_secs(24 * 3600)))
+            .await?;
+        if res.status().is_success() {
+            Ok(res)
+        } else {
+            Err(Self::problem(res.status(), res).await)
+        }
     }
 }
 

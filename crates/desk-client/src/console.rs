@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use desk_api::{AccountDetail, AccountSummary, ActionAccepted, Agent, Page, ResetRequest, SecretText, SessionStatus, SignInForm};
+use desk_api::{
+    AccountDetail, AccountSummary, ActionAccepted, Agent, AuditEntry, AuditFilter, ExportFormat, ExportResult, Figures,
+    Page, Progress, ResetRequest, SecretText, SessionStatus, SignInForm, VerifyReport,
+};
 use tokio::sync::Mutex;
 
 use crate::{Client, ClientError, StoredSession, TokenStore};
@@ -176,4 +179,78 @@ impl Console {
     pub async fn password_reset(&self, id: i64, req: ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
         self.with_session(|c, t| async move { c.password_reset(&t, id, &req, idempotency_key).await }).await
     }
+
+    pub async fn audit_page(&self, filter: AuditFilter, cursor: Option<&str>) -> Result<Page<AuditEntry>, ClientError> {
+        self.with_session(|c, t| async move { c.audit_page(&t, &filter, cursor).await }).await
+    }
+
+    pub async fn audit_figures(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Figures, ClientError> {
+        self.with_session(|c, t| async move { c.audit_figures(&t, from, to).await }).await
+    }
+
+    /// Walks the whole chain in stretches, reporting progress after each.
+    pub async fn audit_verify(&self, progress: impl Fn(Progress) + Send) -> Result<VerifyReport, ClientError> {
+        self.with_session(|c, t| async move {
+            let (mut after, mut checked) = (0i64, 0u64);
+            loop {
+                let chunk = c.audit_verify_chunk(&t, after, VERIFY_STRETCH).await?;
+                checked += chunk.checked;
+                after = chunk.last_id;
+                progress(Progress { done: checked, total: Some(chunk.total), bytes: 0 });
+                if chunk.done || chunk.broken.is_some() {
+                    return Ok(VerifyReport {
+                        ok: chunk.broken.is_none(),
+                        entries: checked,
+                        head_hash: chunk.head_hash,
+                        broken: chunk.broken,
+                        checkpoints_checked: chunk.checkpoints_checked,
+                    });
+                }
+            }
+        })
+        .await
+    }
+
+    /// Streams the export into `path` (through a `.partial` file renamed at the end, so a failed
+    /// export never leaves a file that looks complete).
+    pub async fn audit_export(
+        &self,
+        format: ExportFormat,
+        filter: AuditFilter,
+        path: std::path::PathBuf,
+        progress: impl Fn(Progress) + Send,
+    ) -> Result<ExportResult, ClientError> {
+        self.with_session(|c, t| async move {
+            use tokio::io::AsyncWriteExt;
+            let mut res = c.audit_export(&t, format, &filter).await?;
+            let partial = path.with_extension("partial");
+            let io = |e: std::io::Error| ClientError::UnexpectedResponse(format!("cannot write {}: {e}", path.display()));
+            let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
+            let (mut lines, mut bytes) = (0u64, 0u64);
+            loop {
+                let chunk = match res.chunk().await {
+                    Ok(Some(c)) => c,
+                    Ok(None) => break,
+                    Err(e) => {
+                        let _ = tokio::fs::remove_file(&partial).await;
+                        return Err(ClientError::UnexpectedResponse(format!("the export broke off: {}", e.without_url())));
+                    }
+                };
+                file.write_all(&chunk).await.map_err(io)?;
+                lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+                bytes += chunk.len() as u64;
+                progress(Progress { done: lines, total: None, bytes });
+            }
+            file.flush().await.map_err(io)?;
+            file.sync_all().await.map_err(io)?;
+            drop(file);
+            tokio::fs::rename(&partial, &path).await.map_err(io)?;
+            let entries = if format == ExportFormat::Csv { lines.saturating_sub(1) } else { lines };
+            Ok(ExportResult { path: Some(path.display().to_string()), entries, bytes })
+        })
+        .await
+    }
 }
+
+/// Entries per verify request: big enough to be quick, small enough to show progress.
+const VERIFY_STRETCH: i64 = 5_000;

@@ -169,3 +169,47 @@ async fn a_session_revoked_while_in_use_returns_the_console_to_sign_in() {
     assert!(!status.signed_in);
     assert!(status.notice.is_some());
 }
+
+fn lead_form(url: &str) -> SignInForm {
+    use desk_server::demo::{LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
+    let now = chrono::Utc::now().timestamp();
+    SignInForm {
+        server_url: url.into(),
+        email: LEAD_EMAIL.into(),
+        password: SecretText::new(LEAD_PASSWORD),
+        totp: SecretText::new(desk_server::totp::code_at(LEAD_TOTP, now).unwrap()),
+        stay_signed_in: false,
+    }
+}
+
+#[tokio::test]
+async fn lead_verifies_with_progress_and_exports_to_a_file() {
+    let s = service().await;
+    let agent = Console::new(Arc::new(MemoryStore::default()), "http://127.0.0.1:9");
+    agent.sign_in(form(&s.running.url(), false)).await.unwrap();
+    agent.password_reset(1, reset(), "e1").await.unwrap();
+    // Agents are refused by the service, not only hidden by the UI.
+    let err = agent.audit_page(Default::default(), None).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Forbidden);
+
+    let lead = Console::new(Arc::new(MemoryStore::default()), "http://127.0.0.1:9");
+    lead.sign_in(lead_form(&s.running.url())).await.unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let report = lead.audit_verify(|p| seen.lock().unwrap().push(p)).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.entries, 3, "two sign-ins and the reset");
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.last().unwrap().done, 3);
+    assert_eq!(seen.last().unwrap().total, Some(3));
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.csv");
+    let filter = desk_api::AuditFilter { action: Some("password_reset".into()), ..Default::default() };
+    let result = lead.audit_export(desk_api::ExportFormat::Csv, filter, path.clone(), |_| {}).await.unwrap();
+    assert_eq!(result.entries, 1);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.contains("password_reset,account,1,forgot_password,SUP-77"));
+    assert!(!dir.path().join("audit.partial").exists());
+    assert_eq!(result.bytes, text.len() as u64);
+}

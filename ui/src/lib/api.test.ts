@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
+vi.mock('@tauri-apps/api/core', () => ({
+  invoke: vi.fn(),
+  Channel: class {
+    onmessage: (message: unknown) => void = () => {};
+  },
+}));
 
 import { invoke } from '@tauri-apps/api/core';
 import * as api from './api';
@@ -35,6 +40,38 @@ describe('api commands', () => {
   it('returns what the command resolved with', async () => {
     invokeMock.mockResolvedValue({ items: [], next_cursor: null });
     await expect(api.searchAccounts('x', 'c1')).resolves.toEqual({ items: [], next_cursor: null });
+  });
+});
+
+describe('audit commands', () => {
+  type Ch = { onmessage: (p: unknown) => void };
+
+  it('pass the filter, cursor and range as named', async () => {
+    invokeMock.mockResolvedValue({});
+    await api.auditQuery({ agent: 3 }, 'c2');
+    await api.auditFigures('2024-05-01T00:00:00Z', '2024-05-08T00:00:00Z');
+    expect(invokeMock.mock.calls).toEqual([
+      ['audit_query', { filter: { agent: 3 }, cursor: 'c2' }],
+      ['audit_figures', { from: '2024-05-01T00:00:00Z', to: '2024-05-08T00:00:00Z' }],
+    ]);
+  });
+
+  it('verify and export hand a progress channel to the core (onProgress)', async () => {
+    invokeMock.mockResolvedValue({});
+    const verifyProgress = vi.fn();
+    const exportProgress = vi.fn();
+    await api.auditVerify(verifyProgress);
+    await api.auditExport('csv', { outcome: 'failure' }, exportProgress);
+    const [[verifyCmd, verifyArgs], [exportCmd, exportArgs]] = invokeMock.mock.calls as [string, Record<string, unknown>][];
+    expect(verifyCmd).toBe('audit_verify');
+    expect(Object.keys(verifyArgs)).toEqual(['onProgress']);
+    (verifyArgs.onProgress as Ch).onmessage({ done: 1, total: 2, bytes: 0 });
+    expect(verifyProgress).toHaveBeenCalledWith({ done: 1, total: 2, bytes: 0 });
+    expect(exportCmd).toBe('audit_export');
+    expect(exportArgs).toMatchObject({ format: 'csv', filter: { outcome: 'failure' } });
+    (exportArgs.onProgress as Ch).onmessage({ done: 5, total: null, bytes: 99 });
+    expect(exportProgress).toHaveBeenCalledWith({ done: 5, total: null, bytes: 99 });
+    expect(verifyProgress).toHaveBeenCalledTimes(1);
   });
 });
 

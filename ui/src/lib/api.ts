@@ -1,16 +1,23 @@
 // Every call from the UI to the Tauri core goes through this module.
 // Tauri converts the Rust commands' snake_case argument names to camelCase on this side;
 // fields inside `form` and `request` keep their serde (snake_case) names from contract.ts.
-import { invoke } from '@tauri-apps/api/core';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   AccountDetail,
   AccountSummary,
   ActionAccepted,
+  AuditEntry,
+  AuditFilter,
   CommandError,
+  ExportFormat,
+  ExportResult,
+  Figures,
   Page,
+  Progress,
   ResetRequest,
   SessionStatus,
   SignInForm,
+  VerifyReport,
 } from './contract';
 import { isCommandError, isSessionLost } from './errors';
 
@@ -69,4 +76,39 @@ export function sendPasswordReset(
   idempotencyKey: string,
 ): Promise<ActionAccepted> {
   return call<ActionAccepted>('send_password_reset', { id, request, idempotencyKey });
+}
+
+// Audit (team leads and admins; others are rejected with `forbidden`).
+
+/** One page (newest first) of the audit log matching `filter`; pass `next_cursor` back for the next. */
+export function auditQuery(filter: AuditFilter, cursor: string | null): Promise<Page<AuditEntry>> {
+  return call<Page<AuditEntry>>('audit_query', { filter, cursor });
+}
+
+function progressChannel(onProgress: (p: Progress) => void): Channel<Progress> {
+  const channel = new Channel<Progress>();
+  channel.onmessage = onProgress;
+  return channel;
+}
+
+/** Checks the whole hash chain; `onProgress` gets entries checked / total while it runs. */
+export function auditVerify(onProgress: (p: Progress) => void): Promise<VerifyReport> {
+  return call<VerifyReport>('audit_verify', { onProgress: progressChannel(onProgress) });
+}
+
+/**
+ * Exports the entries matching `filter`. The core asks where to save (OS dialog) and streams the
+ * file; the result's `path` is null when the lead cancelled the dialog.
+ */
+export function auditExport(
+  format: ExportFormat,
+  filter: AuditFilter,
+  onProgress: (p: Progress) => void,
+): Promise<ExportResult> {
+  return call<ExportResult>('audit_export', { format, filter, onProgress: progressChannel(onProgress) });
+}
+
+/** Per-agent figures and anomaly flags for `from`..`to` (RFC 3339). */
+export function auditFigures(from: string, to: string): Promise<Figures> {
+  return call<Figures>('audit_figures', { from, to });
 }

@@ -61,4 +61,68 @@ export type EmailRef = { id: number, status: EmailStatus, };
 
 export type ActionAccepted = { action_id: number, email: EmailRef, };
 
+export type AuditEntry = { id: number, at: string, actor_id: number | null, actor_email: string | null, actor_role: Role | null, action: string, target_type: string | null, target_id: string | null, reason: string | null, ticket: string | null, outcome: string, 
+/**
+ * The caller's address and user agent.
+ */
+client: string, 
+/**
+ * Action-specific details, as canonical JSON text.
+ */
+detail: string, prev_hash: string, hash: string, };
+
+export type AuditFilter = { agent?: number, action?: string, account?: number, request?: number, outcome?: string, 
+/**
+ * Inclusive lower bound (RFC 3339).
+ */
+from?: string, 
+/**
+ * Exclusive upper bound (RFC 3339).
+ */
+to?: string, };
+
+export type BrokenEntry = { 
+/**
+ * The first entry that does not verify (for a cut-off tail: the first missing id).
+ */
+id: number, reason: string, };
+
+export type VerifyReport = { ok: boolean, entries: number, head_hash: string, broken: BrokenEntry | null, checkpoints_checked: number, };
+
+export type Progress = { done: number, 
+/**
+ * The expected total, when known.
+ */
+total: number | null, bytes: number, };
+
+export type ExportFormat = "csv" | "ndjson";
+
+export type ExportResult = { 
+/**
+ * Where the file was written; null when the agent cancelled the save dialog.
+ */
+path: string | null, entries: number, bytes: number, };
+
+export type ActionCount = { action: string, count: number, };
+
+export type AgentFigures = { agent_id: number, email: string, name: string, role: Role, actions: number, by_action: Array<ActionCount>, resets_sent: number, queue_decisions: number, 
+/**
+ * Median seconds from claiming a request to deciding it; null without decisions.
+ */
+median_handling_secs: number | null, second_approvals: number, 
+/**
+ * Actions per UTC hour of day (24 values).
+ */
+by_hour: number[], };
+
+export type AnomalyKind = "high_rate" | "outside_usual_hours" | "resets_on_recently_changed_accounts" | "repeated_reveals";
+
+export type Anomaly = { kind: AnomalyKind, agent_id: number, agent_email: string, summary: string, 
+/**
+ * The entries behind the flag (at most 100).
+ */
+entry_ids: number[], };
+
+export type Figures = { from: string, to: string, agents: Array<AgentFigures>, anomalies: Array<Anomaly>, };
+
 export const REASON_CODES: ReasonCode[] = ["forgot_password", "email_not_received", "link_expired", "locked_out", "suspected_compromise", "other"];

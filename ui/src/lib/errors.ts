@@ -17,6 +17,8 @@ export type ErrorView = {
 export type ErrorContext = {
   /** The service URL in use, named when the service cannot be reached. */
   serverUrl?: string | null;
+  /** What to say when the role does not allow the command (default: a generic sentence). */
+  forbidden?: string;
 };
 
 const FIELD_LABELS: Record<string, string> = {
@@ -102,6 +104,7 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
     case 'unexpected_response':
       return 'The service sent an unexpected response; try again. If it persists, tell your lead.';
     case 'forbidden':
+      if (ctx.forbidden) return ctx.forbidden;
       return 'Your role does not allow this action. Ask your lead.';
     case 'idempotency_key_reused':
       return 'This request was already sent with different details. Close the dialog and start again.';

@@ -1,0 +1,163 @@
+// The audit view's filter form, labels and formatting (pure, so it is easy to test).
+import type { AnomalyKind, AuditEntry, AuditFilter } from './contract';
+import type { ErrorView } from './errors';
+import type { Tone } from './tones';
+
+/** What the filter bar holds: the controls' raw values ('' = any). */
+export type FilterForm = {
+  agent: string;
+  action: string;
+  outcome: string;
+  account: string;
+  /** `datetime-local` values (the lead's local time). */
+  from: string;
+  to: string;
+};
+
+/** One choice of the agent filter. */
+export type AgentOption = { id: number; name: string; email: string };
+
+export const EMPTY_FILTER_FORM: FilterForm = { agent: '', action: '', outcome: '', account: '', from: '', to: '' };
+
+export const AUDIT_ACTIONS = ['sign_in', 'sign_out', 'password_reset'] as const;
+export const AUDIT_OUTCOMES = ['success', 'failure', 'rate_limited', 'refused_cooldown'] as const;
+
+export const ACTION_LABELS: Record<string, string> = {
+  sign_in: 'Sign in',
+  sign_out: 'Sign out',
+  password_reset: 'Password reset',
+};
+
+export const OUTCOME_LABELS: Record<string, string> = {
+  success: 'Success',
+  failure: 'Failure',
+  rate_limited: 'Rate limited',
+  refused_cooldown: 'Refused (cooldown)',
+};
+
+export const OUTCOME_TONES: Record<string, Tone> = {
+  success: 'ok',
+  failure: 'bad',
+  rate_limited: 'warn',
+  refused_cooldown: 'warn',
+};
+
+export const ANOMALY_LABELS: Record<AnomalyKind, string> = {
+  high_rate: 'Unusually many actions',
+  outside_usual_hours: 'Activity outside usual hours',
+  resets_on_recently_changed_accounts: 'Resets on recently changed accounts',
+  repeated_reveals: 'Repeated address reveals',
+};
+
+export function label(map: Record<string, string>, value: string): string {
+  return map[value] ?? value.charAt(0).toUpperCase() + value.slice(1).replace(/_/g, ' ');
+}
+
+/** The lead-facing text for forbidden audit commands. */
+export const AUDIT_FORBIDDEN = 'Only team leads can see the audit log.';
+
+const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?$/;
+
+/**
+ * A `datetime-local` value (local wall time, no zone) as RFC 3339 UTC without fractions, e.g.
+ * "2024-05-01T10:00" in Berlin (UTC+2) -> "2024-05-01T08:00:00Z"; null when it does not parse.
+ */
+export function localToRfc3339(value: string): string | null {
+  const m = LOCAL_RE.exec(value.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map((x) => (x === undefined ? 0 : Number(x)));
+  const date = new Date(y, mo - 1, d, h, mi, s);
+  // Reject dates that rolled over (e.g. 2024-02-31).
+  if (Number.isNaN(date.getTime()) || date.getMonth() !== mo - 1 || date.getDate() !== d) return null;
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** The reverse, for filling the form: an RFC 3339 instant as a local `datetime-local` value (minutes). */
+export function rfc3339ToLocal(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+function invalid(field: string, text: string): ErrorView {
+  return { code: 'invalid_input', text, field, retryAfter: null, sessionLost: false };
+}
+
+export type FilterResult = { ok: true; filter: AuditFilter } | { ok: false; error: ErrorView };
+
+/** The AuditFilter for the form: empty fields are left out; an error (with its field) when a value is wrong. */
+export function toAuditFilter(form: FilterForm): FilterResult {
+  const filter: AuditFilter = {};
+  const agent = form.agent.trim();
+  if (agent) {
+    if (!/^\d+$/.test(agent)) return { ok: false, error: invalid('agent', 'Choose an agent from the list.') };
+    filter.agent = Number(agent);
+  }
+  if (form.action.trim()) filter.action = form.action.trim();
+  if (form.outcome.trim()) filter.outcome = form.outcome.trim();
+  const account = form.account.trim().replace(/^#/, '');
+  if (account) {
+    const n = Number(account);
+    if (!/^\d+$/.test(account) || !Number.isSafeInteger(n) || n <= 0) {
+      return { ok: false, error: invalid('account', 'The account id is a whole number, e.g. 1042.') };
+    }
+    filter.account = n;
+  }
+  if (form.from.trim()) {
+    const from = localToRfc3339(form.from);
+    if (!from) return { ok: false, error: invalid('from', 'Enter a valid “from” date and time.') };
+    filter.from = from;
+  }
+  if (form.to.trim()) {
+    const to = localToRfc3339(form.to);
+    if (!to) return { ok: false, error: invalid('to', 'Enter a valid “to” date and time.') };
+    filter.to = to;
+  }
+  if (filter.from && filter.to && Date.parse(filter.from) >= Date.parse(filter.to)) {
+    return { ok: false, error: invalid('to', '“To” must be after “from”.') };
+  }
+  return { ok: true, filter };
+}
+
+/** "2024-05-01 08:00:00 UTC"; the raw text when it does not parse. */
+export function formatUtc(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+export function formatTarget(entry: Pick<AuditEntry, 'target_type' | 'target_id'>): string {
+  if (!entry.target_type && !entry.target_id) return '';
+  return `${entry.target_type ?? '?'}:${entry.target_id ?? '?'}`;
+}
+
+/** Pretty JSON when the text is JSON, else the text. */
+export function prettyJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}
+
+/** Bytes for people: "812 B", "12.5 KB", "3.4 MB". */
+export function formatBytes(bytes: number): string {
+  if (!(bytes > 0)) return '0 KB';
+  if (bytes < 1024) return `${bytes} B`;
+  const kb = bytes / 1024;
+  if (kb < 1024) return `${kb.toFixed(kb < 10 ? 1 : 0)} KB`;
+  return `${(kb / 1024).toFixed(1)} MB`;
+}
+
+/** Seconds for people: "45 s", "12 min", "1 h 05 min"; "—" when unknown. */
+export function formatDuration(secs: number | null): string {
+  if (secs === null || !Number.isFinite(secs)) return '—';
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `${s} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+export const NUMBER = new Intl.NumberFormat('en-US');

@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { canSeeAudit, viewForShortcut } from './nav';
+import { describeError } from './errors';
+
+const keys = (key: string, extra: Partial<KeyboardEvent> = {}) => ({
+  altKey: true,
+  ctrlKey: false,
+  metaKey: false,
+  shiftKey: false,
+  key,
+  code: `Digit${key}`,
+  ...extra,
+});
+
+describe('navigation', () => {
+  it('only leads and admins see the audit log', () => {
+    expect(canSeeAudit('agent')).toBe(false);
+    expect(canSeeAudit('lead')).toBe(true);
+    expect(canSeeAudit('admin')).toBe(true);
+    expect(canSeeAudit(null)).toBe(false);
+  });
+
+  it('Alt+1 opens Lookup for everyone, Alt+2 Audit for leads only', () => {
+    expect(viewForShortcut(keys('1'), 'agent')).toBe('lookup');
+    expect(viewForShortcut(keys('2'), 'agent')).toBeNull();
+    expect(viewForShortcut(keys('2'), 'lead')).toBe('audit');
+    // macOS Option+2 types "™"; the physical key still counts.
+    expect(viewForShortcut(keys('™', { code: 'Digit2' }), 'admin')).toBe('audit');
+  });
+
+  it('needs Alt alone', () => {
+    expect(viewForShortcut(keys('2', { altKey: false }), 'lead')).toBeNull();
+    expect(viewForShortcut(keys('2', { ctrlKey: true }), 'lead')).toBeNull();
+    expect(viewForShortcut(keys('3'), 'lead')).toBeNull();
+  });
+
+  it('a forbidden audit command can say who may see it', () => {
+    const forbidden = { code: 'forbidden', message: 'x', field: null, retry_after: null };
+    expect(describeError(forbidden, { forbidden: 'Only team leads can see the audit log.' }).text).toBe(
+      'Only team leads can see the audit log.',
+    );
+    expect(describeError(forbidden).text).toMatch(/role does not allow/);
+  });
+});
