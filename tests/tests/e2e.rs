@@ -86,7 +86,7 @@ fn totp_now(secret: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn agent_signs_in_finds_an_account_and_sends_a_password_reset() -> Result<()> {
+async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Result<()> {
     if std::env::var_os("DISPLAY").is_none() {
         bail!("no X display: run through `make test`, which starts Xvfb");
     }
@@ -108,6 +108,7 @@ async fn agent_signs_in_finds_an_account_and_sends_a_password_reset() -> Result<
     );
     wait_for_port(service_port).await?;
 
+    let exports = tempfile::tempdir()?;
     let driver_port = free_port();
     let native_port = free_port();
     let _driver = Killed(
@@ -115,6 +116,7 @@ async fn agent_signs_in_finds_an_account_and_sends_a_password_reset() -> Result<
             .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .env("RECOVERY_DESK_SERVER_URL", &service_url)
+            .env("RECOVERY_DESK_SAVE_DIR", exports.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -130,7 +132,10 @@ async fn agent_signs_in_finds_an_account_and_sends_a_password_reset() -> Result<
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .context("open a WebDriver session on the app")?;
-    let outcome = drive(&c, &service_url).await;
+    let outcome = match drive(&c, &service_url).await {
+        Ok(()) => audit_as_lead(&c, exports.path()).await,
+        Err(e) => Err(e),
+    };
     let _ = shot(&c, "zz-last-state").await;
     c.close().await.ok();
     outcome
@@ -191,5 +196,59 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
     assert!(recent.text().await?.to_lowercase().contains("password"));
     assert_eq!(find(c, "#action-password-reset").await?.prop("disabled").await?.as_deref(), Some("true"));
     shot(c, "05-account-after-reset").await?;
+    Ok(())
+}
+
+/// The agent does not see the audit view; a lead does, and finds, verifies and exports the reset.
+async fn audit_as_lead(c: &Client, exports: &Path) -> Result<()> {
+    find(c, "#nav-lookup").await?;
+    assert!(c.find_all(Locator::Css("#nav-audit")).await?.is_empty(), "an agent must not see the audit view");
+    find(c, "#sign-out").await?.click().await?;
+
+    find(c, "#email").await?.send_keys("lead@demo.test").await?;
+    find(c, "#password").await?.send_keys("demo-lead-pass").await?;
+    find(c, "#totp").await?.send_keys(&totp_now("KRSXG5CTMVRXEZLU")).await?;
+    find(c, "#sign-in").await?.click().await?;
+    find(c, "#nav-audit").await?.click().await?;
+    find(c, "#audit-view").await?;
+    shot(c, "06-audit-log").await?;
+
+    // Filter to the demo agent's password resets.
+    find(c, "#audit-filter-agent option[value='1']").await?;
+    find(c, "#audit-filter-agent").await?.select_by_value("1").await?;
+    find(c, "#audit-filter-action").await?.select_by_value("password_reset").await?;
+    find(c, "#audit-apply").await?.click().await?;
+    let start = Instant::now();
+    let rows = loop {
+        let rows = c.find_all(Locator::Css("#audit-table [data-testid=audit-row]")).await?;
+        let mut texts = Vec::new();
+        for r in &rows {
+            // textContent: WebKitWebDriver's rendered text of a grid row returns only its last cell.
+            texts.push(r.prop("textContent").await?.unwrap_or_default());
+        }
+        if texts.len() == 1 && texts[0].contains("SUP-4242") {
+            break texts;
+        }
+        if start.elapsed() > WAIT {
+            bail!("the filtered log shows {texts:?}, not the one reset");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(rows[0].contains("agent@demo.test"), "{rows:?}");
+    shot(c, "07-audit-filtered").await?;
+
+    find(c, "#audit-verify").await?.click().await?;
+    let result = find(c, "#verify-result[data-ok]").await?;
+    assert_eq!(result.attr("data-ok").await?.as_deref(), Some("true"), "{}", result.text().await?);
+    shot(c, "08-audit-verified").await?;
+
+    find(c, "#audit-export-csv").await?.click().await?;
+    let exported = find(c, "#export-result[data-path]").await?;
+    let path = exported.attr("data-path").await?.unwrap_or_default();
+    assert!(Path::new(&path).starts_with(exports), "{path}");
+    let csv = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
+    assert_eq!(csv.lines().count(), 2, "header and the one reset: {csv}");
+    assert!(csv.contains("password_reset") && csv.contains("SUP-4242") && csv.contains("email_not_received"));
+    shot(c, "09-audit-exported").await?;
     Ok(())
 }

@@ -3,7 +3,6 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 
 use desk_server::audit::{self, Actor, Entry};
 use desk_server::demo::{LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
