@@ -250,5 +250,11 @@ async fn audit_as_lead(c: &Client, exports: &Path) -> Result<()> {
     assert_eq!(csv.lines().count(), 2, "header and the one reset: {csv}");
     assert!(csv.contains("password_reset") && csv.contains("SUP-4242") && csv.contains("email_not_received"));
     shot(c, "09-audit-exported").await?;
+
+    // The per-agent figures count the agent's reset.
+    find(c, "#audit-tab-agents").await?.click().await?;
+    let card = find(c, "[data-testid=agent-figures]").await?;
+    assert!(card.prop("textContent").await?.unwrap_or_default().contains("Alex Agent"));
+    shot(c, "10-audit-agents").await?;
     Ok(())
 }
