@@ -42,8 +42,8 @@ test-rust: ui
 
 test: test-ui test-rust
 
-bench: build
-	cargo bench -p desk-server
+bench: deps
+	cargo bench -p desk-server --bench service
 
 clean:
 	rm -rf target ui/dist

@@ -1,0 +1,125 @@
+//! `make bench`: figures of the service over real HTTP on a real SQLite file. Prints, never asserts.
+//!
+//! Seeding, search latency by kind of query, password-reset throughput, audit verify and export rates.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
+use desk_server::{Clock, Config, SystemClock};
+
+fn pct(mut v: Vec<Duration>, p: f64) -> f64 {
+    v.sort();
+    v[((v.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0
+}
+
+async fn token(http: &reqwest::Client, url: &str, email: &str, pw: &str, secret: &str) -> String {
+    let code = desk_server::totp::code_at(secret, SystemClock.now().timestamp()).unwrap();
+    let v: serde_json::Value = http
+        .post(format!("{url}/v1/sessions"))
+        .json(&serde_json::json!({"email": email, "password": pw, "totp": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap().to_string()
+}
+
+#[tokio::main]
+async fn main() {
+    let accounts: usize = std::env::var("BENCH_ACCOUNTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("bench.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: accounts,
+        reset_cooldown_secs: 0,
+        ..Config::default()
+    };
+    let t = Instant::now();
+    let running = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
+    println!("seed + start: {accounts} accounts in {:.2} s", t.elapsed().as_secs_f64());
+    let url = running.url();
+    let http = reqwest::Client::new();
+    let agent = token(&http, &url, AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
+
+    for (kind, queries) in [
+        ("username prefix", vec!["maria", "james", "aiko", "olusegun", "priya"]),
+        ("exact address", vec!["maria.lopez@example.com", "m.lopez.work@mail.test", "JAMES.SMITH@example.com"]),
+        ("display name", vec!["Maria Lopez", "Chen Wang", "Elena Rossi"]),
+        ("account id", vec!["42", "4242", "199999"]),
+    ] {
+        let mut times = Vec::new();
+        for i in 0..200 {
+            let q = queries[i % queries.len()];
+            let t = Instant::now();
+            let r = http.get(format!("{url}/v1/accounts")).query(&[("q", q), ("limit", "25")]).bearer_auth(&agent).send().await.unwrap();
+            assert!(r.status().is_success());
+            r.bytes().await.unwrap();
+            times.push(t.elapsed());
+        }
+        println!("search ({kind}), 200 requests: p50 {:.2} ms, p95 {:.2} ms", pct(times.clone(), 0.5), pct(times, 0.95));
+    }
+
+    let n = 500;
+    let t = Instant::now();
+    for i in 0..n {
+        let r = http
+            .post(format!("{url}/v1/accounts/{}/password-reset", i + 1))
+            .bearer_auth(&agent)
+            .header("Idempotency-Key", format!("bench-{i}"))
+            .json(&serde_json::json!({"reason": "forgot_password", "ticket": "SUP-BENCH"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("password reset (action + token + outbox + audit in one transaction): {n} in {secs:.2} s, {:.0}/s", n as f64 / secs);
+
+    // Grow the log to 100k entries, then verify and export it as a lead would.
+    {
+        let mut tx = desk_server::db::begin_write(&running.state.db).await.unwrap();
+        let actor = desk_server::audit::Actor::anonymous("bench");
+        for _ in 0..100_000 {
+            let e = desk_server::audit::Entry { action: "sign_in", outcome: "failure", detail: serde_json::json!({}), ..Default::default() };
+            desk_server::audit::record(&mut tx, SystemClock.now_ms(), &actor, e).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let lead = token(&http, &url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;
+    let t = Instant::now();
+    let (mut after, mut total) = (0i64, 0u64);
+    loop {
+        let v: serde_json::Value = http
+            .get(format!("{url}/v1/audit/verify"))
+            .query(&[("after", after.to_string()), ("limit", "5000".into())])
+            .bearer_auth(&lead)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        total += v["checked"].as_u64().unwrap();
+        after = v["last_id"].as_i64().unwrap();
+        if v["done"] == true {
+            break;
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("audit verify over HTTP: {total} entries in {secs:.2} s, {:.0} entries/s", total as f64 / secs);
+
+    let t = Instant::now();
+    let mut r = http.get(format!("{url}/v1/audit/export?format=ndjson")).bearer_auth(&lead).send().await.unwrap();
+    let mut bytes = 0usize;
+    while let Some(c) = r.chunk().await.unwrap() {
+        bytes += c.len();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("audit export (NDJSON): {:.1} MiB in {secs:.2} s, {:.1} MiB/s", bytes as f64 / 1048576.0, bytes as f64 / 1048576.0 / secs);
+    running.stop().await;
+}
