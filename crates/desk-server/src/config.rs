@@ -30,6 +30,29 @@ pub struct Config {
     /// ideally on another volume or host. Default: the database path with `.checkpoints` added.
     pub audit_checkpoint_path: Option<PathBuf>,
     pub audit_checkpoint_secs: u64,
+    /// Deliver the outbox over SMTP; without it, mail goes to the local mailbox (`/dev/mailbox`).
+    pub smtp: Option<SmtpConfig>,
+    /// Delivery attempts before an email is marked failed, and the first retry's delay (doubling).
+    pub mail_max_attempts: i64,
+    pub mail_backoff_ms: i64,
+    /// The shared secret the mail provider's delivery/bounce webhook must present.
+    pub mail_webhook_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// The From address of every email.
+    pub from: String,
+    /// Require STARTTLS (the default); plain SMTP only for loopback relays and tests.
+    #[serde(default = "yes")]
+    pub starttls: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Config {
@@ -48,6 +71,10 @@ impl Default for Config {
             mail_poll_ms: 200,
             audit_checkpoint_path: None,
             audit_checkpoint_secs: 60,
+            smtp: None,
+            mail_max_attempts: 8,
+            mail_backoff_ms: 1_000,
+            mail_webhook_secret: None,
         }
     }
 }
