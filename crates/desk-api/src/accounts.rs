@@ -21,6 +21,9 @@ pub struct AccountSummary {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MaskedEmail {
+    /// Names the address for a reveal, without saying it.
+    #[ts(type = "number")]
+    pub id: i64,
     pub masked: String,
     pub primary: bool,
     pub verified: bool,
@@ -44,6 +47,111 @@ pub struct RecoveryEmail {
     pub to_masked: String,
     pub status: EmailStatus,
     pub created_at: DateTime<Utc>,
+    /// Where the email's link is, for emails that carry one.
+    pub link: Option<LinkState>,
+}
+
+/// Where a recovery link is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// Sent, not opened yet.
+    Pending,
+    Opened,
+    Used,
+    Expired,
+    /// A newer link of the same kind replaced it.
+    Superseded,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateReason {
+    /// The same address once case, dots and +tags are set aside where the provider ignores them.
+    SameAddress,
+    SamePhone,
+    SameNameAndCountry,
+}
+
+/// Another account that may belong to the same person.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DuplicateAccount {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub status: AccountStatus,
+    pub reasons: Vec<DuplicateReason>,
+}
+
+/// `POST /v1/accounts/{id}/address-check`: does the address the user states match one on file?
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddressCheckRequest {
+    pub address: String,
+}
+
+/// The answer says whether it matches and what it is, never which address is on file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AddressCheckResult {
+    pub matches: bool,
+    pub primary: bool,
+    pub verified: bool,
+    pub bounced: bool,
+}
+
+/// `POST /v1/accounts/{id}/emails/{email_id}/reveal`: the full address, for a reason, on record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevealRequest {
+    /// Why the full address is needed (at least 10 characters).
+    pub reason: String,
+    pub ticket: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RevealedAddress {
+    pub address: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityKind {
+    /// The user asked for a link on a public page.
+    UserRequested,
+    /// An agent sent a recovery email.
+    AgentSent,
+    Email,
+    LinkOpened,
+    TwoFactorPassed,
+    TwoFactorFailed,
+    SmsCodeSent,
+    PasswordChanged,
+    AnswerChanged,
+    NoticeSent,
+}
+
+/// One event of the account's recovery activity, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ActivityEvent {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: ActivityKind,
+    pub summary: String,
+    /// The agent, for agent actions.
+    pub actor: Option<String>,
+    #[ts(type = "number | null")]
+    pub email_id: Option<i64>,
+    pub email_status: Option<EmailStatus>,
+    pub link: Option<LinkState>,
 }
 
 /// `GET /v1/accounts/{id}`. Addresses and phone are masked; no secret of any kind is here.
@@ -66,6 +174,10 @@ pub struct AccountDetail {
     /// Seconds until a password reset may be sent again (0: now).
     #[ts(type = "number")]
     pub password_reset_available_in: u64,
+    /// Seconds until a security-answer reset may be sent again (0: now).
+    #[ts(type = "number")]
+    pub answer_reset_available_in: u64,
+    pub duplicates: Vec<DuplicateAccount>,
 }
 
 /// `POST /v1/accounts/{id}/password-reset` (and the other recovery actions).

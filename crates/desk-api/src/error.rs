@@ -26,6 +26,10 @@ pub enum ErrorCode {
     Forbidden,
     /// The per-account cooldown of this action has not passed yet.
     Cooldown,
+    /// The account already had the most recovery emails a day allows.
+    AccountDailyCap,
+    /// The agent sent the most recovery emails an hour allows.
+    AgentHourlyCap,
     IdempotencyKeyMissing,
     /// The same Idempotency-Key was used with a different request.
     IdempotencyKeyReused,
@@ -56,6 +60,8 @@ impl ErrorCode {
             ErrorCode::SessionExpired => "session_expired",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::Cooldown => "cooldown",
+            ErrorCode::AccountDailyCap => "account_daily_cap",
+            ErrorCode::AgentHourlyCap => "agent_hourly_cap",
             ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::Internal => "internal",

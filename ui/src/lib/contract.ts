@@ -1,6 +1,6 @@
 // Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.
 
-export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "idempotency_key_missing" | "idempotency_key_reused" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
+export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "idempotency_key_missing" | "idempotency_key_reused" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
 
 export type CommandError = { code: ErrorCode, message: string, field: string | null, retry_after: number | null, };
 
@@ -35,17 +35,55 @@ export type AccountSummary = { id: number, username: string, display_name: strin
  */
 primary_email: string, };
 
-export type MaskedEmail = { masked: string, primary: boolean, verified: boolean, bounced: boolean, };
+export type MaskedEmail = { 
+/**
+ * Names the address for a reveal, without saying it.
+ */
+id: number, masked: string, primary: boolean, verified: boolean, bounced: boolean, };
 
 export type TwoFactorMethod = { kind: TwoFactorKind, last_used_at: string | null, };
 
-export type RecoveryEmail = { id: number, kind: string, to_masked: string, status: EmailStatus, created_at: string, };
+export type LinkState = "pending" | "opened" | "used" | "expired" | "superseded";
+
+export type RecoveryEmail = { id: number, kind: string, to_masked: string, status: EmailStatus, created_at: string, 
+/**
+ * Where the email's link is, for emails that carry one.
+ */
+link: LinkState | null, };
+
+export type DuplicateReason = "same_address" | "same_phone" | "same_name_and_country";
+
+export type DuplicateAccount = { id: number, username: string, display_name: string, status: AccountStatus, reasons: Array<DuplicateReason>, };
+
+export type AddressCheckRequest = { address: string, };
+
+export type AddressCheckResult = { matches: boolean, primary: boolean, verified: boolean, bounced: boolean, };
+
+export type RevealRequest = { 
+/**
+ * Why the full address is needed (at least 10 characters).
+ */
+reason: string, ticket: string, };
+
+export type RevealedAddress = { address: string, };
+
+export type ActivityKind = "user_requested" | "agent_sent" | "email" | "link_opened" | "two_factor_passed" | "two_factor_failed" | "sms_code_sent" | "password_changed" | "answer_changed" | "notice_sent";
+
+export type ActivityEvent = { id: number, at: string, kind: ActivityKind, summary: string, 
+/**
+ * The agent, for agent actions.
+ */
+actor: string | null, email_id: number | null, email_status: EmailStatus | null, link: LinkState | null, };
 
 export type AccountDetail = { id: number, username: string, display_name: string, status: AccountStatus, country: string, created_at: string, last_sign_in_at: string | null, emails: Array<MaskedEmail>, phone: string | null, two_factor: Array<TwoFactorMethod>, security_question_set: boolean, recent_emails: Array<RecoveryEmail>, 
 /**
  * Seconds until a password reset may be sent again (0: now).
  */
-password_reset_available_in: number, };
+password_reset_available_in: number, 
+/**
+ * Seconds until a security-answer reset may be sent again (0: now).
+ */
+answer_reset_available_in: number, duplicates: Array<DuplicateAccount>, };
 
 export type ResetRequest = { reason: ReasonCode, 
 /**
