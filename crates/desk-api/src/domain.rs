@@ -34,10 +34,41 @@ impl EmailAddress {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+    /// The address as the mailbox provider sees it: dots and +tags dropped where the provider
+    /// ignores them. Two accounts with the same canonical address are likely one person.
+    pub fn canonical(&self) -> String {
+        canonical_email(&self.0)
+    }
+
     /// `j***@example.com`: enough for the user to recognise their address, not enough to learn it.
     pub fn masked(&self) -> String {
         mask_email(&self.0)
     }
+}
+
+/// See [`EmailAddress::canonical`].
+pub fn canonical_email(email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    let Some((local, domain)) = email.split_once('@') else { return email };
+    let ignores_dots = matches!(domain, "gmail.com" | "googlemail.com");
+    let ignores_tags = ignores_dots
+        || matches!(domain, "outlook.com" | "hotmail.com" | "proton.me" | "protonmail.com" | "fastmail.com" | "icloud.com");
+    let mut local = local.to_string();
+    if ignores_tags {
+        if let Some(i) = local.find('+') {
+            local.truncate(i);
+        }
+    }
+    if ignores_dots {
+        local = local.replace('.', "");
+    }
+    let domain = if domain == "googlemail.com" { "gmail.com" } else { domain };
+    format!("{local}@{domain}")
+}
+
+/// Only the digits of a phone number, for comparing numbers written differently.
+pub fn phone_digits(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
 }
 
 pub fn mask_email(email: &str) -> String {
@@ -249,6 +280,14 @@ mod tests {
     fn masking_hides_all_but_the_first_letter() {
         assert_eq!(EmailAddress::parse("maria@example.com").unwrap().masked(), "m***@example.com");
         assert_eq!(mask_phone("+44 7700 900123"), "••• ••• ••23");
+    }
+
+    #[test]
+    fn canonical_addresses_drop_what_the_provider_ignores() {
+        assert_eq!(canonical_email("Maria.Lopez+shop@GMAIL.com"), "marialopez@gmail.com");
+        assert_eq!(canonical_email("m.lopez@googlemail.com"), "mlopez@gmail.com");
+        assert_eq!(canonical_email("jo.doe+x@outlook.com"), "jo.doe@outlook.com");
+        assert_eq!(canonical_email("jo.doe+x@example.com"), "jo.doe+x@example.com");
     }
 
     #[test]

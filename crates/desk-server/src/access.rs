@@ -10,16 +10,18 @@ pub enum Permission {
     SearchAccounts,
     ViewAccount,
     SendRecoveryEmail,
+    RevealAddress,
     ReadAudit,
 }
 
 pub fn allowed(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
-        Role::Agent => matches!(permission, ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail),
-        Role::Lead | Role::Admin => {
-            matches!(permission, ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | ReadAudit)
-        }
+        Role::Agent => matches!(permission, ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress),
+        Role::Lead | Role::Admin => matches!(
+            permission,
+            ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress | ReadAudit
+        ),
     }
 }
 
@@ -36,7 +38,7 @@ macro_rules! perms {
         }
     )*};
 }
-perms!(ReadOwnSession, SearchAccounts, ViewAccount, SendRecoveryEmail, ReadAudit);
+perms!(ReadOwnSession, SearchAccounts, ViewAccount, SendRecoveryEmail, RevealAddress, ReadAudit);
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,11 @@ pub struct Config {
     pub reset_token_ttl_secs: i64,
     /// How long after one recovery email of a kind the next one for the same account may be sent.
     pub reset_cooldown_secs: i64,
+    /// Recovery emails an agent may send one account in 24 hours, and one agent in an hour.
+    pub account_daily_cap: i64,
+    pub agent_hourly_cap: i64,
+    /// Public recovery requests allowed per address (and per client, ×5) in 15 minutes.
+    pub public_max_requests: i64,
     /// Failed sign-ins allowed per address within `sign_in_window_secs`, and per client (×4).
     pub sign_in_max_failures: i64,
     pub sign_in_window_secs: i64,
@@ -66,6 +71,9 @@ impl Default for Config {
             session_ttl_secs: 8 * 3600,
             reset_token_ttl_secs: 30 * 60,
             reset_cooldown_secs: 120,
+            account_daily_cap: 5,
+            agent_hourly_cap: 60,
+            public_max_requests: 3,
             sign_in_max_failures: 5,
             sign_in_window_secs: 15 * 60,
             mail_poll_ms: 200,

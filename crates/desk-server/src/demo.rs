@@ -31,32 +31,67 @@ const LAST: &[&str] = &[
 const DOMAINS: &[&str] = &["gmail.com", "outlook.com", "yahoo.com", "proton.me", "example.com", "mail.test", "fastmail.com"];
 const COUNTRIES: &[&str] = &["US", "GB", "IN", "PH", "UA", "BR", "NG", "DE", "PK", "ES", "CA", "JP", "RO", "EG"];
 
+/// Maria Lopez's authenticator app secret and backup codes, for demos and tests of the reset page.
+pub const MARIA_TOTP: &str = "GEZDGNBVGY3TQOJQ";
+pub const MARIA_BACKUP_CODES: &[&str] = &["1111-2222", "3333-4444", "5555-6666"];
+
 /// A well-known account the README, the tests and a demo can name.
 pub struct Known {
     pub username: &'static str,
     pub display_name: &'static str,
+    pub country: &'static str,
+    pub phone: &'static str,
     pub emails: &'static [(&'static str, bool, bool)],
     pub two_factor: &'static [&'static str],
+    pub sessions: usize,
 }
 
 pub const KNOWN: &[Known] = &[
     Known {
         username: "maria.lopez",
         display_name: "Maria Lopez",
+        country: "US",
+        phone: "+1 415 555 0100",
         emails: &[("maria.lopez@example.com", true, true), ("m.lopez.work@mail.test", false, true)],
         two_factor: &["authenticator_app", "backup_codes"],
+        sessions: 2,
     },
     Known {
         username: "jsmith",
         display_name: "James Smith",
+        country: "GB",
+        phone: "+44 7700 900123",
         emails: &[("james.smith@example.com", true, true), ("jimmy.s@mail.test", false, false)],
         two_factor: &[],
+        sessions: 1,
     },
     Known {
         username: "aiko.t",
         display_name: "Aiko Tanaka",
-        emails: &[("aiko@example.com", true, true)],
+        country: "JP",
+        phone: "+81 90 1234 5678",
+        emails: &[("aiko@example.com", true, true), ("aiko.tanaka@gmail.com", false, true)],
         two_factor: &["sms"],
+        sessions: 1,
+    },
+    // Possible duplicates of the accounts above: the same phone and name, the same gmail address.
+    Known {
+        username: "maria.l.shop",
+        display_name: "Maria Lopez",
+        country: "US",
+        phone: "(415) 555-0100",
+        emails: &[("maria.lopez.shop@mail.test", true, true)],
+        two_factor: &[],
+        sessions: 0,
+    },
+    Known {
+        username: "aikot_shop",
+        display_name: "A. Tanaka",
+        country: "JP",
+        phone: "+81 80 0000 1111",
+        emails: &[("aikotanaka+shop@gmail.com", true, false)],
+        two_factor: &[],
+        sessions: 0,
     },
 ];
 
@@ -97,14 +132,25 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
     let mut accounts_rows = Vec::with_capacity(accounts);
     let mut email_rows = Vec::new();
     let mut tfa_rows = Vec::new();
+    let mut backup_rows: Vec<(i64, String)> = Vec::new();
+    let mut session_rows: Vec<(i64, i64)> = Vec::new();
     for (i, k) in KNOWN.iter().enumerate() {
         let id = i as i64 + 1;
-        accounts_rows.push((id, k.username.to_string(), k.display_name.to_string(), "active", "US", Some("+1 415 555 0100".to_string()), true, now - 900 * day, Some(now - 3 * day)));
+        accounts_rows.push((id, k.username.to_string(), k.display_name.to_string(), "active", k.country, Some(k.phone.to_string()), true, now - 900 * day, Some(now - 3 * day)));
         for (e, primary, verified) in k.emails {
             email_rows.push((id, e.to_string(), *primary, *verified, false));
         }
         for m in k.two_factor {
-            tfa_rows.push((id, *m, Some(now - 10 * day)));
+            let secret = (*m == "authenticator_app").then(|| MARIA_TOTP.to_string());
+            tfa_rows.push((id, *m, Some(now - 10 * day), secret));
+            if *m == "backup_codes" {
+                for c in MARIA_BACKUP_CODES {
+                    backup_rows.push((id, crypto::token_hash(&c.replace('-', ""))));
+                }
+            }
+        }
+        for _ in 0..k.sessions {
+            session_rows.push((id, now - day));
         }
     }
     for n in KNOWN.len()..accounts.max(KNOWN.len()) {
@@ -112,6 +158,8 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
         let first = FIRST[rng.gen_range(0..FIRST.len())];
         let last = LAST[rng.gen_range(0..LAST.len())];
         let username = format!("{}{}{}", first.to_lowercase(), ["", ".", "_"][rng.gen_range(0..3)], id);
+        // A middle initial keeps same-name-and-country duplicates as rare as they are in life.
+        let initial = (b'A' + rng.gen_range(0..26)) as char;
         let status = match rng.gen_range(0..100) {
             0..=3 => "locked",
             4..=5 => "suspended",
@@ -121,7 +169,10 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
         let phone = rng.gen_bool(0.6).then(|| format!("+{} {:03} {:04}", rng.gen_range(1..99), rng.gen_range(100..999), rng.gen_range(0..9999)));
         let created = now - rng.gen_range(30..3650) * day;
         let last_sign_in = rng.gen_bool(0.9).then(|| now - rng.gen_range(0..400) * day);
-        accounts_rows.push((id, username, format!("{first} {last}"), status, country, phone, rng.gen_bool(0.7), created, last_sign_in));
+        accounts_rows.push((id, username, format!("{first} {initial}. {last}"), status, country, phone, rng.gen_bool(0.7), created, last_sign_in));
+        if rng.gen_bool(0.5) {
+            session_rows.push((id, now - rng.gen_range(0..30) * day));
+        }
         let n_emails = rng.gen_range(1..=3);
         for j in 0..n_emails {
             let domain = DOMAINS[rng.gen_range(0..DOMAINS.len())];
@@ -134,7 +185,16 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
         }
         for (kind, p) in [("authenticator_app", 0.35), ("sms", 0.25), ("backup_codes", 0.2)] {
             if rng.gen_bool(p) {
-                tfa_rows.push((id, kind, rng.gen_bool(0.7).then(|| now - rng.gen_range(0..200) * day)));
+                let secret = (kind == "authenticator_app").then(|| {
+                    let bytes: [u8; 10] = rng.gen();
+                    data_encoding::BASE32_NOPAD.encode(&bytes)
+                });
+                tfa_rows.push((id, kind, rng.gen_bool(0.7).then(|| now - rng.gen_range(0..200) * day), secret));
+                if kind == "backup_codes" {
+                    for _ in 0..3 {
+                        backup_rows.push((id, crypto::token_hash(&format!("{:08}", rng.gen_range(0..100_000_000u32)))));
+                    }
+                }
             }
         }
     }
@@ -143,7 +203,7 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
     for chunk in accounts_rows.chunks(500) {
         let mut qb = sqlx::QueryBuilder::new(
             "INSERT INTO accounts (id, username, username_lc, display_name, display_name_lc, status, country, phone, \
-             password_hash, security_question, created_ms, last_sign_in_ms) ",
+             password_hash, security_question, created_ms, last_sign_in_ms, phone_digits) ",
         );
         qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.0)
@@ -157,22 +217,43 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
                 .push_bind(&user_hash)
                 .push_bind(r.6.then_some("What was the name of your first pet?"))
                 .push_bind(r.7)
-                .push_bind(r.8);
+                .push_bind(r.8)
+                .push_bind(r.5.as_deref().map(desk_api::phone_digits));
         });
         qb.build().execute(&mut *tx).await?;
     }
     for chunk in email_rows.chunks(800) {
         let mut qb =
-            sqlx::QueryBuilder::new("INSERT INTO account_emails (account_id, email, email_norm, is_primary, verified, bounced) ");
+            sqlx::QueryBuilder::new("INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced) ");
         qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.0).push_bind(&r.1).push_bind(r.1.to_lowercase()).push_bind(r.2).push_bind(r.3).push_bind(r.4);
+            b.push_bind(r.0)
+                .push_bind(&r.1)
+                .push_bind(r.1.to_lowercase())
+                .push_bind(desk_api::canonical_email(&r.1))
+                .push_bind(r.2)
+                .push_bind(r.3)
+                .push_bind(r.4);
         });
         qb.build().execute(&mut *tx).await?;
     }
     for chunk in tfa_rows.chunks(1000) {
-        let mut qb = sqlx::QueryBuilder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms) ");
+        let mut qb = sqlx::QueryBuilder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
         qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.0).push_bind(r.1).push_bind(r.2);
+            b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(&r.3);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in backup_rows.chunks(1000) {
+        let mut qb = sqlx::QueryBuilder::new("INSERT INTO backup_codes (account_id, code_hash) ");
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.0).push_bind(&r.1);
+        });
+        qb.build().execute(&mut *tx).await?;
+    }
+    for chunk in session_rows.chunks(1000) {
+        let mut qb = sqlx::QueryBuilder::new("INSERT INTO user_sessions (account_id, created_ms) ");
+        qb.push_values(chunk, |mut b, r| {
+            b.push_bind(r.0).push_bind(r.1);
         });
         qb.build().execute(&mut *tx).await?;
     }

@@ -31,6 +31,9 @@ pub enum ApiError {
     Forbidden,
     #[error("{message}")]
     Cooldown { retry_after: u64, message: String },
+    /// A cap other than the cooldown; `code` names it.
+    #[error("{}", limit_message(*.code, *.retry_after))]
+    Limited { code: ErrorCode, retry_after: u64 },
     #[error("this action needs an Idempotency-Key header (1 to 128 visible characters)")]
     IdempotencyKeyMissing,
     #[error("this Idempotency-Key was already used for a different request")]
@@ -61,6 +64,7 @@ impl ApiError {
             SessionExpired => (StatusCode::UNAUTHORIZED, ErrorCode::SessionExpired, "Session expired"),
             Forbidden => (StatusCode::FORBIDDEN, ErrorCode::Forbidden, "Forbidden"),
             Cooldown { .. } => (StatusCode::TOO_MANY_REQUESTS, ErrorCode::Cooldown, "Cooldown"),
+            Limited { code, .. } => (StatusCode::TOO_MANY_REQUESTS, *code, "Limit reached"),
             IdempotencyKeyMissing => {
                 (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyMissing, "Idempotency-Key required")
             }
@@ -79,7 +83,9 @@ impl ApiError {
         let (status, code, title) = self.parts();
         let (field, retry_after) = match self {
             ApiError::Invalid { field, .. } => (Some(field.to_string()), None),
-            ApiError::TooManyAttempts { retry_after } | ApiError::Cooldown { retry_after, .. } => {
+            ApiError::TooManyAttempts { retry_after }
+            | ApiError::Cooldown { retry_after, .. }
+            | ApiError::Limited { retry_after, .. } => {
                 (None, Some(*retry_after))
             }
             _ => (None, None),
@@ -93,6 +99,14 @@ impl ApiError {
             field,
             retry_after,
         }
+    }
+}
+
+fn limit_message(code: ErrorCode, retry_after: u64) -> String {
+    match code {
+        ErrorCode::AccountDailyCap => format!("this account has had the most recovery emails allowed in 24 hours; try again in {retry_after} s"),
+        ErrorCode::AgentHourlyCap => format!("you have sent the most recovery emails allowed in an hour; try again in {retry_after} s"),
+        _ => format!("a limit was reached; try again in {retry_after} s"),
     }
 }
 

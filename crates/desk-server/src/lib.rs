@@ -14,6 +14,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mail;
+pub mod pages;
 pub mod totp;
 
 use std::net::SocketAddr;

@@ -1,8 +1,8 @@
 //! Account search and detail. Every answer here is masked: no address, phone or secret in full.
 
 use desk_api::{
-    mask_email, mask_phone, AccountDetail, AccountStatus, AccountSummary, EmailAddress, EmailStatus, MaskedEmail,
-    Page, RecoveryEmail, TwoFactorKind, TwoFactorMethod,
+    mask_email, mask_phone, AccountDetail, AccountStatus, AccountSummary, AddressCheckResult, DuplicateAccount,
+    DuplicateReason, EmailAddress, EmailStatus, MaskedEmail, Page, RecoveryEmail, TwoFactorKind, TwoFactorMethod,
 };
 use sqlx::SqlitePool;
 
@@ -124,8 +124,8 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
     .await?
     .ok_or(ApiError::NotFound("account"))?;
 
-    let emails: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT email, is_primary, verified, bounced FROM account_emails WHERE account_id = $1 ORDER BY is_primary DESC, id",
+    let emails: Vec<(i64, String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT id, email, is_primary, verified, bounced FROM account_emails WHERE account_id = $1 ORDER BY is_primary DESC, id",
     )
     .bind(id)
     .fetch_all(db)
@@ -135,13 +135,18 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
             .bind(id)
             .fetch_all(db)
             .await?;
-    let recent: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, kind, to_addr, status, created_ms FROM outbox WHERE account_id = $1 ORDER BY id DESC LIMIT 20",
+    type Recent = (i64, String, String, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+    let recent: Vec<Recent> = sqlx::query_as(
+        "SELECT o.id, o.kind, o.to_addr, o.status, o.created_ms, t.expires_ms, t.opened_ms, t.used_ms, t.superseded_ms \
+         FROM outbox o LEFT JOIN recovery_tokens t ON t.id = o.token_id \
+         WHERE o.account_id = $1 ORDER BY o.id DESC LIMIT 20",
     )
     .bind(id)
     .fetch_all(db)
     .await?;
-    let available_in = super::recovery::cooldown_remaining(db, id, super::recovery::RecoveryKind::PasswordReset, now_ms, cooldown_secs).await?;
+    use super::recovery::{cooldown_remaining, RecoveryKind};
+    let password_in = cooldown_remaining(db, id, RecoveryKind::PasswordReset, now_ms, cooldown_secs).await?;
+    let answer_in = cooldown_remaining(db, id, RecoveryKind::AnswerReset, now_ms, cooldown_secs).await?;
 
     Ok(AccountDetail {
         id: a.id,
@@ -153,7 +158,7 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
         last_sign_in_at: a.last_sign_in_ms.map(from_ms),
         emails: emails
             .into_iter()
-            .map(|(e, p, v, b)| MaskedEmail { masked: mask_email(&e), primary: p != 0, verified: v != 0, bounced: b != 0 })
+            .map(|(eid, e, p, v, b)| MaskedEmail { id: eid, masked: mask_email(&e), primary: p != 0, verified: v != 0, bounced: b != 0 })
             .collect(),
         phone: a.phone.as_deref().map(mask_phone),
         two_factor: two_factor
@@ -165,16 +170,87 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
         security_question_set: a.security_question.is_some(),
         recent_emails: recent
             .into_iter()
-            .map(|(id, kind, to, status, created)| RecoveryEmail {
+            .map(|(id, kind, to, status, created, exp, opened, used, superseded)| RecoveryEmail {
                 id,
                 kind,
-                to_masked: mask_email(&to),
+                // SMS codes go to a phone number, not an address.
+                to_masked: if to.contains('@') { mask_email(&to) } else { mask_phone(&to) },
                 status: EmailStatus::parse(&status).unwrap_or(EmailStatus::Queued),
                 created_at: from_ms(created),
+                link: exp.map(|exp| super::events::link_state(now_ms, exp, opened, used, superseded)),
             })
             .collect(),
-        password_reset_available_in: available_in,
+        password_reset_available_in: password_in,
+        answer_reset_available_in: answer_in,
+        duplicates: duplicates(db, id).await?,
     })
+}
+
+/// Other accounts that share a canonical address, a phone number, or a display name and country.
+pub async fn duplicates(db: &SqlitePool, id: i64) -> sqlx::Result<Vec<DuplicateAccount>> {
+    let rows: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT DISTINCT e2.account_id, 'same_address' FROM account_emails e1 \
+           JOIN account_emails e2 ON e2.email_canon = e1.email_canon AND e2.account_id <> e1.account_id \
+           WHERE e1.account_id = $1 AND e1.email_canon <> '' \
+         UNION SELECT a2.id, 'same_phone' FROM accounts a1 JOIN accounts a2 ON a2.phone_digits = a1.phone_digits AND a2.id <> a1.id \
+           WHERE a1.id = $1 AND a1.phone_digits IS NOT NULL AND a1.phone_digits <> '' \
+         UNION SELECT a2.id, 'same_name_and_country' FROM accounts a1 \
+           JOIN accounts a2 ON a2.display_name_lc = a1.display_name_lc AND a2.country = a1.country AND a2.id <> a1.id \
+           WHERE a1.id = $1 \
+         LIMIT 200",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    let mut by_id: std::collections::BTreeMap<i64, Vec<DuplicateReason>> = Default::default();
+    for (other, reason) in rows {
+        let r = match reason.as_str() {
+            "same_address" => DuplicateReason::SameAddress,
+            "same_phone" => DuplicateReason::SamePhone,
+            _ => DuplicateReason::SameNameAndCountry,
+        };
+        by_id.entry(other).or_default().push(r);
+    }
+    let mut out = Vec::new();
+    for (other, reasons) in by_id.into_iter().take(20) {
+        let (username, display_name, status): (String, String, String) =
+            sqlx::query_as("SELECT username, display_name, status FROM accounts WHERE id = $1").bind(other).fetch_one(db).await?;
+        out.push(DuplicateAccount {
+            id: other,
+            username,
+            display_name,
+            status: AccountStatus::parse(&status).unwrap_or(AccountStatus::Active),
+            reasons,
+        });
+    }
+    Ok(out)
+}
+
+/// Whether the address a user states is one on file, without saying which.
+pub async fn check_address(db: &SqlitePool, id: i64, address: &EmailAddress) -> ApiResult<AddressCheckResult> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(db).await?;
+    exists.ok_or(ApiError::NotFound("account"))?;
+    let row: Option<(i64, i64, i64)> = sqlx::query_as(
+        "SELECT is_primary, verified, bounced FROM account_emails WHERE account_id = $1 AND email_norm = $2 LIMIT 1",
+    )
+    .bind(id)
+    .bind(address.as_str())
+    .fetch_optional(db)
+    .await?;
+    Ok(match row {
+        Some((p, v, b)) => AddressCheckResult { matches: true, primary: p != 0, verified: v != 0, bounced: b != 0 },
+        None => AddressCheckResult { matches: false, primary: false, verified: false, bounced: false },
+    })
+}
+
+/// The full address of one of the account's emails (the caller audits the read).
+pub async fn address_of(db: &SqlitePool, account_id: i64, email_id: i64) -> ApiResult<String> {
+    sqlx::query_scalar("SELECT email FROM account_emails WHERE id = $1 AND account_id = $2")
+        .bind(email_id)
+        .bind(account_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(ApiError::NotFound("email address"))
 }
 
 #[cfg(test)]

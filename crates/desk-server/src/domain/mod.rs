@@ -2,6 +2,9 @@
 //! nothing of HTTP.
 
 pub mod accounts;
+pub mod end_user;
+pub mod events;
 pub mod idempotency;
+pub mod outbox;
 pub mod recovery;
 pub mod sessions;

@@ -1,12 +1,15 @@
 //! Agent-started recovery emails: the action, its single-use token (stored hashed), the email in
 //! the outbox and the audit entry, all in one transaction.
 
-use desk_api::{ActionAccepted, EmailRef, EmailStatus, ResetRequest, Ticket};
+use desk_api::{ActionAccepted, ActivityKind, EmailRef, EmailStatus, ErrorCode, ResetRequest, Ticket};
 use serde_json::json;
 use sqlx::SqlitePool;
 
-use super::idempotency;
+use sqlx::SqliteConnection;
+
+use super::events::{self, Event};
 use super::sessions::Session;
+use super::{idempotency, outbox};
 use crate::audit::{self, Entry};
 use crate::crypto;
 use crate::db::begin_write;
@@ -16,24 +19,98 @@ use crate::Config;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecoveryKind {
     PasswordReset,
+    AnswerReset,
 }
 
 impl RecoveryKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RecoveryKind::PasswordReset => "password_reset",
+            RecoveryKind::AnswerReset => "security_answer_reset",
         }
     }
-    fn link_path(self) -> &'static str {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "password_reset" => Some(Self::PasswordReset),
+            "security_answer_reset" => Some(Self::AnswerReset),
+            _ => None,
+        }
+    }
+    pub fn link_path(self) -> &'static str {
         match self {
             RecoveryKind::PasswordReset => "reset",
+            RecoveryKind::AnswerReset => "reset-answer",
         }
     }
     fn subject(self) -> &'static str {
         match self {
             RecoveryKind::PasswordReset => "Reset your password",
+            RecoveryKind::AnswerReset => "Reset your security answer",
         }
     }
+    pub fn human(self) -> &'static str {
+        match self {
+            RecoveryKind::PasswordReset => "password reset",
+            RecoveryKind::AnswerReset => "security-answer reset",
+        }
+    }
+}
+
+/// A new single-use link for the account: older unused links of the kind are superseded, the
+/// token is stored hashed, and the email carrying it goes to the outbox — all in `conn`'s
+/// transaction. Answers (token id, email id).
+pub async fn issue_link(
+    conn: &mut SqliteConnection,
+    config: &Config,
+    now_ms: i64,
+    account_id: i64,
+    kind: RecoveryKind,
+    action_id: Option<i64>,
+    requested_by: &str,
+    to: &str,
+    username: &str,
+) -> sqlx::Result<(i64, i64)> {
+    sqlx::query(
+        "UPDATE recovery_tokens SET superseded_ms = $1 \
+         WHERE account_id = $2 AND kind = $3 AND used_ms IS NULL AND superseded_ms IS NULL",
+    )
+    .bind(now_ms)
+    .bind(account_id)
+    .bind(kind.as_str())
+    .execute(&mut *conn)
+    .await?;
+    let token = crypto::random_token();
+    let token_id: i64 = sqlx::query_scalar(
+        "INSERT INTO recovery_tokens (account_id, kind, token_hash, action_id, created_ms, expires_ms, requested_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(account_id)
+    .bind(kind.as_str())
+    .bind(crypto::token_hash(&token))
+    .bind(action_id)
+    .bind(now_ms)
+    .bind(now_ms + config.reset_token_ttl_secs * 1000)
+    .bind(requested_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    let link = format!("{}/{}/{}", config.public_url(), kind.link_path(), token);
+    let minutes = config.reset_token_ttl_secs / 60;
+    let what = match kind {
+        RecoveryKind::PasswordReset => "reset your password",
+        RecoveryKind::AnswerReset => "set a new security question and answer",
+    };
+    let body = format!(
+        "Hello {username},\n\nWe received a request to {what}. Use this link within {minutes} minutes:\n\n{link}\n\n\
+         The link works once. If your account has two-step verification, we will ask for a code first.\n\
+         If you did not ask for this, ignore this email: nothing changes until the link is used.\n"
+    );
+    let email_id = outbox::enqueue(
+        &mut *conn,
+        now_ms,
+        outbox::Mail { account_id, action_id, token_id: Some(token_id), kind: kind.as_str(), to, subject: kind.subject(), body: &body },
+    )
+    .await?;
+    Ok((token_id, email_id))
 }
 
 pub const MAX_NOTE_CHARS: usize = 1000;
@@ -50,6 +127,9 @@ pub fn validate(request: ResetRequest) -> ApiResult<ValidRequest> {
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(ApiError::invalid("note", format!("a note is at most {MAX_NOTE_CHARS} characters")));
         }
+    }
+    if request.reason == desk_api::ReasonCode::Other && request.note.as_deref().map(str::trim).unwrap_or("").is_empty() {
+        return Err(ApiError::invalid("note", "say in the note why, when the reason is \"other\""));
     }
     Ok(ValidRequest { request, ticket })
 }
@@ -147,6 +227,49 @@ pub async fn send(
         }
     }
 
+    // Caps: how many recovery emails an account may get a day, and an agent may send an hour.
+    let day_ago = now_ms - 24 * 3600 * 1000;
+    let (account_count, account_oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE account_id = $1 AND created_ms > $2")
+            .bind(account_id)
+            .bind(day_ago)
+            .fetch_one(&mut *tx)
+            .await?;
+    let hour_ago = now_ms - 3600 * 1000;
+    let (agent_count, agent_oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE agent_id = $1 AND created_ms > $2")
+            .bind(session.agent.id)
+            .bind(hour_ago)
+            .fetch_one(&mut *tx)
+            .await?;
+    let capped = if account_count >= config.account_daily_cap {
+        Some((ErrorCode::AccountDailyCap, account_oldest.unwrap_or(now_ms) + 24 * 3600 * 1000, "refused_account_daily_cap"))
+    } else if agent_count >= config.agent_hourly_cap {
+        Some((ErrorCode::AgentHourlyCap, agent_oldest.unwrap_or(now_ms) + 3600 * 1000, "refused_agent_hourly_cap"))
+    } else {
+        None
+    };
+    if let Some((code, until, outcome)) = capped {
+        let retry_after = ((until - now_ms + 999) / 1000).max(1) as u64;
+        audit::record(
+            &mut tx,
+            now_ms,
+            &session.actor(client),
+            Entry {
+                action: kind.as_str(),
+                target_type: Some("account"),
+                target_id: Some(account_id.to_string()),
+                reason: Some(request.reason.as_str()),
+                ticket: Some(ticket.as_str()),
+                outcome,
+                detail: json!({ "retry_after": retry_after }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Err(ApiError::Limited { code, retry_after });
+    }
+
     let action_id: i64 = sqlx::query_scalar(
         "INSERT INTO agent_actions (agent_id, account_id, kind, reason, ticket, note, created_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -161,49 +284,20 @@ pub async fn send(
     .fetch_one(&mut *tx)
     .await?;
 
-    // A new link supersedes every older unused one of the same kind.
-    sqlx::query(
-        "UPDATE recovery_tokens SET superseded_ms = $1 \
-         WHERE account_id = $2 AND kind = $3 AND used_ms IS NULL AND superseded_ms IS NULL",
+    let (token_id, email_id) =
+        issue_link(&mut tx, config, now_ms, account_id, kind, Some(action_id), "agent", &to, &username).await?;
+    events::record(
+        &mut tx,
+        now_ms,
+        Event {
+            account_id,
+            kind: ActivityKind::AgentSent,
+            summary: format!("{} sent a {} email ({}, {})", session.agent.name, kind.human(), request.reason.as_str(), ticket.as_str()),
+            actor_email: Some(&session.agent.email),
+            email_id: Some(email_id),
+            token_id: Some(token_id),
+        },
     )
-    .bind(now_ms)
-    .bind(account_id)
-    .bind(kind.as_str())
-    .execute(&mut *tx)
-    .await?;
-    let token = crypto::random_token();
-    sqlx::query(
-        "INSERT INTO recovery_tokens (account_id, kind, token_hash, action_id, created_ms, expires_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(account_id)
-    .bind(kind.as_str())
-    .bind(crypto::token_hash(&token))
-    .bind(action_id)
-    .bind(now_ms)
-    .bind(now_ms + config.reset_token_ttl_secs * 1000)
-    .execute(&mut *tx)
-    .await?;
-
-    let link = format!("{}/{}/{}", config.public_url(), kind.link_path(), token);
-    let minutes = config.reset_token_ttl_secs / 60;
-    let body = format!(
-        "Hello {username},\n\nWe received a request to reset your password. Use this link within {minutes} minutes:\n\n{link}\n\n\
-         The link works once. If your account has two-step verification, we will ask for a code first.\n\
-         If you did not ask for this, ignore this email: your password stays as it is.\n"
-    );
-    let email_id: i64 = sqlx::query_scalar(
-        "INSERT INTO outbox (account_id, action_id, kind, to_addr, subject, body, status, created_ms, updated_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $7) RETURNING id",
-    )
-    .bind(account_id)
-    .bind(action_id)
-    .bind(kind.as_str())
-    .bind(&to)
-    .bind(kind.subject())
-    .bind(&body)
-    .bind(now_ms)
-    .fetch_one(&mut *tx)
     .await?;
 
     audit::record(

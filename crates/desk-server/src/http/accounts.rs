@@ -1,8 +1,12 @@
 use axum::extract::{Path, State};
 use axum::Json;
-use desk_api::{AccountDetail, AccountSummary, Page};
+use desk_api::{ActivityEvent, AccountDetail, AccountSummary, AddressCheckRequest, AddressCheckResult, EmailAddress, Page, RevealRequest, RevealedAddress, Ticket};
+use serde_json::json;
 
-use super::extract::{parse_id, ApiQuery, Authorized};
+use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
+use crate::audit::{self, Entry};
+use crate::db::begin_write;
+use crate::domain::events;
 use crate::access;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
 use crate::error::{ApiError, ApiResult};
@@ -43,4 +47,86 @@ pub async fn detail(
 ) -> ApiResult<Json<AccountDetail>> {
     let id = parse_id(&id)?;
     Ok(Json(accounts::detail(&state.db, id, state.clock.now_ms(), state.config.reset_cooldown_secs).await?))
+}
+
+/// The account's recovery activity, newest first.
+#[utoipa::path(get, path = "/v1/accounts/{id}/activity", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = Page<ActivityEvent>), (status = 404, body = desk_api::Problem)))]
+pub async fn activity(
+    State(state): State<AppState>,
+    _auth: Authorized<access::ViewAccount>,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery,
+) -> ApiResult<Json<Page<ActivityEvent>>> {
+    let id = parse_id(&id)?;
+    let before = events::decode_cursor(params.get("cursor").map(String::as_str))
+        .ok_or_else(|| ApiError::invalid("cursor", "this cursor is not one the service gave out"))?;
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(&state.db).await?;
+    exists.ok_or(ApiError::NotFound("account"))?;
+    Ok(Json(events::page(&state.db, id, before, 50, state.clock.now_ms()).await?))
+}
+
+/// Does the address the user states match one on file? Answers without revealing any address.
+#[utoipa::path(post, path = "/v1/accounts/{id}/address-check", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path)), request_body = AddressCheckRequest,
+    responses((status = 200, body = AddressCheckResult), (status = 422, body = desk_api::Problem)))]
+pub async fn address_check(
+    State(state): State<AppState>,
+    auth: Authorized<access::ViewAccount>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AddressCheckRequest>,
+) -> ApiResult<Json<AddressCheckResult>> {
+    let id = parse_id(&id)?;
+    let address = EmailAddress::parse(&req.address).map_err(|m| ApiError::invalid("address", m))?;
+    let result = accounts::check_address(&state.db, id, &address).await?;
+    // A check is a sensitive read: it confirms an address belongs to the account.
+    let mut tx = begin_write(&state.db).await?;
+    audit::record(
+        &mut tx,
+        state.clock.now_ms(),
+        &auth.session.actor(&auth.client),
+        Entry { action: "address_check", target_type: Some("account"), target_id: Some(id.to_string()), outcome: if result.matches { "match" } else { "no_match" }, detail: json!({}), ..Default::default() },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(result))
+}
+
+/// The full address, for a stated reason; the reveal is on record before it is answered.
+#[utoipa::path(post, path = "/v1/accounts/{id}/emails/{email_id}/reveal", tag = "accounts", security(("bearer" = [])),
+    params(("id" = i64, Path), ("email_id" = i64, Path)), request_body = RevealRequest,
+    responses((status = 200, body = RevealedAddress), (status = 422, body = desk_api::Problem)))]
+pub async fn reveal(
+    State(state): State<AppState>,
+    auth: Authorized<access::RevealAddress>,
+    Path((id, email_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> ApiResult<Json<RevealedAddress>> {
+    let id = parse_id(&id)?;
+    let email_id = email_id.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid("email_id", "an email id is a positive whole number"))?;
+    let reason = req.reason.trim();
+    if reason.chars().count() < 10 || reason.chars().count() > 500 {
+        return Err(ApiError::invalid("reason", "say why the full address is needed (10 to 500 characters)"));
+    }
+    let ticket = Ticket::parse(&req.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
+    let address = accounts::address_of(&state.db, id, email_id).await?;
+    let mut tx = begin_write(&state.db).await?;
+    audit::record(
+        &mut tx,
+        state.clock.now_ms(),
+        &auth.session.actor(&auth.client),
+        Entry {
+            action: "address_reveal",
+            target_type: Some("account"),
+            target_id: Some(id.to_string()),
+            reason: Some(reason),
+            ticket: Some(ticket.as_str()),
+            outcome: "success",
+            detail: json!({ "email_id": email_id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(RevealedAddress { address }))
 }

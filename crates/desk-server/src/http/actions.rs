@@ -17,11 +17,38 @@ use crate::AppState;
     responses((status = 202, body = ActionAccepted), (status = 422, body = desk_api::Problem),
               (status = 429, body = desk_api::Problem, description = "cooldown; see Retry-After")))]
 pub async fn password_reset(
+    state: State<AppState>,
+    auth: Authorized<access::SendRecoveryEmail>,
+    id: Path<String>,
+    headers: HeaderMap,
+    req: ApiJson<ResetRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    send(state, auth, id, headers, req, recovery::RecoveryKind::PasswordReset).await
+}
+
+/// Send the account a security-answer reset email; the same rules as the password reset.
+#[utoipa::path(post, path = "/v1/accounts/{id}/security-answer-reset", tag = "actions", security(("bearer" = [])),
+    params(("id" = i64, Path), ("Idempotency-Key" = String, Header)),
+    request_body = ResetRequest,
+    responses((status = 202, body = ActionAccepted), (status = 422, body = desk_api::Problem),
+              (status = 429, body = desk_api::Problem, description = "cooldown or cap; see Retry-After")))]
+pub async fn answer_reset(
+    state: State<AppState>,
+    auth: Authorized<access::SendRecoveryEmail>,
+    id: Path<String>,
+    headers: HeaderMap,
+    req: ApiJson<ResetRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    send(state, auth, id, headers, req, recovery::RecoveryKind::AnswerReset).await
+}
+
+async fn send(
     State(state): State<AppState>,
     auth: Authorized<access::SendRecoveryEmail>,
     Path(id): Path<String>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<ResetRequest>,
+    kind: recovery::RecoveryKind,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let id = parse_id(&id)?;
     let key = idempotency::parse_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))?;
@@ -33,7 +60,7 @@ pub async fn password_reset(
         &auth.session,
         &auth.client,
         id,
-        recovery::RecoveryKind::PasswordReset,
+        kind,
         valid,
         &key,
     )

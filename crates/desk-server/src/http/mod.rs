@@ -30,6 +30,10 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts", get(accounts::search))
         .route("/accounts/{id}", get(accounts::detail))
         .route("/accounts/{id}/password-reset", post(actions::password_reset))
+        .route("/accounts/{id}/security-answer-reset", post(actions::answer_reset))
+        .route("/accounts/{id}/activity", get(accounts::activity))
+        .route("/accounts/{id}/address-check", post(accounts::address_check))
+        .route("/accounts/{id}/emails/{email_id}/reveal", post(accounts::reveal))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/export", get(audit::export))
@@ -37,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .route("/openapi.json", get(openapi::serve));
     Router::new()
         .nest("/v1", v1)
+        .merge(crate::pages::routes())
         .route("/dev/mailbox", get(dev::mailbox_html))
         .route("/dev/mailbox.json", get(dev::mailbox_json))
         .fallback(|| async { ApiError::NotFound("route") })

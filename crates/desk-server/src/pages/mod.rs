@@ -1,0 +1,54 @@
+//! The end user's pages: plain server-rendered HTML that works without JavaScript, on the
+//! service's own origin. "Forgot password?", "Forgot your answer?", and the links they send.
+
+mod recover;
+mod reset;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/recover", get(recover::password_form).post(recover::password_submit))
+        .route("/recover-answer", get(recover::answer_form).post(recover::answer_submit))
+        .route("/reset/{token}", get(reset::password_page).post(reset::password_set))
+        .route("/reset/{token}/verify", post(reset::password_verify))
+        .route("/reset/{token}/sms", post(reset::password_sms))
+        .route("/reset-answer/{token}", get(reset::answer_page).post(reset::answer_set))
+        .route("/reset-answer/{token}/verify", post(reset::answer_verify))
+        .route("/reset-answer/{token}/sms", post(reset::answer_sms))
+}
+
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1f24;background:#fff}\
+h1{font-size:1.5rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
+input,select{font:inherit;width:100%;padding:.5rem;border:1px solid #6b7280;border-radius:4px;box-sizing:border-box}\
+button{font:inherit;margin-top:1rem;padding:.5rem 1rem;border:0;border-radius:4px;background:#0f5e57;color:#fff;cursor:pointer}\
+button:focus,input:focus,select:focus,a:focus{outline:3px solid #f59e0b;outline-offset:2px}\
+.error{color:#9b1c1c;font-weight:600}.note{color:#4b5563}ul{padding-left:1.25rem}\
+@media (prefers-color-scheme:dark){body{background:#111827;color:#e5e7eb}.note{color:#9ca3af}input,select{background:#1f2937;color:#e5e7eb}}";
+
+/// A complete page. Every page is `no-store`, cannot be framed, and runs no script.
+pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{t}</title><style>{STYLE}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
+        t = escape(title)
+    );
+    let mut res = (status, html).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    res
+}

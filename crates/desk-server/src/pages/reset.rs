@@ -1,0 +1,257 @@
+//! The link's pages: two-step verification first where the account has it, then the new password
+//! (or security question and answer). Expired, used and superseded links say what to do.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use desk_api::TwoFactorKind;
+
+use super::{escape, page};
+use crate::domain::end_user::{self, Link, NewSecret, ValidLink, QUESTIONS};
+use crate::domain::recovery::RecoveryKind;
+use crate::http::ClientAddr;
+use crate::AppState;
+
+type Fields = Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>;
+type Params = Query<HashMap<String, String>>;
+
+fn restart(kind: RecoveryKind) -> &'static str {
+    match kind {
+        RecoveryKind::PasswordReset => "/recover",
+        RecoveryKind::AnswerReset => "/recover-answer",
+    }
+}
+
+fn dead_link(kind: RecoveryKind, link: &Link) -> Response {
+    let (title, why) = match link {
+        Link::Expired => ("This link has expired", "Links work for a limited time."),
+        Link::Used => ("This link was already used", "Each link works once. If you did not use it, contact support."),
+        Link::Superseded => ("A newer link was sent", "Use the link in the newest email we sent you; older links stop working."),
+        Link::TooManyCodes => ("This link is locked", "Too many wrong verification codes were entered."),
+        _ => ("This link is not valid", "Check that you copied the whole link from the email."),
+    };
+    page(
+        StatusCode::GONE,
+        title,
+        &format!("<p>{why}</p><p><a href=\"{}\">Ask for a new link</a>.</p>", restart(kind)),
+    )
+}
+
+fn method_label(m: TwoFactorKind) -> &'static str {
+    match m {
+        TwoFactorKind::AuthenticatorApp => "a code from your authenticator app",
+        TwoFactorKind::Sms => "a code sent by SMS to your phone",
+        TwoFactorKind::BackupCodes => "one of your backup codes",
+    }
+}
+
+fn two_factor_page(link: &ValidLink, base: &str, chosen: Option<&str>, error: Option<&str>, sms_sent: bool) -> Response {
+    let method = chosen.and_then(TwoFactorKind::parse).filter(|m| link.methods.contains(m)).unwrap_or(link.methods[0]);
+    let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let sms = if method == TwoFactorKind::Sms {
+        let sent = if sms_sent { "<p class=\"note\">We sent a code to your phone.</p>" } else { "" };
+        format!("{sent}<form method=\"post\" action=\"{base}/sms\"><button type=\"submit\">Send me a code by SMS</button></form>")
+    } else {
+        String::new()
+    };
+    let others: String = link
+        .methods
+        .iter()
+        .filter(|m| **m != method)
+        .map(|m| format!("<li><a href=\"{base}?method={}\">Use {}</a></li>", m.as_str(), method_label(*m)))
+        .collect();
+    let others = if others.is_empty() { String::new() } else { format!("<h2>Try another method</h2><ul>{others}</ul>") };
+    page(
+        if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
+        "Verify it's you",
+        &format!(
+            "<p>Your account has two-step verification. Enter {}.</p>{error_html}{sms}\
+             <form method=\"post\" action=\"{base}/verify\"><input type=\"hidden\" name=\"method\" value=\"{}\">\
+             <label for=\"code\">Verification code</label>\
+             <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required maxlength=\"32\" autofocus>\
+             <button type=\"submit\">Verify</button></form>{others}",
+            method_label(method),
+            method.as_str()
+        ),
+    )
+}
+
+fn secret_form(link: &ValidLink, base: &str, error: Option<&str>) -> Response {
+    let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    match link.kind {
+        RecoveryKind::PasswordReset => page(
+            status,
+            "Choose a new password",
+            &format!(
+                "<p>For <strong>{}</strong>. Use at least 12 characters; a few unrelated words work well.</p>{error_html}\
+                 <form method=\"post\" action=\"{base}\"><label for=\"password\">New password</label>\
+                 <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"12\" maxlength=\"128\" autofocus>\
+                 <label for=\"confirm\">The same password again</label>\
+                 <input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required maxlength=\"128\">\
+                 <button type=\"submit\">Set the new password</button></form>",
+                escape(&link.username)
+            ),
+        ),
+        RecoveryKind::AnswerReset => {
+            let options: String = QUESTIONS.iter().map(|q| format!("<option>{}</option>", escape(q))).collect();
+            page(
+                status,
+                "Choose a new security question",
+                &format!(
+                    "<p>For <strong>{}</strong>.</p>{error_html}<form method=\"post\" action=\"{base}\">\
+                     <label for=\"question\">Question</label><select id=\"question\" name=\"question\">{options}</select>\
+                     <label for=\"answer\">Answer</label><input id=\"answer\" name=\"answer\" required maxlength=\"100\" autocomplete=\"off\">\
+                     <button type=\"submit\">Save the new answer</button></form>",
+                    escape(&link.username)
+                ),
+            )
+        }
+    }
+}
+
+fn base(kind: RecoveryKind, token: &str) -> String {
+    format!("/{}/{}", kind.link_path(), token)
+}
+
+async fn open(state: &AppState, token: &str, kind: RecoveryKind) -> Result<ValidLink, Response> {
+    match end_user::open(&state.db, token, kind, state.clock.now_ms()).await {
+        Ok(Link::Valid(v)) => Ok(v),
+        Ok(other) => Err(dead_link(kind, &other)),
+        Err(e) => {
+            tracing::error!(error = %e, "could not open a recovery link");
+            Err(page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>"))
+        }
+    }
+}
+
+async fn show(state: AppState, token: String, q: HashMap<String, String>, kind: RecoveryKind) -> Response {
+    let link = match open(&state, &token, kind).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let base = base(kind, &token);
+    if link.needs_two_factor() {
+        return two_factor_page(&link, &base, q.get("method").map(String::as_str), None, q.contains_key("sent"));
+    }
+    secret_form(&link, &base, None)
+}
+
+async fn verify(state: AppState, token: String, fields: Fields, kind: RecoveryKind) -> Response {
+    let link = match open(&state, &token, kind).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let base = base(kind, &token);
+    if !link.needs_two_factor() {
+        return Redirect::to(&base).into_response();
+    }
+    let f = fields.map(|Form(f)| f).unwrap_or_default();
+    let method = f.get("method").and_then(|m| TwoFactorKind::parse(m)).unwrap_or(link.methods[0]);
+    let code = f.get("code").cloned().unwrap_or_default();
+    match end_user::verify_code(&state.db, &link, method, &code, state.clock.now_ms()).await {
+        Ok(true) => Redirect::to(&base).into_response(),
+        Ok(false) => two_factor_page(&link, &base, Some(method.as_str()), Some("That code is not right. Check it and try again."), false),
+        Err(e) => {
+            tracing::error!(error = %e, "could not check a verification code");
+            page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
+        }
+    }
+}
+
+async fn sms(state: AppState, token: String, kind: RecoveryKind) -> Response {
+    let link = match open(&state, &token, kind).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let base = base(kind, &token);
+    if !link.methods.contains(&TwoFactorKind::Sms) {
+        return Redirect::to(&base).into_response();
+    }
+    match end_user::send_sms_code(&state.db, &link, state.clock.now_ms()).await {
+        Ok(_) => Redirect::to(&format!("{base}?method=sms&sent=1")).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "could not send an SMS code");
+            page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
+        }
+    }
+}
+
+async fn set(state: AppState, token: String, client: String, fields: Fields, kind: RecoveryKind) -> Response {
+    let link = match open(&state, &token, kind).await {
+        Ok(l) => l,
+        Err(r) => return r,
+    };
+    let base = base(kind, &token);
+    // The form is only shown after 2FA; a post that skips it is sent back to it.
+    if link.needs_two_factor() {
+        return Redirect::to(&base).into_response();
+    }
+    let f = fields.map(|Form(f)| f).unwrap_or_default();
+    let secret = match kind {
+        RecoveryKind::PasswordReset => {
+            let password = f.get("password").cloned().unwrap_or_default();
+            if f.get("confirm") != Some(&password) {
+                return secret_form(&link, &base, Some("The two passwords are not the same."));
+            }
+            if let Some(problem) = end_user::password_problem(&password, &link.username) {
+                return secret_form(&link, &base, Some(problem));
+            }
+            NewSecret::Password(password)
+        }
+        RecoveryKind::AnswerReset => {
+            let question = f.get("question").cloned().unwrap_or_default();
+            let answer = f.get("answer").cloned().unwrap_or_default();
+            if !QUESTIONS.contains(&question.as_str()) {
+                return secret_form(&link, &base, Some("Choose one of the questions."));
+            }
+            if end_user::normalise_answer(&answer).chars().count() < 3 || answer.chars().count() > 100 {
+                return secret_form(&link, &base, Some("Give an answer of 3 to 100 characters."));
+            }
+            NewSecret::Answer { question, answer }
+        }
+    };
+    match end_user::complete(&state.db, &link, secret, state.clock.now_ms(), &client).await {
+        Ok(true) => page(
+            StatusCode::OK,
+            "All set",
+            match kind {
+                RecoveryKind::PasswordReset => "<p>Your password has been changed and you were signed out everywhere. You can sign in with the new password now.</p>",
+                RecoveryKind::AnswerReset => "<p>Your new security question and answer are saved.</p>",
+            },
+        ),
+        Ok(false) => dead_link(kind, &Link::Used),
+        Err(e) => {
+            tracing::error!(error = %e, "could not complete a recovery");
+            page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Nothing was changed. Please try again in a minute.</p>")
+        }
+    }
+}
+
+pub async fn password_page(State(s): State<AppState>, Path(t): Path<String>, Query(q): Params) -> Response {
+    show(s, t, q, RecoveryKind::PasswordReset).await
+}
+pub async fn answer_page(State(s): State<AppState>, Path(t): Path<String>, Query(q): Params) -> Response {
+    show(s, t, q, RecoveryKind::AnswerReset).await
+}
+pub async fn password_verify(State(s): State<AppState>, Path(t): Path<String>, f: Fields) -> Response {
+    verify(s, t, f, RecoveryKind::PasswordReset).await
+}
+pub async fn answer_verify(State(s): State<AppState>, Path(t): Path<String>, f: Fields) -> Response {
+    verify(s, t, f, RecoveryKind::AnswerReset).await
+}
+pub async fn password_sms(State(s): State<AppState>, Path(t): Path<String>) -> Response {
+    sms(s, t, RecoveryKind::PasswordReset).await
+}
+pub async fn answer_sms(State(s): State<AppState>, Path(t): Path<String>) -> Response {
+    sms(s, t, RecoveryKind::AnswerReset).await
+}
+pub async fn password_set(State(s): State<AppState>, Path(t): Path<String>, ClientAddr(c): ClientAddr, f: Fields) -> Response {
+    set(s, t, c, f, RecoveryKind::PasswordReset).await
+}
+pub async fn answer_set(State(s): State<AppState>, Path(t): Path<String>, ClientAddr(c): ClientAddr, f: Fields) -> Response {
+    set(s, t, c, f, RecoveryKind::AnswerReset).await
+}
