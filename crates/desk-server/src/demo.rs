@@ -79,7 +79,7 @@ pub const KNOWN: &[Known] = &[
         username: "maria.l.shop",
         display_name: "Maria Lopez",
         country: "US",
-        phone: "(415) 555-0100",
+        phone: "+1 (415) 555-0100",
         emails: &[("maria.lopez.shop@mail.test", true, true)],
         two_factor: &[],
         sessions: 0,

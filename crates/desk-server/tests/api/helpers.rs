@@ -136,6 +136,32 @@ impl TestApp {
         sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap()
     }
 
+    /// The newest link of this kind ("reset" or "reset-answer") mailed to `to`, as a path.
+    pub async fn link_for(&self, to: &str, kind: &str) -> String {
+        let marker = format!("{}/{kind}/", self.running.url());
+        // Public requests mail after they answer: give them a moment.
+        for _ in 0..100 {
+            for m in self.mailbox().await {
+                if m["to"] == to {
+                    if let Some(rest) = m["body"].as_str().unwrap_or("").split(&marker).nth(1) {
+                        return format!("/{kind}/{}", rest.split_whitespace().next().unwrap());
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("no {kind} link mailed to {to}");
+    }
+
+    /// A form post from a browser (redirects followed, as a browser does).
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        self.send(self.req(Method::POST, path).form(fields)).await
+    }
+
+    pub async fn page(&self, path: &str) -> Answer {
+        self.send(self.req(Method::GET, path)).await
+    }
+
     pub fn assert_problem(a: &Answer, status: u16, code: &str) {
         assert_eq!(a.status, status, "{}", a.text);
         assert_eq!(

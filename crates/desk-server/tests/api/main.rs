@@ -7,5 +7,6 @@ mod accounts;
 mod audit;
 mod authorization;
 mod bad_input;
+mod recovery;
 mod reset;
 mod sessions;
