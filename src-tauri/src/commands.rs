@@ -2,8 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use desk_api::{
-    AccountDetail, AccountSummary, ActionAccepted, AuditEntry, AuditFilter, CommandError, ExportFormat, ExportResult,
-    Figures, Page, Progress, ResetRequest, SessionStatus, SignInForm, VerifyReport,
+    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, AuditEntry, AuditFilter, CommandError, ExportFormat, ExportResult,
+    Figures, Page, Progress, ResetRequest, RevealRequest, RevealedAddress, SessionStatus, SignInForm, VerifyReport,
 };
 use desk_client::Console;
 use tauri::ipc::Channel;
@@ -46,6 +46,31 @@ pub async fn send_password_reset(
     idempotency_key: String,
 ) -> Answer<ActionAccepted> {
     Ok(console.password_reset(id, request, &idempotency_key).await?)
+}
+
+#[tauri::command]
+pub async fn send_answer_reset(
+    console: State<'_, Console>,
+    id: i64,
+    request: ResetRequest,
+    idempotency_key: String,
+) -> Answer<ActionAccepted> {
+    Ok(console.answer_reset(id, request, &idempotency_key).await?)
+}
+
+#[tauri::command]
+pub async fn account_activity(console: State<'_, Console>, id: i64, cursor: Option<String>) -> Answer<Page<ActivityEvent>> {
+    Ok(console.activity(id, cursor.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn check_address(console: State<'_, Console>, id: i64, address: String) -> Answer<AddressCheckResult> {
+    Ok(console.check_address(id, &address).await?)
+}
+
+#[tauri::command]
+pub async fn reveal_address(console: State<'_, Console>, id: i64, email_id: i64, request: RevealRequest) -> Answer<RevealedAddress> {
+    Ok(console.reveal_address(id, email_id, request).await?)
 }
 
 #[tauri::command]

@@ -155,3 +155,32 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     assert_eq!(exported["entries"].as_u64().unwrap(), lines);
     rt.block_on(running.stop());
 }
+
+#[test]
+fn recovery_commands_reach_the_service() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, ..Config::default() };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let url = running.url();
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
+    invoke(&webview, "sign_in", form).unwrap();
+
+    let sent = invoke(&webview, "send_answer_reset", json!({"id": 2, "request": {"reason": "forgot_password", "ticket": "SUP-3"}, "idempotencyKey": "ans-1"})).unwrap();
+    assert_eq!(sent["email"]["status"], "queued");
+    let activity = invoke(&webview, "account_activity", json!({"id": 2, "cursor": null})).unwrap();
+    assert_eq!(activity["items"][0]["kind"], "agent_sent");
+    let check = invoke(&webview, "check_address", json!({"id": 2, "address": "JAMES.SMITH@example.com"})).unwrap();
+    assert_eq!(check["matches"], true);
+    let err = invoke(&webview, "check_address", json!({"id": 2, "address": "nope"})).unwrap_err();
+    assert_eq!(err["field"], "address");
+    let detail = invoke(&webview, "get_account", json!({"id": 2})).unwrap();
+    let email_id = detail["emails"][0]["id"].as_i64().unwrap();
+    let revealed = invoke(&webview, "reveal_address", json!({"id": 2, "emailId": email_id, "request": {"reason": "the user spells it out", "ticket": "SUP-3"}})).unwrap();
+    assert_eq!(revealed["address"], "james.smith@example.com");
+    rt.block_on(running.stop());
+}

@@ -27,12 +27,14 @@ function detail(id: number, extra: object = {}) {
     ...s,
     created_at: '2023-01-02T03:04:05Z',
     last_sign_in_at: null,
-    emails: [{ masked: s.primary_email, primary: true, verified: true, bounced: false }],
+    emails: [{ id: id * 10, masked: s.primary_email, primary: true, verified: true, bounced: false }],
     phone: '+49 *** ** 12',
     two_factor: [{ kind: 'authenticator_app', last_used_at: null }],
     security_question_set: false,
     recent_emails: [],
     password_reset_available_in: 0,
+    answer_reset_available_in: 0,
+    duplicates: [],
     ...extra,
   };
 }
@@ -83,10 +85,11 @@ describe('App', () => {
       get_account: (a) =>
         detail(a!.id as number, {
           recent_emails: resets
-            ? [{ id: 5, kind: 'password_reset', to_masked: 'a***@example.org', status: 'queued', created_at: '2024-05-01T10:00:00Z' }]
+            ? [{ id: 5, kind: 'password_reset', to_masked: 'a***@example.org', status: 'queued', created_at: '2024-05-01T10:00:00Z', link: 'pending' }]
             : [],
           password_reset_available_in: resets ? 300 : 0,
         }),
+      account_activity: () => ({ items: [], next_cursor: null }),
       send_password_reset: () => {
         resets++;
         return { action_id: 12, email: { id: 5, status: 'queued' } };
@@ -130,6 +133,7 @@ describe('App', () => {
     // The detail is fetched again: the new email shows and the button counts down.
     await waitFor(() => expect(document.querySelectorAll('#recent-emails li')).toHaveLength(1));
     expect(el<HTMLButtonElement>('#action-password-reset').disabled).toBe(true);
+    expect(el('#action-password-reset').textContent).toContain('Resend password reset');
 
     await key(el('#reset-dialog'), 'Escape');
     expect(document.querySelector('#reset-dialog')).toBeNull();

@@ -1,8 +1,8 @@
 use std::time::Duration;
 
 use desk_api::{
-    AccountDetail, AccountSummary, ActionAccepted, AuditEntry, AuditFilter, ExportFormat, Figures, Me, Page, Problem,
-    ResetRequest, SecretText, SessionCreated, SignInRequest, VerifyChunk,
+    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckRequest, AddressCheckResult, AuditEntry, AuditFilter, ExportFormat, Figures, Me, Page, Problem,
+    ResetRequest, RevealRequest, RevealedAddress, SecretText, SessionCreated, SignInRequest, VerifyChunk,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -137,9 +137,36 @@ impl Client {
     }
 
     pub async fn password_reset(&self, token: &SecretText, id: i64, req: &ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+        self.recovery_action(token, id, "password-reset", req, idempotency_key).await
+    }
+
+    pub async fn answer_reset(&self, token: &SecretText, id: i64, req: &ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+        self.recovery_action(token, id, "security-answer-reset", req, idempotency_key).await
+    }
+
+    pub async fn activity(&self, token: &SecretText, id: i64, cursor: Option<&str>) -> Result<Page<ActivityEvent>, ClientError> {
+        let query: Vec<(&str, &str)> = cursor.map(|c| vec![("cursor", c)]).unwrap_or_default();
+        let res = self.send(|| self.request(Method::GET, &format!("/v1/accounts/{id}/activity"), Some(token)).query(&query)).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn check_address(&self, token: &SecretText, id: i64, address: &str) -> Result<AddressCheckResult, ClientError> {
+        let body = AddressCheckRequest { address: address.to_string() };
+        let res = self.send(|| self.request(Method::POST, &format!("/v1/accounts/{id}/address-check"), Some(token)).json(&body)).await?;
+        Self::decode(res).await
+    }
+
+    pub async fn reveal_address(&self, token: &SecretText, id: i64, email_id: i64, req: &RevealRequest) -> Result<RevealedAddress, ClientError> {
+        let res = self
+            .send(|| self.request(Method::POST, &format!("/v1/accounts/{id}/emails/{email_id}/reveal"), Some(token)).json(req))
+            .await?;
+        Self::decode(res).await
+    }
+
+    async fn recovery_action(&self, token: &SecretText, id: i64, action: &str, req: &ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
         let res = self
             .send(|| {
-                self.request(Method::POST, &format!("/v1/accounts/{id}/password-reset"), Some(token))
+                self.request(Method::POST, &format!("/v1/accounts/{id}/{action}"), Some(token))
                     .header("Idempotency-Key", idempotency_key)
                     .json(req)
             })

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use desk_api::{
-    AccountDetail, AccountSummary, ActionAccepted, Agent, AuditEntry, AuditFilter, ExportFormat, ExportResult, Figures,
+    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, Agent, RevealRequest, RevealedAddress, AuditEntry, AuditFilter, ExportFormat, ExportResult, Figures,
     Page, Progress, ResetRequest, SecretText, SessionStatus, SignInForm, VerifyReport,
 };
 use tokio::sync::Mutex;
@@ -178,6 +178,22 @@ impl Console {
 
     pub async fn password_reset(&self, id: i64, req: ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
         self.with_session(|c, t| async move { c.password_reset(&t, id, &req, idempotency_key).await }).await
+    }
+
+    pub async fn answer_reset(&self, id: i64, req: ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+        self.with_session(|c, t| async move { c.answer_reset(&t, id, &req, idempotency_key).await }).await
+    }
+
+    pub async fn activity(&self, id: i64, cursor: Option<&str>) -> Result<Page<ActivityEvent>, ClientError> {
+        self.with_session(|c, t| async move { c.activity(&t, id, cursor).await }).await
+    }
+
+    pub async fn check_address(&self, id: i64, address: &str) -> Result<AddressCheckResult, ClientError> {
+        self.with_session(|c, t| async move { c.check_address(&t, id, address).await }).await
+    }
+
+    pub async fn reveal_address(&self, id: i64, email_id: i64, req: RevealRequest) -> Result<RevealedAddress, ClientError> {
+        self.with_session(|c, t| async move { c.reveal_address(&t, id, email_id, &req).await }).await
     }
 
     pub async fn audit_page(&self, filter: AuditFilter, cursor: Option<&str>) -> Result<Page<AuditEntry>, ClientError> {

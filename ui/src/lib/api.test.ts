@@ -37,6 +37,23 @@ describe('api commands', () => {
     ]);
   });
 
+  it('the recovery commands: answer reset, address check, reveal and activity', async () => {
+    invokeMock.mockResolvedValue({});
+    const request = { reason: 'other' as const, ticket: 'SUP-2', note: 'asked twice' };
+    await api.sendAnswerReset(7, request, 'key-2');
+    await api.checkAddress(7, 'maria@example.com');
+    await api.revealAddress(7, 31, { reason: 'user cannot tell which address', ticket: 'SUP-2' });
+    await api.accountActivity(7, null);
+    await api.accountActivity(7, 'c9');
+    expect(invokeMock.mock.calls).toEqual([
+      ['send_answer_reset', { id: 7, request, idempotencyKey: 'key-2' }],
+      ['check_address', { id: 7, address: 'maria@example.com' }],
+      ['reveal_address', { id: 7, emailId: 31, request: { reason: 'user cannot tell which address', ticket: 'SUP-2' } }],
+      ['account_activity', { id: 7, cursor: null }],
+      ['account_activity', { id: 7, cursor: 'c9' }],
+    ]);
+  });
+
   it('returns what the command resolved with', async () => {
     invokeMock.mockResolvedValue({ items: [], next_cursor: null });
     await expect(api.searchAccounts('x', 'c1')).resolves.toEqual({ items: [], next_cursor: null });

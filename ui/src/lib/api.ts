@@ -6,6 +6,8 @@ import type {
   AccountDetail,
   AccountSummary,
   ActionAccepted,
+  ActivityEvent,
+  AddressCheckResult,
   AuditEntry,
   AuditFilter,
   CommandError,
@@ -15,6 +17,8 @@ import type {
   Page,
   Progress,
   ResetRequest,
+  RevealRequest,
+  RevealedAddress,
   SessionStatus,
   SignInForm,
   VerifyReport,
@@ -76,6 +80,30 @@ export function sendPasswordReset(
   idempotencyKey: string,
 ): Promise<ActionAccepted> {
   return call<ActionAccepted>('send_password_reset', { id, request, idempotencyKey });
+}
+
+/** Sends a security-answer reset email; same rules (reason, ticket, cooldown, caps) as the password reset. */
+export function sendAnswerReset(
+  id: number,
+  request: ResetRequest,
+  idempotencyKey: string,
+): Promise<ActionAccepted> {
+  return call<ActionAccepted>('send_answer_reset', { id, request, idempotencyKey });
+}
+
+/** Whether `address` is one of the account's addresses; the stored address is never returned. */
+export function checkAddress(id: number, address: string): Promise<AddressCheckResult> {
+  return call<AddressCheckResult>('check_address', { id, address });
+}
+
+/** The full address behind `emailId` (audited on the service: reason of 10+ characters and a ticket). */
+export function revealAddress(id: number, emailId: number, request: RevealRequest): Promise<RevealedAddress> {
+  return call<RevealedAddress>('reveal_address', { id, emailId, request });
+}
+
+/** One page (newest first, 50 per page) of the account's recovery activity; pass `next_cursor` for older. */
+export function accountActivity(id: number, cursor: string | null): Promise<Page<ActivityEvent>> {
+  return call<Page<ActivityEvent>>('account_activity', { id, cursor });
 }
 
 // Audit (team leads and admins; others are rejected with `forbidden`).

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { CommandError, ErrorCode } from './contract';
-import { describeError, formatCountdown, isCommandError, SESSION_EXPIRED_NOTICE } from './errors';
+import {
+  capText,
+  describeError,
+  formatCountdown,
+  formatHms,
+  isCapCode,
+  isCommandError,
+  SESSION_EXPIRED_NOTICE,
+} from './errors';
 
 function err(code: ErrorCode, extra: Partial<CommandError> = {}): CommandError {
   return { code, message: 'server wording that the UI must not depend on', field: null, retry_after: null, ...extra };
@@ -122,5 +130,41 @@ describe('describeError for rejections that are not CommandErrors', () => {
     expect(isCommandError(err('internal'))).toBe(true);
     expect(isCommandError('internal')).toBe(false);
     expect(isCommandError({ code: 'internal' })).toBe(false);
+  });
+});
+
+describe('recovery email caps', () => {
+  it.each([
+    [0, '0:00:00'],
+    [59, '0:00:59'],
+    [3725, '1:02:05'],
+    [86_399, '23:59:59'],
+    [12.1, '0:00:13'],
+    [-5, '0:00:00'],
+  ])('formatHms(%s) -> %s', (seconds, text) => {
+    expect(formatHms(seconds)).toBe(text);
+  });
+
+  it('account_daily_cap says the account reached its daily cap and how long to wait', () => {
+    const v = describeError(err('account_daily_cap', { retry_after: 3725 }));
+    expect(v.code).toBe('account_daily_cap');
+    expect(v.text).toBe('This account has had the most recovery emails allowed today. Try again in 1:02:05.');
+    expect(v.retryAfter).toBe(3725);
+    expect(v.text).not.toContain('server wording');
+  });
+
+  it('agent_hourly_cap is about the agent, not the account', () => {
+    const v = describeError(err('agent_hourly_cap', { retry_after: 750 }));
+    expect(v.text).toBe('You have sent the most recovery emails allowed this hour. Try again in 0:12:30.');
+    expect(describeError(err('agent_hourly_cap')).text).toBe(
+      'You have sent the most recovery emails allowed this hour. Try again later.',
+    );
+  });
+
+  it('isCapCode and capText', () => {
+    expect(isCapCode('account_daily_cap')).toBe(true);
+    expect(isCapCode('agent_hourly_cap')).toBe(true);
+    expect(isCapCode('cooldown')).toBe(false);
+    expect(capText('account_daily_cap', null)).toMatch(/today\. Try again later\.$/);
   });
 });

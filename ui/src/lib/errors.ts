@@ -31,6 +31,7 @@ const FIELD_LABELS: Record<string, string> = {
   reason: 'reason',
   ticket: 'ticket reference',
   note: 'note',
+  address: 'address',
 };
 
 export function fieldLabel(field: string): string {
@@ -51,6 +52,30 @@ export function isSessionLost(value: unknown): boolean {
 export function formatCountdown(totalSeconds: number): string {
   const s = Number.isFinite(totalSeconds) ? Math.max(0, Math.ceil(totalSeconds)) : 0;
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Seconds as H:MM:SS (rounded up, never negative): 3725 -> "1:02:05", 59 -> "0:00:59". */
+export function formatHms(totalSeconds: number): string {
+  const s = Number.isFinite(totalSeconds) ? Math.max(0, Math.ceil(totalSeconds)) : 0;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** The recovery-email caps: the account's daily one and the agent's hourly one. */
+export const CAP_CODES: readonly ErrorCode[] = ['account_daily_cap', 'agent_hourly_cap'];
+
+export function isCapCode(code: string): code is 'account_daily_cap' | 'agent_hourly_cap' {
+  return (CAP_CODES as readonly string[]).includes(code);
+}
+
+/** The message for a cap rejection, with the wait (seconds) when known. */
+export function capText(code: 'account_daily_cap' | 'agent_hourly_cap', retryAfter: number | null): string {
+  const wait =
+    retryAfter !== null && retryAfter > 0 ? `Try again in ${formatHms(retryAfter)}.` : 'Try again later.';
+  return code === 'account_daily_cap'
+    ? `This account has had the most recovery emails allowed today. ${wait}`
+    : `You have sent the most recovery emails allowed this hour. ${wait}`;
 }
 
 /** A rejection can also be a plain string (Tauri's own errors) or, defensively, JSON of a CommandError. */
@@ -90,6 +115,9 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
       return retry !== null
         ? `A reset was sent recently. You can send another in ${formatCountdown(retry)}.`
         : 'A reset was sent recently. Wait a few minutes before sending another.';
+    case 'account_daily_cap':
+    case 'agent_hourly_cap':
+      return capText(err.code, retry);
     case 'invalid_input':
       if (err.field) {
         return err.message

@@ -1,5 +1,14 @@
 // Display labels and formatting shared by the screens.
-import type { AccountStatus, EmailStatus, ReasonCode, Role, TwoFactorKind } from './contract';
+import type {
+  AccountStatus,
+  ActivityKind,
+  DuplicateReason,
+  EmailStatus,
+  LinkState,
+  ReasonCode,
+  Role,
+  TwoFactorKind,
+} from './contract';
 
 export const DEFAULT_SERVER_URL = 'http://127.0.0.1:8787';
 
@@ -36,6 +45,33 @@ export const TWO_FACTOR_LABELS: Record<TwoFactorKind, string> = {
   authenticator_app: 'Authenticator app',
   sms: 'SMS',
   backup_codes: 'Backup codes',
+};
+
+export const LINK_STATE_LABELS: Record<LinkState, string> = {
+  pending: 'Link not opened',
+  opened: 'Link opened',
+  used: 'Link used',
+  expired: 'Link expired',
+  superseded: 'Link superseded',
+};
+
+export const DUPLICATE_REASON_LABELS: Record<DuplicateReason, string> = {
+  same_address: 'Same email address',
+  same_phone: 'Same phone',
+  same_name_and_country: 'Same name and country',
+};
+
+export const ACTIVITY_KIND_LABELS: Record<ActivityKind, string> = {
+  user_requested: 'User request',
+  agent_sent: 'Agent action',
+  email: 'Email',
+  link_opened: 'Link opened',
+  two_factor_passed: '2FA passed',
+  two_factor_failed: '2FA failed',
+  sms_code_sent: 'SMS code sent',
+  password_changed: 'Password changed',
+  answer_changed: 'Security answer changed',
+  notice_sent: 'Notice sent',
 };
 
 export function humanize(s: string): string {

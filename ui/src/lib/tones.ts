@@ -1,4 +1,4 @@
-import type { AccountStatus, EmailStatus } from './contract';
+import type { AccountStatus, EmailStatus, LinkState } from './contract';
 
 export type Tone = 'ok' | 'warn' | 'bad' | 'neutral' | 'info';
 
@@ -14,4 +14,12 @@ export const EMAIL_STATUS_TONES: Record<EmailStatus, Tone> = {
   delivered: 'ok',
   bounced: 'bad',
   failed: 'bad',
+};
+
+export const LINK_STATE_TONES: Record<LinkState, Tone> = {
+  pending: 'info',
+  opened: 'info',
+  used: 'ok',
+  expired: 'warn',
+  superseded: 'neutral',
 };

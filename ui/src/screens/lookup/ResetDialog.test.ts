@@ -14,7 +14,7 @@ function el<T extends HTMLElement = HTMLElement>(selector: string): T {
   return found;
 }
 
-function setup(props: Partial<{ availableIn: number }> = {}) {
+function setup(props: Partial<{ availableIn: number; kind: 'password' | 'answer' }> = {}) {
   const onClose = vi.fn();
   const onSuccess = vi.fn();
   render(ResetDialog, { accountId: 42, username: 'alice', onClose, onSuccess, ...props });
@@ -152,5 +152,89 @@ describe('ResetDialog', () => {
     expect(document.activeElement).toBe(el('#reset-reason'));
     await fireEvent.keyDown(el('#reset-reason'), { key: 'Tab', shiftKey: true });
     expect(document.activeElement).toBe(confirm);
+  });
+
+  it('kind "answer" sends send_answer_reset, retrying with the same idempotency key', async () => {
+    const { onSuccess } = setup({ kind: 'answer' });
+    expect(el('#reset-title').textContent).toBe('Send security-answer reset');
+    expect(el('#reset-dialog').dataset.kind).toBe('answer');
+    invokeMock
+      .mockRejectedValueOnce({ code: 'service_unreachable', message: '', field: null, retry_after: null })
+      .mockResolvedValueOnce({ action_id: 40, email: { id: 7, status: 'sent' } });
+
+    await fireEvent.change(el('#reset-reason'), { target: { value: 'email_not_received' } });
+    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-77' } });
+    await fireEvent.click(el('#reset-confirm'));
+    await waitFor(() => expect(el('#reset-error').dataset.code).toBe('service_unreachable'));
+    await fireEvent.click(el('#reset-confirm'));
+    await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
+
+    const [first, second] = invokeMock.mock.calls;
+    expect(first[0]).toBe('send_answer_reset');
+    expect(first[1]).toEqual({
+      id: 42,
+      request: { reason: 'email_not_received', ticket: 'SUP-77' },
+      idempotencyKey: expect.any(String),
+    });
+    expect(second).toEqual(first);
+    expect(invokeMock.mock.calls.some((c) => c[0] === 'send_password_reset')).toBe(false);
+    expect(el('#reset-result').textContent?.trim()).toBe('Security-answer reset email sent (action #40)');
+    expect(onSuccess).toHaveBeenCalledTimes(1);
+  });
+
+  it('the password kind (default) never calls send_answer_reset', async () => {
+    setup({ kind: 'password' });
+    expect(el('#reset-title').textContent).toBe('Send password reset');
+    invokeMock.mockResolvedValueOnce({ action_id: 1, email: { id: 1, status: 'queued' } });
+    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
+    await fireEvent.click(el('#reset-confirm'));
+    await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
+    expect(invokeMock.mock.calls.map((c) => c[0])).toEqual(['send_password_reset']);
+  });
+
+  it('"Other" without a note is refused before calling; with a note it is sent', async () => {
+    setup({ kind: 'answer' });
+    invokeMock.mockResolvedValueOnce({ action_id: 2, email: { id: 3, status: 'queued' } });
+    await fireEvent.change(el('#reset-reason'), { target: { value: 'other' } });
+    expect(el('#reset-note').getAttribute('aria-required')).toBe('true');
+    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-5' } });
+    await fireEvent.input(el('#reset-note'), { target: { value: '   ' } });
+    await fireEvent.click(el('#reset-confirm'));
+
+    expect(invokeMock).not.toHaveBeenCalled();
+    expect(el('#reset-error').dataset.code).toBe('invalid_input');
+    expect(el('#reset-error').textContent).toMatch(/note/i);
+    expect(el('#reset-note').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(el('#reset-note'));
+
+    await fireEvent.input(el('#reset-note'), { target: { value: 'User changed phone and email' } });
+    await fireEvent.click(el('#reset-confirm'));
+    await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
+    expect(invokeMock.mock.calls[0][1]).toMatchObject({
+      request: { reason: 'other', ticket: 'SUP-5', note: 'User changed phone and email' },
+    });
+  });
+
+  it.each([
+    ['account_daily_cap', 3725, 'This account has had the most recovery emails allowed today. Try again in 1:02:05.'],
+    ['agent_hourly_cap', 600, 'You have sent the most recovery emails allowed this hour. Try again in 0:10:00.'],
+  ])('a %s rejection shows its own message with a ticking wait and blocks confirm', async (code, wait, text) => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    setup();
+    invokeMock.mockRejectedValueOnce({ code, message: 'capped', field: null, retry_after: wait });
+    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-9' } });
+    await fireEvent.click(el('#reset-confirm'));
+
+    await vi.waitFor(() => expect(document.querySelector('#reset-error')).not.toBeNull());
+    expect(el('#reset-error').dataset.code).toBe(code);
+    expect(el('#reset-error').textContent).toBe(text);
+    expect(document.querySelector('#reset-cooldown')).toBeNull();
+    expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(true);
+
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(el('#reset-error').textContent).toContain(`Try again in ${code === 'account_daily_cap' ? '1:02:00' : '0:09:55'}.`);
+    await vi.advanceTimersByTimeAsync(wait * 1000);
+    expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(false);
+    expect(invokeMock).toHaveBeenCalledTimes(1);
   });
 });

@@ -1,0 +1,38 @@
+// Every keyboard shortcut, as listed in the help dialog (`?`).
+
+export type Shortcut = { keys: string[]; action: string };
+export type ShortcutGroup = { title: string; items: Shortcut[] };
+
+export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
+  {
+    title: 'Anywhere',
+    items: [
+      { keys: ['?'], action: 'Show these shortcuts' },
+      { keys: ['Alt+1'], action: 'Open Lookup' },
+      { keys: ['Alt+2'], action: 'Open Audit (leads and admins)' },
+      { keys: ['Esc'], action: 'Close the open dialog' },
+    ],
+  },
+  {
+    title: 'Lookup',
+    items: [
+      { keys: ['/', 'Ctrl+K', 'Cmd+K'], action: 'Focus the account search' },
+      { keys: ['↑', '↓'], action: 'Move through the search results' },
+      { keys: ['Enter'], action: 'Open the selected account (or search)' },
+    ],
+  },
+  {
+    title: 'Open account',
+    items: [
+      { keys: ['P'], action: 'Send password reset' },
+      { keys: ['A'], action: 'Send security-answer reset' },
+      { keys: ['C'], action: 'Check an address the user gives' },
+      { keys: ['R'], action: 'Reveal the first address' },
+    ],
+  },
+];
+
+/** `?` (Shift+/ on most layouts) without Ctrl, Cmd or Alt. */
+export function isHelpKey(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>): boolean {
+  return e.key === '?' && !e.ctrlKey && !e.metaKey && !e.altKey;
+}
