@@ -196,6 +196,45 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
     assert!(recent.text().await?.to_lowercase().contains("password"));
     assert_eq!(find(c, "#action-password-reset").await?.prop("disabled").await?.as_deref(), Some("true"));
     shot(c, "05-account-after-reset").await?;
+
+    // The user follows the link: two-step verification first, then the new password.
+    let body = arrived["body"].as_str().unwrap_or("");
+    let link = body.split_whitespace().find(|w| w.starts_with(&format!("{service_url}/reset/"))).context("the link")?.to_string();
+    let http = reqwest::Client::new();
+    let page = http.get(&link).send().await?.text().await?;
+    assert!(page.contains("Verify it"), "{page}");
+    let code = totp_now("GEZDGNBVGY3TQOJQ");
+    let page = http.post(format!("{link}/verify")).form(&[("method", "authenticator_app"), ("code", code.as_str())]).send().await?.text().await?;
+    assert!(page.contains("Choose a new password"), "{page}");
+    let pw = "violet otter climbs 42 stairs";
+    let page = http.post(&link).form(&[("password", pw), ("confirm", pw)]).send().await?.text().await?;
+    assert!(page.contains("password has been changed"), "{page}");
+
+    // The console's timeline follows on its own: the link used, the change, the notices.
+    find(c, "#activity [data-testid=activity][data-kind=password_changed]").await?;
+    find(c, "#activity [data-testid=activity][data-kind=notice_sent]").await?;
+    let start = Instant::now();
+    loop {
+        let recent = find(c, "#recent-emails").await?.prop("textContent").await?.unwrap_or_default().to_lowercase();
+        if recent.contains("used") {
+            break;
+        }
+        if start.elapsed() > WAIT {
+            bail!("the recent emails never showed the link as used: {recent}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    c.execute("document.getElementById('activity').scrollIntoView()", vec![]).await?;
+    shot(c, "05b-timeline-after-user-reset").await?;
+    c.execute("document.getElementById('troubleshooting').scrollIntoView()", vec![]).await?;
+    shot(c, "05c-duplicates-address-check-troubleshooting").await?;
+
+    // The shortcuts help, from the keyboard.
+    let key = |k: &str| format!("document.activeElement && document.activeElement.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}', bubbles: true}}))");
+    c.execute(&key("?"), vec![]).await?;
+    find(c, "#shortcuts-help").await?;
+    shot(c, "05d-shortcuts-help").await?;
+    c.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))", vec![]).await?;
     Ok(())
 }
 

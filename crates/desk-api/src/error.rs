@@ -33,6 +33,8 @@ pub enum ErrorCode {
     IdempotencyKeyMissing,
     /// The same Idempotency-Key was used with a different request.
     IdempotencyKeyReused,
+    /// The thing is not in a state this change applies to (e.g. `delivered` for a failed email).
+    InvalidTransition,
     /// Something failed inside the service; the details are in its log, not in the answer.
     Internal,
     /// Client side: the service could not be reached.
@@ -64,6 +66,7 @@ impl ErrorCode {
             ErrorCode::AgentHourlyCap => "agent_hourly_cap",
             ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
+            ErrorCode::InvalidTransition => "invalid_transition",
             ErrorCode::Internal => "internal",
             ErrorCode::ServiceUnreachable => "service_unreachable",
             ErrorCode::UnexpectedResponse => "unexpected_response",
@@ -120,7 +123,7 @@ mod tests {
     #[test]
     fn codes_are_snake_case_strings() {
         // as_str must spell every code as serde does.
-        for code in [ErrorCode::InvalidInput, ErrorCode::TooManyAttempts, ErrorCode::KeychainUnavailable] {
+        for code in [ErrorCode::InvalidInput, ErrorCode::TooManyAttempts, ErrorCode::InvalidTransition, ErrorCode::KeychainUnavailable] {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
         }
         assert_eq!(ErrorCode::IdempotencyKeyReused.as_str(), "idempotency_key_reused");

@@ -9,6 +9,7 @@ mod audit;
 mod auth;
 mod domain;
 mod error;
+pub mod mail;
 mod secret;
 mod typescript;
 
@@ -17,6 +18,7 @@ pub use audit::*;
 pub use auth::*;
 pub use domain::*;
 pub use error::*;
+pub use mail::{MailEvent, MailEventKind};
 pub use secret::SecretText;
 pub use typescript::typescript;
 

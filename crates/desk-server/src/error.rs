@@ -38,6 +38,9 @@ pub enum ApiError {
     IdempotencyKeyMissing,
     #[error("this Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
+    /// The request does not fit the current state of what it names (409).
+    #[error("{message}")]
+    Conflict { code: ErrorCode, message: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -71,6 +74,7 @@ impl ApiError {
             IdempotencyKeyReused => {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused")
             }
+            Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal error"),
         }
     }

@@ -5,6 +5,7 @@ mod actions;
 mod audit;
 mod dev;
 mod extract;
+mod mail_events;
 pub mod openapi;
 mod sessions;
 
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/verify", get(audit::verify))
         .route("/audit/export", get(audit::export))
         .route("/audit/figures", get(audit::figures))
+        .route("/mail/events", post(mail_events::receive))
         .route("/openapi.json", get(openapi::serve));
     Router::new()
         .nest("/v1", v1)

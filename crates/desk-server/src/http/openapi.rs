@@ -20,6 +20,7 @@ use utoipa::{Modify, OpenApi};
         super::audit::verify,
         super::audit::export,
         super::audit::figures,
+        super::mail_events::receive,
     ),
     components(schemas(desk_api::Problem, desk_api::ErrorCode)),
     modifiers(&Bearer)

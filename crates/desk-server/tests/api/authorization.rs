@@ -37,6 +37,8 @@ fn routes() -> Vec<Route> {
         public(Method::GET, "/dev/mailbox.json", "-"),
         public(Method::GET, "/dev/mailbox", "-"),
         public(Method::GET, "/recover", "-"),
+        // The mail provider's webhook: its own shared secret, no session (404 until one is configured).
+        public(Method::POST, "/v1/mail/events", "/v1/mail/events"),
         r(Method::GET, "/v1/me", "/v1/me", &ALL),
         r(Method::GET, "/v1/accounts?q=maria", "/v1/accounts", &ALL),
         r(Method::GET, "/v1/accounts/1", "/v1/accounts/{id}", &ALL),

@@ -1,0 +1,81 @@
+//! Delivery over SMTP with `lettre`. One connection per email (no pool): an attempt either ends with
+//! the server's `250` to the message's final dot, or it is a failure to retry.
+
+use std::time::Duration;
+
+use lettre::message::header::ContentType;
+use lettre::message::Mailbox;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::SmtpConfig;
+
+/// How long one attempt may take, connection to the final reply.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest `last_error` kept.
+const MAX_ERROR_CHARS: usize = 500;
+
+pub struct SmtpSender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl std::fmt::Debug for SmtpSender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSender").field("from", &self.from.to_string()).finish_non_exhaustive()
+    }
+}
+
+impl SmtpSender {
+    pub fn new(config: &SmtpConfig) -> anyhow::Result<Self> {
+        let from: Mailbox = config
+            .from
+            .parse()
+            .map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", config.from))?;
+        let builder = if config.starttls {
+            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
+                .map_err(|e| anyhow::anyhow!("smtp.host {:?}: {e}", config.host))?
+        } else {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+        };
+        let transport = builder.port(config.port).timeout(Some(ATTEMPT_TIMEOUT)).build();
+        Ok(Self { transport, from })
+    }
+
+    /// Sends one plain-text email. `Ok` only once the server accepted the message. The error is the
+    /// failure's text, fit to store and log: it never holds the body.
+    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+        let to: Mailbox = to.parse().map_err(|e| format!("the recipient address is not valid: {e}"))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body.to_string())
+            .map_err(|e| format!("cannot build the message: {e}"))?;
+        match self.transport.send(message).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(describe(&e)),
+        }
+    }
+}
+
+/// The error and its causes in one line, cut to a bounded length.
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
+    if text.chars().count() > MAX_ERROR_CHARS {
+        text.chars().take(MAX_ERROR_CHARS).collect::<String>() + "…"
+    } else {
+        text
+    }
+}
