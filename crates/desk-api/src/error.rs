@@ -30,6 +30,18 @@ pub enum ErrorCode {
     AccountDailyCap,
     /// The agent sent the most recovery emails an hour allows.
     AgentHourlyCap,
+    /// The request is not in a state that allows this.
+    InvalidState,
+    /// Someone else holds the request's lease.
+    ClaimedByOther,
+    /// The agent's lease on the request ran out; claim it again.
+    LeaseExpired,
+    /// A second approval must come from a lead who did not give the first.
+    SameApprover,
+    /// The decision is missing checklist items its change needs.
+    ChecklistIncomplete,
+    /// Nothing in the queue to claim.
+    QueueEmpty,
     IdempotencyKeyMissing,
     /// The same Idempotency-Key was used with a different request.
     IdempotencyKeyReused,
@@ -64,6 +76,12 @@ impl ErrorCode {
             ErrorCode::Cooldown => "cooldown",
             ErrorCode::AccountDailyCap => "account_daily_cap",
             ErrorCode::AgentHourlyCap => "agent_hourly_cap",
+            ErrorCode::InvalidState => "invalid_state",
+            ErrorCode::ClaimedByOther => "claimed_by_other",
+            ErrorCode::LeaseExpired => "lease_expired",
+            ErrorCode::SameApprover => "same_approver",
+            ErrorCode::ChecklistIncomplete => "checklist_incomplete",
+            ErrorCode::QueueEmpty => "queue_empty",
             ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::InvalidTransition => "invalid_transition",

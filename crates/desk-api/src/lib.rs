@@ -10,6 +10,7 @@ mod auth;
 mod domain;
 mod error;
 pub mod mail;
+mod queue;
 mod secret;
 mod typescript;
 
@@ -18,6 +19,7 @@ pub use audit::*;
 pub use auth::*;
 pub use domain::*;
 pub use error::*;
+pub use queue::*;
 pub use mail::{MailEvent, MailEventKind};
 pub use secret::SecretText;
 pub use typescript::typescript;

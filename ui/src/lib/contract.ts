@@ -1,6 +1,6 @@
 // Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.
 
-export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
+export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
 
 export type CommandError = { code: ErrorCode, message: string, field: string | null, retry_after: number | null, };
 
@@ -98,6 +98,60 @@ note?: string, };
 export type EmailRef = { id: number, status: EmailStatus, };
 
 export type ActionAccepted = { action_id: number, email: EmailRef, };
+
+export type RequestState = "unconfirmed" | "open" | "claimed" | "needs_info" | "escalated" | "awaiting_second_approval" | "approved" | "applied" | "rejected" | "cancelled";
+
+export type ChangeKind = "email" | "phone" | "remove_two_factor" | "reset_security_question";
+
+export type RiskLevel = "low" | "medium" | "high";
+
+export type ChecklistItem = "facts_match_account" | "recent_activity_reviewed" | "duplicates_reviewed" | "statement_consistent" | "evidence_reviewed" | "new_value_not_on_another_account";
+
+export type Decision = "approve" | "reject" | "need_info" | "escalate";
+
+export type QueueItem = { id: number, reference: string, state: RequestState, risk: RiskLevel, change: ChangeKind, account_id: number | null, username: string | null, submitted_at: string, sla_due_at: string, assignee: string | null, assignee_id: number | null, };
+
+export type StateCount = { state: RequestState, count: number, };
+
+export type FactCheck = { fact: string, submitted: string, on_file: string, matches: boolean, };
+
+export type OnFile = { username: string, display_name: string, status: AccountStatus, country: string, created_at: string, emails: Array<MaskedEmail>, phone: string | null, two_factor: Array<TwoFactorMethod>, security_question_set: boolean, };
+
+export type EvidenceFile = { id: number, name: string, content_type: string, size: number, };
+
+export type RequestNote = { author: string, at: string, text: string, };
+
+export type RequestStep = { at: string, actor: string | null, action: string, from: RequestState, to: RequestState, note: string | null, };
+
+export type RequestDetail = { item: QueueItem, risk_reasons: Array<string>, 
+/**
+ * What the user asked to change to (the new address or phone; none for removals).
+ */
+new_value: string | null, statement: string, 
+/**
+ * The contact address the user confirmed, masked.
+ */
+contact: string, facts: Array<FactCheck>, on_file: OnFile | null, recent_activity: Array<ActivityEvent>, duplicates: Array<DuplicateAccount>, earlier_requests: Array<QueueItem>, evidence: Array<EvidenceFile>, notes: Array<RequestNote>, steps: Array<RequestStep>, 
+/**
+ * The checklist items a decision on this change needs.
+ */
+checklist: Array<ChecklistItem>, lease_expires_at: string | null, first_approver: string | null, apply_at: string | null, needs_second_approval: boolean, };
+
+export type DecisionRequest = { decision: Decision, checklist: Array<ChecklistItem>, note: string, };
+
+export type NoteRequest = { text: string, };
+
+export type ReassignRequest = { agent_id: number, };
+
+export type QueueFilter = { state?: RequestState, 
+/**
+ * "me", "none", or an agent id.
+ */
+assignee?: string, risk?: RiskLevel, 
+/**
+ * Only requests submitted at least this many hours ago.
+ */
+min_age_hours?: number, };
 
 export type AuditEntry = { id: number, at: string, actor_id: number | null, actor_email: string | null, actor_role: Role | null, action: string, target_type: string | null, target_id: string | null, reason: string | null, ticket: string | null, outcome: string, 
 /**

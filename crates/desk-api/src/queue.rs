@@ -1,0 +1,291 @@
+//! The security-details queue: requests users file when self-service recovery failed.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::{AccountStatus, ActivityEvent, DuplicateAccount, MaskedEmail, TwoFactorMethod};
+
+/// Where a request is. Every move between states is checked in one place on the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RequestState {
+    /// Filed, but the contact address is not confirmed yet; not in the queue.
+    Unconfirmed,
+    /// In the queue, nobody on it.
+    Open,
+    /// An agent holds the lease.
+    Claimed,
+    /// Waiting for the user to answer a question; back to Open when they do.
+    NeedsInfo,
+    /// Handed to the team leads.
+    Escalated,
+    /// Approved once; a lead who is not the first approver must approve too.
+    AwaitingSecondApproval,
+    /// Approved; the change applies when the cooling-off period ends, unless cancelled.
+    Approved,
+    Applied,
+    Rejected,
+    /// Cancelled through a "this wasn't me" link.
+    Cancelled,
+}
+
+impl RequestState {
+    pub const ALL: [RequestState; 10] = [
+        RequestState::Unconfirmed,
+        RequestState::Open,
+        RequestState::Claimed,
+        RequestState::NeedsInfo,
+        RequestState::Escalated,
+        RequestState::AwaitingSecondApproval,
+        RequestState::Approved,
+        RequestState::Applied,
+        RequestState::Rejected,
+        RequestState::Cancelled,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestState::Unconfirmed => "unconfirmed",
+            RequestState::Open => "open",
+            RequestState::Claimed => "claimed",
+            RequestState::NeedsInfo => "needs_info",
+            RequestState::Escalated => "escalated",
+            RequestState::AwaitingSecondApproval => "awaiting_second_approval",
+            RequestState::Approved => "approved",
+            RequestState::Applied => "applied",
+            RequestState::Rejected => "rejected",
+            RequestState::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    Email,
+    Phone,
+    RemoveTwoFactor,
+    ResetSecurityQuestion,
+}
+
+impl ChangeKind {
+    pub const ALL: [ChangeKind; 4] = [ChangeKind::Email, ChangeKind::Phone, ChangeKind::RemoveTwoFactor, ChangeKind::ResetSecurityQuestion];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Email => "email",
+            ChangeKind::Phone => "phone",
+            ChangeKind::RemoveTwoFactor => "remove_two_factor",
+            ChangeKind::ResetSecurityQuestion => "reset_security_question",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RiskLevel {
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The verification checklist; which items a decision needs depends on the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ChecklistItem {
+    /// The facts the user gave match what is on file (name, country, a former address, age).
+    FactsMatchAccount,
+    /// No suspicious recovery attempts or changes lately.
+    RecentActivityReviewed,
+    /// Possible duplicate accounts were looked at.
+    DuplicatesReviewed,
+    /// The statement is consistent with the account's history.
+    StatementConsistent,
+    /// The evidence files were looked at (or there are none).
+    EvidenceReviewed,
+    /// For a new address or phone: it is not on another account.
+    NewValueNotOnAnotherAccount,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+    NeedInfo,
+    Escalate,
+}
+
+/// One row of the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueItem {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub reference: String,
+    pub state: RequestState,
+    pub risk: RiskLevel,
+    pub change: ChangeKind,
+    #[ts(type = "number | null")]
+    pub account_id: Option<i64>,
+    pub username: Option<String>,
+    pub submitted_at: DateTime<Utc>,
+    pub sla_due_at: DateTime<Utc>,
+    pub assignee: Option<String>,
+    #[ts(type = "number | null")]
+    pub assignee_id: Option<i64>,
+}
+
+/// Requests per state, for the queue's header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StateCount {
+    pub state: RequestState,
+    #[ts(type = "number")]
+    pub count: u64,
+}
+
+/// A fact the user gave, beside what is on file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FactCheck {
+    pub fact: String,
+    pub submitted: String,
+    pub on_file: String,
+    pub matches: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OnFile {
+    pub username: String,
+    pub display_name: String,
+    pub status: AccountStatus,
+    pub country: String,
+    pub created_at: DateTime<Utc>,
+    pub emails: Vec<MaskedEmail>,
+    pub phone: Option<String>,
+    pub two_factor: Vec<TwoFactorMethod>,
+    pub security_question_set: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EvidenceFile {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    pub content_type: String,
+    #[ts(type = "number")]
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestNote {
+    pub author: String,
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+/// A step in the request's history (claims, decisions, approvals, cancel, apply).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestStep {
+    pub at: DateTime<Utc>,
+    pub actor: Option<String>,
+    pub action: String,
+    pub from: RequestState,
+    pub to: RequestState,
+    pub note: Option<String>,
+}
+
+/// `GET /v1/requests/{id}`: what the user submitted beside what is on file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestDetail {
+    pub item: QueueItem,
+    pub risk_reasons: Vec<String>,
+    /// What the user asked to change to (the new address or phone; none for removals).
+    pub new_value: Option<String>,
+    pub statement: String,
+    /// The contact address the user confirmed, masked.
+    pub contact: String,
+    pub facts: Vec<FactCheck>,
+    pub on_file: Option<OnFile>,
+    pub recent_activity: Vec<ActivityEvent>,
+    pub duplicates: Vec<DuplicateAccount>,
+    pub earlier_requests: Vec<QueueItem>,
+    pub evidence: Vec<EvidenceFile>,
+    pub notes: Vec<RequestNote>,
+    pub steps: Vec<RequestStep>,
+    /// The checklist items a decision on this change needs.
+    pub checklist: Vec<ChecklistItem>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub first_approver: Option<String>,
+    pub apply_at: Option<DateTime<Utc>>,
+    pub needs_second_approval: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionRequest {
+    pub decision: Decision,
+    pub checklist: Vec<ChecklistItem>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NoteRequest {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReassignRequest {
+    #[ts(type = "number")]
+    pub agent_id: i64,
+}
+
+/// Queue filters; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct QueueFilter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub state: Option<RequestState>,
+    /// "me", "none", or an agent id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub assignee: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub risk: Option<RiskLevel>,
+    /// Only requests submitted at least this many hours ago.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional, type = "number")]
+    pub min_age_hours: Option<i64>,
+}
