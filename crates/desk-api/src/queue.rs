@@ -289,3 +289,11 @@ pub struct QueueFilter {
     #[ts(optional, type = "number")]
     pub min_age_hours: Option<i64>,
 }
+
+/// An evidence file, for the console's viewer (images are shown inline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct EvidenceContent {
+    pub name: String,
+    pub content_type: String,
+    pub data_base64: String,
+}

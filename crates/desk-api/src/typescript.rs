@@ -51,6 +51,7 @@ pub fn typescript() -> String {
         NoteRequest::decl(),
         ReassignRequest::decl(),
         QueueFilter::decl(),
+        EvidenceContent::decl(),
         AuditEntry::decl(),
         AuditFilter::decl(),
         BrokenEntry::decl(),

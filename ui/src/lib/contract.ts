@@ -153,6 +153,8 @@ assignee?: string, risk?: RiskLevel,
  */
 min_age_hours?: number, };
 
+export type EvidenceContent = { name: string, content_type: string, data_base64: string, };
+
 export type AuditEntry = { id: number, at: string, actor_id: number | null, actor_email: string | null, actor_role: Role | null, action: string, target_type: string | null, target_id: string | null, reason: string | null, ticket: string | null, outcome: string, 
 /**
  * The caller's address and user agent.
