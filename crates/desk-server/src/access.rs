@@ -11,16 +11,21 @@ pub enum Permission {
     ViewAccount,
     SendRecoveryEmail,
     RevealAddress,
+    WorkQueue,
+    ViewEvidence,
     ReadAudit,
 }
 
 pub fn allowed(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
-        Role::Agent => matches!(permission, ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress),
+        Role::Agent => matches!(
+            permission,
+            ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress | WorkQueue | ViewEvidence
+        ),
         Role::Lead | Role::Admin => matches!(
             permission,
-            ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress | ReadAudit
+            ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress | WorkQueue | ViewEvidence | ReadAudit
         ),
     }
 }
@@ -38,7 +43,7 @@ macro_rules! perms {
         }
     )*};
 }
-perms!(ReadOwnSession, SearchAccounts, ViewAccount, SendRecoveryEmail, RevealAddress, ReadAudit);
+perms!(ReadOwnSession, SearchAccounts, ViewAccount, SendRecoveryEmail, RevealAddress, WorkQueue, ViewEvidence, ReadAudit);
 
 #[cfg(test)]
 mod tests {

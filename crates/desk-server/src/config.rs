@@ -42,6 +42,20 @@ pub struct Config {
     pub mail_backoff_ms: i64,
     /// The shared secret the mail provider's delivery/bounce webhook must present.
     pub mail_webhook_secret: Option<String>,
+    /// Hours from submission to a request's SLA due time, per risk level.
+    pub sla_hours_low: i64,
+    pub sla_hours_medium: i64,
+    pub sla_hours_high: i64,
+    /// Seconds an approved change waits (cancellable) before it applies, per risk level.
+    pub cooling_off_low_secs: i64,
+    pub cooling_off_medium_secs: i64,
+    pub cooling_off_high_secs: i64,
+    /// How long a claim holds without renewal.
+    pub lease_secs: i64,
+    /// Where evidence files are stored. Default: the database path with `.evidence` added.
+    pub evidence_dir: Option<PathBuf>,
+    /// How often due approved changes are applied.
+    pub queue_tick_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +97,15 @@ impl Default for Config {
             mail_max_attempts: 8,
             mail_backoff_ms: 1_000,
             mail_webhook_secret: None,
+            sla_hours_low: 48,
+            sla_hours_medium: 24,
+            sla_hours_high: 8,
+            cooling_off_low_secs: 0,
+            cooling_off_medium_secs: 24 * 3600,
+            cooling_off_high_secs: 72 * 3600,
+            lease_secs: 300,
+            evidence_dir: None,
+            queue_tick_ms: 1000,
         }
     }
 }
@@ -100,6 +123,30 @@ impl Config {
             p.push(".checkpoints");
             PathBuf::from(p)
         }))
+    }
+
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.evidence_dir.clone().unwrap_or_else(|| {
+            let mut p = self.db.clone().into_os_string();
+            p.push(".evidence");
+            PathBuf::from(p)
+        })
+    }
+
+    pub fn sla_hours(&self, risk: desk_api::RiskLevel) -> i64 {
+        match risk {
+            desk_api::RiskLevel::Low => self.sla_hours_low,
+            desk_api::RiskLevel::Medium => self.sla_hours_medium,
+            desk_api::RiskLevel::High => self.sla_hours_high,
+        }
+    }
+
+    pub fn cooling_off_secs(&self, risk: desk_api::RiskLevel) -> i64 {
+        match risk {
+            desk_api::RiskLevel::Low => self.cooling_off_low_secs,
+            desk_api::RiskLevel::Medium => self.cooling_off_medium_secs,
+            desk_api::RiskLevel::High => self.cooling_off_high_secs,
+        }
     }
 
     pub fn public_url(&self) -> String {

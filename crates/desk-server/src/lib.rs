@@ -75,6 +75,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let sender = mail::spawn_sender(state.clone());
     let checkpointer = audit::checkpoints::spawn_writer(state.clone());
+    let applier = domain::queue::lifecycle::spawn_applier(state.clone());
     let task = tokio::spawn(async move {
         let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async {
@@ -84,6 +85,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
             tracing::error!(error = %e, "server stopped with an error");
         }
         sender.abort();
+        applier.abort();
         if let Some(c) = checkpointer {
             c.abort();
         }

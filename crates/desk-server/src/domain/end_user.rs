@@ -124,7 +124,7 @@ pub async fn send_sms_code(db: &SqlitePool, link: &ValidLink, now_ms: i64) -> sq
     let email_id = outbox::enqueue(
         &mut tx,
         now_ms,
-        outbox::Mail { account_id: link.account_id, action_id: None, token_id: None, kind: "sms", to: &phone, subject: "SMS", body: &body },
+        outbox::Mail { account_id: Some(link.account_id), action_id: None, token_id: None, kind: "sms", to: &phone, subject: "SMS", body: &body },
     )
     .await?;
     events::record(&mut tx, now_ms, Event { account_id: link.account_id, kind: ActivityKind::SmsCodeSent, summary: "A verification code was sent by SMS".into(), actor_email: None, email_id: Some(email_id), token_id: Some(link.token_id) }).await?;

@@ -6,5 +6,6 @@ pub mod end_user;
 pub mod events;
 pub mod idempotency;
 pub mod outbox;
+pub mod queue;
 pub mod recovery;
 pub mod sessions;

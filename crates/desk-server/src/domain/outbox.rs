@@ -4,7 +4,7 @@
 use sqlx::SqliteConnection;
 
 pub struct Mail<'a> {
-    pub account_id: i64,
+    pub account_id: Option<i64>,
     pub action_id: Option<i64>,
     pub token_id: Option<i64>,
     pub kind: &'a str,
@@ -39,7 +39,7 @@ pub async fn notify_all(conn: &mut SqliteConnection, now_ms: i64, account_id: i6
     let mut ids = Vec::new();
     for addr in to {
         ids.push(
-            enqueue(&mut *conn, now_ms, Mail { account_id, action_id: None, token_id: None, kind: "notice", to: &addr, subject, body }).await?,
+            enqueue(&mut *conn, now_ms, Mail { account_id: Some(account_id), action_id: None, token_id: None, kind: "notice", to: &addr, subject, body }).await?,
         );
     }
     Ok(ids)

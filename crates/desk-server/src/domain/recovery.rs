@@ -107,7 +107,7 @@ pub async fn issue_link(
     let email_id = outbox::enqueue(
         &mut *conn,
         now_ms,
-        outbox::Mail { account_id, action_id, token_id: Some(token_id), kind: kind.as_str(), to, subject: kind.subject(), body: &body },
+        outbox::Mail { account_id: Some(account_id), action_id, token_id: Some(token_id), kind: kind.as_str(), to, subject: kind.subject(), body: &body },
     )
     .await?;
     Ok((token_id, email_id))

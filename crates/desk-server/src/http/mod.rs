@@ -7,6 +7,7 @@ mod dev;
 mod extract;
 mod mail_events;
 pub mod openapi;
+mod requests;
 mod sessions;
 
 use axum::extract::DefaultBodyLimit;
@@ -35,6 +36,18 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}/activity", get(accounts::activity))
         .route("/accounts/{id}/address-check", post(accounts::address_check))
         .route("/accounts/{id}/emails/{email_id}/reveal", post(accounts::reveal))
+        .route("/requests", get(requests::list))
+        .route("/requests/counts", get(requests::counts))
+        .route("/requests/claim-next", post(requests::claim_next))
+        .route("/requests/{id}", get(requests::detail))
+        .route("/requests/{id}/claim", post(requests::claim))
+        .route("/requests/{id}/renew", post(requests::renew))
+        .route("/requests/{id}/release", post(requests::release))
+        .route("/requests/{id}/notes", post(requests::note))
+        .route("/requests/{id}/decision", post(requests::decide))
+        .route("/requests/{id}/second-approval", post(requests::second_approval))
+        .route("/requests/{id}/reassign", post(requests::reassign))
+        .route("/requests/{id}/evidence/{file_id}", get(requests::evidence))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/audit/export", get(audit::export))

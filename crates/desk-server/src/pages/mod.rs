@@ -3,6 +3,7 @@
 
 mod recover;
 mod reset;
+mod security_details;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -21,6 +22,15 @@ pub fn routes() -> Router<AppState> {
         .route("/reset-answer/{token}", get(reset::answer_page).post(reset::answer_set))
         .route("/reset-answer/{token}/verify", post(reset::answer_verify))
         .route("/reset-answer/{token}/sms", post(reset::answer_sms))
+        .route(
+            "/security-details",
+            get(security_details::form)
+                .post(security_details::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(security_details::BODY_LIMIT)),
+        )
+        .route("/security-details/{reference}/confirm", get(security_details::confirm_form).post(security_details::confirm))
+        .route("/security-details/reply/{token}", get(security_details::reply_form).post(security_details::reply))
+        .route("/security-details/cancel/{token}", get(security_details::cancel_form).post(security_details::cancel))
 }
 
 pub fn escape(s: &str) -> String {

@@ -1,0 +1,211 @@
+//! A user files the security-details form: what it matches on file, the risk, and the contact
+//! code that must come back before the request joins the queue.
+
+use desk_api::{ChangeKind, EmailAddress, FactCheck, RiskLevel};
+use sqlx::SqlitePool;
+
+use crate::crypto;
+use crate::db::begin_write;
+use crate::domain::outbox::{self, Mail};
+use crate::Config;
+
+pub const MAX_FILES: usize = 3;
+pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
+
+pub struct Upload {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Submission {
+    pub identifier: String,
+    pub contact: EmailAddress,
+    pub change: ChangeKind,
+    pub new_value: Option<String>,
+    pub full_name: String,
+    pub country: String,
+    pub former_address: Option<String>,
+    pub account_age_years: Option<i64>,
+    pub statement: String,
+    pub evidence: Vec<Upload>,
+}
+
+/// The type of an upload from its first bytes, not from what the browser claims.
+pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"%PDF-") {
+        Some("application/pdf")
+    } else {
+        None
+    }
+}
+
+pub struct Assessment {
+    pub account_id: Option<i64>,
+    pub risk: RiskLevel,
+    pub reasons: Vec<String>,
+    pub facts: Vec<FactCheck>,
+}
+
+/// Matches the submission to an account and weighs it. Each reason says what raised (or
+/// lowered) the risk, so the agent sees why.
+pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Result<Assessment> {
+    let ident = s.identifier.trim().to_lowercase();
+    let account: Option<(i64, String, String, i64)> = match EmailAddress::parse(&ident) {
+        Ok(e) => sqlx::query_as(
+            "SELECT a.id, a.display_name, a.country, a.created_ms FROM accounts a JOIN account_emails e ON e.account_id = a.id WHERE e.email_norm = $1 LIMIT 1",
+        )
+        .bind(e.as_str())
+        .fetch_optional(db)
+        .await?,
+        Err(_) => sqlx::query_as("SELECT id, display_name, country, created_ms FROM accounts WHERE username_lc = $1").bind(&ident).fetch_optional(db).await?,
+    };
+    let Some((id, name, country, created_ms)) = account else {
+        return Ok(Assessment {
+            account_id: None,
+            risk: RiskLevel::High,
+            reasons: vec!["No account matches the username or address given".into()],
+            facts: Vec::new(),
+        });
+    };
+    let mut score = 0i32;
+    let mut reasons = Vec::new();
+    let mut facts = Vec::new();
+    let mut fact = |fact: &str, submitted: String, on_file: String, matches: bool, score: &mut i32, reasons: &mut Vec<String>| {
+        if !matches {
+            *score += 1;
+            reasons.push(format!("{fact} differs from the account"));
+        }
+        facts.push(FactCheck { fact: fact.into(), submitted, on_file, matches });
+    };
+    let same_name = s.full_name.trim().to_lowercase() == name.to_lowercase();
+    fact("Name", s.full_name.clone(), name.clone(), same_name, &mut score, &mut reasons);
+    let same_country = s.country.trim().eq_ignore_ascii_case(&country);
+    fact("Country", s.country.to_uppercase(), country.clone(), same_country, &mut score, &mut reasons);
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email_norm FROM account_emails WHERE account_id = $1").bind(id).fetch_all(db).await?;
+    if let Some(former) = &s.former_address {
+        let norm = former.trim().to_lowercase();
+        let hit = emails.contains(&norm);
+        fact("An address used on the account", former.clone(), if hit { "on file".into() } else { "not on file".into() }, hit, &mut score, &mut reasons);
+    }
+    let age_years = (now_ms - created_ms) / (365 * 24 * 3600 * 1000);
+    if let Some(age) = s.account_age_years {
+        fact("Account age (years)", age.to_string(), age_years.to_string(), (age - age_years).abs() <= 1, &mut score, &mut reasons);
+    }
+    if emails.contains(&s.contact.as_str().to_string()) {
+        score -= 1;
+        reasons.push("The contact address is on the account".into());
+    } else {
+        score += 1;
+        reasons.push("The contact address is not on the account".into());
+    }
+    let week = now_ms - 7 * 24 * 3600 * 1000;
+    let changes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_events WHERE account_id = $1 AND at_ms > $2 AND kind IN ('password_changed', 'answer_changed')",
+    )
+    .bind(id)
+    .bind(now_ms - 14 * 24 * 3600 * 1000)
+    .fetch_one(db)
+    .await?;
+    if changes > 0 {
+        score += 2;
+        reasons.push("Security details changed in the last 14 days".into());
+    }
+    let attempts: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM recovery_events WHERE account_id = $1 AND at_ms > $2 AND kind IN ('user_requested', 'agent_sent', 'two_factor_failed')",
+    )
+    .bind(id)
+    .bind(week)
+    .fetch_one(db)
+    .await?;
+    if attempts >= 3 {
+        score += 1;
+        reasons.push(format!("{attempts} recovery attempts in the last 7 days"));
+    }
+    let earlier: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE account_id = $1 AND submitted_ms > $2")
+        .bind(id)
+        .bind(now_ms - 30 * 24 * 3600 * 1000)
+        .fetch_one(db)
+        .await?;
+    if earlier > 0 {
+        score += 1;
+        reasons.push(format!("{earlier} earlier requests for this account in 30 days"));
+    }
+    if !crate::domain::accounts::duplicates(db, id).await?.is_empty() {
+        score += 1;
+        reasons.push("Possible duplicate accounts".into());
+    }
+    if s.change == ChangeKind::RemoveTwoFactor {
+        score += 1;
+        reasons.push("Removes two-step verification".into());
+    }
+    let risk = match score {
+        i32::MIN..=1 => RiskLevel::Low,
+        2..=3 => RiskLevel::Medium,
+        _ => RiskLevel::High,
+    };
+    Ok(Assessment { account_id: Some(id), risk, reasons, facts })
+}
+
+/// Stores the request (unconfirmed) and its evidence, and mails the contact code. Answers the
+/// reference the user quotes.
+pub async fn file(db: &SqlitePool, config: &Config, s: Submission, now_ms: i64) -> anyhow::Result<String> {
+    let a = assess(db, &s, now_ms).await?;
+    let reference = format!("SD-{}", &crypto::random_token().replace(['-', '_'], "").to_uppercase()[..8]);
+    let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
+    let dir = config.evidence_dir();
+    let mut stored = Vec::new();
+    if !s.evidence.is_empty() {
+        tokio::fs::create_dir_all(&dir).await?;
+    }
+    for up in &s.evidence {
+        let content_type = sniff(&up.bytes).ok_or_else(|| anyhow::anyhow!("checked by the caller"))?;
+        let name = crypto::random_token();
+        tokio::fs::write(dir.join(&name), &up.bytes).await?;
+        stored.push((up.name.clone(), content_type, up.bytes.len() as i64, name, crypto::sha256_hex(&up.bytes)));
+    }
+    let mut tx = begin_write(db).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, account_id, contact_email, \
+         contact_code_hash, full_name, country, former_address, account_age_years, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
+         VALUES ($1, 'unconfirmed', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16) RETURNING id",
+    )
+    .bind(&reference)
+    .bind(a.risk.as_str())
+    .bind(serde_json::to_string(&a.reasons)?)
+    .bind(s.change.as_str())
+    .bind(&s.new_value)
+    .bind(&s.identifier)
+    .bind(a.account_id)
+    .bind(s.contact.as_str())
+    .bind(crypto::token_hash(&code))
+    .bind(&s.full_name)
+    .bind(s.country.to_uppercase())
+    .bind(&s.former_address)
+    .bind(s.account_age_years)
+    .bind(&s.statement)
+    .bind(serde_json::to_string(&a.facts)?)
+    .bind(now_ms)
+    .bind(now_ms + config.sla_hours(a.risk) * 3600 * 1000)
+    .fetch_one(&mut *tx)
+    .await?;
+    for (name, ct, size, stored_name, sha) in stored {
+        sqlx::query("INSERT INTO evidence_files (request_id, name, content_type, size, stored_name, sha256, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(id)
+            .bind(name)
+            .bind(ct)
+            .bind(size)
+            .bind(stored_name)
+            .bind(sha)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let body = format!("Your confirmation code for request {reference} is {code}. Enter it on the page where you filed the request.");
+    outbox::enqueue(&mut tx, now_ms, Mail { account_id: a.account_id, action_id: None, token_id: None, kind: "contact_code", to: s.contact.as_str(), subject: "Confirm your request", body: &body }).await?;
+    tx.commit().await?;
+    Ok(reference)
+}
