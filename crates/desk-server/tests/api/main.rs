@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod authorization;
 mod bad_input;
+mod queue;
 mod recovery;
 mod reset;
 mod sessions;
