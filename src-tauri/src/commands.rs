@@ -101,3 +101,68 @@ pub async fn audit_export(
 pub async fn audit_figures(console: State<'_, Console>, from: DateTime<Utc>, to: DateTime<Utc>) -> Answer<Figures> {
     Ok(console.audit_figures(from, to).await?)
 }
+
+// The queue. Moves answer the request as it now stands.
+
+use desk_api::{DecisionRequest, EvidenceContent, QueueFilter, QueueItem, RequestDetail, StateCount};
+use tauri::http::Method;
+
+#[tauri::command]
+pub async fn queue_counts(console: State<'_, Console>) -> Answer<Vec<StateCount>> {
+    Ok(console.queue_counts().await?)
+}
+
+#[tauri::command]
+pub async fn queue_list(console: State<'_, Console>, filter: QueueFilter, cursor: Option<String>) -> Answer<Page<QueueItem>> {
+    Ok(console.queue_list(filter, cursor.as_deref()).await?)
+}
+
+#[tauri::command]
+pub async fn queue_claim_next(console: State<'_, Console>) -> Answer<RequestDetail> {
+    Ok(console.request(Method::POST, "/claim-next".into(), None).await?)
+}
+
+#[tauri::command]
+pub async fn request_detail(console: State<'_, Console>, id: i64) -> Answer<RequestDetail> {
+    Ok(console.request(Method::GET, format!("/{id}"), None).await?)
+}
+
+#[tauri::command]
+pub async fn request_claim(console: State<'_, Console>, id: i64) -> Answer<RequestDetail> {
+    Ok(console.request(Method::POST, format!("/{id}/claim"), None).await?)
+}
+
+#[tauri::command]
+pub async fn request_renew(console: State<'_, Console>, id: i64) -> Answer<RequestDetail> {
+    Ok(console.request(Method::POST, format!("/{id}/renew"), None).await?)
+}
+
+#[tauri::command]
+pub async fn request_release(console: State<'_, Console>, id: i64) -> Answer<()> {
+    Ok(console.request_release(id).await?)
+}
+
+#[tauri::command]
+pub async fn request_note(console: State<'_, Console>, id: i64, text: String) -> Answer<RequestDetail> {
+    Ok(console.request(Method::POST, format!("/{id}/notes"), Some(serde_json::json!({ "text": text }))).await?)
+}
+
+#[tauri::command]
+pub async fn request_decide(console: State<'_, Console>, id: i64, decision: DecisionRequest) -> Answer<RequestDetail> {
+    Ok(console.request(Method::POST, format!("/{id}/decision"), serde_json::to_value(decision).ok()).await?)
+}
+
+#[tauri::command]
+pub async fn request_second_approval(console: State<'_, Console>, id: i64, note: String) -> Answer<RequestDetail> {
+    Ok(console.request(Method::POST, format!("/{id}/second-approval"), Some(serde_json::json!({ "text": note }))).await?)
+}
+
+#[tauri::command]
+pub async fn request_reassign(console: State<'_, Console>, id: i64, agent_id: i64) -> Answer<RequestDetail> {
+    Ok(console.request(Method::POST, format!("/{id}/reassign"), Some(serde_json::json!({ "agent_id": agent_id }))).await?)
+}
+
+#[tauri::command]
+pub async fn request_evidence(console: State<'_, Console>, id: i64, file_id: i64) -> Answer<EvidenceContent> {
+    Ok(console.request_evidence(id, file_id).await?)
+}

@@ -184,3 +184,53 @@ fn recovery_commands_reach_the_service() {
     assert_eq!(revealed["address"], "james.smith@example.com");
     rt.block_on(running.stop());
 }
+
+#[test]
+fn queue_commands_claim_decide_and_release() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, ..Config::default() };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let url = running.url();
+    let now = unix_now() * 1000;
+    for i in 0..2 {
+        rt.block_on(
+            sqlx::query(
+                "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms, account_id) \
+                 VALUES ($1, 'open', 'low', '[\"The contact address is on the account\"]', 'phone', '+1 555 0100 777', 'jsmith', 'james.smith@example.com', 'James Smith', 'GB', 'lost my phone', '[]', $2, $2, $2, 2)",
+            )
+            .bind(format!("SD-CMD0000{i}"))
+            .bind(now + i)
+            .execute(&running.state.db),
+        )
+        .unwrap();
+    }
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone()).build(mock_context(noop_assets())).unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    invoke(&webview, "sign_in", json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}})).unwrap();
+
+    let counts = invoke(&webview, "queue_counts", json!({})).unwrap();
+    assert!(counts.as_array().unwrap().iter().any(|c| c["state"] == "open" && c["count"] == 2), "{counts}");
+    let list = invoke(&webview, "queue_list", json!({"filter": {"state": "open"}, "cursor": null})).unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let claimed = invoke(&webview, "queue_claim_next", json!({})).unwrap();
+    let id = claimed["item"]["id"].as_i64().unwrap();
+    assert_eq!(claimed["item"]["reference"], "SD-CMD00000", "the one due first");
+    assert_eq!(invoke(&webview, "request_renew", json!({"id": id})).unwrap()["item"]["state"], "claimed");
+    let noted = invoke(&webview, "request_note", json!({"id": id, "text": "called the user"})).unwrap();
+    assert_eq!(noted["notes"][0]["text"], "called the user");
+    let err = invoke(&webview, "request_decide", json!({"id": id, "decision": {"decision": "approve", "checklist": [], "note": "ok"}})).unwrap_err();
+    assert_eq!(err["code"], "checklist_incomplete");
+    let checklist = claimed["checklist"].clone();
+    let done = invoke(&webview, "request_decide", json!({"id": id, "decision": {"decision": "approve", "checklist": checklist, "note": "facts match"}})).unwrap();
+    assert_eq!(done["item"]["state"], "approved");
+    let err = invoke(&webview, "request_second_approval", json!({"id": id, "note": "x"})).unwrap_err();
+    assert_eq!(err["code"], "forbidden");
+    let other = invoke(&webview, "queue_claim_next", json!({})).unwrap();
+    let other_id = other["item"]["id"].as_i64().unwrap();
+    invoke(&webview, "request_release", json!({"id": other_id})).unwrap();
+    assert_eq!(invoke(&webview, "request_detail", json!({"id": other_id})).unwrap()["item"]["state"], "open");
+    let err = invoke(&webview, "request_evidence", json!({"id": other_id, "fileId": 1})).unwrap_err();
+    assert_eq!(err["code"], "not_found");
+    rt.block_on(running.stop());
+}

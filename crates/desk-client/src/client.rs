@@ -240,6 +240,66 @@ impl Client {
     }
 }
 
+impl Client {
+    async fn req_json<T: DeserializeOwned>(&self, token: &SecretText, method: Method, path: &str, body: Option<serde_json::Value>) -> Result<T, ClientError> {
+        let res = self
+            .send(|| {
+                let rb = self.request(method.clone(), path, Some(token));
+                match &body {
+                    Some(b) => rb.json(b),
+                    None => rb,
+                }
+            })
+            .await?;
+        Self::decode(res).await
+    }
+
+    pub async fn queue_counts(&self, token: &SecretText) -> Result<Vec<desk_api::StateCount>, ClientError> {
+        self.req_json(token, Method::GET, "/v1/requests/counts", None).await
+    }
+
+    pub async fn queue_list(&self, token: &SecretText, f: &desk_api::QueueFilter, cursor: Option<&str>) -> Result<Page<desk_api::QueueItem>, ClientError> {
+        let mut q: Vec<(&str, String)> = Vec::new();
+        if let Some(s) = f.state {
+            q.push(("state", s.as_str().into()));
+        }
+        if let Some(a) = &f.assignee {
+            q.push(("assignee", a.clone()));
+        }
+        if let Some(r) = f.risk {
+            q.push(("risk", r.as_str().into()));
+        }
+        if let Some(h) = f.min_age_hours {
+            q.push(("min_age_hours", h.to_string()));
+        }
+        if let Some(c) = cursor {
+            q.push(("cursor", c.into()));
+        }
+        let res = self.send(|| self.request(Method::GET, "/v1/requests", Some(token)).query(&q)).await?;
+        Self::decode(res).await
+    }
+
+    /// `POST /v1/requests/...` or `GET /v1/requests/{id}`: every queue move answers the request.
+    pub async fn request_call(&self, token: &SecretText, method: Method, path: &str, body: Option<serde_json::Value>) -> Result<desk_api::RequestDetail, ClientError> {
+        self.req_json(token, method, &format!("/v1/requests{path}"), body).await
+    }
+
+    pub async fn request_release(&self, token: &SecretText, id: i64) -> Result<(), ClientError> {
+        let res = self.send(|| self.request(Method::POST, &format!("/v1/requests/{id}/release"), Some(token))).await?;
+        if res.status().is_success() { Ok(()) } else { Err(Self::problem(res.status(), res).await) }
+    }
+
+    pub async fn request_evidence(&self, token: &SecretText, id: i64, file_id: i64) -> Result<(String, Vec<u8>), ClientError> {
+        let res = self.send(|| self.request(Method::GET, &format!("/v1/requests/{id}/evidence/{file_id}"), Some(token))).await?;
+        if !res.status().is_success() {
+            return Err(Self::problem(res.status(), res).await);
+        }
+        let ct = res.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_string();
+        let bytes = res.bytes().await.map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()))?;
+        Ok((ct, bytes.to_vec()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

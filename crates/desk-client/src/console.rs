@@ -268,5 +268,35 @@ impl Console {
     }
 }
 
+impl Console {
+    pub async fn queue_counts(&self) -> Result<Vec<desk_api::StateCount>, ClientError> {
+        self.with_session(|c, t| async move { c.queue_counts(&t).await }).await
+    }
+
+    pub async fn queue_list(&self, filter: desk_api::QueueFilter, cursor: Option<&str>) -> Result<Page<desk_api::QueueItem>, ClientError> {
+        self.with_session(|c, t| async move { c.queue_list(&t, &filter, cursor).await }).await
+    }
+
+    /// A queue move or read: `path` is relative to `/v1/requests`.
+    pub async fn request(&self, method: reqwest::Method, path: String, body: Option<serde_json::Value>) -> Result<desk_api::RequestDetail, ClientError> {
+        self.with_session(|c, t| async move { c.request_call(&t, method, &path, body).await }).await
+    }
+
+    pub async fn request_release(&self, id: i64) -> Result<(), ClientError> {
+        self.with_session(|c, t| async move { c.request_release(&t, id).await }).await
+    }
+
+    pub async fn request_evidence(&self, id: i64, file_id: i64) -> Result<desk_api::EvidenceContent, ClientError> {
+        self.with_session(|c, t| async move {
+            use base64::Engine;
+            let detail = c.request_call(&t, reqwest::Method::GET, &format!("/{id}"), None).await?;
+            let name = detail.evidence.iter().find(|e| e.id == file_id).map(|e| e.name.clone()).unwrap_or_default();
+            let (content_type, bytes) = c.request_evidence(&t, id, file_id).await?;
+            Ok(desk_api::EvidenceContent { name, content_type, data_base64: base64::engine::general_purpose::STANDARD.encode(bytes) })
+        })
+        .await
+    }
+}
+
 /// Entries per verify request: big enough to be quick, small enough to show progress.
 const VERIFY_STRETCH: i64 = 5_000;
