@@ -94,11 +94,16 @@ async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Resul
     let server_bin = binary("desk-server")?;
     let dir = tempfile::tempdir()?;
 
+    // Approved changes apply at once here, so the test sees the whole queue flow through.
+    let config = dir.path().join("desk.toml");
+    std::fs::write(&config, "cooling_off_low_secs = 0\ncooling_off_medium_secs = 0\ncooling_off_high_secs = 0\nqueue_tick_ms = 200\n")?;
     let service_port = free_port();
     let service_url = format!("http://127.0.0.1:{service_port}");
     let _service = Killed(
         Command::new(&server_bin)
-            .args(["serve", "--demo", "--db"])
+            .args(["serve", "--demo", "--config"])
+            .arg(&config)
+            .arg("--db")
             .arg(dir.path().join("desk.db"))
             .args(["--bind", &format!("127.0.0.1:{service_port}")])
             .stdout(Stdio::null())
@@ -132,10 +137,13 @@ async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Resul
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .context("open a WebDriver session on the app")?;
-    let outcome = match drive(&c, &service_url).await {
-        Ok(()) => audit_as_lead(&c, exports.path()).await,
-        Err(e) => Err(e),
-    };
+    let outcome = async {
+        drive(&c, &service_url).await?;
+        queue_as_agent(&c, &service_url).await?;
+        audit_as_lead(&c, exports.path()).await?;
+        second_approval_as_lead(&c, &service_url).await
+    }
+    .await;
     let _ = shot(&c, "zz-last-state").await;
     c.close().await.ok();
     outcome
@@ -295,5 +303,90 @@ async fn audit_as_lead(c: &Client, exports: &Path) -> Result<()> {
     let card = find(c, "[data-testid=agent-figures]").await?;
     assert!(card.prop("textContent").await?.unwrap_or_default().contains("Alex Agent"));
     shot(c, "10-audit-agents").await?;
+    Ok(())
+}
+
+async fn mail_to(service_url: &str, to: &str, subject: &str) -> Result<Value> {
+    let start = Instant::now();
+    loop {
+        let mail: Value = reqwest::get(format!("{service_url}/dev/mailbox.json")).await?.json().await?;
+        if let Some(m) = mail.as_array().and_then(|a| a.iter().find(|m| m["to"] == to && m["subject"] == subject)) {
+            return Ok(m.clone());
+        }
+        if start.elapsed() > WAIT {
+            bail!("no \"{subject}\" mail to {to}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A user files the security-details form over HTTP; the agent claims it and approves it in the app.
+async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
+    let http = reqwest::Client::new();
+    let form = reqwest::multipart::Form::new()
+        .text("identifier", "maria.lopez")
+        .text("contact", "maria.lopez@example.com")
+        .text("change", "remove_two_factor")
+        .text("new_value", "")
+        .text("full_name", "Maria Lopez")
+        .text("country", "US")
+        .text("account_age_years", "2")
+        .text("statement", "My phone with the authenticator app was stolen and my backup codes are gone.");
+    let page = http.post(format!("{service_url}/security-details")).multipart(form).send().await?.text().await?;
+    let reference = page.split("request <strong>").nth(1).context("the confirm page")?.split("</strong>").next().unwrap_or("").to_string();
+    let mail = mail_to(service_url, "maria.lopez@example.com", "Confirm your request").await?;
+    let code: String = mail["body"].as_str().unwrap_or("").split(" is ").nth(1).unwrap_or("").chars().take(6).collect();
+    let done = http.post(format!("{service_url}/security-details/{reference}/confirm")).form(&[("code", code.as_str())]).send().await?.text().await?;
+    assert!(done.contains("We have your request"), "{done}");
+
+    find(c, "#nav-queue").await?.click().await?;
+    find(c, "#queue-view").await?;
+    find(c, "#queue-list [data-testid=queue-item][data-state=open]").await?;
+    shot(c, "11-queue").await?;
+    find(c, "#queue-claim-next").await?.click().await?;
+    let view = find(c, "#request-view").await?;
+    assert!(view.prop("textContent").await?.unwrap_or_default().contains(&reference));
+    find(c, "#request-compare").await?;
+    shot(c, "12-request-view").await?;
+    for item in c.find_all(Locator::Css("#request-checklist [data-testid=checklist-item] input[type=checkbox]")).await? {
+        item.click().await?;
+    }
+    find(c, "#decision-note").await?.send_keys("Facts match; theft statement is consistent with the timeline.").await?;
+    find(c, "#decide-approve").await?.click().await?;
+    find(c, "#decide-confirm").await?.click().await?;
+    let start = Instant::now();
+    loop {
+        let text = find(c, "#request-view").await?.prop("textContent").await?.unwrap_or_default().to_lowercase();
+        if text.contains("now awaiting 2nd approval") {
+            break;
+        }
+        if let Ok(e) = c.find(Locator::Css("#decision-error")).await {
+            bail!("the approval was refused: {}", e.prop("textContent").await?.unwrap_or_default());
+        }
+        if start.elapsed() > WAIT {
+            bail!("the request never reached second approval: {text}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    shot(c, "13-awaiting-second-approval").await?;
+    find(c, "#nav-lookup").await?.click().await?;
+    Ok(())
+}
+
+/// The lead gives the second approval; the change applies and every address is told.
+async fn second_approval_as_lead(c: &Client, service_url: &str) -> Result<()> {
+    find(c, "#nav-queue").await?.click().await?;
+    find(c, "#queue-filter-second-approval").await?.click().await?;
+    find(c, "#queue-list [data-testid=queue-item][data-state=awaiting_second_approval]").await?.click().await?;
+    find(c, "#request-view").await?;
+    find(c, "#second-approve-note").await?.send_keys("Second look: agreed.").await?;
+    shot(c, "14-second-approval").await?;
+    find(c, "#second-approve").await?.click().await?;
+    for to in ["maria.lopez@example.com", "m.lopez.work@mail.test"] {
+        let notice = mail_to(service_url, to, "Your security details were changed").await?;
+        assert!(notice["body"].as_str().unwrap_or("").contains("Two-step verification was removed"));
+    }
+    find(c, "#request-back").await?.click().await?;
+    shot(c, "15-queue-after-apply").await?;
     Ok(())
 }

@@ -258,4 +258,58 @@ describe('App', () => {
     // Kept mounted: switching back does not query again.
     expect(invokeMock.mock.calls.filter((c) => c[0] === 'audit_query')).toHaveLength(1);
   });
+
+  it('every role has the Queue tab between Lookup and Audit; Alt+3 opens it', async () => {
+    backend({
+      session_status: () => ({ ...signedIn, agent: { ...agent, role: 'agent' } }),
+      queue_counts: () => [{ state: 'open', count: 1 }],
+      queue_list: () => ({
+        items: [
+          {
+            id: 5,
+            reference: 'SD-5',
+            state: 'open',
+            risk: 'low',
+            change: 'phone',
+            account_id: 11,
+            username: 'alice',
+            submitted_at: '2024-05-01T10:00:00Z',
+            sla_due_at: '2099-05-01T10:00:00Z',
+            assignee: null,
+            assignee_id: null,
+          },
+        ],
+        next_cursor: null,
+      }),
+    });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#nav-queue')).not.toBeNull());
+    // Not mounted (no queue calls) until opened.
+    expect(document.querySelector('#queue-view')).toBeNull();
+    expect(Array.from(document.querySelectorAll('.main-nav button')).map((b) => b.id)).toEqual(['nav-lookup', 'nav-queue']);
+
+    await key(window, '3', { altKey: true, code: 'Digit3' });
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="queue-item"]')).toHaveLength(1));
+    expect(el('#nav-queue').getAttribute('aria-current')).toBe('page');
+    expect(el('#search').closest<HTMLElement>('.view')!.hidden).toBe(true);
+    expect(document.activeElement).toBe(el('#queue-list'));
+
+    await fireEvent.click(el('#nav-lookup'));
+    await waitFor(() => expect(el('#queue-view').closest<HTMLElement>('.view')!.hidden).toBe(true));
+    // `n` claims only while the queue is shown.
+    el<HTMLButtonElement>('#sign-out').focus();
+    await key(document.activeElement!, 'n');
+    expect(invokeMock.mock.calls.some((c) => c[0] === 'queue_claim_next')).toBe(false);
+  });
+
+  it('leads see Lookup, Queue, Audit in that order', async () => {
+    backend({ session_status: () => signedIn });
+    render(App);
+    await waitFor(() => expect(document.querySelector('#nav-audit')).not.toBeNull());
+    expect(Array.from(document.querySelectorAll('.main-nav button')).map((b) => b.id)).toEqual([
+      'nav-lookup',
+      'nav-queue',
+      'nav-audit',
+    ]);
+  });
 });

@@ -37,6 +37,37 @@ describe('api commands', () => {
     ]);
   });
 
+  it('the queue commands', async () => {
+    invokeMock.mockResolvedValue({});
+    const decision = { decision: 'approve' as const, checklist: ['facts_match_account' as const], note: 'ok' };
+    await api.queueCounts();
+    await api.queueList({ assignee: 'me', risk: 'high' }, 'c1');
+    await api.queueClaimNext();
+    await api.requestDetail(4);
+    await api.requestClaim(4);
+    await api.requestRenew(4);
+    await api.requestRelease(4);
+    await api.requestNote(4, 'hi');
+    await api.requestDecide(4, decision);
+    await api.requestSecondApproval(4, 'ok too');
+    await api.requestReassign(4, 12);
+    await api.requestEvidence(4, 70);
+    expect(invokeMock.mock.calls).toEqual([
+      ['queue_counts', undefined],
+      ['queue_list', { filter: { assignee: 'me', risk: 'high' }, cursor: 'c1' }],
+      ['queue_claim_next', undefined],
+      ['request_detail', { id: 4 }],
+      ['request_claim', { id: 4 }],
+      ['request_renew', { id: 4 }],
+      ['request_release', { id: 4 }],
+      ['request_note', { id: 4, text: 'hi' }],
+      ['request_decide', { id: 4, decision }],
+      ['request_second_approval', { id: 4, note: 'ok too' }],
+      ['request_reassign', { id: 4, agentId: 12 }],
+      ['request_evidence', { id: 4, fileId: 70 }],
+    ]);
+  });
+
   it('the recovery commands: answer reset, address check, reveal and activity', async () => {
     invokeMock.mockResolvedValue({});
     const request = { reason: 'other' as const, ticket: 'SUP-2', note: 'asked twice' };

@@ -11,16 +11,22 @@ import type {
   AuditEntry,
   AuditFilter,
   CommandError,
+  DecisionRequest,
+  EvidenceContent,
   ExportFormat,
   ExportResult,
   Figures,
   Page,
   Progress,
+  QueueFilter,
+  QueueItem,
+  RequestDetail,
   ResetRequest,
   RevealRequest,
   RevealedAddress,
   SessionStatus,
   SignInForm,
+  StateCount,
   VerifyReport,
 } from './contract';
 import { isCommandError, isSessionLost } from './errors';
@@ -139,4 +145,62 @@ export function auditExport(
 /** Per-agent figures and anomaly flags for `from`..`to` (RFC 3339). */
 export function auditFigures(from: string, to: string): Promise<Figures> {
   return call<Figures>('audit_figures', { from, to });
+}
+
+// The security-details queue.
+
+/** How many requests are in each state. */
+export function queueCounts(): Promise<StateCount[]> {
+  return call<StateCount[]>('queue_counts');
+}
+
+/** One page (by SLA due time, 50 per page) of the queue matching `filter`; pass `next_cursor` for the next. */
+export function queueList(filter: QueueFilter, cursor: string | null): Promise<Page<QueueItem>> {
+  return call<Page<QueueItem>>('queue_list', { filter, cursor });
+}
+
+/** Claims the most urgent claimable request (atomic); rejects with `queue_empty` when there is none. */
+export function queueClaimNext(): Promise<RequestDetail> {
+  return call<RequestDetail>('queue_claim_next');
+}
+
+export function requestDetail(id: number): Promise<RequestDetail> {
+  return call<RequestDetail>('request_detail', { id });
+}
+
+export function requestClaim(id: number): Promise<RequestDetail> {
+  return call<RequestDetail>('request_claim', { id });
+}
+
+/** Renews the agent's lease on the request (leases last 5 minutes). */
+export function requestRenew(id: number): Promise<RequestDetail> {
+  return call<RequestDetail>('request_renew', { id });
+}
+
+export function requestRelease(id: number): Promise<null> {
+  return call<null>('request_release', { id });
+}
+
+export function requestNote(id: number, text: string): Promise<RequestDetail> {
+  return call<RequestDetail>('request_note', { id, text });
+}
+
+/** Approve, reject, ask for more information or escalate; needs the whole checklist and a note. */
+export function requestDecide(id: number, decision: DecisionRequest): Promise<RequestDetail> {
+  return call<RequestDetail>('request_decide', { id, decision });
+}
+
+/** A lead's second approval of a high-risk change (not by the first approver). */
+export function requestSecondApproval(id: number, note: string): Promise<RequestDetail> {
+  return call<RequestDetail>('request_second_approval', { id, note });
+}
+
+/** Hands the request to another agent (leads only). */
+export function requestReassign(id: number, agentId: number): Promise<RequestDetail> {
+  return call<RequestDetail>('request_reassign', { id, agentId });
+}
+
+/** One evidence file's content (base64), for the viewer. */
+export function requestEvidence(id: number, fileId: number): Promise<EvidenceContent> {
+  return call<EvidenceContent>('request_evidence', { id, fileId });
 }

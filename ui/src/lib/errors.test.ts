@@ -167,4 +167,19 @@ describe('recovery email caps', () => {
     expect(isCapCode('cooldown')).toBe(false);
     expect(capText('account_daily_cap', null)).toMatch(/today\. Try again later\.$/);
   });
+
+  it.each([
+    ['claimed_by_other', 'Another agent is working on this request.'],
+    ['lease_expired', 'Your hold on this request ran out; claim it again.'],
+    ['same_approver', 'A second approval must come from another lead.'],
+    ['queue_empty', 'Nothing to claim — the queue is empty.'],
+    ['invalid_state', 'This request has moved on; reload it.'],
+    ['checklist_incomplete', 'Tick every item of the verification checklist before deciding.'],
+  ] as [ErrorCode, string][])('queue code %s has its own message', (code, text) => {
+    const v = describeError(err(code));
+    expect(v.code).toBe(code);
+    expect(v.text).toBe(text);
+    expect(v.sessionLost).toBe(false);
+  });
 });
+

@@ -32,6 +32,10 @@ const FIELD_LABELS: Record<string, string> = {
   ticket: 'ticket reference',
   note: 'note',
   address: 'address',
+  text: 'note',
+  agent_id: 'agent id',
+  checklist: 'checklist',
+  decision: 'decision',
 };
 
 export function fieldLabel(field: string): string {
@@ -134,6 +138,18 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
     case 'forbidden':
       if (ctx.forbidden) return ctx.forbidden;
       return 'Your role does not allow this action. Ask your lead.';
+    case 'claimed_by_other':
+      return 'Another agent is working on this request.';
+    case 'lease_expired':
+      return 'Your hold on this request ran out; claim it again.';
+    case 'same_approver':
+      return 'A second approval must come from another lead.';
+    case 'queue_empty':
+      return 'Nothing to claim — the queue is empty.';
+    case 'invalid_state':
+      return 'This request has moved on; reload it.';
+    case 'checklist_incomplete':
+      return 'Tick every item of the verification checklist before deciding.';
     case 'idempotency_key_reused':
       return 'This request was already sent with different details. Close the dialog and start again.';
     default:

@@ -28,10 +28,17 @@ describe('navigation', () => {
     expect(viewForShortcut(keys('™', { code: 'Digit2' }), 'admin')).toBe('audit');
   });
 
+  it('Alt+3 opens the Queue for every role', () => {
+    expect(viewForShortcut(keys('3'), 'agent')).toBe('queue');
+    expect(viewForShortcut(keys('3'), 'lead')).toBe('queue');
+    expect(viewForShortcut(keys('£', { code: 'Digit3' }), 'admin')).toBe('queue');
+  });
+
   it('needs Alt alone', () => {
     expect(viewForShortcut(keys('2', { altKey: false }), 'lead')).toBeNull();
     expect(viewForShortcut(keys('2', { ctrlKey: true }), 'lead')).toBeNull();
-    expect(viewForShortcut(keys('3'), 'lead')).toBeNull();
+    expect(viewForShortcut(keys('3', { shiftKey: true }), 'lead')).toBeNull();
+    expect(viewForShortcut(keys('4'), 'lead')).toBeNull();
   });
 
   it('a forbidden audit command can say who may see it', () => {

@@ -10,6 +10,7 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
       { keys: ['?'], action: 'Show these shortcuts' },
       { keys: ['Alt+1'], action: 'Open Lookup' },
       { keys: ['Alt+2'], action: 'Open Audit (leads and admins)' },
+      { keys: ['Alt+3'], action: 'Open the Queue' },
       { keys: ['Esc'], action: 'Close the open dialog' },
     ],
   },
@@ -28,6 +29,15 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
       { keys: ['A'], action: 'Send security-answer reset' },
       { keys: ['C'], action: 'Check an address the user gives' },
       { keys: ['R'], action: 'Reveal the first address' },
+    ],
+  },
+  {
+    title: 'Queue',
+    items: [
+      { keys: ['N'], action: 'Claim the next request and open it' },
+      { keys: ['↑', '↓'], action: 'Move through the queue' },
+      { keys: ['Enter'], action: 'Open the selected request' },
+      { keys: ['Esc'], action: 'Back from a request to the queue' },
     ],
   },
 ];

@@ -284,7 +284,7 @@ describe('account view keyboard', () => {
     const help = el('#shortcuts-help');
     expect(help.getAttribute('aria-modal')).toBe('true');
     const text = help.textContent ?? '';
-    for (const k of ['?', '/', 'Ctrl+K', 'Cmd+K', '↑', '↓', 'Enter', 'Alt+1', 'Alt+2', 'Esc', 'P', 'A', 'C', 'R']) {
+    for (const k of ['?', '/', 'Ctrl+K', 'Cmd+K', '↑', '↓', 'Enter', 'Alt+1', 'Alt+2', 'Alt+3', 'Esc', 'P', 'A', 'C', 'R', 'N']) {
       expect(text).toContain(k);
     }
     expect(help.contains(document.activeElement)).toBe(true);

@@ -1,0 +1,546 @@
+// The security-details queue: list, filters, claim next, the request view, decisions, leases.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+
+vi.mock('@tauri-apps/api/core', () => ({
+  invoke: vi.fn(),
+  Channel: class {
+    onmessage: (message: unknown) => void = () => {};
+  },
+}));
+
+import { invoke } from '@tauri-apps/api/core';
+import type { Agent, QueueItem, RequestDetail, StateCount } from '../../lib/contract';
+import QueueScreen from './QueueScreen.svelte';
+
+const invokeMock = vi.mocked(invoke);
+
+const AGENT: Agent = { id: 3, email: 'ana@desk.test', name: 'Ana Agent', role: 'agent' };
+const LEAD: Agent = { id: 9, email: 'lee@desk.test', name: 'Lee Lead', role: 'lead' };
+
+const inMinutes = (m: number) => new Date(Date.now() + m * 60_000).toISOString();
+
+function item(id: number, extra: Partial<QueueItem> = {}): QueueItem {
+  return {
+    id,
+    reference: `SD-${id}`,
+    state: 'open',
+    risk: 'medium',
+    change: 'email',
+    account_id: 100 + id,
+    username: `user${id}`,
+    submitted_at: inMinutes(-600),
+    sla_due_at: inMinutes(3 * 60 + 12.5),
+    assignee: null,
+    assignee_id: null,
+    ...extra,
+  };
+}
+
+function request(id: number, extra: Partial<RequestDetail> = {}, itemExtra: Partial<QueueItem> = {}): RequestDetail {
+  return {
+    item: item(id, itemExtra),
+    risk_reasons: ['New address added 2 days ago', 'Sign-in from a new country'],
+    new_value: 'n***@new.example',
+    statement: 'I lost access to my old mailbox.',
+    contact: 'n***@new.example',
+    facts: [
+      { fact: 'display_name', submitted: 'Maria Lopez', on_file: 'María López', matches: true },
+      { fact: 'country', submitted: 'FR', on_file: 'ES', matches: false },
+    ],
+    on_file: {
+      username: `user${id}`,
+      display_name: 'María López',
+      status: 'active',
+      country: 'ES',
+      created_at: '2020-01-01T00:00:00Z',
+      emails: [{ id: 1, masked: 'm***@old.example', primary: true, verified: true, bounced: false }],
+      phone: '+34 *** ** 12',
+      two_factor: [{ kind: 'sms', last_used_at: null }],
+      security_question_set: true,
+    },
+    recent_activity: [],
+    duplicates: [],
+    earlier_requests: [],
+    evidence: [
+      { id: 71, name: 'id-card.png', content_type: 'image/png', size: 2048 },
+      { id: 72, name: 'bill.pdf', content_type: 'application/pdf', size: 150_000 },
+    ],
+    notes: [],
+    steps: [],
+    checklist: ['facts_match_account', 'evidence_reviewed', 'new_value_not_on_another_account'],
+    lease_expires_at: null,
+    first_approver: null,
+    apply_at: null,
+    needs_second_approval: false,
+    ...extra,
+  };
+}
+
+/** The request as held by `agent`. */
+const heldBy = (agent: Agent, id = 1, extra: Partial<RequestDetail> = {}) =>
+  request(id, { lease_expires_at: inMinutes(5), ...extra }, { state: 'claimed', assignee: agent.name, assignee_id: agent.id });
+
+const COUNTS: StateCount[] = [
+  { state: 'claimed', count: 2 },
+  { state: 'open', count: 14 },
+  { state: 'awaiting_second_approval', count: 1 },
+];
+
+type Handler = (args: Record<string, unknown>) => unknown;
+
+function backend(handlers: Record<string, Handler> = {}) {
+  const all: Record<string, Handler> = {
+    queue_counts: () => COUNTS,
+    queue_list: () => ({
+      items: [
+        item(1),
+        item(2, { risk: 'high', username: null, account_id: null, sla_due_at: inMinutes(-20.5), change: 'remove_two_factor' }),
+        item(3, { state: 'claimed', risk: 'low', assignee: 'Bo', assignee_id: 4 }),
+      ],
+      next_cursor: null,
+    }),
+    request_detail: (a) => request(a.id as number),
+    request_release: () => null,
+    ...handlers,
+  };
+  invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
+    const handler = all[cmd];
+    if (!handler) throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
+    return handler((args ?? {}) as Record<string, unknown>);
+  });
+}
+
+const fail = (code: string, message = 'service wording') => {
+  throw { code, message, field: null, retry_after: null };
+};
+
+function el<T extends HTMLElement = HTMLElement>(selector: string): T {
+  const found = document.querySelector<T>(selector);
+  if (!found) throw new Error(`missing ${selector}`);
+  return found;
+}
+
+const rows = () => Array.from(document.querySelectorAll<HTMLElement>('[data-testid="queue-item"]'));
+const calls = (cmd: string) => invokeMock.mock.calls.filter((c) => c[0] === cmd).map((c) => c[1]);
+const key = (target: Element | Window, k: string, init: KeyboardEventInit = {}) =>
+  fireEvent.keyDown(target, { key: k, ...init });
+
+async function setup(agent: Agent = AGENT, handlers: Record<string, Handler> = {}, props: Record<string, unknown> = {}) {
+  backend(handlers);
+  const view = render(QueueScreen, { agent, serverUrl: 'http://127.0.0.1:8787', ...props });
+  await waitFor(() => expect(rows()).toHaveLength(3));
+  return view;
+}
+
+async function openFirst() {
+  await fireEvent.click(rows()[0]);
+  await waitFor(() => expect(document.querySelector('#request-title')?.textContent).toBe('SD-1'));
+}
+
+afterEach(() => {
+  invokeMock.mockReset();
+  vi.useRealTimers();
+});
+
+describe('queue list', () => {
+  it('shows the counts and the requests with risk, SLA, account and assignee', async () => {
+    await setup();
+    expect(calls('queue_list')[0]).toEqual({ filter: {}, cursor: null });
+    const counts = Array.from(document.querySelectorAll<HTMLElement>('#queue-counts [data-testid="state-count"]'));
+    expect(counts.map((c) => c.dataset.state)).toEqual(['open', 'claimed', 'awaiting_second_approval']);
+    expect(el('[data-testid="state-count"][data-state="open"]').textContent).toContain('14');
+
+    const [first, second, third] = rows();
+    expect(first.dataset.id).toBe('1');
+    expect(first.dataset.state).toBe('open');
+    expect(first.textContent).toContain('SD-1');
+    expect(first.textContent).toContain('Change email address');
+    expect(first.textContent).toContain('Medium risk');
+    expect(first.textContent).toContain('user1');
+    expect(first.textContent).toMatch(/due in 3h 12m/);
+    expect(first.textContent).toContain('Unassigned');
+    expect(second.textContent).toContain('High risk');
+    expect(second.textContent).toContain('no account matched');
+    expect(second.textContent).toContain('Remove two-step verification');
+    expect(second.querySelector('[data-testid="sla"]')!.textContent).toMatch(/overdue 20m/);
+    expect(second.querySelector<HTMLElement>('[data-testid="sla"]')!.dataset.overdue).toBe('true');
+    expect(third.textContent).toContain('Bo');
+  });
+
+  it('quick filters and the risk select query the service and show as pressed', async () => {
+    await setup();
+    expect(el('#queue-filter-mine').getAttribute('aria-pressed')).toBe('false');
+    await fireEvent.click(el('#queue-filter-mine'));
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(2));
+    expect(calls('queue_list')[1]).toEqual({ filter: { assignee: 'me' }, cursor: null });
+    expect(el('#queue-filter-mine').getAttribute('aria-pressed')).toBe('true');
+
+    await fireEvent.click(el('#queue-filter-unassigned'));
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(3));
+    expect(calls('queue_list')[2]).toEqual({ filter: { assignee: 'none' }, cursor: null });
+    expect(el('#queue-filter-mine').getAttribute('aria-pressed')).toBe('false');
+
+    await fireEvent.click(el('#queue-filter-second-approval'));
+    await fireEvent.change(el('#queue-filter-risk'), { target: { value: 'high' } });
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(5));
+    expect(calls('queue_list')[4]).toEqual({ filter: { state: 'awaiting_second_approval', risk: 'high' }, cursor: null });
+
+    await fireEvent.click(el('#queue-filter-escalated'));
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(6));
+    expect(calls('queue_list')[5]).toEqual({ filter: { state: 'escalated', risk: 'high' }, cursor: null });
+    expect(el('#queue-filter-escalated').getAttribute('aria-pressed')).toBe('true');
+  });
+
+  it('loads more with the next cursor', async () => {
+    await setup(AGENT, {
+      queue_list: (a) =>
+        a.cursor === null ? { items: [item(1), item(2), item(3)], next_cursor: 'p2' } : { items: [item(4)], next_cursor: null },
+    });
+    await fireEvent.click(el('#queue-load-more'));
+    await waitFor(() => expect(rows()).toHaveLength(4));
+    expect(calls('queue_list')[1]).toEqual({ filter: {}, cursor: 'p2' });
+    expect(document.querySelector('#queue-load-more')).toBeNull();
+  });
+
+  it('refreshes the counts and the list on an interval', async () => {
+    await setup(AGENT, {}, { pollMs: 40 });
+    await waitFor(() => expect(calls('queue_list').length).toBeGreaterThanOrEqual(3));
+    expect(calls('queue_counts').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('does not poll while another view is shown', async () => {
+    await setup(AGENT, {}, { pollMs: 40, active: false });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(calls('queue_list')).toHaveLength(1);
+  });
+
+  it('arrow keys move the selection and Enter opens the request; Esc goes back', async () => {
+    await setup();
+    const list = el('#queue-list');
+    list.focus();
+    expect(rows()[0].getAttribute('aria-selected')).toBe('true');
+    await key(list, 'ArrowDown');
+    await key(list, 'ArrowDown');
+    await key(list, 'ArrowUp');
+    expect(rows()[1].getAttribute('aria-selected')).toBe('true');
+    await key(list, 'Enter');
+    await waitFor(() => expect(document.querySelector('#request-view')).not.toBeNull());
+    expect(calls('request_detail')).toEqual([{ id: 2 }]);
+    expect(document.querySelector('#queue-list')).toBeNull();
+
+    await key(document.body, 'Escape');
+    await waitFor(() => expect(document.querySelector('#queue-list')).not.toBeNull());
+    expect(document.querySelector('#request-view')).toBeNull();
+    // It was never held: nothing to release.
+    expect(calls('request_release')).toHaveLength(0);
+    expect(rows()[1].getAttribute('aria-selected')).toBe('true');
+  });
+});
+
+describe('claim next', () => {
+  it('n claims the next request and opens it (not while typing)', async () => {
+    await setup(AGENT, { queue_claim_next: () => heldBy(AGENT, 2) });
+    const risk = el('#queue-filter-risk');
+    risk.focus();
+    await key(risk, 'n');
+    expect(calls('queue_claim_next')).toHaveLength(0);
+
+    await key(document.body, 'n');
+    await waitFor(() => expect(el('#request-title').textContent).toBe('SD-2'));
+    expect(calls('queue_claim_next')).toHaveLength(1);
+    // The claim's answer is shown as is: no second fetch.
+    expect(calls('request_detail')).toHaveLength(0);
+    expect(el('#request-assignee').textContent).toContain('You hold this request');
+  });
+
+  it('the button does the same; an empty queue says so', async () => {
+    await setup(AGENT, { queue_claim_next: () => fail('queue_empty') });
+    await fireEvent.click(el('#queue-claim-next'));
+    await waitFor(() => expect(document.querySelector('#queue-claim-error')).not.toBeNull());
+    expect(el('#queue-claim-error').dataset.code).toBe('queue_empty');
+    expect(el('#queue-claim-error').textContent).toBe('Nothing to claim — the queue is empty.');
+    expect(document.querySelector('#request-view')).toBeNull();
+  });
+});
+
+describe('request view', () => {
+  it('compares submitted and on-file facts, marking the differences', async () => {
+    await setup();
+    await openFirst();
+    expect(el('#request-submitted').textContent).toContain('I lost access to my old mailbox.');
+    expect(el('#request-submitted').textContent).toContain('n***@new.example');
+    expect(el('#request-on-file').textContent).toContain('m***@old.example');
+    expect(el('#request-on-file').textContent).toContain('SMS');
+    const facts = Array.from(document.querySelectorAll<HTMLElement>('#request-facts [data-testid="fact"]'));
+    expect(facts.map((f) => f.dataset.matches)).toEqual(['true', 'false']);
+    const mismatch = el('[data-testid="fact"][data-matches="false"]');
+    expect(mismatch.classList.contains('mismatch')).toBe(true);
+    // Not colour alone: the row says it differs.
+    expect(mismatch.textContent).toContain('Differs');
+    expect(mismatch.textContent).toContain('FR');
+    expect(el('[data-testid="fact"][data-matches="true"]').textContent).toContain('Matches');
+    expect(Array.from(document.querySelectorAll('#risk-reasons li')).map((l) => l.textContent)).toEqual([
+      'New address added 2 days ago',
+      'Sign-in from a new country',
+    ]);
+  });
+
+  it('decision buttons are disabled unless the agent holds the request; Claim enables them', async () => {
+    await setup(AGENT, { request_claim: (a) => heldBy(AGENT, a.id as number) });
+    await openFirst();
+    for (const id of ['#decide-approve', '#decide-reject', '#decide-need-info', '#decide-escalate']) {
+      expect(el<HTMLButtonElement>(id).disabled).toBe(true);
+    }
+    expect(document.querySelector('#request-release')).toBeNull();
+    await fireEvent.click(el('#request-claim'));
+    await waitFor(() => expect(el<HTMLButtonElement>('#decide-approve').disabled).toBe(false));
+    expect(calls('request_claim')).toEqual([{ id: 1 }]);
+    expect(document.querySelector('#request-claim')).toBeNull();
+    expect(document.querySelector('#request-release')).not.toBeNull();
+  });
+
+  it('a request claimed by another agent cannot be decided', async () => {
+    await setup(AGENT, {
+      request_detail: (a) => request(a.id as number, {}, { state: 'claimed', assignee: 'Bo', assignee_id: 4 }),
+    });
+    await openFirst();
+    expect(el<HTMLButtonElement>('#decide-approve').disabled).toBe(true);
+    expect(document.querySelector('#request-claim')).toBeNull();
+    expect(el('#decision-disabled').textContent).toContain('Bo is working on this request');
+  });
+
+  it('an escalated request is decided by leads only', async () => {
+    const steps = [
+      { at: '2024-05-01T10:00:00Z', actor: 'Bo', action: 'escalate', from: 'claimed', to: 'escalated', note: 'odd' },
+      { at: '2024-05-01T11:00:00Z', actor: 'x', action: 'claim', from: 'escalated', to: 'claimed', note: null },
+    ] as RequestDetail['steps'];
+    await setup(AGENT, { request_detail: () => heldBy(AGENT, 1, { steps }) });
+    await openFirst();
+    expect(el<HTMLButtonElement>('#decide-approve').disabled).toBe(true);
+    expect(el('#decision-disabled').textContent).toMatch(/only a team lead/);
+  });
+
+  it('the decision carries the ticked checklist and the note; approve asks to confirm', async () => {
+    await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_decide: () =>
+        request(1, { apply_at: '2024-05-03T12:00:00Z' }, { state: 'approved', assignee: null, assignee_id: null }),
+    });
+    await openFirst();
+    const boxes = Array.from(document.querySelectorAll<HTMLElement>('[data-testid="checklist-item"]'));
+    expect(boxes.map((b) => b.dataset.item)).toEqual(['facts_match_account', 'evidence_reviewed', 'new_value_not_on_another_account']);
+    expect(boxes[0].textContent).toContain('The facts the user gave match what is on file');
+    for (const b of boxes) await fireEvent.click(b.querySelector('input')!);
+    await fireEvent.input(el('#decision-note'), { target: { value: '  Matches the passport.  ' } });
+
+    await fireEvent.click(el('#decide-approve'));
+    expect(calls('request_decide')).toHaveLength(0);
+    expect(document.activeElement).toBe(el('#decide-confirm'));
+    await fireEvent.click(el('#decide-confirm'));
+    await waitFor(() => expect(calls('request_decide')).toHaveLength(1));
+    expect(calls('request_decide')[0]).toEqual({
+      id: 1,
+      decision: {
+        decision: 'approve',
+        checklist: ['facts_match_account', 'evidence_reviewed', 'new_value_not_on_another_account'],
+        note: 'Matches the passport.',
+      },
+    });
+    await waitFor(() => expect(document.querySelector('#decision-result')).not.toBeNull());
+    expect(el('#decision-result').dataset.state).toBe('approved');
+    expect(el('#decision-result').textContent).toMatch(/applies at .+ unless cancelled/);
+    expect(el('#request-state').dataset.state).toBe('approved');
+    expect(el<HTMLButtonElement>('#decide-approve').disabled).toBe(true);
+  });
+
+  it('Esc cancels the confirmation without deciding', async () => {
+    await setup(AGENT, { request_detail: () => heldBy(AGENT, 1) });
+    await openFirst();
+    await fireEvent.input(el('#decision-note'), { target: { value: 'No.' } });
+    await fireEvent.click(el('#decide-reject'));
+    await key(el('#decide-confirm'), 'Escape');
+    expect(document.querySelector('#decision-confirm')).toBeNull();
+    expect(document.querySelector('#request-view')).not.toBeNull();
+    expect(document.activeElement).toBe(el('#decide-reject'));
+    expect(calls('request_decide')).toHaveLength(0);
+  });
+
+  it("a missing checklist item shows the service's checklist_incomplete message", async () => {
+    await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_decide: () => fail('checklist_incomplete'),
+    });
+    await openFirst();
+    await fireEvent.click(el('[data-testid="checklist-item"][data-item="facts_match_account"] input'));
+    await fireEvent.input(el('#decision-note'), { target: { value: 'Need the bill.' } });
+    await fireEvent.click(el('#decide-need-info'));
+    await waitFor(() => expect(document.querySelector('#decision-error')).not.toBeNull());
+    expect(calls('request_decide')[0]).toEqual({
+      id: 1,
+      decision: { decision: 'need_info', checklist: ['facts_match_account'], note: 'Need the bill.' },
+    });
+    expect(el('#decision-error').dataset.code).toBe('checklist_incomplete');
+    expect(el('#decision-error').textContent).toBe('Tick every item of the verification checklist before deciding.');
+  });
+
+  it('an empty note is refused before calling the service', async () => {
+    await setup(AGENT, { request_detail: () => heldBy(AGENT, 1) });
+    await openFirst();
+    await fireEvent.click(el('#decide-escalate'));
+    expect(el('#decision-error').textContent).toMatch(/note/);
+    expect(el('#decision-note').getAttribute('aria-invalid')).toBe('true');
+    expect(calls('request_decide')).toHaveLength(0);
+  });
+
+  it('shows a png inline and says a PDF cannot be previewed', async () => {
+    await setup(AGENT, {
+      request_evidence: () => ({ name: 'id-card.png', content_type: 'image/png', data_base64: 'iVBORw0KGgo=' }),
+    });
+    await openFirst();
+    await fireEvent.click(el('[data-testid="evidence-file"][data-id="71"]'));
+    await waitFor(() => expect(document.querySelector('#evidence-image')).not.toBeNull());
+    expect(calls('request_evidence')).toEqual([{ id: 1, fileId: 71 }]);
+    const img = el<HTMLImageElement>('#evidence-image');
+    expect(img.getAttribute('src')).toBe('data:image/png;base64,iVBORw0KGgo=');
+    expect(img.alt).toContain('id-card.png');
+
+    await fireEvent.click(el('[data-testid="evidence-file"][data-id="72"]'));
+    expect(document.querySelector('#evidence-image')).toBeNull();
+    expect(el('#evidence').textContent).toContain('PDF preview is not available in the console');
+    expect(el('#evidence').textContent).toContain('bill.pdf');
+    expect(calls('request_evidence')).toHaveLength(1);
+  });
+
+  it('adds a note', async () => {
+    await setup(AGENT, {
+      request_note: (a) => request(1, { notes: [{ author: 'Ana Agent', at: '2024-05-01T10:00:00Z', text: a.text as string }] }),
+    });
+    await openFirst();
+    await fireEvent.input(el('#note-text'), { target: { value: 'Called the user.' } });
+    await fireEvent.click(el('#note-add'));
+    await waitFor(() => expect(el('#request-notes').textContent).toContain('Called the user.'));
+    expect(calls('request_note')).toEqual([{ id: 1, text: 'Called the user.' }]);
+    expect(el<HTMLInputElement>('#note-text').value).toBe('');
+  });
+});
+
+describe('leads', () => {
+  const awaiting = () =>
+    request(1, { first_approver: 'Ana Agent', needs_second_approval: true }, { state: 'awaiting_second_approval' });
+
+  it('agents see neither the second approval nor the reassign', async () => {
+    await setup(AGENT, { request_detail: awaiting });
+    await openFirst();
+    expect(document.querySelector('#second-approve')).toBeNull();
+    expect(document.querySelector('#reassign')).toBeNull();
+  });
+
+  it('leads give the second approval; the same approver is refused with a clear message', async () => {
+    let attempts = 0;
+    await setup(LEAD, {
+      request_detail: awaiting,
+      request_second_approval: () => {
+        attempts++;
+        if (attempts === 1) fail('same_approver');
+        return request(1, { apply_at: '2024-05-03T12:00:00Z' }, { state: 'approved' });
+      },
+    });
+    await openFirst();
+    await fireEvent.input(el('#second-approve-note'), { target: { value: 'Checked twice.' } });
+    await fireEvent.click(el('#second-approve'));
+    await waitFor(() => expect(document.querySelector('#lead-error')).not.toBeNull());
+    expect(el('#lead-error').dataset.code).toBe('same_approver');
+    expect(el('#lead-error').textContent).toBe('A second approval must come from another lead.');
+    await fireEvent.click(el('#second-approve'));
+    await waitFor(() => expect(el('#request-state').dataset.state).toBe('approved'));
+    expect(calls('request_second_approval')).toEqual([
+      { id: 1, note: 'Checked twice.' },
+      { id: 1, note: 'Checked twice.' },
+    ]);
+    expect(el('#decision-result').textContent).toMatch(/unless cancelled/);
+  });
+
+  it('leads reassign to an agent id', async () => {
+    await setup(LEAD, {
+      request_reassign: (a) => request(1, {}, { state: 'claimed', assignee: 'Bo', assignee_id: a.agentId as number }),
+    });
+    await openFirst();
+    await fireEvent.input(el('#reassign-agent'), { target: { value: '4' } });
+    await fireEvent.click(el('#reassign'));
+    await waitFor(() => expect(el('#request-assignee').textContent).toContain('Bo'));
+    expect(calls('request_reassign')).toEqual([{ id: 1, agentId: 4 }]);
+  });
+});
+
+describe('lease', () => {
+  it('Back releases a held request', async () => {
+    await setup(AGENT, { request_detail: () => heldBy(AGENT, 1) });
+    await openFirst();
+    await fireEvent.click(el('#request-back'));
+    await waitFor(() => expect(document.querySelector('#queue-list')).not.toBeNull());
+    expect(calls('request_release')).toEqual([{ id: 1 }]);
+  });
+
+  it('unmounting releases a held request, but never after a decision', async () => {
+    const held = await setup(AGENT, { request_detail: () => heldBy(AGENT, 1) });
+    await openFirst();
+    held.unmount();
+    await waitFor(() => expect(calls('request_release')).toEqual([{ id: 1 }]));
+
+    invokeMock.mockReset();
+    const decided = await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_decide: () => request(1, {}, { state: 'needs_info' }),
+    });
+    await openFirst();
+    await fireEvent.input(el('#decision-note'), { target: { value: 'Send the bill.' } });
+    await fireEvent.click(el('#decide-need-info'));
+    await waitFor(() => expect(el('#request-state').dataset.state).toBe('needs_info'));
+    decided.unmount();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls('request_release')).toHaveLength(0);
+  });
+
+  it('switching to another view releases the held request', async () => {
+    const view = await setup(AGENT, {
+      request_detail: (() => {
+        let n = 0;
+        return () => (n++ === 0 ? heldBy(AGENT, 1) : request(1));
+      })(),
+    });
+    await openFirst();
+    await view.rerender({ active: false });
+    await waitFor(() => expect(calls('request_release')).toEqual([{ id: 1 }]));
+    // It is then shown as it is: open, with the Claim button.
+    await waitFor(() => expect(el('#request-state').dataset.state).toBe('open'));
+  });
+
+  it('renews the lease every minute while held', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_renew: (a) => heldBy(AGENT, a.id as number),
+    });
+    await openFirst();
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(calls('request_renew')).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(calls('request_renew')).toEqual([{ id: 1 }]);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(calls('request_renew')).toHaveLength(2);
+  });
+
+  it('a lost lease says so', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_renew: () => fail('lease_expired'),
+    });
+    await openFirst();
+    await vi.advanceTimersByTimeAsync(60_500);
+    await waitFor(() => expect(document.querySelector('#request-error')).not.toBeNull());
+    expect(el('#request-error').dataset.code).toBe('lease_expired');
+    expect(el('#request-error').textContent).toContain('Your hold on this request ran out; claim it again.');
+  });
+});
