@@ -189,7 +189,7 @@ fn recovery_commands_reach_the_service() {
 fn queue_commands_claim_decide_and_release() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, ..Config::default() };
+    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, demo_requests: 0, ..Config::default() };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
     let url = running.url();
     let now = unix_now() * 1000;

@@ -343,7 +343,20 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
     find(c, "#queue-view").await?;
     find(c, "#queue-list [data-testid=queue-item][data-state=open]").await?;
     shot(c, "11-queue").await?;
-    find(c, "#queue-claim-next").await?.click().await?;
+    // The demo queue has other requests due sooner: open the user's one and claim it.
+    let mut opened = false;
+    for item in c.find_all(Locator::Css("#queue-list [data-testid=queue-item]")).await? {
+        if item.prop("textContent").await?.unwrap_or_default().contains(&reference) {
+            item.click().await?;
+            opened = true;
+            break;
+        }
+    }
+    if !opened {
+        bail!("{reference} is not in the queue list");
+    }
+    find(c, "#request-claim").await?.click().await?;
+    find(c, "#request-release").await?;
     let view = find(c, "#request-view").await?;
     assert!(view.prop("textContent").await?.unwrap_or_default().contains(&reference));
     find(c, "#request-compare").await?;

@@ -17,6 +17,8 @@ pub struct Config {
     /// Seed an empty database with demo data.
     pub demo: bool,
     pub demo_accounts: usize,
+    /// Security-details requests the demo puts in the queue.
+    pub demo_requests: usize,
     pub session_ttl_secs: i64,
     pub reset_token_ttl_secs: i64,
     /// How long after one recovery email of a kind the next one for the same account may be sent.
@@ -82,6 +84,7 @@ impl Default for Config {
             public_url: None,
             demo: false,
             demo_accounts: 20_000,
+            demo_requests: 40,
             session_ttl_secs: 8 * 3600,
             reset_token_ttl_secs: 30 * 60,
             reset_cooldown_secs: 120,

@@ -95,7 +95,7 @@ pub const KNOWN: &[Known] = &[
     },
 ];
 
-pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) -> anyhow::Result<()> {
+pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, requests: usize) -> anyhow::Result<()> {
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents").fetch_one(db).await?;
     if count > 0 {
         return Ok(());
@@ -257,6 +257,65 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize) 
         });
         qb.build().execute(&mut *tx).await?;
     }
+    // A queue to work: requests of every kind and risk, due at different times.
+    let changes = ["email", "phone", "remove_two_factor", "reset_security_question"];
+    let total = accounts_rows.len() as i64;
+    for i in 0..requests as i64 {
+        let account = KNOWN.len() as i64 + 1 + rng.gen_range(0..(total - KNOWN.len() as i64).max(1));
+        let (username, display_name, country): (String, String, String) =
+            sqlx::query_as("SELECT username, display_name, country FROM accounts WHERE id = $1").bind(account).fetch_one(&mut *tx).await?;
+        let change = changes[(i % 4) as usize];
+        let risk = ["low", "medium", "high"][rng.gen_range(0..3)];
+        let state = match i % 10 {
+            8 => "needs_info",
+            9 => "escalated",
+            _ => "open",
+        };
+        let name_matches = rng.gen_bool(0.8);
+        let submitted_name = if name_matches { display_name.clone() } else { "Someone Else".to_string() };
+        let facts = serde_json::json!([
+            {"fact": "Name", "submitted": submitted_name, "on_file": display_name, "matches": name_matches},
+            {"fact": "Country", "submitted": country, "on_file": country, "matches": true}
+        ]);
+        let mut reasons = vec!["The contact address is not on the account".to_string()];
+        if !name_matches {
+            reasons.push("Name differs from the account".into());
+        }
+        if change == "remove_two_factor" {
+            reasons.push("Removes two-step verification".into());
+        }
+        let new_value = match change {
+            "email" => Some(format!("{username}.new@mail.test")),
+            "phone" => Some(format!("+1 555 01{i:02} 000")),
+            _ => None,
+        };
+        let submitted = now - rng.gen_range(1..72) * 3600 * 1000;
+        let sla_hours = match risk { "high" => 8, "medium" => 24, _ => 48 };
+        sqlx::query(
+            "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, account_id, contact_email, \
+             full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms, escalated_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14, $16)",
+        )
+        .bind(format!("SD-DEMO{i:04}"))
+        .bind(state)
+        .bind(risk)
+        .bind(serde_json::to_string(&reasons)?)
+        .bind(change)
+        .bind(new_value)
+        .bind(&username)
+        .bind(account)
+        .bind(format!("{username}.contact@mail.test"))
+        .bind(&submitted_name)
+        .bind(&country)
+        .bind("I cannot get into my account: the email and phone on it are no longer mine.")
+        .bind(facts.to_string())
+        .bind(submitted)
+        .bind(submitted + sla_hours * 3600 * 1000)
+        .bind((state == "escalated").then_some(1i64))
+        .execute(&mut *tx)
+        .await?;
+    }
+
     tx.commit().await?;
     tracing::info!(accounts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
     Ok(())

@@ -60,7 +60,7 @@ impl Running {
 pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
     let db = db::open(&config.db).await?;
     if config.demo {
-        demo::seed_if_empty(&db, clock.as_ref(), config.demo_accounts).await?;
+        demo::seed_if_empty(&db, clock.as_ref(), config.demo_accounts, config.demo_requests).await?;
     }
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

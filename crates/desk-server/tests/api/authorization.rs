@@ -47,6 +47,19 @@ fn routes() -> Vec<Route> {
         r(Method::POST, "/v1/accounts/1/emails/1/reveal", "/v1/accounts/{id}/emails/{email_id}/reveal", &ALL),
         r(Method::POST, "/v1/accounts/1/password-reset", "/v1/accounts/{id}/password-reset", &ALL),
         r(Method::POST, "/v1/accounts/2/security-answer-reset", "/v1/accounts/{id}/security-answer-reset", &ALL),
+        r(Method::GET, "/v1/requests", "/v1/requests", &ALL),
+        r(Method::GET, "/v1/requests/counts", "/v1/requests/counts", &ALL),
+        r(Method::GET, "/v1/requests/1", "/v1/requests/{id}", &ALL),
+        r(Method::POST, "/v1/requests/1/notes", "/v1/requests/{id}/notes", &ALL),
+        r(Method::POST, "/v1/requests/1/claim", "/v1/requests/{id}/claim", &ALL),
+        r(Method::POST, "/v1/requests/1/renew", "/v1/requests/{id}/renew", &ALL),
+        r(Method::POST, "/v1/requests/1/decision", "/v1/requests/{id}/decision", &ALL),
+        r(Method::POST, "/v1/requests/1/release", "/v1/requests/{id}/release", &ALL),
+        r(Method::POST, "/v1/requests/claim-next", "/v1/requests/claim-next", &ALL),
+        // Leads only: the queue's transition table refuses agents, whatever the request's state.
+        r(Method::POST, "/v1/requests/1/second-approval", "/v1/requests/{id}/second-approval", &LEADS),
+        r(Method::POST, "/v1/requests/1/reassign", "/v1/requests/{id}/reassign", &LEADS),
+        r(Method::GET, "/v1/requests/1/evidence/1", "/v1/requests/{id}/evidence/{file_id}", &ALL),
         r(Method::GET, "/v1/audit", "/v1/audit", &LEADS),
         r(Method::GET, "/v1/audit/verify", "/v1/audit/verify", &LEADS),
         r(Method::GET, "/v1/audit/export?format=ndjson", "/v1/audit/export", &LEADS),
@@ -64,6 +77,14 @@ async fn every_route_answers_every_role_as_the_role_table_says() {
         (Caller::Lead, app.lead_token().await),
         (Caller::Admin, app.admin_token().await),
     ];
+    // A request waiting for a second approval, for the queue's routes to act on.
+    sqlx::query(
+        "INSERT INTO security_requests (id, reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
+         VALUES (1, 'SD-MATRIX01', 'awaiting_second_approval', 'high', '[]', 'remove_two_factor', 'jsmith', 'c@mail.test', 'N', 'GB', 's', '[]', 0, 0, 0)",
+    )
+    .execute(&app.running.state.db)
+    .await
+    .unwrap();
     let mut cells = 0;
     let routes = routes();
     for route in &routes {
@@ -71,7 +92,8 @@ async fn every_route_answers_every_role_as_the_role_table_says() {
             let mut rb = app.req(route.method.clone(), route.path).header("Idempotency-Key", format!("m-{cells}"));
             if route.method == Method::POST {
                 rb = rb.json(&json!({
-                    "reason": "the user asked on the phone", "ticket": "SUP-M", "note": "matrix",
+                    "reason": "the user asked on the phone", "ticket": "SUP-M", "note": "matrix", "text": "matrix",
+                    "decision": "reject", "checklist": [], "agent_id": 1,
                     "address": "x@y.test", "email": "x@y.test", "password": "p", "totp": "000000"
                 }));
             }

@@ -35,6 +35,7 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().unwrap(),
             demo: true,
             demo_accounts: 500,
+            demo_requests: 0,
             mail_poll_ms: 20,
             ..Config::default()
         };
