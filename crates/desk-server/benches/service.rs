@@ -37,6 +37,9 @@ async fn main() {
         demo: true,
         demo_accounts: accounts,
         reset_cooldown_secs: 0,
+        agent_hourly_cap: 1_000_000,
+        account_daily_cap: 1_000_000,
+        demo_requests: 0,
         ..Config::default()
     };
     let t = Instant::now();
@@ -79,6 +82,43 @@ async fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     println!("password reset (action + token + outbox + audit in one transaction): {n} in {secs:.2} s, {:.0}/s", n as f64 / secs);
+
+    // The queue: 5,000 open requests, 20 callers claiming concurrently.
+    {
+        let now = SystemClock.now_ms();
+        let mut tx = desk_server::db::begin_write(&running.state.db).await.unwrap();
+        for i in 0..5_000i64 {
+            sqlx::query(
+                "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
+                 VALUES ($1, 'open', 'low', '[]', 'phone', 'x', 'c@mail.test', 'N', 'US', 's', '[]', $2, $3, $2)",
+            )
+            .bind(format!("SD-BENCH{i:05}"))
+            .bind(now)
+            .bind(now + i)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    let t = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..20 {
+        let (http, url, agent) = (http.clone(), url.clone(), agent.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0u32;
+            while http.post(format!("{url}/v1/requests/claim-next")).bearer_auth(&agent).send().await.unwrap().status() == 200 {
+                n += 1;
+            }
+            n
+        }));
+    }
+    let mut claims = 0;
+    for task in tasks {
+        claims += task.await.unwrap();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("queue claim-next, 20 concurrent callers: {claims} claims in {secs:.2} s, {:.0} claims/s", claims as f64 / secs);
 
     // Grow the log to 100k entries, then verify and export it as a lead would.
     {
