@@ -12,6 +12,9 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// Every answer body this test received, to scan for secrets.
     pub seen: Arc<Mutex<Vec<String>>>,
+    /// What no API answer may ever contain: the demo's TOTP secrets and backup codes, password
+    /// hashes, and every reset token (and its hash) this test saw mailed.
+    pub secrets: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
@@ -43,7 +46,10 @@ impl TestApp {
         // A fixed start in the middle of a TOTP step, so codes computed for "now" stay valid.
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
         let running = desk_server::start(config, clock.clone()).await.expect("service starts");
-        Self { running, clock, http: reqwest::Client::new(), seen: Default::default(), _dir: dir }
+        use desk_server::demo::*;
+        let mut secrets: Vec<String> = [AGENT_TOTP, LEAD_TOTP, ADMIN_TOTP, MARIA_TOTP, AGENT_PASSWORD, LEAD_PASSWORD, "$argon2"].iter().map(|s| s.to_string()).collect();
+        secrets.extend(MARIA_BACKUP_CODES.iter().map(|c| c.to_string()));
+        Self { running, clock, http: reqwest::Client::new(), seen: Default::default(), secrets: Arc::new(Mutex::new(secrets)), _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -58,8 +64,16 @@ impl TestApp {
         let res: Response = rb.send().await.expect("request reaches the service");
         let status = res.status().as_u16();
         let headers = res.headers().clone();
+        let url = res.url().path().to_string();
         let text = res.text().await.unwrap();
         self.seen.lock().unwrap().push(text.clone());
+        // Rule 1 of DESIGN §4, checked on every answer of every test: the API never carries a
+        // secret. (The local mailbox is the embedded default's stand-in for the user's inbox.)
+        if url.starts_with("/v1/") {
+            for secret in self.secrets.lock().unwrap().iter() {
+                assert!(!text.contains(secret.as_str()), "an answer of {url} carried a secret: {text}");
+            }
+        }
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Answer { status, headers, body, text }
     }
@@ -107,7 +121,20 @@ impl TestApp {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         let a = self.send(self.req(Method::GET, "/dev/mailbox.json")).await;
-        a.body.as_array().cloned().unwrap_or_default()
+        let mail = a.body.as_array().cloned().unwrap_or_default();
+        // Every link token mailed becomes a secret the API must never show.
+        let mut secrets = self.secrets.lock().unwrap();
+        for m in &mail {
+            for word in m["body"].as_str().unwrap_or("").split_whitespace() {
+                if let Some(token) = word.rsplit('/').next().filter(|t| t.len() == 43 && word.contains("://")) {
+                    if !secrets.iter().any(|s| s == token) {
+                        secrets.push(token.to_string());
+                        secrets.push(desk_server::crypto::token_hash(token));
+                    }
+                }
+            }
+        }
+        mail
     }
 
     /// Walks the chain and the checkpoints as the service's verify does.

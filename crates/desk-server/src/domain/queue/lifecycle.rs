@@ -189,6 +189,9 @@ pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
             outbox::enqueue(&mut tx, now_ms, Mail { account_id: Some(account), action_id: None, token_id: None, kind: "notice", to: to_addr, subject: "Your security details were changed", body: &body }).await?;
         }
         record_step(&mut tx, now_ms, &service(), &row, Act::Apply, to, None, json!({ "sessions_ended": ended, "change": row.change_kind })).await?;
+        if !tell.contains(&row.contact_email) {
+            tell_user(&mut tx, now_ms, &row, "Your request was carried out", &format!("Request {} is done: {}.", row.reference, what.to_lowercase())).await?;
+        }
         crate::audit::record(
             &mut tx,
             now_ms,
