@@ -151,6 +151,50 @@ pub async fn cooldown_remaining(db: &SqlitePool, account_id: i64, kind: Recovery
     })
 }
 
+/// The per-account cooldown of the kind, then the caps: how many recovery emails an account may
+/// get in 24 hours and an agent may send in an hour. Answers the audit outcome and the error.
+async fn limit_reached(
+    conn: &mut SqliteConnection,
+    config: &Config,
+    now_ms: i64,
+    agent_id: i64,
+    account_id: i64,
+    kind: RecoveryKind,
+) -> sqlx::Result<Option<(&'static str, ApiError)>> {
+    let secs_until = |until: i64| ((until - now_ms + 999) / 1000).max(1) as u64;
+    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
+        .bind(account_id)
+        .bind(kind.as_str())
+        .fetch_one(&mut *conn)
+        .await?;
+    if let Some(until) = last.map(|t| t + config.reset_cooldown_secs * 1000).filter(|u| *u > now_ms) {
+        let retry_after = secs_until(until);
+        let message = format!("a {} email was sent to this account recently; another may be sent in {retry_after} s", kind.human());
+        return Ok(Some(("refused_cooldown", ApiError::Cooldown { retry_after, message })));
+    }
+    let (account_count, account_oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE account_id = $1 AND created_ms > $2")
+            .bind(account_id)
+            .bind(now_ms - 24 * 3600 * 1000)
+            .fetch_one(&mut *conn)
+            .await?;
+    if account_count >= config.account_daily_cap {
+        let until = account_oldest.unwrap_or(now_ms) + 24 * 3600 * 1000;
+        return Ok(Some(("refused_account_daily_cap", ApiError::Limited { code: ErrorCode::AccountDailyCap, retry_after: secs_until(until) })));
+    }
+    let (agent_count, agent_oldest): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE agent_id = $1 AND created_ms > $2")
+            .bind(agent_id)
+            .bind(now_ms - 3600 * 1000)
+            .fetch_one(&mut *conn)
+            .await?;
+    if agent_count >= config.agent_hourly_cap {
+        let until = agent_oldest.unwrap_or(now_ms) + 3600 * 1000;
+        return Ok(Some(("refused_agent_hourly_cap", ApiError::Limited { code: ErrorCode::AgentHourlyCap, retry_after: secs_until(until) })));
+    }
+    Ok(None)
+}
+
 /// The answer of the action, as first given: a replay returns exactly this.
 pub struct Outcome {
     pub status: u16,
@@ -194,63 +238,9 @@ pub async fn send(
         return Err(ApiError::invalid("id", "this account has no primary email address to send to"));
     };
 
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
-            .bind(account_id)
-            .bind(kind.as_str())
-            .fetch_one(&mut *tx)
-            .await?;
-    if let Some(last) = last {
-        let until = last + config.reset_cooldown_secs * 1000;
-        if until > now_ms {
-            let retry_after = ((until - now_ms + 999) / 1000) as u64;
-            audit::record(
-                &mut tx,
-                now_ms,
-                &session.actor(client),
-                Entry {
-                    action: kind.as_str(),
-                    target_type: Some("account"),
-                    target_id: Some(account_id.to_string()),
-                    reason: Some(request.reason.as_str()),
-                    ticket: Some(ticket.as_str()),
-                    outcome: "refused_cooldown",
-                    detail: json!({ "retry_after": retry_after }),
-                },
-            )
-            .await?;
-            tx.commit().await?;
-            return Err(ApiError::Cooldown {
-                retry_after,
-                message: format!("a {} email was sent to this account recently; another may be sent in {retry_after} s", kind.as_str().replace('_', " ")),
-            });
-        }
-    }
-
-    // Caps: how many recovery emails an account may get a day, and an agent may send an hour.
-    let day_ago = now_ms - 24 * 3600 * 1000;
-    let (account_count, account_oldest): (i64, Option<i64>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE account_id = $1 AND created_ms > $2")
-            .bind(account_id)
-            .bind(day_ago)
-            .fetch_one(&mut *tx)
-            .await?;
-    let hour_ago = now_ms - 3600 * 1000;
-    let (agent_count, agent_oldest): (i64, Option<i64>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE agent_id = $1 AND created_ms > $2")
-            .bind(session.agent.id)
-            .bind(hour_ago)
-            .fetch_one(&mut *tx)
-            .await?;
-    let capped = if account_count >= config.account_daily_cap {
-        Some((ErrorCode::AccountDailyCap, account_oldest.unwrap_or(now_ms) + 24 * 3600 * 1000, "refused_account_daily_cap"))
-    } else if agent_count >= config.agent_hourly_cap {
-        Some((ErrorCode::AgentHourlyCap, agent_oldest.unwrap_or(now_ms) + 3600 * 1000, "refused_agent_hourly_cap"))
-    } else {
-        None
-    };
-    if let Some((code, until, outcome)) = capped {
-        let retry_after = ((until - now_ms + 999) / 1000).max(1) as u64;
+    // A refusal by a limit is on record too: leads see who hit the limits, and how often.
+    if let Some((outcome, error)) = limit_reached(&mut tx, config, now_ms, session.agent.id, account_id, kind).await? {
+        let retry_after = error.to_problem().retry_after;
         audit::record(
             &mut tx,
             now_ms,
@@ -267,7 +257,7 @@ pub async fn send(
         )
         .await?;
         tx.commit().await?;
-        return Err(ApiError::Limited { code, retry_after });
+        return Err(error);
     }
 
     let action_id: i64 = sqlx::query_scalar(

@@ -6,7 +6,6 @@ pub mod lifecycle;
 pub mod submit;
 pub mod transitions;
 
-use chrono::Duration;
 use desk_api::{
     mask_email, ChangeKind, ChecklistItem, Decision, EvidenceFile, FactCheck, OnFile, Page, QueueFilter, QueueItem,
     RequestDetail, RequestNote, RequestState, RequestStep, RiskLevel, Role, StateCount,
@@ -442,6 +441,3 @@ pub async fn evidence(db: &SqlitePool, config: &Config, request_id: i64, file_id
     Ok((name, content_type, bytes))
 }
 
-pub fn lease_duration(config: &Config) -> Duration {
-    Duration::seconds(config.lease_secs)
-}
