@@ -16,7 +16,7 @@ cat <<TXT
   Agent: agent@demo.test / demo-agent-pass / TOTP secret JBSWY3DPEHPK3PXP
   Lead:  lead@demo.test  / demo-lead-pass  / TOTP secret KRSXG5CTMVRXEZLU
   Admin: admin@demo.test / demo-admin-pass / TOTP secret MFRGGZDFMZTWQ2LK
-  Current codes: agent $(target/debug/desk-server totp JBSWY3DPEHPK3PXP)  lead $(target/debug/desk-server totp KRSXG5CTMVRXEZLU)  (run \\`target/debug/desk-server totp SECRET\\` for a fresh one)
+  Current codes: agent $(target/debug/desk-server totp JBSWY3DPEHPK3PXP)  lead $(target/debug/desk-server totp KRSXG5CTMVRXEZLU)  (run \`target/debug/desk-server totp SECRET\` for a fresh one)
   End-user pages: http://127.0.0.1:$port/recover  /recover-answer  /security-details
 
 TXT
