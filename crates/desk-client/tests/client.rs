@@ -122,7 +122,9 @@ async fn console_keeps_the_session_only_when_asked() {
     assert!(store.load().unwrap().is_none(), "nothing saved without 'stay signed in'");
 
     let console = Console::new(store.clone(), "http://127.0.0.1:9");
-    console.sign_in(form(&s.running.url(), true)).await.unwrap();
+    // A TOTP code works once: the second sign-in uses the next step's code.
+    let next = SecretText::new(desk_server::totp::code_at(AGENT_TOTP, chrono::Utc::now().timestamp() + 30).unwrap());
+    console.sign_in(SignInForm { totp: next, ..form(&s.running.url(), true) }).await.unwrap();
     let saved = store.load().unwrap().expect("saved");
     assert_eq!(saved.server_url, s.running.url());
 

@@ -27,13 +27,20 @@ pub fn code_at(base32_secret: &str, unix_secs: i64) -> Option<String> {
 
 /// Accepts the current step and one on either side, for clocks that drift a little.
 pub fn verify(base32_secret: &str, code: &str, unix_secs: i64) -> bool {
+    matching_step(base32_secret, code, unix_secs).is_some()
+}
+
+/// The step the code belongs to (current, or one either side), so a caller can refuse a replay.
+pub fn matching_step(base32_secret: &str, code: &str, unix_secs: i64) -> Option<i64> {
     let code = code.trim();
     if code.len() != 6 || !code.chars().all(|c| c.is_ascii_digit()) {
-        return false;
+        return None;
     }
-    [-1, 0, 1].iter().any(|d| {
-        code_at(base32_secret, unix_secs + d * STEP_SECS)
-            .is_some_and(|c| crate::crypto::constant_time_eq(c.as_bytes(), code.as_bytes()))
+    [-1, 0, 1].into_iter().find_map(|d| {
+        let at = unix_secs + d * STEP_SECS;
+        code_at(base32_secret, at)
+            .filter(|c| crate::crypto::constant_time_eq(c.as_bytes(), code.as_bytes()))
+            .map(|_| at.div_euclid(STEP_SECS))
     })
 }
 

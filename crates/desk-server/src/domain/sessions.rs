@@ -46,6 +46,7 @@ struct AgentRow {
     password_hash: String,
     totp_secret: String,
     disabled: i64,
+    totp_last_step: i64,
 }
 
 impl AgentRow {
@@ -117,7 +118,7 @@ pub async fn sign_in(
     }
 
     let row: Option<AgentRow> = sqlx::query_as(
-        "SELECT id, email, name, role, password_hash, totp_secret, disabled FROM agents WHERE email = $1",
+        "SELECT id, email, name, role, password_hash, totp_secret, disabled, totp_last_step FROM agents WHERE email = $1",
     )
     .bind(&email_norm)
     .fetch_optional(db)
@@ -131,9 +132,11 @@ pub async fn sign_in(
             .await
             .map_err(|e| ApiError::Internal(e.into()))?
     };
-    let ok = match &row {
-        Some(r) => password_ok && r.disabled == 0 && totp::verify(&r.totp_secret, code.expose(), now_ms / 1000),
-        None => false,
+    // A code is good once: a step at or before the last one used is a replay.
+    let step = row.as_ref().and_then(|r| totp::matching_step(&r.totp_secret, code.expose(), now_ms / 1000));
+    let ok = match (&row, step) {
+        (Some(r), Some(step)) => password_ok && r.disabled == 0 && step > r.totp_last_step,
+        _ => false,
     };
 
     let mut tx = begin_write(db).await?;
@@ -165,6 +168,7 @@ pub async fn sign_in(
     .await?;
     let result = match (row, ok) {
         (Some(r), true) => {
+            sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2").bind(step).bind(r.id).execute(&mut *tx).await?;
             let token = crypto::random_token();
             let expires_ms = now_ms + config.session_ttl_secs * 1000;
             sqlx::query(

@@ -1,4 +1,5 @@
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
+use desk_server::Clock;
 use reqwest::Method;
 
 use crate::helpers::TestApp;
@@ -80,6 +81,23 @@ async fn repeated_failures_are_rate_limited_with_retry_after() {
     app.clock.advance(chrono::Duration::minutes(16));
     let a = app.sign_in_as(AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
     assert_eq!(a.status, 201, "{}", a.text);
+}
+
+#[tokio::test]
+async fn a_totp_code_cannot_be_used_twice() {
+    let app = TestApp::spawn().await;
+    let code = app.totp_now(AGENT_TOTP);
+    let body = serde_json::json!({"email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": code});
+    let first = app.send(app.req(Method::POST, "/v1/sessions").json(&body)).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let replay = app.send(app.req(Method::POST, "/v1/sessions").json(&body)).await;
+    TestApp::assert_problem(&replay, 401, "invalid_credentials");
+    // The previous step's code is older still.
+    let older = desk_server::totp::code_at(AGENT_TOTP, app.clock.now().timestamp() - 30).unwrap();
+    let body = serde_json::json!({"email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": older});
+    TestApp::assert_problem(&app.send(app.req(Method::POST, "/v1/sessions").json(&body)).await, 401, "invalid_credentials");
+    app.clock.advance(chrono::Duration::seconds(30));
+    assert_eq!(app.sign_in_as(AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await.status, 201);
 }
 
 #[tokio::test]
