@@ -11,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 
 pub const MAX_QUERY_CHARS: usize = 254;
 pub const MAX_LIMIT: i64 = 100;
+pub const MIN_PREFIX_CHARS: usize = 3;
 
 /// A parsed search: what the agent typed, normalised once.
 #[derive(Debug, Clone)]
@@ -64,7 +65,9 @@ pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<i64> {
 pub async fn search(db: &SqlitePool, q: &SearchQuery, after_id: i64, limit: i64) -> ApiResult<Page<AccountSummary>> {
     // Each branch is an index range scan (username_lc, display_name, email_norm, rowid); only their
     // union is ordered, so a search stays cheap with millions of accounts.
-    let upper = format!("{}\u{10FFFF}", q.prefix);
+    // Prefixes of one or two characters would union a large share of the accounts before the
+    // page is cut: below three characters a name or username must match exactly.
+    let upper = if q.prefix.chars().count() >= MIN_PREFIX_CHARS { format!("{}\u{10FFFF}", q.prefix) } else { format!("{}\u{0}", q.prefix) };
     let rows: Vec<(i64, String, String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT a.id, a.username, a.display_name, a.status, a.country, \
                 (SELECT e.email FROM account_emails e WHERE e.account_id = a.id AND e.is_primary = 1 LIMIT 1) \

@@ -110,3 +110,14 @@ async fn unknown_account_is_not_found() {
     let t = app.agent_token().await;
     TestApp::assert_problem(&app.get(&t, "/v1/accounts/999999").await, 404, "not_found");
 }
+
+#[tokio::test]
+async fn short_queries_match_only_exactly() {
+    let app = TestApp::spawn().await;
+    let t = app.agent_token().await;
+    // "ma" is a prefix of hundreds of usernames; under three characters only an exact match counts.
+    let a = app.get(&t, "/v1/accounts?q=ma").await;
+    assert_eq!(a.status, 200);
+    assert!(ids(&a).is_empty(), "{}", a.text);
+    assert!(!ids(&app.get(&t, "/v1/accounts?q=mar").await).is_empty());
+}
