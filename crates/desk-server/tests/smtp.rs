@@ -323,7 +323,9 @@ async fn delivered_over_smtp_with_the_link() {
     assert!(m.data.contains("From: \"Recovery Desk\" <no-reply@desk.test>") || m.data.contains("From: Recovery Desk <no-reply@desk.test>"), "{}", m.data);
     assert!(m.data.contains(&format!("To: {}", queued.to_addr)), "{}", m.data);
     assert!(m.data.to_ascii_lowercase().contains("content-type: text/plain"), "{}", m.data);
-    assert_eq!(app.row(id).await.status, "sent");
+    let sent = app.row(id).await;
+    assert_eq!(sent.status, "sent");
+    assert!(!sent.body.contains(&link), "once the server has it, the link is not kept: {}", sent.body);
     app.running.stop().await;
 }
 

@@ -199,7 +199,9 @@ async fn claim(db: &SqlitePool, row: &Due, now: i64) -> sqlx::Result<bool> {
 async fn mark_sent(db: &SqlitePool, id: i64, now: i64) -> sqlx::Result<()> {
     let mut tx = begin_write(db).await?;
     sqlx::query(
-        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $2 WHERE id = $1 AND status = 'queued'",
+        // Once the mail server has it, the text (which may hold a reset link) is not kept here.
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $2, \
+         body = '[delivered over SMTP; the text is not kept]' WHERE id = $1 AND status = 'queued'",
     )
     .bind(id)
     .bind(now)
