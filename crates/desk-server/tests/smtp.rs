@@ -557,3 +557,14 @@ async fn text_messages_stay_in_the_local_mailbox_under_smtp() {
     assert_eq!(smtp.connections(), 0);
     app.running.stop().await;
 }
+
+#[tokio::test]
+async fn a_service_that_delivers_over_smtp_has_no_local_mailbox_page() {
+    let smtp = SmtpServer::start([], Duration::ZERO).await;
+    let app = App::start(&smtp, |_| {}).await;
+    for path in ["/dev/mailbox", "/dev/mailbox.json"] {
+        let res = reqwest::get(format!("{}{path}", app.running.url())).await.unwrap();
+        assert_eq!(res.status(), 404, "{path}");
+    }
+    app.running.stop().await;
+}

@@ -54,11 +54,17 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/figures", get(audit::figures))
         .route("/mail/events", post(mail_events::receive))
         .route("/openapi.json", get(openapi::serve));
+    // The local mailbox is the embedded default's stand-in for users' inboxes; a service that
+    // delivers over SMTP has no such page.
+    let dev = if state.config.smtp.is_none() {
+        Router::new().route("/dev/mailbox", get(dev::mailbox_html)).route("/dev/mailbox.json", get(dev::mailbox_json))
+    } else {
+        Router::new()
+    };
     Router::new()
         .nest("/v1", v1)
         .merge(crate::pages::routes())
-        .route("/dev/mailbox", get(dev::mailbox_html))
-        .route("/dev/mailbox.json", get(dev::mailbox_json))
+        .merge(dev)
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
