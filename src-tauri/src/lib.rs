@@ -15,7 +15,11 @@ pub const KEYCHAIN_USER: &str = "session";
 
 /// Registers the console's state and every command on a builder of any runtime.
 pub fn build<R: Runtime>(builder: Builder<R>, store: Arc<dyn TokenStore>, default_server_url: String) -> Builder<R> {
-    builder.manage(Console::new(store, default_server_url)).invoke_handler(tauri::generate_handler![
+    build_with(builder, Console::new(store, default_server_url))
+}
+
+pub fn build_with<R: Runtime>(builder: Builder<R>, console: Console) -> Builder<R> {
+    builder.manage(console).invoke_handler(tauri::generate_handler![
         commands::session_status,
         commands::sign_in,
         commands::sign_out,
@@ -53,7 +57,13 @@ pub fn run() {
         .init();
     let server_url = std::env::var("RECOVERY_DESK_SERVER_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::new(KEYCHAIN_SERVICE, KEYCHAIN_USER));
-    build(tauri::Builder::default(), store, server_url)
+    // Minutes without input before the console signs the agent out; 0 turns the lock off.
+    let idle_secs = std::env::var("RECOVERY_DESK_IDLE_LOCK_MINUTES")
+        .ok()
+        .and_then(|m| m.trim().parse::<u64>().ok())
+        .map(|m| m * 60)
+        .unwrap_or(desk_client::DEFAULT_IDLE_LOCK_SECS);
+    build_with(tauri::Builder::default(), Console::new(store, server_url).with_idle_lock_secs(idle_secs))
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             use tauri::Manager;

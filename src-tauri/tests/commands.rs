@@ -56,6 +56,7 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
     let status = invoke(&webview, "session_status", json!({})).unwrap();
     assert_eq!(status["signed_in"], false);
     assert_eq!(status["server_url"], url.as_str(), "the default server URL is offered");
+    assert_eq!(status["idle_lock_secs"], 15 * 60, "the idle lock's default reaches the UI");
 
     let err = invoke(&webview, "search_accounts", json!({"q": "maria", "cursor": null})).unwrap_err();
     assert_eq!(err["code"], "not_signed_in");

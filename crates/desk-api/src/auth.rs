@@ -51,6 +51,9 @@ pub struct SessionStatus {
     /// Why the agent is back at sign-in, when it was not their choice (a stored session expired or
     /// was revoked, or the keychain could not be read).
     pub notice: Option<String>,
+    /// Seconds without input after which the console signs the agent out (0: never).
+    #[ts(type = "number")]
+    pub idle_lock_secs: u64,
 }
 
 /// What the sign-in screen sends to the app (the app, not the webview, talks to the service).

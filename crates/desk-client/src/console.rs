@@ -34,13 +34,23 @@ pub struct Console {
     inner: Mutex<Inner>,
     store: Arc<dyn TokenStore>,
     default_server_url: String,
+    idle_lock_secs: u64,
 }
+
+/// Fifteen minutes without input locks the console unless configured otherwise.
+pub const DEFAULT_IDLE_LOCK_SECS: u64 = 15 * 60;
 
 const EXPIRED_NOTICE: &str = "Your saved session has expired or was revoked. Sign in again.";
 
 impl Console {
     pub fn new(store: Arc<dyn TokenStore>, default_server_url: impl Into<String>) -> Self {
-        Self { inner: Mutex::new(Inner::default()), store, default_server_url: default_server_url.into() }
+        Self { inner: Mutex::new(Inner::default()), store, default_server_url: default_server_url.into(), idle_lock_secs: DEFAULT_IDLE_LOCK_SECS }
+    }
+
+    /// How long the console may sit without input before it signs the agent out (0: never).
+    pub fn with_idle_lock_secs(mut self, secs: u64) -> Self {
+        self.idle_lock_secs = secs;
+        self
     }
 
     fn status_of(&self, inner: &Inner) -> SessionStatus {
@@ -51,6 +61,7 @@ impl Console {
                 server_url: Some(a.client.base_url().to_string()),
                 expires_at: Some(a.expires_at),
                 notice: None,
+                idle_lock_secs: self.idle_lock_secs,
             },
             None => SessionStatus {
                 signed_in: false,
@@ -58,6 +69,7 @@ impl Console {
                 server_url: Some(inner.last_server_url.clone().unwrap_or_else(|| self.default_server_url.clone())),
                 expires_at: None,
                 notice: inner.notice.clone(),
+                idle_lock_secs: self.idle_lock_secs,
             },
         }
     }

@@ -7,6 +7,6 @@ mod error;
 pub mod keychain;
 
 pub use client::Client;
-pub use console::{Console, DEFAULT_SERVER_URL};
+pub use console::{Console, DEFAULT_IDLE_LOCK_SECS, DEFAULT_SERVER_URL};
 pub use error::ClientError;
 pub use keychain::{KeyringStore, MemoryStore, StoredSession, TokenStore};

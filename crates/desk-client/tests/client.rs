@@ -129,8 +129,9 @@ async fn console_keeps_the_session_only_when_asked() {
     assert_eq!(saved.server_url, s.running.url());
 
     // A new console (the app restarted) resumes from the store.
-    let restarted = Console::new(store.clone(), "http://127.0.0.1:9");
+    let restarted = Console::new(store.clone(), "http://127.0.0.1:9").with_idle_lock_secs(300);
     let status = restarted.status().await;
+    assert_eq!(status.idle_lock_secs, 300);
     assert!(status.signed_in, "{status:?}");
     assert_eq!(status.agent.unwrap().email, AGENT_EMAIL);
     assert!(restarted.search("jsmith", None).await.is_ok());

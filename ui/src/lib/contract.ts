@@ -15,7 +15,11 @@ export type SessionStatus = { signed_in: boolean, agent: Agent | null, server_ur
  * Why the agent is back at sign-in, when it was not their choice (a stored session expired or
  * was revoked, or the keychain could not be read).
  */
-notice: string | null, };
+notice: string | null, 
+/**
+ * Seconds without input after which the console signs the agent out (0: never).
+ */
+idle_lock_secs: number, };
 
 export type SignInForm = { server_url: string, email: string, password: string, totp: string, stay_signed_in: boolean, };
 
