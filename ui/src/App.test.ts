@@ -14,7 +14,14 @@ import App from './App.svelte';
 const invokeMock = vi.mocked(invoke);
 
 const agent = { id: 1, email: 'ana@desk.test', name: 'Ana Agent', role: 'lead' as const };
-const signedIn = { signed_in: true, agent, server_url: 'http://127.0.0.1:8787', expires_at: null, notice: null };
+const signedIn = {
+  signed_in: true,
+  agent,
+  server_url: 'http://127.0.0.1:8787',
+  expires_at: null,
+  notice: null,
+  idle_lock_secs: 900,
+};
 
 const summaries = [
   { id: 11, username: 'alice', display_name: 'Alice A', status: 'active', country: 'DE', primary_email: 'a***@example.com' },
@@ -69,6 +76,7 @@ describe('App', () => {
         server_url: 'http://127.0.0.1:9000',
         expires_at: null,
         notice: 'Your saved session expired; sign in again.',
+        idle_lock_secs: 900,
       }),
     });
     render(App);
@@ -311,5 +319,115 @@ describe('App', () => {
       'nav-queue',
       'nav-audit',
     ]);
+  });
+});
+
+describe('idle lock', () => {
+  afterEach(() => vi.useRealTimers());
+
+  const signedOut = { ...signedIn, signed_in: false, agent: null };
+  const signOutCalls = () => invokeMock.mock.calls.filter((c) => c[0] === 'sign_out').length;
+
+  /** Boots signed in with fake timers (and clock) from the start, so the idle timer is a fake one. */
+  async function bootSignedIn(idleLockSecs: number) {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    backend({
+      session_status: () => ({ ...signedIn, idle_lock_secs: idleLockSecs }),
+      sign_out: () => signedOut,
+    });
+    render(App);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(el('#agent-name').textContent).toBe('Ana Agent');
+  }
+
+  it('signs out after idle_lock_secs without activity and says why at sign-in', async () => {
+    await bootSignedIn(900);
+    await vi.advanceTimersByTimeAsync(839_999);
+    expect(document.querySelector('#idle-warning')).toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    const warning = el('#idle-warning');
+    expect(warning.getAttribute('role')).toBe('alert');
+    expect(warning.getAttribute('aria-live')).toBe('assertive');
+    expect(warning.textContent!.trim()).toBe(
+      'You will be signed out in 1:00 — move the mouse or press a key to stay signed in',
+    );
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(el('#idle-warning').textContent).toContain('signed out in 0:59');
+    await vi.advanceTimersByTimeAsync(58_999);
+    expect(signOutCalls()).toBe(0);
+    expect(document.querySelector('#agent-name')).not.toBeNull();
+
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signOutCalls()).toBe(1);
+    expect(document.querySelector('#sign-in')).not.toBeNull();
+    expect(document.querySelector('#idle-warning')).toBeNull();
+    expect(el('#sign-in-notice').textContent).toBe('Signed out after 15 minutes without activity. Sign in again.');
+
+    // No timer and no listeners once signed out.
+    await fireEvent.keyDown(window, { key: 'a' });
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(signOutCalls()).toBe(1);
+  });
+
+  it('shows the sign-in notice even when the service cannot be told', async () => {
+    await bootSignedIn(120);
+    invokeMock.mockImplementation(async (cmd: string) => {
+      if (cmd === 'sign_out') throw { code: 'service_unreachable', message: 'down', field: null, retry_after: null };
+      throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
+    });
+    await vi.advanceTimersByTimeAsync(120_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signOutCalls()).toBe(1);
+    expect(el('#sign-in-notice').textContent).toBe('Signed out after 2 minutes without activity. Sign in again.');
+  });
+
+  it('activity before the limit keeps the agent signed in and hides the warning', async () => {
+    await bootSignedIn(900);
+    await vi.advanceTimersByTimeAsync(850_000);
+    expect(document.querySelector('#idle-warning')).not.toBeNull();
+    await fireEvent.mouseMove(document.body);
+    expect(document.querySelector('#idle-warning')).toBeNull();
+
+    await vi.advanceTimersByTimeAsync(899_000);
+    expect(signOutCalls()).toBe(0);
+    // A key press (even one a handler stops) counts.
+    el('#search').addEventListener('keydown', (e) => e.stopPropagation());
+    await fireEvent.keyDown(el('#search'), { key: 'x' });
+    await vi.advanceTimersByTimeAsync(600_000);
+    await fireEvent.wheel(document.body);
+    await vi.advanceTimersByTimeAsync(600_000);
+    await fireEvent.mouseDown(document.body);
+    await vi.advanceTimersByTimeAsync(600_000);
+    await fireEvent.touchStart(document.body);
+    await vi.advanceTimersByTimeAsync(600_000);
+    await fireEvent.focus(window);
+    await vi.advanceTimersByTimeAsync(899_000);
+    expect(signOutCalls()).toBe(0);
+    expect(document.querySelector('#agent-name')).not.toBeNull();
+    expect(document.querySelector('#sign-in-notice')).toBeNull();
+
+    await vi.advanceTimersByTimeAsync(1000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signOutCalls()).toBe(1);
+    expect(el('#sign-in-notice').textContent).toBe('Signed out after 15 minutes without activity. Sign in again.');
+  });
+
+  it('0 never signs out', async () => {
+    await bootSignedIn(0);
+    await vi.advanceTimersByTimeAsync(48 * 3_600_000);
+    expect(signOutCalls()).toBe(0);
+    expect(document.querySelector('#idle-warning')).toBeNull();
+    expect(document.querySelector('#agent-name')).not.toBeNull();
+  });
+
+  it('a sign-out by hand stops the idle timer', async () => {
+    await bootSignedIn(900);
+    await fireEvent.click(el('#sign-out'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(document.querySelector('#sign-in')).not.toBeNull();
+    expect(document.querySelector('#sign-in-notice')).toBeNull();
+    await vi.advanceTimersByTimeAsync(3_600_000);
+    expect(signOutCalls()).toBe(1);
   });
 });

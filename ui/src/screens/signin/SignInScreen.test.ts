@@ -47,6 +47,7 @@ describe('SignInScreen', () => {
       server_url: 'http://127.0.0.1:8787',
       expires_at: null,
       notice: null,
+      idle_lock_secs: 900,
     };
     invokeMock.mockResolvedValueOnce(status);
     render(SignInScreen, { onSignedIn });
