@@ -30,3 +30,24 @@ export function keepFocusInside(e: FocusEvent, container: HTMLElement): void {
     container.querySelector<HTMLElement>(FOCUSABLE)?.focus();
   }
 }
+
+/**
+ * Focuses `first` and returns a cleanup that gives focus back to what had it before the dialog
+ * opened (return it from the dialog's onMount).
+ */
+export function focusWhileOpen(first: HTMLElement | null | undefined): () => void {
+  const before = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+  first?.focus();
+  return () => before?.focus();
+}
+
+/** A modal dialog's keydown: Esc closes it, Tab stays inside it. */
+export function dialogKeydown(e: KeyboardEvent, container: HTMLElement, onClose: () => void): void {
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    e.stopPropagation();
+    onClose();
+    return;
+  }
+  trapTab(e, container);
+}
