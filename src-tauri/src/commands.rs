@@ -2,8 +2,9 @@
 
 use chrono::{DateTime, Utc};
 use desk_api::{
-    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, AuditEntry, AuditFilter, CommandError, ExportFormat, ExportResult,
-    Figures, Page, Progress, ResetRequest, RevealRequest, RevealedAddress, SessionStatus, SignInForm, VerifyReport,
+    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, AuditEntry, AuditFilter,
+    CommandError, ExportFormat, ExportResult, Figures, Page, Progress, ResetRequest, RevealRequest, RevealedAddress,
+    SessionStatus, SignInForm, VerifyReport,
 };
 use desk_client::Console;
 use tauri::ipc::Channel;
@@ -29,7 +30,11 @@ pub async fn sign_out(console: State<'_, Console>) -> Answer<SessionStatus> {
 }
 
 #[tauri::command]
-pub async fn search_accounts(console: State<'_, Console>, q: String, cursor: Option<String>) -> Answer<Page<AccountSummary>> {
+pub async fn search_accounts(
+    console: State<'_, Console>,
+    q: String,
+    cursor: Option<String>,
+) -> Answer<Page<AccountSummary>> {
     Ok(console.search(&q, cursor.as_deref()).await?)
 }
 
@@ -59,7 +64,11 @@ pub async fn send_answer_reset(
 }
 
 #[tauri::command]
-pub async fn account_activity(console: State<'_, Console>, id: i64, cursor: Option<String>) -> Answer<Page<ActivityEvent>> {
+pub async fn account_activity(
+    console: State<'_, Console>,
+    id: i64,
+    cursor: Option<String>,
+) -> Answer<Page<ActivityEvent>> {
     Ok(console.activity(id, cursor.as_deref()).await?)
 }
 
@@ -69,12 +78,21 @@ pub async fn check_address(console: State<'_, Console>, id: i64, address: String
 }
 
 #[tauri::command]
-pub async fn reveal_address(console: State<'_, Console>, id: i64, email_id: i64, request: RevealRequest) -> Answer<RevealedAddress> {
+pub async fn reveal_address(
+    console: State<'_, Console>,
+    id: i64,
+    email_id: i64,
+    request: RevealRequest,
+) -> Answer<RevealedAddress> {
     Ok(console.reveal_address(id, email_id, request).await?)
 }
 
 #[tauri::command]
-pub async fn audit_query(console: State<'_, Console>, filter: AuditFilter, cursor: Option<String>) -> Answer<Page<AuditEntry>> {
+pub async fn audit_query(
+    console: State<'_, Console>,
+    filter: AuditFilter,
+    cursor: Option<String>,
+) -> Answer<Page<AuditEntry>> {
     Ok(console.audit_page(filter, cursor.as_deref()).await?)
 }
 
@@ -113,7 +131,11 @@ pub async fn queue_counts(console: State<'_, Console>) -> Answer<Vec<StateCount>
 }
 
 #[tauri::command]
-pub async fn queue_list(console: State<'_, Console>, filter: QueueFilter, cursor: Option<String>) -> Answer<Page<QueueItem>> {
+pub async fn queue_list(
+    console: State<'_, Console>,
+    filter: QueueFilter,
+    cursor: Option<String>,
+) -> Answer<Page<QueueItem>> {
     Ok(console.queue_list(filter, cursor.as_deref()).await?)
 }
 
@@ -154,12 +176,16 @@ pub async fn request_decide(console: State<'_, Console>, id: i64, decision: Deci
 
 #[tauri::command]
 pub async fn request_second_approval(console: State<'_, Console>, id: i64, note: String) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, format!("/{id}/second-approval"), Some(serde_json::json!({ "text": note }))).await?)
+    Ok(console
+        .request(Method::POST, format!("/{id}/second-approval"), Some(serde_json::json!({ "text": note })))
+        .await?)
 }
 
 #[tauri::command]
 pub async fn request_reassign(console: State<'_, Console>, id: i64, agent_id: i64) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, format!("/{id}/reassign"), Some(serde_json::json!({ "agent_id": agent_id }))).await?)
+    Ok(console
+        .request(Method::POST, format!("/{id}/reassign"), Some(serde_json::json!({ "agent_id": agent_id })))
+        .await?)
 }
 
 #[tauri::command]

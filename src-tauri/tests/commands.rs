@@ -61,9 +61,7 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
     let err = invoke(&webview, "search_accounts", json!({"q": "maria", "cursor": null})).unwrap_err();
     assert_eq!(err["code"], "not_signed_in");
 
-    let form = |password: &str| {
-        json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": password, "totp": totp_now(), "stay_signed_in": true}})
-    };
+    let form = |password: &str| json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": password, "totp": totp_now(), "stay_signed_in": true}});
     let err = invoke(&webview, "sign_in", form("wrong")).unwrap_err();
     assert_eq!(err["code"], "invalid_credentials");
     assert!(err["message"].is_string());
@@ -81,13 +79,15 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
     let detail = invoke(&webview, "get_account", json!({"id": id})).unwrap();
     assert_eq!(detail["username"], "maria.lopez");
 
-    let args = json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-1"});
+    let args =
+        json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-1"});
     let sent = invoke(&webview, "send_password_reset", args.clone()).unwrap();
     assert_eq!(sent["email"]["status"], "queued");
     let replay = invoke(&webview, "send_password_reset", args).unwrap();
     assert_eq!(replay, sent, "the same key answers the first result");
 
-    let again = json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-2"});
+    let again =
+        json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-2"});
     let err = invoke(&webview, "send_password_reset", again).unwrap_err();
     assert_eq!(err["code"], "cooldown");
     assert!(err["retry_after"].as_u64().unwrap() > 0);
@@ -119,7 +119,13 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     use tauri::Manager;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, ..Config::default() };
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        ..Config::default()
+    };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
     let url = running.url();
     let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
@@ -140,7 +146,8 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     invoke(&webview, "sign_in", lead).unwrap();
     let page = invoke(&webview, "audit_query", json!({"filter": {"action": "sign_in"}, "cursor": null})).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 2, "the agent's and the lead's sign-ins: {page}");
-    let figures = invoke(&webview, "audit_figures", json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}));
+    let figures =
+        invoke(&webview, "audit_figures", json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}));
     assert!(figures.is_err(), "a period over a year is refused");
     let now = chrono::Utc::now();
     let figures = invoke(&webview, "audit_figures", json!({"from": (now - chrono::Duration::days(1)).to_rfc3339(), "to": (now + chrono::Duration::minutes(1)).to_rfc3339()})).unwrap();
@@ -149,7 +156,9 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     // Channels need a callback id on the mock runtime: ids the test makes up.
     let verify = invoke(&webview, "audit_verify", json!({"onProgress": "__CHANNEL__:7"})).unwrap();
     assert_eq!(verify["ok"], true, "{verify}");
-    let exported = invoke(&webview, "audit_export", json!({"format": "ndjson", "filter": {}, "onProgress": "__CHANNEL__:8"})).unwrap();
+    let exported =
+        invoke(&webview, "audit_export", json!({"format": "ndjson", "filter": {}, "onProgress": "__CHANNEL__:8"}))
+            .unwrap();
     let path = exported["path"].as_str().unwrap();
     assert!(path.starts_with(exports.path().to_str().unwrap()));
     let lines = std::fs::read_to_string(path).unwrap().lines().count() as u64;
@@ -161,7 +170,13 @@ fn audit_commands_serve_leads_and_refuse_agents() {
 fn recovery_commands_reach_the_service() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, ..Config::default() };
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        ..Config::default()
+    };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
     let url = running.url();
     let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
@@ -171,7 +186,12 @@ fn recovery_commands_reach_the_service() {
     let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
     invoke(&webview, "sign_in", form).unwrap();
 
-    let sent = invoke(&webview, "send_answer_reset", json!({"id": 2, "request": {"reason": "forgot_password", "ticket": "SUP-3"}, "idempotencyKey": "ans-1"})).unwrap();
+    let sent = invoke(
+        &webview,
+        "send_answer_reset",
+        json!({"id": 2, "request": {"reason": "forgot_password", "ticket": "SUP-3"}, "idempotencyKey": "ans-1"}),
+    )
+    .unwrap();
     assert_eq!(sent["email"]["status"], "queued");
     let activity = invoke(&webview, "account_activity", json!({"id": 2, "cursor": null})).unwrap();
     assert_eq!(activity["items"][0]["kind"], "agent_sent");
@@ -181,7 +201,12 @@ fn recovery_commands_reach_the_service() {
     assert_eq!(err["field"], "address");
     let detail = invoke(&webview, "get_account", json!({"id": 2})).unwrap();
     let email_id = detail["emails"][0]["id"].as_i64().unwrap();
-    let revealed = invoke(&webview, "reveal_address", json!({"id": 2, "emailId": email_id, "request": {"reason": "the user spells it out", "ticket": "SUP-3"}})).unwrap();
+    let revealed = invoke(
+        &webview,
+        "reveal_address",
+        json!({"id": 2, "emailId": email_id, "request": {"reason": "the user spells it out", "ticket": "SUP-3"}}),
+    )
+    .unwrap();
     assert_eq!(revealed["address"], "james.smith@example.com");
     rt.block_on(running.stop());
 }
@@ -190,7 +215,14 @@ fn recovery_commands_reach_the_service() {
 fn queue_commands_claim_decide_and_release() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), demo: true, demo_accounts: 50, demo_requests: 0, ..Config::default() };
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        demo_requests: 0,
+        ..Config::default()
+    };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
     let url = running.url();
     let now = unix_now() * 1000;
@@ -206,7 +238,9 @@ fn queue_commands_claim_decide_and_release() {
         )
         .unwrap();
     }
-    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone()).build(mock_context(noop_assets())).unwrap();
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
     invoke(&webview, "sign_in", json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}})).unwrap();
 
@@ -220,10 +254,20 @@ fn queue_commands_claim_decide_and_release() {
     assert_eq!(invoke(&webview, "request_renew", json!({"id": id})).unwrap()["item"]["state"], "claimed");
     let noted = invoke(&webview, "request_note", json!({"id": id, "text": "called the user"})).unwrap();
     assert_eq!(noted["notes"][0]["text"], "called the user");
-    let err = invoke(&webview, "request_decide", json!({"id": id, "decision": {"decision": "approve", "checklist": [], "note": "ok"}})).unwrap_err();
+    let err = invoke(
+        &webview,
+        "request_decide",
+        json!({"id": id, "decision": {"decision": "approve", "checklist": [], "note": "ok"}}),
+    )
+    .unwrap_err();
     assert_eq!(err["code"], "checklist_incomplete");
     let checklist = claimed["checklist"].clone();
-    let done = invoke(&webview, "request_decide", json!({"id": id, "decision": {"decision": "approve", "checklist": checklist, "note": "facts match"}})).unwrap();
+    let done = invoke(
+        &webview,
+        "request_decide",
+        json!({"id": id, "decision": {"decision": "approve", "checklist": checklist, "note": "facts match"}}),
+    )
+    .unwrap();
     assert_eq!(done["item"]["state"], "approved");
     let err = invoke(&webview, "request_second_approval", json!({"id": id, "note": "x"})).unwrap_err();
     assert_eq!(err["code"], "forbidden");

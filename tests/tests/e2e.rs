@@ -45,7 +45,10 @@ fn binary(name: &str) -> Result<PathBuf> {
 
 fn tool(name: &str) -> Result<PathBuf> {
     let home_bin = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin").join(name));
-    for candidate in home_bin.into_iter().chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join(name))) {
+    for candidate in home_bin
+        .into_iter()
+        .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join(name)))
+    {
         if candidate.exists() {
             return Ok(candidate);
         }
@@ -96,7 +99,10 @@ async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Resul
 
     // Approved changes apply at once here, so the test sees the whole queue flow through.
     let config = dir.path().join("desk.toml");
-    std::fs::write(&config, "cooling_off_low_secs = 0\ncooling_off_medium_secs = 0\ncooling_off_high_secs = 0\nqueue_tick_ms = 200\n")?;
+    std::fs::write(
+        &config,
+        "cooling_off_low_secs = 0\ncooling_off_medium_secs = 0\ncooling_off_high_secs = 0\nqueue_tick_ms = 200\n",
+    )?;
     let service_port = free_port();
     let service_url = format!("http://127.0.0.1:{service_port}");
     let _service = Killed(
@@ -207,12 +213,22 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
 
     // The user follows the link: two-step verification first, then the new password.
     let body = arrived["body"].as_str().unwrap_or("");
-    let link = body.split_whitespace().find(|w| w.starts_with(&format!("{service_url}/reset/"))).context("the link")?.to_string();
+    let link = body
+        .split_whitespace()
+        .find(|w| w.starts_with(&format!("{service_url}/reset/")))
+        .context("the link")?
+        .to_string();
     let http = reqwest::Client::new();
     let page = http.get(&link).send().await?.text().await?;
     assert!(page.contains("Verify it"), "{page}");
     let code = totp_now("GEZDGNBVGY3TQOJQ");
-    let page = http.post(format!("{link}/verify")).form(&[("method", "authenticator_app"), ("code", code.as_str())]).send().await?.text().await?;
+    let page = http
+        .post(format!("{link}/verify"))
+        .form(&[("method", "authenticator_app"), ("code", code.as_str())])
+        .send()
+        .await?
+        .text()
+        .await?;
     assert!(page.contains("Choose a new password"), "{page}");
     let pw = "violet otter climbs 42 stairs";
     let page = http.post(&link).form(&[("password", pw), ("confirm", pw)]).send().await?.text().await?;
@@ -238,11 +254,17 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
     shot(c, "05c-duplicates-address-check-troubleshooting").await?;
 
     // The shortcuts help, from the keyboard.
-    let key = |k: &str| format!("document.activeElement && document.activeElement.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}', bubbles: true}}))");
+    let key = |k: &str| {
+        format!("document.activeElement && document.activeElement.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}', bubbles: true}}))")
+    };
     c.execute(&key("?"), vec![]).await?;
     find(c, "#shortcuts-help").await?;
     shot(c, "05d-shortcuts-help").await?;
-    c.execute("document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))", vec![]).await?;
+    c.execute(
+        "document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))",
+        vec![],
+    )
+    .await?;
     Ok(())
 }
 
@@ -333,15 +355,29 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
         .text("account_age_years", "2")
         .text("statement", "My phone with the authenticator app was stolen and my backup codes are gone.");
     let page = http.post(format!("{service_url}/security-details")).multipart(form).send().await?.text().await?;
-    let reference = page.split("request <strong>").nth(1).context("the confirm page")?.split("</strong>").next().unwrap_or("").to_string();
+    let reference = page
+        .split("request <strong>")
+        .nth(1)
+        .context("the confirm page")?
+        .split("</strong>")
+        .next()
+        .unwrap_or("")
+        .to_string();
     let mail = mail_to(service_url, "maria.lopez@example.com", "Confirm your request").await?;
     let code: String = mail["body"].as_str().unwrap_or("").split(" is ").nth(1).unwrap_or("").chars().take(6).collect();
-    let done = http.post(format!("{service_url}/security-details/{reference}/confirm")).form(&[("code", code.as_str())]).send().await?.text().await?;
+    let done = http
+        .post(format!("{service_url}/security-details/{reference}/confirm"))
+        .form(&[("code", code.as_str())])
+        .send()
+        .await?
+        .text()
+        .await?;
     assert!(done.contains("We have your request"), "{done}");
 
     find(c, "#nav-queue").await?.click().await?;
     find(c, "#queue-view").await?;
-    find(c, "#queue-list [data-testid=queue-item][data-state=open]").await?;
+    // The list says when a load is done; items found before that may be replaced under the click.
+    find(c, "#queue-list[aria-busy=false][data-filter=all] [data-testid=queue-item][data-state=open]").await?;
     shot(c, "11-queue").await?;
     // The demo queue has other requests due sooner: open the user's one and claim it.
     let mut opened = false;
@@ -361,7 +397,8 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
     assert!(view.prop("textContent").await?.unwrap_or_default().contains(&reference));
     find(c, "#request-compare").await?;
     shot(c, "12-request-view").await?;
-    for item in c.find_all(Locator::Css("#request-checklist [data-testid=checklist-item] input[type=checkbox]")).await? {
+    for item in c.find_all(Locator::Css("#request-checklist [data-testid=checklist-item] input[type=checkbox]")).await?
+    {
         item.click().await?;
     }
     find(c, "#decision-note").await?.send_keys("Facts match; theft statement is consistent with the timeline.").await?;
@@ -390,7 +427,11 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
 async fn second_approval_as_lead(c: &Client, service_url: &str) -> Result<()> {
     find(c, "#nav-queue").await?.click().await?;
     find(c, "#queue-filter-second-approval").await?.click().await?;
-    find(c, "#queue-list [data-testid=queue-item][data-state=awaiting_second_approval]").await?.click().await?;
+    // Wait for the filtered list itself, not for an item of the list it replaces.
+    find(c, "#queue-list[aria-busy=false][data-filter=second_approval] [data-testid=queue-item][data-state=awaiting_second_approval]")
+        .await?
+        .click()
+        .await?;
     find(c, "#request-view").await?;
     find(c, "#second-approve-note").await?.send_keys("Second look: agreed.").await?;
     shot(c, "14-second-approval").await?;

@@ -24,8 +24,22 @@ const signedIn = {
 };
 
 const summaries = [
-  { id: 11, username: 'alice', display_name: 'Alice A', status: 'active', country: 'DE', primary_email: 'a***@example.com' },
-  { id: 12, username: 'alina', display_name: 'Alina B', status: 'locked', country: 'FR', primary_email: 'a***@example.org' },
+  {
+    id: 11,
+    username: 'alice',
+    display_name: 'Alice A',
+    status: 'active',
+    country: 'DE',
+    primary_email: 'a***@example.com',
+  },
+  {
+    id: 12,
+    username: 'alina',
+    display_name: 'Alina B',
+    status: 'locked',
+    country: 'FR',
+    primary_email: 'a***@example.org',
+  },
 ];
 
 function detail(id: number, extra: object = {}) {
@@ -93,7 +107,16 @@ describe('App', () => {
       get_account: (a) =>
         detail(a!.id as number, {
           recent_emails: resets
-            ? [{ id: 5, kind: 'password_reset', to_masked: 'a***@example.org', status: 'queued', created_at: '2024-05-01T10:00:00Z', link: 'pending' }]
+            ? [
+                {
+                  id: 5,
+                  kind: 'password_reset',
+                  to_masked: 'a***@example.org',
+                  status: 'queued',
+                  created_at: '2024-05-01T10:00:00Z',
+                  link: 'pending',
+                },
+              ]
             : [],
           password_reset_available_in: resets ? 300 : 0,
         }),
@@ -294,7 +317,10 @@ describe('App', () => {
     await waitFor(() => expect(document.querySelector('#nav-queue')).not.toBeNull());
     // Not mounted (no queue calls) until opened.
     expect(document.querySelector('#queue-view')).toBeNull();
-    expect(Array.from(document.querySelectorAll('.main-nav button')).map((b) => b.id)).toEqual(['nav-lookup', 'nav-queue']);
+    expect(Array.from(document.querySelectorAll('.main-nav button')).map((b) => b.id)).toEqual([
+      'nav-lookup',
+      'nav-queue',
+    ]);
 
     await key(window, '3', { altKey: true, code: 'Digit3' });
     await waitFor(() => expect(document.querySelectorAll('[data-testid="queue-item"]')).toHaveLength(1));
@@ -362,7 +388,9 @@ describe('idle lock', () => {
     expect(signOutCalls()).toBe(1);
     expect(document.querySelector('#sign-in')).not.toBeNull();
     expect(document.querySelector('#idle-warning')).toBeNull();
-    expect(el('#sign-in-notice').textContent).toBe('Signed out after 15 minutes without activity. Sign in again.');
+    expect(el('#sign-in-notice').textContent).toBe(
+      'Signed out after 15 minutes without activity. Sign in again.',
+    );
 
     // No timer and no listeners once signed out.
     await fireEvent.keyDown(window, { key: 'a' });
@@ -373,13 +401,16 @@ describe('idle lock', () => {
   it('shows the sign-in notice even when the service cannot be told', async () => {
     await bootSignedIn(120);
     invokeMock.mockImplementation(async (cmd: string) => {
-      if (cmd === 'sign_out') throw { code: 'service_unreachable', message: 'down', field: null, retry_after: null };
+      if (cmd === 'sign_out')
+        throw { code: 'service_unreachable', message: 'down', field: null, retry_after: null };
       throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
     });
     await vi.advanceTimersByTimeAsync(120_000);
     await vi.advanceTimersByTimeAsync(0);
     expect(signOutCalls()).toBe(1);
-    expect(el('#sign-in-notice').textContent).toBe('Signed out after 2 minutes without activity. Sign in again.');
+    expect(el('#sign-in-notice').textContent).toBe(
+      'Signed out after 2 minutes without activity. Sign in again.',
+    );
   });
 
   it('activity before the limit keeps the agent signed in and hides the warning', async () => {
@@ -410,7 +441,9 @@ describe('idle lock', () => {
     await vi.advanceTimersByTimeAsync(1000);
     await vi.advanceTimersByTimeAsync(0);
     expect(signOutCalls()).toBe(1);
-    expect(el('#sign-in-notice').textContent).toBe('Signed out after 15 minutes without activity. Sign in again.');
+    expect(el('#sign-in-notice').textContent).toBe(
+      'Signed out after 15 minutes without activity. Sign in again.',
+    );
   });
 
   it('0 never signs out', async () => {

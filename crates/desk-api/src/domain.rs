@@ -52,7 +52,10 @@ pub fn canonical_email(email: &str) -> String {
     let Some((local, domain)) = email.split_once('@') else { return email };
     let ignores_dots = matches!(domain, "gmail.com" | "googlemail.com");
     let ignores_tags = ignores_dots
-        || matches!(domain, "outlook.com" | "hotmail.com" | "proton.me" | "protonmail.com" | "fastmail.com" | "icloud.com");
+        || matches!(
+            domain,
+            "outlook.com" | "hotmail.com" | "proton.me" | "protonmail.com" | "fastmail.com" | "icloud.com"
+        );
     let mut local = local.to_string();
     if ignores_tags {
         if let Some(i) = local.find('+') {

@@ -141,7 +141,12 @@ mod tests {
     #[test]
     fn codes_are_snake_case_strings() {
         // as_str must spell every code as serde does.
-        for code in [ErrorCode::InvalidInput, ErrorCode::TooManyAttempts, ErrorCode::InvalidTransition, ErrorCode::KeychainUnavailable] {
+        for code in [
+            ErrorCode::InvalidInput,
+            ErrorCode::TooManyAttempts,
+            ErrorCode::InvalidTransition,
+            ErrorCode::KeychainUnavailable,
+        ] {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
         }
         assert_eq!(ErrorCode::IdempotencyKeyReused.as_str(), "idempotency_key_reused");

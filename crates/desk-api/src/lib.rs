@@ -19,8 +19,8 @@ pub use audit::*;
 pub use auth::*;
 pub use domain::*;
 pub use error::*;
-pub use queue::*;
 pub use mail::{MailEvent, MailEventKind};
+pub use queue::*;
 pub use secret::SecretText;
 pub use typescript::typescript;
 

@@ -74,7 +74,8 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 4] = [ChangeKind::Email, ChangeKind::Phone, ChangeKind::RemoveTwoFactor, ChangeKind::ResetSecurityQuestion];
+    pub const ALL: [ChangeKind; 4] =
+        [ChangeKind::Email, ChangeKind::Phone, ChangeKind::RemoveTwoFactor, ChangeKind::ResetSecurityQuestion];
     pub fn as_str(self) -> &'static str {
         match self {
             ChangeKind::Email => "email",

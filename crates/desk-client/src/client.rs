@@ -1,8 +1,9 @@
 use std::time::Duration;
 
 use desk_api::{
-    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckRequest, AddressCheckResult, AuditEntry, AuditFilter, ExportFormat, Figures, Me, Page, Problem,
-    ResetRequest, RevealRequest, RevealedAddress, SecretText, SessionCreated, SignInRequest, VerifyChunk,
+    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckRequest, AddressCheckResult, AuditEntry,
+    AuditFilter, ExportFormat, Figures, Me, Page, Problem, ResetRequest, RevealRequest, RevealedAddress, SecretText,
+    SessionCreated, SignInRequest, VerifyChunk,
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
@@ -31,7 +32,9 @@ fn check_url(raw: &str) -> Result<String, ClientError> {
     match url.scheme() {
         "https" => {}
         "http" if loopback => {}
-        "http" => return Err(ClientError::InvalidServerUrl("use https:// for a service that is not on this machine".into())),
+        "http" => {
+            return Err(ClientError::InvalidServerUrl("use https:// for a service that is not on this machine".into()))
+        }
         _ => return Err(ClientError::InvalidServerUrl("the server URL starts with http:// or https://".into())),
     }
     if !url.username().is_empty() || url.password().is_some() {
@@ -99,7 +102,12 @@ impl Client {
         }
     }
 
-    pub async fn sign_in(&self, email: &str, password: &SecretText, totp: &SecretText) -> Result<SessionCreated, ClientError> {
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &SecretText,
+        totp: &SecretText,
+    ) -> Result<SessionCreated, ClientError> {
         let body = SignInRequest { email: email.to_string(), password: password.clone(), totp: totp.clone() };
         let res = self.send(|| self.request(Method::POST, "/v1/sessions", None).json(&body)).await?;
         Self::decode(res).await
@@ -119,7 +127,13 @@ impl Client {
         Self::decode(res).await
     }
 
-    pub async fn search(&self, token: &SecretText, q: &str, cursor: Option<&str>, limit: Option<u32>) -> Result<Page<AccountSummary>, ClientError> {
+    pub async fn search(
+        &self,
+        token: &SecretText,
+        q: &str,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Page<AccountSummary>, ClientError> {
         let mut query: Vec<(&str, String)> = vec![("q", q.to_string())];
         if let Some(c) = cursor {
             query.push(("cursor", c.to_string()));
@@ -136,34 +150,76 @@ impl Client {
         Self::decode(res).await
     }
 
-    pub async fn password_reset(&self, token: &SecretText, id: i64, req: &ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+    pub async fn password_reset(
+        &self,
+        token: &SecretText,
+        id: i64,
+        req: &ResetRequest,
+        idempotency_key: &str,
+    ) -> Result<ActionAccepted, ClientError> {
         self.recovery_action(token, id, "password-reset", req, idempotency_key).await
     }
 
-    pub async fn answer_reset(&self, token: &SecretText, id: i64, req: &ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+    pub async fn answer_reset(
+        &self,
+        token: &SecretText,
+        id: i64,
+        req: &ResetRequest,
+        idempotency_key: &str,
+    ) -> Result<ActionAccepted, ClientError> {
         self.recovery_action(token, id, "security-answer-reset", req, idempotency_key).await
     }
 
-    pub async fn activity(&self, token: &SecretText, id: i64, cursor: Option<&str>) -> Result<Page<ActivityEvent>, ClientError> {
+    pub async fn activity(
+        &self,
+        token: &SecretText,
+        id: i64,
+        cursor: Option<&str>,
+    ) -> Result<Page<ActivityEvent>, ClientError> {
         let query: Vec<(&str, &str)> = cursor.map(|c| vec![("cursor", c)]).unwrap_or_default();
-        let res = self.send(|| self.request(Method::GET, &format!("/v1/accounts/{id}/activity"), Some(token)).query(&query)).await?;
-        Self::decode(res).await
-    }
-
-    pub async fn check_address(&self, token: &SecretText, id: i64, address: &str) -> Result<AddressCheckResult, ClientError> {
-        let body = AddressCheckRequest { address: address.to_string() };
-        let res = self.send(|| self.request(Method::POST, &format!("/v1/accounts/{id}/address-check"), Some(token)).json(&body)).await?;
-        Self::decode(res).await
-    }
-
-    pub async fn reveal_address(&self, token: &SecretText, id: i64, email_id: i64, req: &RevealRequest) -> Result<RevealedAddress, ClientError> {
         let res = self
-            .send(|| self.request(Method::POST, &format!("/v1/accounts/{id}/emails/{email_id}/reveal"), Some(token)).json(req))
+            .send(|| self.request(Method::GET, &format!("/v1/accounts/{id}/activity"), Some(token)).query(&query))
             .await?;
         Self::decode(res).await
     }
 
-    async fn recovery_action(&self, token: &SecretText, id: i64, action: &str, req: &ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+    pub async fn check_address(
+        &self,
+        token: &SecretText,
+        id: i64,
+        address: &str,
+    ) -> Result<AddressCheckResult, ClientError> {
+        let body = AddressCheckRequest { address: address.to_string() };
+        let res = self
+            .send(|| self.request(Method::POST, &format!("/v1/accounts/{id}/address-check"), Some(token)).json(&body))
+            .await?;
+        Self::decode(res).await
+    }
+
+    pub async fn reveal_address(
+        &self,
+        token: &SecretText,
+        id: i64,
+        email_id: i64,
+        req: &RevealRequest,
+    ) -> Result<RevealedAddress, ClientError> {
+        let res = self
+            .send(|| {
+                self.request(Method::POST, &format!("/v1/accounts/{id}/emails/{email_id}/reveal"), Some(token))
+                    .json(req)
+            })
+            .await?;
+        Self::decode(res).await
+    }
+
+    async fn recovery_action(
+        &self,
+        token: &SecretText,
+        id: i64,
+        action: &str,
+        req: &ResetRequest,
+        idempotency_key: &str,
+    ) -> Result<ActionAccepted, ClientError> {
         let res = self
             .send(|| {
                 self.request(Method::POST, &format!("/v1/accounts/{id}/{action}"), Some(token))
@@ -203,7 +259,12 @@ fn filter_query(f: &AuditFilter) -> Vec<(&'static str, String)> {
 }
 
 impl Client {
-    pub async fn audit_page(&self, token: &SecretText, filter: &AuditFilter, cursor: Option<&str>) -> Result<Page<AuditEntry>, ClientError> {
+    pub async fn audit_page(
+        &self,
+        token: &SecretText,
+        filter: &AuditFilter,
+        cursor: Option<&str>,
+    ) -> Result<Page<AuditEntry>, ClientError> {
         let mut query = filter_query(filter);
         if let Some(c) = cursor {
             query.push(("cursor", c.to_string()));
@@ -212,25 +273,51 @@ impl Client {
         Self::decode(res).await
     }
 
-    pub async fn audit_verify_chunk(&self, token: &SecretText, after: i64, limit: i64) -> Result<VerifyChunk, ClientError> {
+    pub async fn audit_verify_chunk(
+        &self,
+        token: &SecretText,
+        after: i64,
+        limit: i64,
+    ) -> Result<VerifyChunk, ClientError> {
         let query = [("after", after.to_string()), ("limit", limit.to_string())];
         let res = self.send(|| self.request(Method::GET, "/v1/audit/verify", Some(token)).query(&query)).await?;
         Self::decode(res).await
     }
 
-    pub async fn audit_figures(&self, token: &SecretText, from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> Result<Figures, ClientError> {
+    pub async fn audit_figures(
+        &self,
+        token: &SecretText,
+        from: chrono::DateTime<chrono::Utc>,
+        to: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Figures, ClientError> {
         let query = [("from", from.to_rfc3339()), ("to", to.to_rfc3339())];
         let res = self.send(|| self.request(Method::GET, "/v1/audit/figures", Some(token)).query(&query)).await?;
         Self::decode(res).await
     }
 
     /// Starts an export; the caller reads the body chunk by chunk.
-    pub async fn audit_export(&self, token: &SecretText, format: ExportFormat, filter: &AuditFilter) -> Result<Response, ClientError> {
+    pub async fn audit_export(
+        &self,
+        token: &SecretText,
+        format: ExportFormat,
+        filter: &AuditFilter,
+    ) -> Result<Response, ClientError> {
         let mut query = filter_query(filter);
-        query.push(("format", match format { ExportFormat::Csv => "csv", ExportFormat::Ndjson => "ndjson" }.to_string()));
+        query.push((
+            "format",
+            match format {
+                ExportFormat::Csv => "csv",
+                ExportFormat::Ndjson => "ndjson",
+            }
+            .to_string(),
+        ));
         // An export is long: no overall timeout, only the connect timeout.
         let res = self
-            .send(|| self.request(Method::GET, "/v1/audit/export", Some(token)).query(&query).timeout(Duration::from_secs(24 * 3600)))
+            .send(|| {
+                self.request(Method::GET, "/v1/audit/export", Some(token))
+                    .query(&query)
+                    .timeout(Duration::from_secs(24 * 3600))
+            })
             .await?;
         if res.status().is_success() {
             Ok(res)
@@ -241,7 +328,13 @@ impl Client {
 }
 
 impl Client {
-    async fn req_json<T: DeserializeOwned>(&self, token: &SecretText, method: Method, path: &str, body: Option<serde_json::Value>) -> Result<T, ClientError> {
+    async fn req_json<T: DeserializeOwned>(
+        &self,
+        token: &SecretText,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<T, ClientError> {
         let res = self
             .send(|| {
                 let rb = self.request(method.clone(), path, Some(token));
@@ -258,7 +351,12 @@ impl Client {
         self.req_json(token, Method::GET, "/v1/requests/counts", None).await
     }
 
-    pub async fn queue_list(&self, token: &SecretText, f: &desk_api::QueueFilter, cursor: Option<&str>) -> Result<Page<desk_api::QueueItem>, ClientError> {
+    pub async fn queue_list(
+        &self,
+        token: &SecretText,
+        f: &desk_api::QueueFilter,
+        cursor: Option<&str>,
+    ) -> Result<Page<desk_api::QueueItem>, ClientError> {
         let mut q: Vec<(&str, String)> = Vec::new();
         if let Some(s) = f.state {
             q.push(("state", s.as_str().into()));
@@ -280,21 +378,43 @@ impl Client {
     }
 
     /// `POST /v1/requests/...` or `GET /v1/requests/{id}`: every queue move answers the request.
-    pub async fn request_call(&self, token: &SecretText, method: Method, path: &str, body: Option<serde_json::Value>) -> Result<desk_api::RequestDetail, ClientError> {
+    pub async fn request_call(
+        &self,
+        token: &SecretText,
+        method: Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
         self.req_json(token, method, &format!("/v1/requests{path}"), body).await
     }
 
     pub async fn request_release(&self, token: &SecretText, id: i64) -> Result<(), ClientError> {
         let res = self.send(|| self.request(Method::POST, &format!("/v1/requests/{id}/release"), Some(token))).await?;
-        if res.status().is_success() { Ok(()) } else { Err(Self::problem(res.status(), res).await) }
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(Self::problem(res.status(), res).await)
+        }
     }
 
-    pub async fn request_evidence(&self, token: &SecretText, id: i64, file_id: i64) -> Result<(String, Vec<u8>), ClientError> {
-        let res = self.send(|| self.request(Method::GET, &format!("/v1/requests/{id}/evidence/{file_id}"), Some(token))).await?;
+    pub async fn request_evidence(
+        &self,
+        token: &SecretText,
+        id: i64,
+        file_id: i64,
+    ) -> Result<(String, Vec<u8>), ClientError> {
+        let res = self
+            .send(|| self.request(Method::GET, &format!("/v1/requests/{id}/evidence/{file_id}"), Some(token)))
+            .await?;
         if !res.status().is_success() {
             return Err(Self::problem(res.status(), res).await);
         }
-        let ct = res.headers().get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream").to_string();
+        let ct = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
         let bytes = res.bytes().await.map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()))?;
         Ok((ct, bytes.to_vec()))
     }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use desk_api::{
-    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, Agent, RevealRequest, RevealedAddress, AuditEntry, AuditFilter, ExportFormat, ExportResult, Figures,
-    Page, Progress, ResetRequest, SecretText, SessionStatus, SignInForm, VerifyReport,
+    AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, Agent, AuditEntry, AuditFilter,
+    ExportFormat, ExportResult, Figures, Page, Progress, ResetRequest, RevealRequest, RevealedAddress, SecretText,
+    SessionStatus, SignInForm, VerifyReport,
 };
 use tokio::sync::Mutex;
 
@@ -44,7 +45,12 @@ const EXPIRED_NOTICE: &str = "Your saved session has expired or was revoked. Sig
 
 impl Console {
     pub fn new(store: Arc<dyn TokenStore>, default_server_url: impl Into<String>) -> Self {
-        Self { inner: Mutex::new(Inner::default()), store, default_server_url: default_server_url.into(), idle_lock_secs: DEFAULT_IDLE_LOCK_SECS }
+        Self {
+            inner: Mutex::new(Inner::default()),
+            store,
+            default_server_url: default_server_url.into(),
+            idle_lock_secs: DEFAULT_IDLE_LOCK_SECS,
+        }
     }
 
     /// How long the console may sit without input before it signs the agent out (0: never).
@@ -90,7 +96,8 @@ impl Console {
             Ok(Some(s)) => s,
             Ok(None) => return,
             Err(e) => {
-                inner.notice = Some(format!("The saved session could not be read from the keychain ({e}). Sign in again."));
+                inner.notice =
+                    Some(format!("The saved session could not be read from the keychain ({e}). Sign in again."));
                 return;
             }
         };
@@ -104,7 +111,8 @@ impl Console {
         };
         match client.me(&saved.token).await {
             Ok(me) => {
-                inner.active = Some(Active { client, token: saved.token, agent: me.agent, expires_at: me.session_expires_at });
+                inner.active =
+                    Some(Active { client, token: saved.token, agent: me.agent, expires_at: me.session_expires_at });
             }
             Err(e) if e.ends_session() => {
                 let _ = self.store.clear();
@@ -133,7 +141,8 @@ impl Console {
             let _ = self.store.clear();
             Ok(())
         };
-        inner.active = Some(Active { client, token: created.token, agent: created.agent, expires_at: created.expires_at });
+        inner.active =
+            Some(Active { client, token: created.token, agent: created.agent, expires_at: created.expires_at });
         let mut status = self.status_of(&inner);
         if let Err(e) = keychain {
             status.notice = Some(format!("Signed in, but the session could not be kept in the keychain: {e}"));
@@ -188,11 +197,21 @@ impl Console {
         self.with_session(|c, t| async move { c.account(&t, id).await }).await
     }
 
-    pub async fn password_reset(&self, id: i64, req: ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+    pub async fn password_reset(
+        &self,
+        id: i64,
+        req: ResetRequest,
+        idempotency_key: &str,
+    ) -> Result<ActionAccepted, ClientError> {
         self.with_session(|c, t| async move { c.password_reset(&t, id, &req, idempotency_key).await }).await
     }
 
-    pub async fn answer_reset(&self, id: i64, req: ResetRequest, idempotency_key: &str) -> Result<ActionAccepted, ClientError> {
+    pub async fn answer_reset(
+        &self,
+        id: i64,
+        req: ResetRequest,
+        idempotency_key: &str,
+    ) -> Result<ActionAccepted, ClientError> {
         self.with_session(|c, t| async move { c.answer_reset(&t, id, &req, idempotency_key).await }).await
     }
 
@@ -204,7 +223,12 @@ impl Console {
         self.with_session(|c, t| async move { c.check_address(&t, id, address).await }).await
     }
 
-    pub async fn reveal_address(&self, id: i64, email_id: i64, req: RevealRequest) -> Result<RevealedAddress, ClientError> {
+    pub async fn reveal_address(
+        &self,
+        id: i64,
+        email_id: i64,
+        req: RevealRequest,
+    ) -> Result<RevealedAddress, ClientError> {
         self.with_session(|c, t| async move { c.reveal_address(&t, id, email_id, &req).await }).await
     }
 
@@ -252,7 +276,8 @@ impl Console {
             use tokio::io::AsyncWriteExt;
             let mut res = c.audit_export(&t, format, &filter).await?;
             let partial = path.with_extension("partial");
-            let io = |e: std::io::Error| ClientError::UnexpectedResponse(format!("cannot write {}: {e}", path.display()));
+            let io =
+                |e: std::io::Error| ClientError::UnexpectedResponse(format!("cannot write {}: {e}", path.display()));
             let mut file = tokio::fs::File::create(&partial).await.map_err(io)?;
             let (mut lines, mut bytes) = (0u64, 0u64);
             loop {
@@ -261,7 +286,10 @@ impl Console {
                     Ok(None) => break,
                     Err(e) => {
                         let _ = tokio::fs::remove_file(&partial).await;
-                        return Err(ClientError::UnexpectedResponse(format!("the export broke off: {}", e.without_url())));
+                        return Err(ClientError::UnexpectedResponse(format!(
+                            "the export broke off: {}",
+                            e.without_url()
+                        )));
                     }
                 };
                 file.write_all(&chunk).await.map_err(io)?;
@@ -285,12 +313,21 @@ impl Console {
         self.with_session(|c, t| async move { c.queue_counts(&t).await }).await
     }
 
-    pub async fn queue_list(&self, filter: desk_api::QueueFilter, cursor: Option<&str>) -> Result<Page<desk_api::QueueItem>, ClientError> {
+    pub async fn queue_list(
+        &self,
+        filter: desk_api::QueueFilter,
+        cursor: Option<&str>,
+    ) -> Result<Page<desk_api::QueueItem>, ClientError> {
         self.with_session(|c, t| async move { c.queue_list(&t, &filter, cursor).await }).await
     }
 
     /// A queue move or read: `path` is relative to `/v1/requests`.
-    pub async fn request(&self, method: reqwest::Method, path: String, body: Option<serde_json::Value>) -> Result<desk_api::RequestDetail, ClientError> {
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: String,
+        body: Option<serde_json::Value>,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
         self.with_session(|c, t| async move { c.request_call(&t, method, &path, body).await }).await
     }
 
@@ -304,7 +341,11 @@ impl Console {
             let detail = c.request_call(&t, reqwest::Method::GET, &format!("/{id}"), None).await?;
             let name = detail.evidence.iter().find(|e| e.id == file_id).map(|e| e.name.clone()).unwrap_or_default();
             let (content_type, bytes) = c.request_evidence(&t, id, file_id).await?;
-            Ok(desk_api::EvidenceContent { name, content_type, data_base64: base64::engine::general_purpose::STANDARD.encode(bytes) })
+            Ok(desk_api::EvidenceContent {
+                name,
+                content_type,
+                data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+            })
         })
         .await
     }

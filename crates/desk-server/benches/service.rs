@@ -59,12 +59,22 @@ async fn main() {
         for i in 0..200 {
             let q = queries[i % queries.len()];
             let t = Instant::now();
-            let r = http.get(format!("{url}/v1/accounts")).query(&[("q", q), ("limit", "25")]).bearer_auth(&agent).send().await.unwrap();
+            let r = http
+                .get(format!("{url}/v1/accounts"))
+                .query(&[("q", q), ("limit", "25")])
+                .bearer_auth(&agent)
+                .send()
+                .await
+                .unwrap();
             assert!(r.status().is_success());
             r.bytes().await.unwrap();
             times.push(t.elapsed());
         }
-        println!("search ({kind}), 200 requests: p50 {:.2} ms, p95 {:.2} ms", pct(times.clone(), 0.5), pct(times, 0.95));
+        println!(
+            "search ({kind}), 200 requests: p50 {:.2} ms, p95 {:.2} ms",
+            pct(times.clone(), 0.5),
+            pct(times, 0.95)
+        );
     }
 
     let n = 500;
@@ -81,7 +91,10 @@ async fn main() {
         assert_eq!(r.status(), 202);
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("password reset (action + token + outbox + audit in one transaction): {n} in {secs:.2} s, {:.0}/s", n as f64 / secs);
+    println!(
+        "password reset (action + token + outbox + audit in one transaction): {n} in {secs:.2} s, {:.0}/s",
+        n as f64 / secs
+    );
 
     // The queue: 5,000 open requests, 20 callers claiming concurrently.
     {
@@ -107,7 +120,9 @@ async fn main() {
         let (http, url, agent) = (http.clone(), url.clone(), agent.clone());
         tasks.push(tokio::spawn(async move {
             let mut n = 0u32;
-            while http.post(format!("{url}/v1/requests/claim-next")).bearer_auth(&agent).send().await.unwrap().status() == 200 {
+            while http.post(format!("{url}/v1/requests/claim-next")).bearer_auth(&agent).send().await.unwrap().status()
+                == 200
+            {
                 n += 1;
             }
             n
@@ -118,14 +133,22 @@ async fn main() {
         claims += task.await.unwrap();
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("queue claim-next, 20 concurrent callers: {claims} claims in {secs:.2} s, {:.0} claims/s", claims as f64 / secs);
+    println!(
+        "queue claim-next, 20 concurrent callers: {claims} claims in {secs:.2} s, {:.0} claims/s",
+        claims as f64 / secs
+    );
 
     // Grow the log to 100k entries, then verify and export it as a lead would.
     {
         let mut tx = desk_server::db::begin_write(&running.state.db).await.unwrap();
         let actor = desk_server::audit::Actor::anonymous("bench");
         for _ in 0..100_000 {
-            let e = desk_server::audit::Entry { action: "sign_in", outcome: "failure", detail: serde_json::json!({}), ..Default::default() };
+            let e = desk_server::audit::Entry {
+                action: "sign_in",
+                outcome: "failure",
+                detail: serde_json::json!({}),
+                ..Default::default()
+            };
             desk_server::audit::record(&mut tx, SystemClock.now_ms(), &actor, e).await.unwrap();
         }
         tx.commit().await.unwrap();
@@ -160,6 +183,10 @@ async fn main() {
         bytes += c.len();
     }
     let secs = t.elapsed().as_secs_f64();
-    println!("audit export (NDJSON): {:.1} MiB in {secs:.2} s, {:.1} MiB/s", bytes as f64 / 1048576.0, bytes as f64 / 1048576.0 / secs);
+    println!(
+        "audit export (NDJSON): {:.1} MiB in {secs:.2} s, {:.1} MiB/s",
+        bytes as f64 / 1048576.0,
+        bytes as f64 / 1048576.0 / secs
+    );
     running.stop().await;
 }

@@ -21,11 +21,24 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
     match role {
         Role::Agent => matches!(
             permission,
-            ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress | WorkQueue | ViewEvidence
+            ReadOwnSession
+                | SearchAccounts
+                | ViewAccount
+                | SendRecoveryEmail
+                | RevealAddress
+                | WorkQueue
+                | ViewEvidence
         ),
         Role::Lead | Role::Admin => matches!(
             permission,
-            ReadOwnSession | SearchAccounts | ViewAccount | SendRecoveryEmail | RevealAddress | WorkQueue | ViewEvidence | ReadAudit
+            ReadOwnSession
+                | SearchAccounts
+                | ViewAccount
+                | SendRecoveryEmail
+                | RevealAddress
+                | WorkQueue
+                | ViewEvidence
+                | ReadAudit
         ),
     }
 }
@@ -43,7 +56,16 @@ macro_rules! perms {
         }
     )*};
 }
-perms!(ReadOwnSession, SearchAccounts, ViewAccount, SendRecoveryEmail, RevealAddress, WorkQueue, ViewEvidence, ReadAudit);
+perms!(
+    ReadOwnSession,
+    SearchAccounts,
+    ViewAccount,
+    SendRecoveryEmail,
+    RevealAddress,
+    WorkQueue,
+    ViewEvidence,
+    ReadAudit
+);
 
 #[cfg(test)]
 mod tests {

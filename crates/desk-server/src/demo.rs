@@ -20,15 +20,15 @@ pub const ADMIN_PASSWORD: &str = "demo-admin-pass";
 pub const ADMIN_TOTP: &str = "MFRGGZDFMZTWQ2LK";
 
 const FIRST: &[&str] = &[
-    "Maria", "James", "Aiko", "Olusegun", "Priya", "Lucas", "Fatima", "Mateo", "Chen", "Anna", "Ivan", "Sofia",
-    "Noah", "Amara", "Kenji", "Elena", "Omar", "Zoe", "Rafael", "Ingrid", "Tariq", "Mei", "Diego", "Hannah",
+    "Maria", "James", "Aiko", "Olusegun", "Priya", "Lucas", "Fatima", "Mateo", "Chen", "Anna", "Ivan", "Sofia", "Noah",
+    "Amara", "Kenji", "Elena", "Omar", "Zoe", "Rafael", "Ingrid", "Tariq", "Mei", "Diego", "Hannah",
 ];
 const LAST: &[&str] = &[
-    "Lopez", "Smith", "Tanaka", "Adeyemi", "Sharma", "Silva", "Khan", "Garcia", "Wang", "Kowalski", "Petrov",
-    "Rossi", "Brown", "Okafor", "Sato", "Popescu", "Haddad", "Martin", "Costa", "Larsen", "Aziz", "Lin", "Torres",
-    "Müller",
+    "Lopez", "Smith", "Tanaka", "Adeyemi", "Sharma", "Silva", "Khan", "Garcia", "Wang", "Kowalski", "Petrov", "Rossi",
+    "Brown", "Okafor", "Sato", "Popescu", "Haddad", "Martin", "Costa", "Larsen", "Aziz", "Lin", "Torres", "Müller",
 ];
-const DOMAINS: &[&str] = &["gmail.com", "outlook.com", "yahoo.com", "proton.me", "example.com", "mail.test", "fastmail.com"];
+const DOMAINS: &[&str] =
+    &["gmail.com", "outlook.com", "yahoo.com", "proton.me", "example.com", "mail.test", "fastmail.com"];
 const COUNTRIES: &[&str] = &["US", "GB", "IN", "PH", "UA", "BR", "NG", "DE", "PK", "ES", "CA", "JP", "RO", "EG"];
 
 /// Maria Lopez's authenticator app secret and backup codes, for demos and tests of the reset page.
@@ -136,7 +136,17 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
     let mut session_rows: Vec<(i64, i64)> = Vec::new();
     for (i, k) in KNOWN.iter().enumerate() {
         let id = i as i64 + 1;
-        accounts_rows.push((id, k.username.to_string(), k.display_name.to_string(), "active", k.country, Some(k.phone.to_string()), true, now - 900 * day, Some(now - 3 * day)));
+        accounts_rows.push((
+            id,
+            k.username.to_string(),
+            k.display_name.to_string(),
+            "active",
+            k.country,
+            Some(k.phone.to_string()),
+            true,
+            now - 900 * day,
+            Some(now - 3 * day),
+        ));
         for (e, primary, verified) in k.emails {
             email_rows.push((id, e.to_string(), *primary, *verified, false));
         }
@@ -166,10 +176,22 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
             _ => "active",
         };
         let country = COUNTRIES[rng.gen_range(0..COUNTRIES.len())];
-        let phone = rng.gen_bool(0.6).then(|| format!("+{} {:03} {:04}", rng.gen_range(1..99), rng.gen_range(100..999), rng.gen_range(0..9999)));
+        let phone = rng
+            .gen_bool(0.6)
+            .then(|| format!("+{} {:03} {:04}", rng.gen_range(1..99), rng.gen_range(100..999), rng.gen_range(0..9999)));
         let created = now - rng.gen_range(30..3650) * day;
         let last_sign_in = rng.gen_bool(0.9).then(|| now - rng.gen_range(0..400) * day);
-        accounts_rows.push((id, username, format!("{first} {initial}. {last}"), status, country, phone, rng.gen_bool(0.7), created, last_sign_in));
+        accounts_rows.push((
+            id,
+            username,
+            format!("{first} {initial}. {last}"),
+            status,
+            country,
+            phone,
+            rng.gen_bool(0.7),
+            created,
+            last_sign_in,
+        ));
         if rng.gen_bool(0.5) {
             session_rows.push((id, now - rng.gen_range(0..30) * day));
         }
@@ -223,8 +245,9 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
         qb.build().execute(&mut *tx).await?;
     }
     for chunk in email_rows.chunks(800) {
-        let mut qb =
-            sqlx::QueryBuilder::new("INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced) ");
+        let mut qb = sqlx::QueryBuilder::new(
+            "INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced) ",
+        );
         qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.0)
                 .push_bind(&r.1)
@@ -237,7 +260,8 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
         qb.build().execute(&mut *tx).await?;
     }
     for chunk in tfa_rows.chunks(1000) {
-        let mut qb = sqlx::QueryBuilder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
+        let mut qb =
+            sqlx::QueryBuilder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
         qb.push_values(chunk, |mut b, r| {
             b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(&r.3);
         });
@@ -263,7 +287,10 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
     for i in 0..requests as i64 {
         let account = KNOWN.len() as i64 + 1 + rng.gen_range(0..(total - KNOWN.len() as i64).max(1));
         let (username, display_name, country): (String, String, String) =
-            sqlx::query_as("SELECT username, display_name, country FROM accounts WHERE id = $1").bind(account).fetch_one(&mut *tx).await?;
+            sqlx::query_as("SELECT username, display_name, country FROM accounts WHERE id = $1")
+                .bind(account)
+                .fetch_one(&mut *tx)
+                .await?;
         let change = changes[(i % 4) as usize];
         let risk = ["low", "medium", "high"][rng.gen_range(0..3)];
         let state = match i % 10 {
@@ -290,7 +317,11 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
             _ => None,
         };
         let submitted = now - rng.gen_range(1..72) * 3600 * 1000;
-        let sla_hours = match risk { "high" => 8, "medium" => 24, _ => 48 };
+        let sla_hours = match risk {
+            "high" => 8,
+            "medium" => 24,
+            _ => 48,
+        };
         sqlx::query(
             "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, account_id, contact_email, \
              full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms, escalated_by) \

@@ -89,9 +89,7 @@ impl ApiError {
             ApiError::Invalid { field, .. } => (Some(field.to_string()), None),
             ApiError::TooManyAttempts { retry_after }
             | ApiError::Cooldown { retry_after, .. }
-            | ApiError::Limited { retry_after, .. } => {
-                (None, Some(*retry_after))
-            }
+            | ApiError::Limited { retry_after, .. } => (None, Some(*retry_after)),
             _ => (None, None),
         };
         Problem {
@@ -108,8 +106,12 @@ impl ApiError {
 
 fn limit_message(code: ErrorCode, retry_after: u64) -> String {
     match code {
-        ErrorCode::AccountDailyCap => format!("this account has had the most recovery emails allowed in 24 hours; try again in {retry_after} s"),
-        ErrorCode::AgentHourlyCap => format!("you have sent the most recovery emails allowed in an hour; try again in {retry_after} s"),
+        ErrorCode::AccountDailyCap => {
+            format!("this account has had the most recovery emails allowed in 24 hours; try again in {retry_after} s")
+        }
+        ErrorCode::AgentHourlyCap => {
+            format!("you have sent the most recovery emails allowed in an hour; try again in {retry_after} s")
+        }
         _ => format!("a limit was reached; try again in {retry_after} s"),
     }
 }
@@ -134,8 +136,7 @@ impl IntoResponse for ApiError {
         }
         let problem = self.to_problem();
         let mut res = (self.status(), axum::Json(&problem)).into_response();
-        res.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Some(secs) = problem.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);

@@ -39,7 +39,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let (config, demo, db, bind, public_url, demo_accounts) = match Cli::parse().command {
@@ -49,7 +51,9 @@ async fn main() -> anyhow::Result<()> {
             println!("{code}");
             return Ok(());
         }
-        Command::Serve { config, demo, db, bind, public_url, demo_accounts } => (config, demo, db, bind, public_url, demo_accounts),
+        Command::Serve { config, demo, db, bind, public_url, demo_accounts } => {
+            (config, demo, db, bind, public_url, demo_accounts)
+        }
     };
     let mut cfg = match config {
         Some(path) => Config::from_file(&path)?,

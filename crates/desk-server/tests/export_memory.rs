@@ -27,7 +27,12 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
         let pool = desk_server::db::open(&db_path).await.unwrap();
         desk_server::demo::seed_if_empty(&pool, &SystemClock, 10, 0).await.unwrap();
         let mut tx = desk_server::db::begin_write(&pool).await.unwrap();
-        let actor = Actor { id: Some(1), email: Some("agent@demo.test".into()), role: Some(desk_api::Role::Agent), client: "127.0.0.1 bench".into() };
+        let actor = Actor {
+            id: Some(1),
+            email: Some("agent@demo.test".into()),
+            role: Some(desk_api::Role::Agent),
+            client: "127.0.0.1 bench".into(),
+        };
         let start = SystemClock.now_ms() - ENTRIES * 1000;
         for i in 0..ENTRIES {
             let entry = Entry {

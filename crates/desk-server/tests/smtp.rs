@@ -211,7 +211,12 @@ impl App {
         let mut app = App { running, clock, http: reqwest::Client::new(), token: String::new(), _dir: dir };
         let totp = desk_server::totp::code_at(AGENT_TOTP, app.clock.now().timestamp()).unwrap();
         let (status, body) = app
-            .call(Method::POST, "/v1/sessions", &[], Some(json!({"email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp})))
+            .call(
+                Method::POST,
+                "/v1/sessions",
+                &[],
+                Some(json!({"email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp})),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
         app.token = body["token"].as_str().unwrap().to_string();
@@ -320,7 +325,12 @@ async fn delivered_over_smtp_with_the_link() {
     assert_eq!(m.mail_from, "<no-reply@desk.test>");
     assert_eq!(m.rcpt_to, vec![format!("<{}>", queued.to_addr)]);
     assert!(m.data.contains(&format!("Subject: {}", queued.subject)), "{}", m.data);
-    assert!(m.data.contains("From: \"Recovery Desk\" <no-reply@desk.test>") || m.data.contains("From: Recovery Desk <no-reply@desk.test>"), "{}", m.data);
+    assert!(
+        m.data.contains("From: \"Recovery Desk\" <no-reply@desk.test>")
+            || m.data.contains("From: Recovery Desk <no-reply@desk.test>"),
+        "{}",
+        m.data
+    );
     assert!(m.data.contains(&format!("To: {}", queued.to_addr)), "{}", m.data);
     assert!(m.data.to_ascii_lowercase().contains("content-type: text/plain"), "{}", m.data);
     let sent = app.row(id).await;
@@ -424,7 +434,10 @@ async fn gives_up_after_max_attempts_and_marks_failed_without_losing_the_row() {
     assert_eq!(row.attempts, 3);
     assert!(row.last_error.is_some(), "{row:?}");
     assert!(!row.last_error.as_deref().unwrap().contains("/reset/"));
-    assert_eq!((row.to_addr.as_str(), row.subject.as_str(), row.body.as_str()), (queued.to_addr.as_str(), queued.subject.as_str(), queued.body.as_str()));
+    assert_eq!(
+        (row.to_addr.as_str(), row.subject.as_str(), row.body.as_str()),
+        (queued.to_addr.as_str(), queued.subject.as_str(), queued.body.as_str())
+    );
 
     // A failed email is never tried again, and stays in the outbox.
     app.clock.advance(chrono::Duration::hours(2));
@@ -516,7 +529,10 @@ async fn webhook_marks_delivered_and_bounced_and_flags_the_address() {
     .await
     .unwrap();
     assert_eq!(entries.len(), 2, "{entries:?}");
-    assert_eq!((entries[0].0.as_str(), entries[0].1.clone(), entries[0].2.as_str()), ("email", delivered_id.to_string(), "delivered"));
+    assert_eq!(
+        (entries[0].0.as_str(), entries[0].1.clone(), entries[0].2.as_str()),
+        ("email", delivered_id.to_string(), "delivered")
+    );
     assert_eq!((entries[1].1.clone(), entries[1].2.as_str()), (bounced_id.to_string(), "bounced"));
     assert!(entries[0].3.starts_with("127.0.0.1"));
     let cp = app.running.state.config.audit_checkpoint_path();

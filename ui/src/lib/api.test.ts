@@ -20,7 +20,13 @@ afterEach(() => {
 describe('api commands', () => {
   it('use the Rust command names and camelCase argument names', async () => {
     invokeMock.mockResolvedValue({});
-    const form = { server_url: 'http://127.0.0.1:8787', email: 'a@b.c', password: 'pw', totp: '123456', stay_signed_in: true };
+    const form = {
+      server_url: 'http://127.0.0.1:8787',
+      email: 'a@b.c',
+      password: 'pw',
+      totp: '123456',
+      stay_signed_in: true,
+    };
     await api.sessionStatus();
     await api.signIn(form);
     await api.signOut();
@@ -33,13 +39,20 @@ describe('api commands', () => {
       ['sign_out', undefined],
       ['search_accounts', { q: 'alice', cursor: null }],
       ['get_account', { id: 7 }],
-      ['send_password_reset', { id: 7, request: { reason: 'forgot_password', ticket: 'SUP-1' }, idempotencyKey: 'key-1' }],
+      [
+        'send_password_reset',
+        { id: 7, request: { reason: 'forgot_password', ticket: 'SUP-1' }, idempotencyKey: 'key-1' },
+      ],
     ]);
   });
 
   it('the queue commands', async () => {
     invokeMock.mockResolvedValue({});
-    const decision = { decision: 'approve' as const, checklist: ['facts_match_account' as const], note: 'ok' };
+    const decision = {
+      decision: 'approve' as const,
+      checklist: ['facts_match_account' as const],
+      note: 'ok',
+    };
     await api.queueCounts();
     await api.queueList({ assignee: 'me', risk: 'high' }, 'c1');
     await api.queueClaimNext();
@@ -79,7 +92,10 @@ describe('api commands', () => {
     expect(invokeMock.mock.calls).toEqual([
       ['send_answer_reset', { id: 7, request, idempotencyKey: 'key-2' }],
       ['check_address', { id: 7, address: 'maria@example.com' }],
-      ['reveal_address', { id: 7, emailId: 31, request: { reason: 'user cannot tell which address', ticket: 'SUP-2' } }],
+      [
+        'reveal_address',
+        { id: 7, emailId: 31, request: { reason: 'user cannot tell which address', ticket: 'SUP-2' } },
+      ],
       ['account_activity', { id: 7, cursor: null }],
       ['account_activity', { id: 7, cursor: 'c9' }],
     ]);
@@ -110,7 +126,10 @@ describe('audit commands', () => {
     const exportProgress = vi.fn();
     await api.auditVerify(verifyProgress);
     await api.auditExport('csv', { outcome: 'failure' }, exportProgress);
-    const [[verifyCmd, verifyArgs], [exportCmd, exportArgs]] = invokeMock.mock.calls as [string, Record<string, unknown>][];
+    const [[verifyCmd, verifyArgs], [exportCmd, exportArgs]] = invokeMock.mock.calls as [
+      string,
+      Record<string, unknown>,
+    ][];
     expect(verifyCmd).toBe('audit_verify');
     expect(Object.keys(verifyArgs)).toEqual(['onProgress']);
     (verifyArgs.onProgress as Ch).onmessage({ done: 1, total: 2, bytes: 0 });
@@ -138,7 +157,9 @@ describe('session loss', () => {
     const handler = vi.fn();
     api.setSessionLostHandler(handler);
     invokeMock.mockRejectedValue({ ...expired, code: 'unauthorized' });
-    await expect(api.signIn({ server_url: '', email: '', password: '', totp: '', stay_signed_in: false })).rejects.toBeTruthy();
+    await expect(
+      api.signIn({ server_url: '', email: '', password: '', totp: '', stay_signed_in: false }),
+    ).rejects.toBeTruthy();
     invokeMock.mockRejectedValue({ ...expired, code: 'internal' });
     await expect(api.getAccount(1)).rejects.toBeTruthy();
     invokeMock.mockRejectedValue('not_signed_in');

@@ -1,8 +1,18 @@
 // The zone is fixed before any Date is made, so local -> UTC conversion is checked for real.
-(globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env.TZ = 'Europe/Berlin';
+(globalThis as unknown as { process: { env: Record<string, string | undefined> } }).process.env.TZ =
+  'Europe/Berlin';
 
 import { describe, expect, it } from 'vitest';
-import { EMPTY_FILTER_FORM, formatBytes, formatDuration, formatTarget, formatUtc, localToRfc3339, rfc3339ToLocal, toAuditFilter } from './audit';
+import {
+  EMPTY_FILTER_FORM,
+  formatBytes,
+  formatDuration,
+  formatTarget,
+  formatUtc,
+  localToRfc3339,
+  rfc3339ToLocal,
+  toAuditFilter,
+} from './audit';
 import { actionSummary, barLength, hourSummary, rangeBefore } from './charts';
 
 const form = (extra: Partial<typeof EMPTY_FILTER_FORM>) => ({ ...EMPTY_FILTER_FORM, ...extra });
@@ -34,14 +44,17 @@ describe('toAuditFilter', () => {
     expect(localToRfc3339('2024-05-01T10:00:15')).toBe('2024-05-01T08:00:15Z');
   });
 
-  it.each(['abc', '12a', '1.5', '-3', '0', '99999999999999999999'])('rejects the account id %j', (account) => {
-    const r = toAuditFilter(form({ account, agent: '3' }));
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.error.field).toBe('account');
-      expect(r.error.text).toMatch(/account id/i);
-    }
-  });
+  it.each(['abc', '12a', '1.5', '-3', '0', '99999999999999999999'])(
+    'rejects the account id %j',
+    (account) => {
+      const r = toAuditFilter(form({ account, agent: '3' }));
+      expect(r.ok).toBe(false);
+      if (!r.ok) {
+        expect(r.error.field).toBe('account');
+        expect(r.error.text).toMatch(/account id/i);
+      }
+    },
+  );
 
   it('rejects impossible dates and a range that ends before it starts', () => {
     expect(localToRfc3339('2024-02-31T10:00')).toBeNull();
@@ -84,7 +97,9 @@ describe('charts', () => {
 
   it('summarises the hours and the action types', () => {
     const hours = Array.from({ length: 24 }, (_, h) => (h === 14 ? 9 : h === 9 ? 3 : 0));
-    expect(hourSummary(hours)).toBe('Actions per hour of day (UTC): 12 actions, busiest 14:00 (9), active in 2 of 24 hours.');
+    expect(hourSummary(hours)).toBe(
+      'Actions per hour of day (UTC): 12 actions, busiest 14:00 (9), active in 2 of 24 hours.',
+    );
     expect(hourSummary(new Array(24).fill(0))).toBe('Actions per hour of day (UTC): no actions.');
     expect(
       actionSummary([

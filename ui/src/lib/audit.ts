@@ -17,7 +17,14 @@ export type FilterForm = {
 /** One choice of the agent filter. */
 export type AgentOption = { id: number; name: string; email: string };
 
-export const EMPTY_FILTER_FORM: FilterForm = { agent: '', action: '', outcome: '', account: '', from: '', to: '' };
+export const EMPTY_FILTER_FORM: FilterForm = {
+  agent: '',
+  action: '',
+  outcome: '',
+  account: '',
+  from: '',
+  to: '',
+};
 
 export const AUDIT_ACTIONS = ['sign_in', 'sign_out', 'password_reset'] as const;
 export const AUDIT_OUTCOMES = ['success', 'failure', 'rate_limited', 'refused_cooldown'] as const;

@@ -31,7 +31,9 @@ export function actionSummary(byAction: readonly ActionCount[]): string {
 }
 
 export function sortedActions(byAction: readonly ActionCount[]): ActionCount[] {
-  return byAction.filter((r) => r.count > 0).sort((a, b) => b.count - a.count || a.action.localeCompare(b.action));
+  return byAction
+    .filter((r) => r.count > 0)
+    .sort((a, b) => b.count - a.count || a.action.localeCompare(b.action));
 }
 
 export type Period = '24h' | '7d' | '30d';

@@ -11,7 +11,13 @@ import {
 } from './errors';
 
 function err(code: ErrorCode, extra: Partial<CommandError> = {}): CommandError {
-  return { code, message: 'server wording that the UI must not depend on', field: null, retry_after: null, ...extra };
+  return {
+    code,
+    message: 'server wording that the UI must not depend on',
+    field: null,
+    retry_after: null,
+    ...extra,
+  };
 }
 
 describe('formatCountdown', () => {
@@ -54,12 +60,15 @@ describe('describeError for CommandError codes', () => {
     );
   });
 
-  it.each(['session_expired', 'unauthorized', 'not_signed_in'] as const)('%s sends back to sign-in', (code) => {
-    const v = describeError(err(code));
-    expect(v.sessionLost).toBe(true);
-    expect(v.text).toBe(SESSION_EXPIRED_NOTICE);
-    expect(v.text).toBe('Your session expired; sign in again.');
-  });
+  it.each(['session_expired', 'unauthorized', 'not_signed_in'] as const)(
+    '%s sends back to sign-in',
+    (code) => {
+      const v = describeError(err(code));
+      expect(v.sessionLost).toBe(true);
+      expect(v.text).toBe(SESSION_EXPIRED_NOTICE);
+      expect(v.text).toBe('Your session expired; sign in again.');
+    },
+  );
 
   it('cooldown formats M:SS', () => {
     expect(describeError(err('cooldown', { retry_after: 125 })).text).toBe(
@@ -77,7 +86,9 @@ describe('describeError for CommandError codes', () => {
     expect(describeError(err('invalid_input', { field: 'server_url', message: '' })).text).toBe(
       'Check the server URL.',
     );
-    expect(describeError(err('invalid_input', { field: 'some_field', message: 'bad' })).text).toContain('some field');
+    expect(describeError(err('invalid_input', { field: 'some_field', message: 'bad' })).text).toContain(
+      'some field',
+    );
   });
 
   it('keychain_unavailable explains what to do', () => {
@@ -182,4 +193,3 @@ describe('recovery email caps', () => {
     expect(v.sessionLost).toBe(false);
   });
 });
-

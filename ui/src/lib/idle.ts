@@ -6,7 +6,14 @@
 // (Date.now), so a machine that slept past the limit signs out as soon as it wakes.
 
 /** The window events that count as activity. */
-export const IDLE_ACTIVITY_EVENTS = ['keydown', 'mousedown', 'mousemove', 'wheel', 'touchstart', 'focus'] as const;
+export const IDLE_ACTIVITY_EVENTS = [
+  'keydown',
+  'mousedown',
+  'mousemove',
+  'wheel',
+  'touchstart',
+  'focus',
+] as const;
 
 /** How long before the sign-out the warning shows. */
 export const IDLE_WARNING_SECS = 60;
@@ -115,10 +122,13 @@ export class IdleTimer {
 
   #arm(delayMs: number): void {
     this.#clear();
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      this.#check();
-    }, Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delayMs))));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#check();
+      },
+      Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delayMs))),
+    );
   }
 
   #check(): void {

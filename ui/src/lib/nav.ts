@@ -12,7 +12,10 @@ export function canSeeAudit(role: Role | null | undefined): boolean {
  * The view an Alt+digit shortcut opens, else null: Alt+1 Lookup and Alt+3 Queue for everyone,
  * Alt+2 Audit for leads (the digits predate the Queue tab, which sits between Lookup and Audit).
  */
-export function viewForShortcut(e: Pick<KeyboardEvent, 'altKey' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'key' | 'code'>, role: Role): View | null {
+export function viewForShortcut(
+  e: Pick<KeyboardEvent, 'altKey' | 'ctrlKey' | 'metaKey' | 'shiftKey' | 'key' | 'code'>,
+  role: Role,
+): View | null {
   if (!e.altKey || e.ctrlKey || e.metaKey || e.shiftKey) return null;
   // `code` too: on macOS, Option+1 types "¡".
   if (e.key === '1' || e.code === 'Digit1') return 'lookup';

@@ -57,7 +57,11 @@ function step(from: RequestStep['from'], to: RequestStep['to']): RequestStep {
   return { at: '2024-05-01T10:00:00Z', actor: 'x', action: 'move', from, to, note: null };
 }
 
-function detail(state: RequestDetail['item']['state'], assigneeId: number | null, steps: RequestStep[] = []): RequestDetail {
+function detail(
+  state: RequestDetail['item']['state'],
+  assigneeId: number | null,
+  steps: RequestStep[] = [],
+): RequestDetail {
   return {
     item: {
       id: 1,
@@ -105,7 +109,11 @@ describe('who may act', () => {
     expect(canDecide(detail('claimed', 3), 3, 'agent')).toBe(true);
     expect(canDecide(detail('claimed', 4), 3, 'lead')).toBe(false);
     expect(canDecide(detail('open', null), 3, 'lead')).toBe(false);
-    const escalated = detail('claimed', 3, [step('open', 'claimed'), step('claimed', 'escalated'), step('escalated', 'claimed')]);
+    const escalated = detail('claimed', 3, [
+      step('open', 'claimed'),
+      step('claimed', 'escalated'),
+      step('escalated', 'claimed'),
+    ]);
     expect(canDecide(escalated, 3, 'agent')).toBe(false);
     expect(canDecide(escalated, 3, 'lead')).toBe(true);
     expect(canDecide(escalated, 3, 'admin')).toBe(true);
@@ -120,9 +128,9 @@ describe('who may act', () => {
   });
 
   it('lists the missing checklist items', () => {
-    expect(missingItems(['facts_match_account', 'evidence_reviewed'], new Set(['evidence_reviewed']))).toEqual([
-      'facts_match_account',
-    ]);
+    expect(
+      missingItems(['facts_match_account', 'evidence_reviewed'], new Set(['evidence_reviewed'])),
+    ).toEqual(['facts_match_account']);
   });
 });
 

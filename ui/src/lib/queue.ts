@@ -111,7 +111,11 @@ export function slaStatus(dueIso: string, nowMs: number): Sla {
   if (Number.isNaN(due)) return { text: 'due time unknown', overdue: false, tone: 'neutral' };
   const left = (due - nowMs) / 1000;
   if (left < 0) return { text: `overdue ${formatDuration(-left)}`, overdue: true, tone: 'bad' };
-  return { text: `due in ${formatDuration(left)}`, overdue: false, tone: left < SLA_SOON_SECS ? 'warn' : 'neutral' };
+  return {
+    text: `due in ${formatDuration(left)}`,
+    overdue: false,
+    tone: left < SLA_SOON_SECS ? 'warn' : 'neutral',
+  };
 }
 
 /** States that are finished: no SLA to chase. */
@@ -176,7 +180,10 @@ export function canClaim(detail: RequestDetail | null, agentId: number, role: Ro
 }
 
 /** The checklist items of `required` not in `ticked`. */
-export function missingItems(required: readonly ChecklistItem[], ticked: ReadonlySet<ChecklistItem>): ChecklistItem[] {
+export function missingItems(
+  required: readonly ChecklistItem[],
+  ticked: ReadonlySet<ChecklistItem>,
+): ChecklistItem[] {
   return required.filter((item) => !ticked.has(item));
 }
 

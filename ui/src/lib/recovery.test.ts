@@ -38,10 +38,22 @@ const mail = (kind: string) => ({
 
 describe('describeAddressCheck', () => {
   it.each([
-    [{ matches: true, primary: true, verified: true, bounced: false }, 'Matches the primary address (verified)'],
-    [{ matches: true, primary: true, verified: false, bounced: true }, 'Matches the primary address (unverified, bounced)'],
-    [{ matches: true, primary: false, verified: false, bounced: true }, 'Matches a secondary address (unverified, bounced)'],
-    [{ matches: true, primary: false, verified: true, bounced: false }, 'Matches a secondary address (verified)'],
+    [
+      { matches: true, primary: true, verified: true, bounced: false },
+      'Matches the primary address (verified)',
+    ],
+    [
+      { matches: true, primary: true, verified: false, bounced: true },
+      'Matches the primary address (unverified, bounced)',
+    ],
+    [
+      { matches: true, primary: false, verified: false, bounced: true },
+      'Matches a secondary address (unverified, bounced)',
+    ],
+    [
+      { matches: true, primary: false, verified: true, bounced: false },
+      'Matches a secondary address (verified)',
+    ],
     [{ matches: false, primary: false, verified: false, bounced: false }, 'No address on file matches'],
     // Flags on a non-match mean nothing and are not read.
     [{ matches: false, primary: true, verified: true, bounced: true }, 'No address on file matches'],
@@ -70,7 +82,13 @@ describe('reset kinds', () => {
 
 describe('troubleshooting', () => {
   it('follows the article’s order', () => {
-    expect(TROUBLESHOOTING.map((i) => i.id)).toEqual(['right-address', 'spam', 'send-again', 'browser', 'security-form']);
+    expect(TROUBLESHOOTING.map((i) => i.id)).toEqual([
+      'right-address',
+      'spam',
+      'send-again',
+      'browser',
+      'security-form',
+    ]);
   });
 
   it('the security-details form lives on the service', () => {

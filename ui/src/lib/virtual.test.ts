@@ -51,7 +51,11 @@ describe('visibleWindow', () => {
   });
 
   it('renders nothing without rows and tolerates bad input', () => {
-    expect(visibleWindow({ ...base, scrollTop: 0, count: 0 })).toMatchObject({ start: 0, end: 0, lastVisible: -1 });
+    expect(visibleWindow({ ...base, scrollTop: 0, count: 0 })).toMatchObject({
+      start: 0,
+      end: 0,
+      lastVisible: -1,
+    });
     const w = visibleWindow({ ...base, scrollTop: -40, viewportHeight: Number.NaN, count: 10 });
     expect([w.start, w.end, w.firstVisible, w.lastVisible]).toEqual([0, 6, 0, 0]);
   });

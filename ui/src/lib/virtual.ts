@@ -27,7 +27,13 @@ export type VirtualWindow = {
 
 const EMPTY: VirtualWindow = { start: 0, end: 0, firstVisible: -1, lastVisible: -1, totalHeight: 0 };
 
-export function visibleWindow({ scrollTop, viewportHeight, rowHeight, count, overscan }: WindowInput): VirtualWindow {
+export function visibleWindow({
+  scrollTop,
+  viewportHeight,
+  rowHeight,
+  count,
+  overscan,
+}: WindowInput): VirtualWindow {
   if (count <= 0 || !(rowHeight > 0)) return EMPTY;
   const totalHeight = count * rowHeight;
   const top = Math.min(Math.max(Number.isFinite(scrollTop) ? scrollTop : 0, 0), totalHeight - rowHeight);
@@ -69,7 +75,12 @@ export function shouldLoadMore({ lastVisible, count, hasMore, loading, threshold
  * The scrollTop that brings row `index` fully into view with the least movement, or null when it
  * is already fully visible.
  */
-export function scrollToReveal(index: number, scrollTop: number, viewportHeight: number, rowHeight: number): number | null {
+export function scrollToReveal(
+  index: number,
+  scrollTop: number,
+  viewportHeight: number,
+  rowHeight: number,
+): number | null {
   if (index < 0) return null;
   const rowTop = index * rowHeight;
   const rowBottom = rowTop + rowHeight;

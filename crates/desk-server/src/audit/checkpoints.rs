@@ -46,18 +46,26 @@ pub async fn check(pool: &SqlitePool, path: &Path, last_id: i64) -> sqlx::Result
     let mut checked = 0;
     for cp in &all {
         if cp.head_id > last_id {
-            return Ok((checked, Some(BrokenEntry {
-                id: last_id + 1,
-                reason: format!(
+            return Ok((
+                checked,
+                Some(BrokenEntry {
+                    id: last_id + 1,
+                    reason: format!(
                     "the log ends at entry {last_id}, but a checkpoint recorded entry {}: entries were cut off the end",
                     cp.head_id
                 ),
-            })));
+                }),
+            ));
         }
-        let hash: Option<String> =
-            sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = $1").bind(cp.head_id).fetch_optional(pool).await?;
+        let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = $1")
+            .bind(cp.head_id)
+            .fetch_optional(pool)
+            .await?;
         if hash.as_deref() != Some(cp.head_hash.as_str()) {
-            return Ok((checked, Some(BrokenEntry { id: cp.head_id, reason: "this entry differs from its checkpoint".into() })));
+            return Ok((
+                checked,
+                Some(BrokenEntry { id: cp.head_id, reason: "this entry differs from its checkpoint".into() }),
+            ));
         }
         checked += 1;
     }

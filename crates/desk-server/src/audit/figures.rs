@@ -11,7 +11,8 @@ use crate::clock::from_ms;
 /// Actions that count as sending a recovery email.
 const RESETS: &[&str] = &["password_reset", "security_answer_reset"];
 /// Actions that change an account's security details (written by recovery and the queue).
-const ACCOUNT_CHANGES: &[&str] = &["password_changed", "answer_changed", "email_changed", "phone_changed", "two_factor_removed"];
+const ACCOUNT_CHANGES: &[&str] =
+    &["password_changed", "answer_changed", "email_changed", "phone_changed", "two_factor_removed"];
 const REVEALS: &str = "address_reveal";
 const DECISIONS: &[&str] = &["request_approved", "request_rejected", "request_need_info", "request_escalated"];
 const SECOND_APPROVAL: &str = "request_second_approval";
@@ -94,7 +95,8 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
             role: Role::parse(role).unwrap_or(Role::Agent),
             actions: mine.len() as u64,
             by_action: counts.iter().map(|(a, c)| ActionCount { action: a.to_string(), count: *c }).collect(),
-            resets_sent: mine.iter().filter(|e| RESETS.contains(&e.action.as_str()) && e.outcome == "success").count() as u64,
+            resets_sent: mine.iter().filter(|e| RESETS.contains(&e.action.as_str()) && e.outcome == "success").count()
+                as u64,
             queue_decisions: mine.iter().filter(|e| DECISIONS.contains(&e.action.as_str())).count() as u64,
             median_handling_secs: None,
             second_approvals: mine.iter().filter(|e| e.action == SECOND_APPROVAL).count() as u64,
@@ -134,7 +136,12 @@ async fn anomalies(
         let Some(team) = median(others) else { continue };
         let n = mine.len() as u64;
         if n >= HIGH_RATE_MIN && n > team.max(1) * HIGH_RATE_FACTOR {
-            flag(AnomalyKind::HighRate, *agent, format!("{n} actions against a team median of {team}"), mine.iter().map(|e| e.id).collect());
+            flag(
+                AnomalyKind::HighRate,
+                *agent,
+                format!("{n} actions against a team median of {team}"),
+                mine.iter().map(|e| e.id).collect(),
+            );
         }
     }
 
@@ -151,7 +158,12 @@ async fn anomalies(
         }
         let odd: Vec<i64> = mine.iter().filter(|e| hours[from_ms_hour(e.at_ms)] == 0).map(|e| e.id).collect();
         if !odd.is_empty() {
-            flag(AnomalyKind::OutsideUsualHours, *agent, format!("{} actions at hours this agent has not worked in the 30 days before", odd.len()), odd);
+            flag(
+                AnomalyKind::OutsideUsualHours,
+                *agent,
+                format!("{} actions at hours this agent has not worked in the 30 days before", odd.len()),
+                odd,
+            );
         }
     }
 
@@ -172,9 +184,10 @@ async fn anomalies(
             .iter()
             .filter(|e| RESETS.contains(&e.action.as_str()) && e.outcome == "success")
             .filter(|e| {
-                e.target.as_deref().and_then(|t| changed.get(t)).is_some_and(|ats| {
-                    ats.iter().any(|at| *at <= e.at_ms && e.at_ms - at <= RECENT_CHANGE_MS)
-                })
+                e.target
+                    .as_deref()
+                    .and_then(|t| changed.get(t))
+                    .is_some_and(|ats| ats.iter().any(|at| *at <= e.at_ms && e.at_ms - at <= RECENT_CHANGE_MS))
             })
             .map(|e| e.id)
             .collect();

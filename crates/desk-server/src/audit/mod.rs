@@ -154,7 +154,10 @@ pub async fn record(conn: &mut SqliteConnection, now_ms: i64, actor: &Actor, ent
 }
 
 /// Walks the whole chain and the checkpoints; answers the first entry that does not verify.
-pub async fn first_broken(pool: &sqlx::SqlitePool, checkpoints: Option<&std::path::Path>) -> sqlx::Result<Option<desk_api::BrokenEntry>> {
+pub async fn first_broken(
+    pool: &sqlx::SqlitePool,
+    checkpoints: Option<&std::path::Path>,
+) -> sqlx::Result<Option<desk_api::BrokenEntry>> {
     let mut after = 0;
     loop {
         let chunk = verify::chunk(pool, checkpoints, after, 10_000).await?;

@@ -79,7 +79,12 @@ const COLUMNS: &str = "SELECT id, at_ms, actor_id, actor_email, actor_role, acti
                        ticket, outcome, client, detail, prev_hash, hash";
 
 /// Newest first; `before` is the id the previous page ended at.
-pub async fn page(pool: &SqlitePool, f: &AuditFilter, before: Option<i64>, limit: i64) -> sqlx::Result<Page<AuditEntry>> {
+pub async fn page(
+    pool: &SqlitePool,
+    f: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Page<AuditEntry>> {
     let mut qb = QueryBuilder::<Sqlite>::new(COLUMNS);
     push_filter(&mut qb, f);
     if let Some(b) = before {

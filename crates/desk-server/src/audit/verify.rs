@@ -21,30 +21,63 @@ pub async fn chunk(pool: &SqlitePool, checkpoints: Option<&Path>, after: i64, li
     let mut expected_prev = if after == 0 {
         GENESIS.to_string()
     } else {
-        match sqlx::query_scalar::<_, String>("SELECT hash FROM audit_log WHERE id = $1").bind(after).fetch_optional(pool).await? {
+        match sqlx::query_scalar::<_, String>("SELECT hash FROM audit_log WHERE id = $1")
+            .bind(after)
+            .fetch_optional(pool)
+            .await?
+        {
             Some(h) => h,
             None => {
-                return Ok(report(0, after, total, true, Some(broken(after, "this entry is missing from the log")), 0, String::new()));
+                return Ok(report(
+                    0,
+                    after,
+                    total,
+                    true,
+                    Some(broken(after, "this entry is missing from the log")),
+                    0,
+                    String::new(),
+                ));
             }
         }
     };
     let sql = format!("SELECT {COLUMNS}, hash FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2");
-    let mut rows = sqlx::query_as::<_, RowWithHash>(&sql)
-    .bind(after)
-    .bind(limit)
-    .fetch(pool);
+    let mut rows = sqlx::query_as::<_, RowWithHash>(&sql).bind(after).bind(limit).fetch(pool);
     let mut checked = 0u64;
     let mut last_id = after;
     while let Some(r) = rows.try_next().await? {
         let RowWithHash { row, hash } = r;
         if row.id != last_id + 1 {
-            return Ok(report(checked, last_id, total, true, Some(broken(last_id + 1, "this entry is missing: the ids jump over it")), 0, expected_prev));
+            return Ok(report(
+                checked,
+                last_id,
+                total,
+                true,
+                Some(broken(last_id + 1, "this entry is missing: the ids jump over it")),
+                0,
+                expected_prev,
+            ));
         }
         if row.prev_hash != expected_prev {
-            return Ok(report(checked, last_id, total, true, Some(broken(row.id, "its link to the entry before does not match")), 0, expected_prev));
+            return Ok(report(
+                checked,
+                last_id,
+                total,
+                true,
+                Some(broken(row.id, "its link to the entry before does not match")),
+                0,
+                expected_prev,
+            ));
         }
         if entry_hash(&row) != hash {
-            return Ok(report(checked, last_id, total, true, Some(broken(row.id, "its content does not match its hash")), 0, expected_prev));
+            return Ok(report(
+                checked,
+                last_id,
+                total,
+                true,
+                Some(broken(row.id, "its content does not match its hash")),
+                0,
+                expected_prev,
+            ));
         }
         expected_prev = hash;
         last_id = row.id;
@@ -66,7 +99,15 @@ fn broken(id: i64, reason: &str) -> BrokenEntry {
     BrokenEntry { id, reason: reason.to_string() }
 }
 
-fn report(checked: u64, last_id: i64, total: i64, done: bool, broken: Option<BrokenEntry>, checkpoints_checked: u32, head_hash: String) -> VerifyChunk {
+fn report(
+    checked: u64,
+    last_id: i64,
+    total: i64,
+    done: bool,
+    broken: Option<BrokenEntry>,
+    checkpoints_checked: u32,
+    head_hash: String,
+) -> VerifyChunk {
     VerifyChunk { checked, last_id, total: total.max(0) as u64, done, broken, checkpoints_checked, head_hash }
 }
 

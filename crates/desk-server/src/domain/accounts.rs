@@ -67,7 +67,11 @@ pub async fn search(db: &SqlitePool, q: &SearchQuery, after_id: i64, limit: i64)
     // union is ordered, so a search stays cheap with millions of accounts.
     // Prefixes of one or two characters would union a large share of the accounts before the
     // page is cut: below three characters a name or username must match exactly.
-    let upper = if q.prefix.chars().count() >= MIN_PREFIX_CHARS { format!("{}\u{10FFFF}", q.prefix) } else { format!("{}\u{0}", q.prefix) };
+    let upper = if q.prefix.chars().count() >= MIN_PREFIX_CHARS {
+        format!("{}\u{10FFFF}", q.prefix)
+    } else {
+        format!("{}\u{0}", q.prefix)
+    };
     let rows: Vec<(i64, String, String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT a.id, a.username, a.display_name, a.status, a.country, \
                 (SELECT e.email FROM account_emails e WHERE e.account_id = a.id AND e.is_primary = 1 LIMIT 1) \
@@ -161,7 +165,13 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
         last_sign_in_at: a.last_sign_in_ms.map(from_ms),
         emails: emails
             .into_iter()
-            .map(|(eid, e, p, v, b)| MaskedEmail { id: eid, masked: mask_email(&e), primary: p != 0, verified: v != 0, bounced: b != 0 })
+            .map(|(eid, e, p, v, b)| MaskedEmail {
+                id: eid,
+                masked: mask_email(&e),
+                primary: p != 0,
+                verified: v != 0,
+                bounced: b != 0,
+            })
             .collect(),
         phone: a.phone.as_deref().map(mask_phone),
         two_factor: two_factor
@@ -217,7 +227,10 @@ pub async fn duplicates(db: &SqlitePool, id: i64) -> sqlx::Result<Vec<DuplicateA
     let mut out = Vec::new();
     for (other, reasons) in by_id.into_iter().take(20) {
         let (username, display_name, status): (String, String, String) =
-            sqlx::query_as("SELECT username, display_name, status FROM accounts WHERE id = $1").bind(other).fetch_one(db).await?;
+            sqlx::query_as("SELECT username, display_name, status FROM accounts WHERE id = $1")
+                .bind(other)
+                .fetch_one(db)
+                .await?;
         out.push(DuplicateAccount {
             id: other,
             username,
@@ -231,7 +244,8 @@ pub async fn duplicates(db: &SqlitePool, id: i64) -> sqlx::Result<Vec<DuplicateA
 
 /// Whether the address a user states is one on file, without saying which.
 pub async fn check_address(db: &SqlitePool, id: i64, address: &EmailAddress) -> ApiResult<AddressCheckResult> {
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(db).await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(db).await?;
     exists.ok_or(ApiError::NotFound("account"))?;
     let row: Option<(i64, i64, i64)> = sqlx::query_as(
         "SELECT is_primary, verified, bounced FROM account_emails WHERE account_id = $1 AND email_norm = $2 LIMIT 1",

@@ -82,14 +82,27 @@ pub async fn open(db: &SqlitePool, token: &str, kind: RecoveryKind, now_ms: i64)
             .rows_affected();
         if first == 1 {
             let summary = format!("The {} link was opened", kind.human());
-            events::record(&mut tx, now_ms, Event { account_id, kind: ActivityKind::LinkOpened, summary, actor_email: None, email_id: None, token_id: Some(id) }).await?;
+            events::record(
+                &mut tx,
+                now_ms,
+                Event {
+                    account_id,
+                    kind: ActivityKind::LinkOpened,
+                    summary,
+                    actor_email: None,
+                    email_id: None,
+                    token_id: Some(id),
+                },
+            )
+            .await?;
         }
         tx.commit().await?;
     }
-    let methods: Vec<String> = sqlx::query_scalar("SELECT kind FROM two_factor_methods WHERE account_id = $1 ORDER BY id")
-        .bind(account_id)
-        .fetch_all(db)
-        .await?;
+    let methods: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM two_factor_methods WHERE account_id = $1 ORDER BY id")
+            .bind(account_id)
+            .fetch_all(db)
+            .await?;
     Ok(Link::Valid(ValidLink {
         token_id: id,
         account_id,
@@ -124,16 +137,42 @@ pub async fn send_sms_code(db: &SqlitePool, link: &ValidLink, now_ms: i64) -> sq
     let email_id = outbox::enqueue(
         &mut tx,
         now_ms,
-        outbox::Mail { account_id: Some(link.account_id), action_id: None, token_id: None, kind: "sms", to: &phone, subject: "SMS", body: &body },
+        outbox::Mail {
+            account_id: Some(link.account_id),
+            action_id: None,
+            token_id: None,
+            kind: "sms",
+            to: &phone,
+            subject: "SMS",
+            body: &body,
+        },
     )
     .await?;
-    events::record(&mut tx, now_ms, Event { account_id: link.account_id, kind: ActivityKind::SmsCodeSent, summary: "A verification code was sent by SMS".into(), actor_email: None, email_id: Some(email_id), token_id: Some(link.token_id) }).await?;
+    events::record(
+        &mut tx,
+        now_ms,
+        Event {
+            account_id: link.account_id,
+            kind: ActivityKind::SmsCodeSent,
+            summary: "A verification code was sent by SMS".into(),
+            actor_email: None,
+            email_id: Some(email_id),
+            token_id: Some(link.token_id),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
 
 /// Checks a code from one of the account's methods. Answers whether it passed.
-pub async fn verify_code(db: &SqlitePool, link: &ValidLink, method: TwoFactorKind, code: &str, now_ms: i64) -> sqlx::Result<bool> {
+pub async fn verify_code(
+    db: &SqlitePool,
+    link: &ValidLink,
+    method: TwoFactorKind,
+    code: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
     let code = code.trim();
     let mut tx = begin_write(db).await?;
     let ok = if !link.methods.contains(&method) || code.is_empty() || code.len() > 32 {
@@ -182,17 +221,48 @@ pub async fn verify_code(db: &SqlitePool, link: &ValidLink, method: TwoFactorKin
         TwoFactorKind::BackupCodes => "backup code",
     };
     if ok {
-        sqlx::query("UPDATE recovery_tokens SET two_factor_passed_ms = $1 WHERE id = $2").bind(now_ms).bind(link.token_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE recovery_tokens SET two_factor_passed_ms = $1 WHERE id = $2")
+            .bind(now_ms)
+            .bind(link.token_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("UPDATE two_factor_methods SET last_used_ms = $1 WHERE account_id = $2 AND kind = $3")
             .bind(now_ms)
             .bind(link.account_id)
             .bind(method.as_str())
             .execute(&mut *tx)
             .await?;
-        events::record(&mut tx, now_ms, Event { account_id: link.account_id, kind: ActivityKind::TwoFactorPassed, summary: format!("Two-step verification passed ({label})"), actor_email: None, email_id: None, token_id: Some(link.token_id) }).await?;
+        events::record(
+            &mut tx,
+            now_ms,
+            Event {
+                account_id: link.account_id,
+                kind: ActivityKind::TwoFactorPassed,
+                summary: format!("Two-step verification passed ({label})"),
+                actor_email: None,
+                email_id: None,
+                token_id: Some(link.token_id),
+            },
+        )
+        .await?;
     } else {
-        sqlx::query("UPDATE recovery_tokens SET failed_codes = failed_codes + 1 WHERE id = $1").bind(link.token_id).execute(&mut *tx).await?;
-        events::record(&mut tx, now_ms, Event { account_id: link.account_id, kind: ActivityKind::TwoFactorFailed, summary: format!("A wrong {label} code was entered"), actor_email: None, email_id: None, token_id: Some(link.token_id) }).await?;
+        sqlx::query("UPDATE recovery_tokens SET failed_codes = failed_codes + 1 WHERE id = $1")
+            .bind(link.token_id)
+            .execute(&mut *tx)
+            .await?;
+        events::record(
+            &mut tx,
+            now_ms,
+            Event {
+                account_id: link.account_id,
+                kind: ActivityKind::TwoFactorFailed,
+                summary: format!("A wrong {label} code was entered"),
+                actor_email: None,
+                email_id: None,
+                token_id: Some(link.token_id),
+            },
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(ok)
@@ -249,7 +319,13 @@ pub enum NewSecret {
 
 /// Uses the link: stores the new secret (hashed), ends the user's sessions, tells every verified
 /// address, and records it — one transaction. Answers false when the link stopped being valid.
-pub async fn complete(db: &SqlitePool, link: &ValidLink, secret: NewSecret, now_ms: i64, client: &str) -> anyhow::Result<bool> {
+pub async fn complete(
+    db: &SqlitePool,
+    link: &ValidLink,
+    secret: NewSecret,
+    now_ms: i64,
+    client: &str,
+) -> anyhow::Result<bool> {
     let (column_update, hash, question) = match &secret {
         NewSecret::Password(p) => {
             let p = p.clone();
@@ -276,7 +352,11 @@ pub async fn complete(db: &SqlitePool, link: &ValidLink, secret: NewSecret, now_
         return Ok(false);
     }
     let (kind, subject, what, action) = if column_update == "password" {
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2").bind(&hash).bind(link.account_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+            .bind(&hash)
+            .bind(link.account_id)
+            .execute(&mut *tx)
+            .await?;
         (ActivityKind::PasswordChanged, "Your password was changed", "Your password was changed", "password_changed")
     } else {
         sqlx::query("UPDATE accounts SET security_question = $1, security_answer_hash = $2 WHERE id = $3")
@@ -285,7 +365,12 @@ pub async fn complete(db: &SqlitePool, link: &ValidLink, secret: NewSecret, now_
             .bind(link.account_id)
             .execute(&mut *tx)
             .await?;
-        (ActivityKind::AnswerChanged, "Your security question was changed", "Your security question and answer were changed", "answer_changed")
+        (
+            ActivityKind::AnswerChanged,
+            "Your security question was changed",
+            "Your security question and answer were changed",
+            "answer_changed",
+        )
     };
     let ended = sqlx::query("UPDATE user_sessions SET revoked_ms = $1 WHERE account_id = $2 AND revoked_ms IS NULL")
         .bind(now_ms)
@@ -293,7 +378,19 @@ pub async fn complete(db: &SqlitePool, link: &ValidLink, secret: NewSecret, now_
         .execute(&mut *tx)
         .await?
         .rows_affected();
-    events::record(&mut tx, now_ms, Event { account_id: link.account_id, kind, summary: format!("{what} through a recovery link; {ended} sessions ended"), actor_email: None, email_id: None, token_id: Some(link.token_id) }).await?;
+    events::record(
+        &mut tx,
+        now_ms,
+        Event {
+            account_id: link.account_id,
+            kind,
+            summary: format!("{what} through a recovery link; {ended} sessions ended"),
+            actor_email: None,
+            email_id: None,
+            token_id: Some(link.token_id),
+        },
+    )
+    .await?;
     let body = format!(
         "Hello {},\n\n{what} just now, using a recovery link, and every place you were signed in was signed out.\n\n\
          If this was you, there is nothing more to do.\n\
@@ -302,13 +399,32 @@ pub async fn complete(db: &SqlitePool, link: &ValidLink, secret: NewSecret, now_
     );
     let notices = outbox::notify_all(&mut tx, now_ms, link.account_id, subject, &body).await?;
     for id in &notices {
-        events::record(&mut tx, now_ms, Event { account_id: link.account_id, kind: ActivityKind::NoticeSent, summary: "A notice of the change was sent".into(), actor_email: None, email_id: Some(*id), token_id: None }).await?;
+        events::record(
+            &mut tx,
+            now_ms,
+            Event {
+                account_id: link.account_id,
+                kind: ActivityKind::NoticeSent,
+                summary: "A notice of the change was sent".into(),
+                actor_email: None,
+                email_id: Some(*id),
+                token_id: None,
+            },
+        )
+        .await?;
     }
     audit::record(
         &mut tx,
         now_ms,
         &Actor::anonymous(client),
-        Entry { action, target_type: Some("account"), target_id: Some(link.account_id.to_string()), outcome: "success", detail: json!({ "sessions_ended": ended, "notices": notices.len() }), ..Default::default() },
+        Entry {
+            action,
+            target_type: Some("account"),
+            target_id: Some(link.account_id.to_string()),
+            outcome: "success",
+            detail: json!({ "sessions_ended": ended, "notices": notices.len() }),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;
@@ -316,20 +432,34 @@ pub async fn complete(db: &SqlitePool, link: &ValidLink, secret: NewSecret, now_
 }
 
 /// Counts a public request and answers whether it is within the limits (per address and per client).
-pub async fn within_public_limits(db: &SqlitePool, config: &Config, scope: &str, identifier: &str, client_ip: &str, now_ms: i64) -> sqlx::Result<bool> {
+pub async fn within_public_limits(
+    db: &SqlitePool,
+    config: &Config,
+    scope: &str,
+    identifier: &str,
+    client_ip: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
     let window = now_ms - 15 * 60 * 1000;
     let mut tx = begin_write(db).await?;
     let count = |key: String| {
-        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM public_attempts WHERE scope = $1 AND key = $2 AND at_ms > $3")
-            .bind(scope)
-            .bind(key)
-            .bind(window)
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM public_attempts WHERE scope = $1 AND key = $2 AND at_ms > $3",
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(window)
     };
     let by_id = count(format!("id:{identifier}")).fetch_one(&mut *tx).await?;
     let by_client = count(format!("ip:{client_ip}")).fetch_one(&mut *tx).await?;
     let ok = by_id < config.public_max_requests && by_client < config.public_max_requests * 5;
     for key in [format!("id:{identifier}"), format!("ip:{client_ip}")] {
-        sqlx::query("INSERT INTO public_attempts (scope, key, at_ms) VALUES ($1, $2, $3)").bind(scope).bind(key).bind(now_ms).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO public_attempts (scope, key, at_ms) VALUES ($1, $2, $3)")
+            .bind(scope)
+            .bind(key)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(ok)
@@ -337,7 +467,13 @@ pub async fn within_public_limits(db: &SqlitePool, config: &Config, scope: &str,
 
 /// A user asked for a link on a public page. Runs off the request (the page answers the same
 /// whether or not anything is found), so nothing here may show in the answer.
-pub async fn user_request(db: SqlitePool, config: std::sync::Arc<Config>, identifier: String, kind: RecoveryKind, now_ms: i64) -> anyhow::Result<()> {
+pub async fn user_request(
+    db: SqlitePool,
+    config: std::sync::Arc<Config>,
+    identifier: String,
+    kind: RecoveryKind,
+    now_ms: i64,
+) -> anyhow::Result<()> {
     let ident = identifier.trim().to_lowercase();
     let by_email = EmailAddress::parse(&ident).ok();
     let found: Option<(i64, String, Option<String>)> = match &by_email {
@@ -377,8 +513,21 @@ pub async fn user_request(db: SqlitePool, config: std::sync::Arc<Config>, identi
             }
         }
     };
-    let (token_id, email_id) = issue_link(&mut tx, &config, now_ms, account_id, kind, None, "user", &to, &username).await?;
-    events::record(&mut tx, now_ms, Event { account_id, kind: ActivityKind::UserRequested, summary: format!("The user asked for a {} link", kind.human()), actor_email: None, email_id: Some(email_id), token_id: Some(token_id) }).await?;
+    let (token_id, email_id) =
+        issue_link(&mut tx, &config, now_ms, account_id, kind, None, "user", &to, &username).await?;
+    events::record(
+        &mut tx,
+        now_ms,
+        Event {
+            account_id,
+            kind: ActivityKind::UserRequested,
+            summary: format!("The user asked for a {} link", kind.human()),
+            actor_email: None,
+            email_id: Some(email_id),
+            token_id: Some(token_id),
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

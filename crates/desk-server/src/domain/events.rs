@@ -23,10 +23,21 @@ pub fn kind_str(kind: ActivityKind) -> &'static str {
 
 fn parse_kind(s: &str) -> ActivityKind {
     use ActivityKind::*;
-    [UserRequested, AgentSent, Email, LinkOpened, TwoFactorPassed, TwoFactorFailed, SmsCodeSent, PasswordChanged, AnswerChanged, NoticeSent]
-        .into_iter()
-        .find(|k| kind_str(*k) == s)
-        .unwrap_or(Email)
+    [
+        UserRequested,
+        AgentSent,
+        Email,
+        LinkOpened,
+        TwoFactorPassed,
+        TwoFactorFailed,
+        SmsCodeSent,
+        PasswordChanged,
+        AnswerChanged,
+        NoticeSent,
+    ]
+    .into_iter()
+    .find(|k| kind_str(*k) == s)
+    .unwrap_or(Email)
 }
 
 pub struct Event<'a> {
@@ -56,7 +67,13 @@ pub async fn record(conn: &mut SqliteConnection, now_ms: i64, e: Event<'_>) -> s
 }
 
 /// A link's state from its token row's timestamps.
-pub fn link_state(now_ms: i64, expires_ms: i64, opened_ms: Option<i64>, used_ms: Option<i64>, superseded_ms: Option<i64>) -> LinkState {
+pub fn link_state(
+    now_ms: i64,
+    expires_ms: i64,
+    opened_ms: Option<i64>,
+    used_ms: Option<i64>,
+    superseded_ms: Option<i64>,
+) -> LinkState {
     if used_ms.is_some() {
         LinkState::Used
     } else if superseded_ms.is_some() {
@@ -70,10 +87,28 @@ pub fn link_state(now_ms: i64, expires_ms: i64, opened_ms: Option<i64>, used_ms:
     }
 }
 
-type Row = (i64, i64, String, String, Option<String>, Option<i64>, Option<String>, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+type Row = (
+    i64,
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
 
 /// Newest first, with each email's current status and each link's current state.
-pub async fn page(db: &SqlitePool, account_id: i64, before: Option<i64>, limit: i64, now_ms: i64) -> sqlx::Result<Page<ActivityEvent>> {
+pub async fn page(
+    db: &SqlitePool,
+    account_id: i64,
+    before: Option<i64>,
+    limit: i64,
+    now_ms: i64,
+) -> sqlx::Result<Page<ActivityEvent>> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT ev.id, ev.at_ms, ev.kind, ev.summary, ev.actor_email, ev.email_id, o.status, \
                 t.expires_ms, t.opened_ms, t.used_ms, t.superseded_ms \

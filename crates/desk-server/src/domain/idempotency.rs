@@ -19,7 +19,12 @@ pub fn parse_key(raw: Option<&str>) -> ApiResult<String> {
 }
 
 /// Looks the key up inside the caller's write transaction.
-pub async fn lookup(conn: &mut SqliteConnection, agent_id: i64, key: &str, request_hash: &str) -> ApiResult<Option<Replay>> {
+pub async fn lookup(
+    conn: &mut SqliteConnection,
+    agent_id: i64,
+    key: &str,
+    request_hash: &str,
+) -> ApiResult<Option<Replay>> {
     let row: Option<(String, i64, String)> = sqlx::query_as(
         "SELECT request_hash, status_code, response FROM idempotency_keys WHERE agent_id = $1 AND idem_key = $2",
     )

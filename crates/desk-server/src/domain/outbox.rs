@@ -31,15 +31,35 @@ pub async fn enqueue(conn: &mut SqliteConnection, now_ms: i64, m: Mail<'_>) -> s
 }
 
 /// Tells every verified address what changed and what to do if it was not them.
-pub async fn notify_all(conn: &mut SqliteConnection, now_ms: i64, account_id: i64, subject: &str, body: &str) -> sqlx::Result<Vec<i64>> {
-    let to: Vec<String> = sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = $1 AND verified = 1 ORDER BY id")
-        .bind(account_id)
-        .fetch_all(&mut *conn)
-        .await?;
+pub async fn notify_all(
+    conn: &mut SqliteConnection,
+    now_ms: i64,
+    account_id: i64,
+    subject: &str,
+    body: &str,
+) -> sqlx::Result<Vec<i64>> {
+    let to: Vec<String> =
+        sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = $1 AND verified = 1 ORDER BY id")
+            .bind(account_id)
+            .fetch_all(&mut *conn)
+            .await?;
     let mut ids = Vec::new();
     for addr in to {
         ids.push(
-            enqueue(&mut *conn, now_ms, Mail { account_id: Some(account_id), action_id: None, token_id: None, kind: "notice", to: &addr, subject, body }).await?,
+            enqueue(
+                &mut *conn,
+                now_ms,
+                Mail {
+                    account_id: Some(account_id),
+                    action_id: None,
+                    token_id: None,
+                    kind: "notice",
+                    to: &addr,
+                    subject,
+                    body,
+                },
+            )
+            .await?,
         );
     }
     Ok(ids)

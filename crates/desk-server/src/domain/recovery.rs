@@ -107,7 +107,15 @@ pub async fn issue_link(
     let email_id = outbox::enqueue(
         &mut *conn,
         now_ms,
-        outbox::Mail { account_id: Some(account_id), action_id, token_id: Some(token_id), kind: kind.as_str(), to, subject: kind.subject(), body: &body },
+        outbox::Mail {
+            account_id: Some(account_id),
+            action_id,
+            token_id: Some(token_id),
+            kind: kind.as_str(),
+            to,
+            subject: kind.subject(),
+            body: &body,
+        },
     )
     .await?;
     Ok((token_id, email_id))
@@ -128,14 +136,21 @@ pub fn validate(request: ResetRequest) -> ApiResult<ValidRequest> {
             return Err(ApiError::invalid("note", format!("a note is at most {MAX_NOTE_CHARS} characters")));
         }
     }
-    if request.reason == desk_api::ReasonCode::Other && request.note.as_deref().map(str::trim).unwrap_or("").is_empty() {
+    if request.reason == desk_api::ReasonCode::Other && request.note.as_deref().map(str::trim).unwrap_or("").is_empty()
+    {
         return Err(ApiError::invalid("note", "say in the note why, when the reason is \"other\""));
     }
     Ok(ValidRequest { request, ticket })
 }
 
 /// Seconds until this kind of email may be sent to the account again (0: now).
-pub async fn cooldown_remaining(db: &SqlitePool, account_id: i64, kind: RecoveryKind, now_ms: i64, cooldown_secs: i64) -> sqlx::Result<u64> {
+pub async fn cooldown_remaining(
+    db: &SqlitePool,
+    account_id: i64,
+    kind: RecoveryKind,
+    now_ms: i64,
+    cooldown_secs: i64,
+) -> sqlx::Result<u64> {
     let last: Option<i64> =
         sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
             .bind(account_id)
@@ -145,7 +160,11 @@ pub async fn cooldown_remaining(db: &SqlitePool, account_id: i64, kind: Recovery
     Ok(match last {
         Some(t) => {
             let until = t + cooldown_secs * 1000;
-            if until > now_ms { ((until - now_ms + 999) / 1000) as u64 } else { 0 }
+            if until > now_ms {
+                ((until - now_ms + 999) / 1000) as u64
+            } else {
+                0
+            }
         }
         None => 0,
     })
@@ -162,14 +181,18 @@ async fn limit_reached(
     kind: RecoveryKind,
 ) -> sqlx::Result<Option<(&'static str, ApiError)>> {
     let secs_until = |until: i64| ((until - now_ms + 999) / 1000).max(1) as u64;
-    let last: Option<i64> = sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
-        .bind(account_id)
-        .bind(kind.as_str())
-        .fetch_one(&mut *conn)
-        .await?;
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
+            .bind(account_id)
+            .bind(kind.as_str())
+            .fetch_one(&mut *conn)
+            .await?;
     if let Some(until) = last.map(|t| t + config.reset_cooldown_secs * 1000).filter(|u| *u > now_ms) {
         let retry_after = secs_until(until);
-        let message = format!("a {} email was sent to this account recently; another may be sent in {retry_after} s", kind.human());
+        let message = format!(
+            "a {} email was sent to this account recently; another may be sent in {retry_after} s",
+            kind.human()
+        );
         return Ok(Some(("refused_cooldown", ApiError::Cooldown { retry_after, message })));
     }
     let (account_count, account_oldest): (i64, Option<i64>) =
@@ -180,7 +203,10 @@ async fn limit_reached(
             .await?;
     if account_count >= config.account_daily_cap {
         let until = account_oldest.unwrap_or(now_ms) + 24 * 3600 * 1000;
-        return Ok(Some(("refused_account_daily_cap", ApiError::Limited { code: ErrorCode::AccountDailyCap, retry_after: secs_until(until) })));
+        return Ok(Some((
+            "refused_account_daily_cap",
+            ApiError::Limited { code: ErrorCode::AccountDailyCap, retry_after: secs_until(until) },
+        )));
     }
     let (agent_count, agent_oldest): (i64, Option<i64>) =
         sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE agent_id = $1 AND created_ms > $2")
@@ -190,7 +216,10 @@ async fn limit_reached(
             .await?;
     if agent_count >= config.agent_hourly_cap {
         let until = agent_oldest.unwrap_or(now_ms) + 3600 * 1000;
-        return Ok(Some(("refused_agent_hourly_cap", ApiError::Limited { code: ErrorCode::AgentHourlyCap, retry_after: secs_until(until) })));
+        return Ok(Some((
+            "refused_agent_hourly_cap",
+            ApiError::Limited { code: ErrorCode::AgentHourlyCap, retry_after: secs_until(until) },
+        )));
     }
     Ok(None)
 }
@@ -222,10 +251,8 @@ pub async fn send(
         return Ok(Outcome { status: replay.status, body: replay.body });
     }
 
-    let account: Option<(String,)> = sqlx::query_as("SELECT username FROM accounts WHERE id = $1")
-        .bind(account_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let account: Option<(String,)> =
+        sqlx::query_as("SELECT username FROM accounts WHERE id = $1").bind(account_id).fetch_optional(&mut *tx).await?;
     let Some((username,)) = account else {
         return Err(ApiError::NotFound("account"));
     };
@@ -282,7 +309,13 @@ pub async fn send(
         Event {
             account_id,
             kind: ActivityKind::AgentSent,
-            summary: format!("{} sent a {} email ({}, {})", session.agent.name, kind.human(), request.reason.as_str(), ticket.as_str()),
+            summary: format!(
+                "{} sent a {} email ({}, {})",
+                session.agent.name,
+                kind.human(),
+                request.reason.as_str(),
+                ticket.as_str()
+            ),
             actor_email: Some(&session.agent.email),
             email_id: Some(email_id),
             token_id: Some(token_id),

@@ -51,7 +51,12 @@ struct AgentRow {
 
 impl AgentRow {
     fn agent(&self) -> Agent {
-        Agent { id: self.id, email: self.email.clone(), name: self.name.clone(), role: Role::parse(&self.role).unwrap_or(Role::Agent) }
+        Agent {
+            id: self.id,
+            email: self.email.clone(),
+            name: self.name.clone(),
+            role: Role::parse(&self.role).unwrap_or(Role::Agent),
+        }
     }
 }
 
@@ -148,7 +153,9 @@ pub async fn sign_in(
         .execute(&mut *tx)
         .await?;
     let actor = match (&row, ok) {
-        (Some(r), true) => Actor { id: Some(r.id), email: Some(r.email.clone()), role: Role::parse(&r.role), client: client.into() },
+        (Some(r), true) => {
+            Actor { id: Some(r.id), email: Some(r.email.clone()), role: Role::parse(&r.role), client: client.into() }
+        }
         _ => Actor::anonymous(client),
     };
     let outcome = if ok { "success" } else { "failure" };
@@ -168,7 +175,11 @@ pub async fn sign_in(
     .await?;
     let result = match (row, ok) {
         (Some(r), true) => {
-            sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2").bind(step).bind(r.id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2")
+                .bind(step)
+                .bind(r.id)
+                .execute(&mut *tx)
+                .await?;
             let token = crypto::random_token();
             let expires_ms = now_ms + config.session_ttl_secs * 1000;
             sqlx::query(

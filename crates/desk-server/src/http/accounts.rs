@@ -1,14 +1,17 @@
 use axum::extract::{Path, State};
 use axum::Json;
-use desk_api::{ActivityEvent, AccountDetail, AccountSummary, AddressCheckRequest, AddressCheckResult, EmailAddress, Page, RevealRequest, RevealedAddress, Ticket};
+use desk_api::{
+    AccountDetail, AccountSummary, ActivityEvent, AddressCheckRequest, AddressCheckResult, EmailAddress, Page,
+    RevealRequest, RevealedAddress, Ticket,
+};
 use serde_json::json;
 
 use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
+use crate::access;
 use crate::audit::{self, Entry};
 use crate::db::begin_write;
-use crate::domain::events;
-use crate::access;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
+use crate::domain::events;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -62,7 +65,8 @@ pub async fn activity(
     let id = parse_id(&id)?;
     let before = events::decode_cursor(params.get("cursor").map(String::as_str))
         .ok_or_else(|| ApiError::invalid("cursor", "this cursor is not one the service gave out"))?;
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(&state.db).await?;
+    let exists: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(&state.db).await?;
     exists.ok_or(ApiError::NotFound("account"))?;
     Ok(Json(events::page(&state.db, id, before, 50, state.clock.now_ms()).await?))
 }
@@ -86,7 +90,14 @@ pub async fn address_check(
         &mut tx,
         state.clock.now_ms(),
         &auth.session.actor(&auth.client),
-        Entry { action: "address_check", target_type: Some("account"), target_id: Some(id.to_string()), outcome: if result.matches { "match" } else { "no_match" }, detail: json!({}), ..Default::default() },
+        Entry {
+            action: "address_check",
+            target_type: Some("account"),
+            target_id: Some(id.to_string()),
+            outcome: if result.matches { "match" } else { "no_match" },
+            detail: json!({}),
+            ..Default::default()
+        },
     )
     .await?;
     tx.commit().await?;
@@ -104,7 +115,11 @@ pub async fn reveal(
     ApiJson(req): ApiJson<RevealRequest>,
 ) -> ApiResult<Json<RevealedAddress>> {
     let id = parse_id(&id)?;
-    let email_id = email_id.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid("email_id", "an email id is a positive whole number"))?;
+    let email_id = email_id
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ApiError::invalid("email_id", "an email id is a positive whole number"))?;
     let reason = req.reason.trim();
     if reason.chars().count() < 10 || reason.chars().count() > 500 {
         return Err(ApiError::invalid("reason", "say why the full address is needed (10 to 500 characters)"));

@@ -19,7 +19,12 @@ type Params = std::collections::HashMap<String, String>;
 fn int(p: &Params, key: &'static str) -> ApiResult<Option<i64>> {
     p.get(key)
         .filter(|v| !v.is_empty())
-        .map(|v| v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid(key, format!("{key} is a positive whole number"))))
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ApiError::invalid(key, format!("{key} is a positive whole number")))
+        })
         .transpose()
 }
 
@@ -64,7 +69,11 @@ fn filter(p: &Params) -> ApiResult<AuditFilter> {
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])),
     params(AuditFilter, ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1 to 500, default 100")),
     responses((status = 200, body = Page<AuditEntry>), (status = 403, body = desk_api::Problem)))]
-pub async fn list(State(state): State<AppState>, _auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Json<Page<AuditEntry>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    _auth: Authorized<access::ReadAudit>,
+    ApiQuery(p): ApiQuery,
+) -> ApiResult<Json<Page<AuditEntry>>> {
     let f = filter(&p)?;
     let before = query::decode_cursor(p.get("cursor").map(String::as_str))
         .ok_or_else(|| ApiError::invalid("cursor", "this cursor is not one the service gave out"))?;
@@ -80,10 +89,18 @@ pub async fn list(State(state): State<AppState>, _auth: Authorized<access::ReadA
 #[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", security(("bearer" = [])),
     params(("after" = Option<i64>, Query), ("limit" = Option<i64>, Query, description = "1 to 20000, default 5000")),
     responses((status = 200, body = VerifyChunk), (status = 403, body = desk_api::Problem)))]
-pub async fn verify(State(state): State<AppState>, auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Json<VerifyChunk>> {
+pub async fn verify(
+    State(state): State<AppState>,
+    auth: Authorized<access::ReadAudit>,
+    ApiQuery(p): ApiQuery,
+) -> ApiResult<Json<VerifyChunk>> {
     let after = match p.get("after").filter(|v| !v.is_empty()) {
         None => 0,
-        Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| ApiError::invalid("after", "after is an entry id (0 to start)"))?,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| ApiError::invalid("after", "after is an entry id (0 to start)"))?,
     };
     let limit = int(&p, "limit")?.unwrap_or(5_000);
     if limit > verify::MAX_CHUNK {
@@ -95,8 +112,15 @@ pub async fn verify(State(state): State<AppState>, auth: Authorized<access::Read
         let now = state.clock.now_ms();
         let mut tx = begin_write(&state.db).await?;
         let outcome = if chunk.broken.is_some() { "broken" } else { "intact" };
-        let detail = json!({ "entries": chunk.total, "broken": chunk.broken, "checkpoints": chunk.checkpoints_checked });
-        audit::record(&mut tx, now, &auth.session.actor(&auth.client), Entry { action: "audit_verify", outcome, detail, ..Default::default() }).await?;
+        let detail =
+            json!({ "entries": chunk.total, "broken": chunk.broken, "checkpoints": chunk.checkpoints_checked });
+        audit::record(
+            &mut tx,
+            now,
+            &auth.session.actor(&auth.client),
+            Entry { action: "audit_verify", outcome, detail, ..Default::default() },
+        )
+        .await?;
         tx.commit().await?;
     }
     Ok(Json(chunk))
@@ -106,7 +130,11 @@ pub async fn verify(State(state): State<AppState>, auth: Authorized<access::Read
 #[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("bearer" = [])),
     params(AuditFilter, ("format" = String, Query, description = "csv or ndjson")),
     responses((status = 200, description = "text/csv or application/x-ndjson"), (status = 403, body = desk_api::Problem)))]
-pub async fn export(State(state): State<AppState>, auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Response> {
+pub async fn export(
+    State(state): State<AppState>,
+    auth: Authorized<access::ReadAudit>,
+    ApiQuery(p): ApiQuery,
+) -> ApiResult<Response> {
     let f = filter(&p)?;
     let format = match p.get("format").map(String::as_str) {
         Some("csv") | None => ExportFormat::Csv,
@@ -116,7 +144,13 @@ pub async fn export(State(state): State<AppState>, auth: Authorized<access::Read
     // The export is a sensitive read: it is on record before a byte leaves.
     let mut tx = begin_write(&state.db).await?;
     let detail = json!({ "format": format, "filter": f });
-    audit::record(&mut tx, state.clock.now_ms(), &auth.session.actor(&auth.client), Entry { action: "audit_export", outcome: "success", detail, ..Default::default() }).await?;
+    audit::record(
+        &mut tx,
+        state.clock.now_ms(),
+        &auth.session.actor(&auth.client),
+        Entry { action: "audit_export", outcome: "success", detail, ..Default::default() },
+    )
+    .await?;
     tx.commit().await?;
     let (content_type, ext) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -135,7 +169,11 @@ pub async fn export(State(state): State<AppState>, auth: Authorized<access::Read
 #[utoipa::path(get, path = "/v1/audit/figures", tag = "audit", security(("bearer" = [])),
     params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
     responses((status = 200, body = Figures), (status = 403, body = desk_api::Problem)))]
-pub async fn figures(State(state): State<AppState>, _auth: Authorized<access::ReadAudit>, ApiQuery(p): ApiQuery) -> ApiResult<Json<Figures>> {
+pub async fn figures(
+    State(state): State<AppState>,
+    _auth: Authorized<access::ReadAudit>,
+    ApiQuery(p): ApiQuery,
+) -> ApiResult<Json<Figures>> {
     let to = time(&p, "to")?.unwrap_or_else(|| state.clock.now() + Duration::seconds(1));
     let from = time(&p, "from")?.unwrap_or(to - Duration::days(7));
     if from >= to {

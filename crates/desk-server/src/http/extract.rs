@@ -38,7 +38,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiQuery {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let axum::extract::Query(map) = axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state).await?;
+        let axum::extract::Query(map) =
+            axum::extract::Query::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         Ok(ApiQuery(map))
     }
 }
@@ -94,7 +95,8 @@ impl<P: Perm> FromRequestParts<AppState> for Authorized<P> {
         if !allowed(session.agent.role, P::PERMISSION) {
             return Err(ApiError::Forbidden);
         }
-        let ClientAddr(client) = ClientAddr::from_request_parts(parts, state).await.unwrap_or(ClientAddr("unknown".into()));
+        let ClientAddr(client) =
+            ClientAddr::from_request_parts(parts, state).await.unwrap_or(ClientAddr("unknown".into()));
         Ok(Self { session, client, _perm: PhantomData })
     }
 }

@@ -17,7 +17,16 @@ pub async fn create(
     ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
-    let s = sessions::sign_in(&state.db, &state.config, state.clock.now_ms(), &client, &req.email, &req.password, &req.totp).await?;
+    let s = sessions::sign_in(
+        &state.db,
+        &state.config,
+        state.clock.now_ms(),
+        &client,
+        &req.email,
+        &req.password,
+        &req.totp,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(SessionCreated { token: s.token, expires_at: s.expires_at, agent: s.agent })))
 }
 

@@ -165,7 +165,8 @@ async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> sqlx:
                 let max = state.config.mail_max_attempts.max(1);
                 let next = now + backoff_ms(state.config.mail_backoff_ms, attempt);
                 let gave_up = attempt >= max;
-                record_with_retries(|| mark_failed_attempt(&state.db, row.id, attempt, gave_up, next, now, &error)).await?;
+                record_with_retries(|| mark_failed_attempt(&state.db, row.id, attempt, gave_up, next, now, &error))
+                    .await?;
                 if gave_up {
                     tracing::error!(email_id = row.id, attempt, error = %error, "email delivery failed; giving up, the email is marked failed");
                 } else {
@@ -261,7 +262,13 @@ where
 /// the account's address the email went to is flagged as bouncing. The same report twice changes
 /// nothing and answers the current status (providers retry their webhooks); any other status is a
 /// `409 invalid_transition`.
-pub async fn apply_event(db: &SqlitePool, now_ms: i64, client: &str, email_id: i64, event: MailEventKind) -> ApiResult<EmailStatus> {
+pub async fn apply_event(
+    db: &SqlitePool,
+    now_ms: i64,
+    client: &str,
+    email_id: i64,
+    event: MailEventKind,
+) -> ApiResult<EmailStatus> {
     let mut tx = begin_write(db).await?;
     let row: Option<(String, Option<i64>, String)> =
         sqlx::query_as("SELECT status, account_id, to_addr FROM outbox WHERE id = $1")
@@ -292,12 +299,13 @@ pub async fn apply_event(db: &SqlitePool, now_ms: i64, client: &str, email_id: i
         .await?;
     let mut flagged = 0;
     if let (MailEventKind::Bounced, Some(account_id)) = (event, account_id) {
-        flagged = sqlx::query("UPDATE account_emails SET bounced = 1 WHERE account_id = $1 AND lower(email) = lower($2)")
-            .bind(account_id)
-            .bind(&to_addr)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        flagged =
+            sqlx::query("UPDATE account_emails SET bounced = 1 WHERE account_id = $1 AND lower(email) = lower($2)")
+                .bind(account_id)
+                .bind(&to_addr)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
     }
     audit::record(
         &mut tx,

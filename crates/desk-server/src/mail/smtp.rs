@@ -28,10 +28,8 @@ impl std::fmt::Debug for SmtpSender {
 
 impl SmtpSender {
     pub fn new(config: &SmtpConfig) -> anyhow::Result<Self> {
-        let from: Mailbox = config
-            .from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", config.from))?;
+        let from: Mailbox =
+            config.from.parse().map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", config.from))?;
         let builder = if config.starttls {
             AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
                 .map_err(|e| anyhow::anyhow!("smtp.host {:?}: {e}", config.host))?

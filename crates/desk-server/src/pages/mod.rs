@@ -28,7 +28,10 @@ pub fn routes() -> Router<AppState> {
                 .post(security_details::submit)
                 .layer(axum::extract::DefaultBodyLimit::max(security_details::BODY_LIMIT)),
         )
-        .route("/security-details/{reference}/confirm", get(security_details::confirm_form).post(security_details::confirm))
+        .route(
+            "/security-details/{reference}/confirm",
+            get(security_details::confirm_form).post(security_details::confirm),
+        )
         .route("/security-details/reply/{token}", get(security_details::reply_form).post(security_details::reply))
         .route("/security-details/cancel/{token}", get(security_details::cancel_form).post(security_details::cancel))
 }

@@ -38,15 +38,28 @@ pub async fn answer_form() -> Response {
     form(RecoveryKind::AnswerReset, None)
 }
 
-pub async fn password_submit(state: State<AppState>, client: ClientAddr, body: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>) -> Response {
+pub async fn password_submit(
+    state: State<AppState>,
+    client: ClientAddr,
+    body: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
     submit(state, client, body, RecoveryKind::PasswordReset).await
 }
 
-pub async fn answer_submit(state: State<AppState>, client: ClientAddr, body: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>) -> Response {
+pub async fn answer_submit(
+    state: State<AppState>,
+    client: ClientAddr,
+    body: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
     submit(state, client, body, RecoveryKind::AnswerReset).await
 }
 
-async fn submit(State(state): State<AppState>, ClientAddr(client): ClientAddr, body: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>, kind: RecoveryKind) -> Response {
+async fn submit(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    body: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    kind: RecoveryKind,
+) -> Response {
     let identifier = body.ok().and_then(|Form(f)| f.get("identifier").cloned()).unwrap_or_default();
     let identifier = identifier.trim().to_lowercase();
     if identifier.is_empty() || identifier.chars().count() > 254 || identifier.chars().any(char::is_control) {
@@ -57,11 +70,19 @@ async fn submit(State(state): State<AppState>, ClientAddr(client): ClientAddr, b
     match end_user::within_public_limits(&state.db, &state.config, kind.as_str(), &identifier, &ip, now).await {
         Ok(true) => {}
         Ok(false) => {
-            return page(StatusCode::TOO_MANY_REQUESTS, "Please wait a little", "<p>Too many requests were made. Wait 15 minutes, then try again.</p>")
+            return page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Please wait a little",
+                "<p>Too many requests were made. Wait 15 minutes, then try again.</p>",
+            )
         }
         Err(e) => {
             tracing::error!(error = %e, "public recovery request failed");
-            return page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>");
+            return page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Something went wrong",
+                "<p>Please try again in a minute.</p>",
+            );
         }
     }
     // The lookup and the email happen after the answer, so the answer cannot tell them apart.

@@ -29,15 +29,13 @@ fn dead_link(kind: RecoveryKind, link: &Link) -> Response {
     let (title, why) = match link {
         Link::Expired => ("This link has expired", "Links work for a limited time."),
         Link::Used => ("This link was already used", "Each link works once. If you did not use it, contact support."),
-        Link::Superseded => ("A newer link was sent", "Use the link in the newest email we sent you; older links stop working."),
+        Link::Superseded => {
+            ("A newer link was sent", "Use the link in the newest email we sent you; older links stop working.")
+        }
         Link::TooManyCodes => ("This link is locked", "Too many wrong verification codes were entered."),
         _ => ("This link is not valid", "Check that you copied the whole link from the email."),
     };
-    page(
-        StatusCode::GONE,
-        title,
-        &format!("<p>{why}</p><p><a href=\"{}\">Ask for a new link</a>.</p>", restart(kind)),
-    )
+    page(StatusCode::GONE, title, &format!("<p>{why}</p><p><a href=\"{}\">Ask for a new link</a>.</p>", restart(kind)))
 }
 
 fn method_label(m: TwoFactorKind) -> &'static str {
@@ -48,7 +46,13 @@ fn method_label(m: TwoFactorKind) -> &'static str {
     }
 }
 
-fn two_factor_page(link: &ValidLink, base: &str, chosen: Option<&str>, error: Option<&str>, sms_sent: bool) -> Response {
+fn two_factor_page(
+    link: &ValidLink,
+    base: &str,
+    chosen: Option<&str>,
+    error: Option<&str>,
+    sms_sent: bool,
+) -> Response {
     let method = chosen.and_then(TwoFactorKind::parse).filter(|m| link.methods.contains(m)).unwrap_or(link.methods[0]);
     let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     let sms = if method == TwoFactorKind::Sms {
@@ -63,7 +67,8 @@ fn two_factor_page(link: &ValidLink, base: &str, chosen: Option<&str>, error: Op
         .filter(|m| **m != method)
         .map(|m| format!("<li><a href=\"{base}?method={}\">Use {}</a></li>", m.as_str(), method_label(*m)))
         .collect();
-    let others = if others.is_empty() { String::new() } else { format!("<h2>Try another method</h2><ul>{others}</ul>") };
+    let others =
+        if others.is_empty() { String::new() } else { format!("<h2>Try another method</h2><ul>{others}</ul>") };
     page(
         if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         "Verify it's you",
@@ -154,7 +159,13 @@ async fn verify(state: AppState, token: String, fields: Fields, kind: RecoveryKi
     let code = f.get("code").cloned().unwrap_or_default();
     match end_user::verify_code(&state.db, &link, method, &code, state.clock.now_ms()).await {
         Ok(true) => Redirect::to(&base).into_response(),
-        Ok(false) => two_factor_page(&link, &base, Some(method.as_str()), Some("That code is not right. Check it and try again."), false),
+        Ok(false) => two_factor_page(
+            &link,
+            &base,
+            Some(method.as_str()),
+            Some("That code is not right. Check it and try again."),
+            false,
+        ),
         Err(e) => {
             tracing::error!(error = %e, "could not check a verification code");
             page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
@@ -249,9 +260,19 @@ pub async fn password_sms(State(s): State<AppState>, Path(t): Path<String>) -> R
 pub async fn answer_sms(State(s): State<AppState>, Path(t): Path<String>) -> Response {
     sms(s, t, RecoveryKind::AnswerReset).await
 }
-pub async fn password_set(State(s): State<AppState>, Path(t): Path<String>, ClientAddr(c): ClientAddr, f: Fields) -> Response {
+pub async fn password_set(
+    State(s): State<AppState>,
+    Path(t): Path<String>,
+    ClientAddr(c): ClientAddr,
+    f: Fields,
+) -> Response {
     set(s, t, c, f, RecoveryKind::PasswordReset).await
 }
-pub async fn answer_set(State(s): State<AppState>, Path(t): Path<String>, ClientAddr(c): ClientAddr, f: Fields) -> Response {
+pub async fn answer_set(
+    State(s): State<AppState>,
+    Path(t): Path<String>,
+    ClientAddr(c): ClientAddr,
+    f: Fields,
+) -> Response {
     set(s, t, c, f, RecoveryKind::AnswerReset).await
 }

@@ -23,7 +23,11 @@ pub const BODY_LIMIT: usize = MAX_FILES * MAX_FILE_BYTES + 64 * 1024;
 type Fields = Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>;
 
 fn sorry() -> Response {
-    page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Nothing was sent. Please try again in a minute.</p>")
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Something went wrong",
+        "<p>Nothing was sent. Please try again in a minute.</p>",
+    )
 }
 
 fn form_page(error: Option<&str>, v: &HashMap<String, String>) -> Response {
@@ -84,8 +88,12 @@ async fn read(mut mp: Multipart) -> Result<(HashMap<String, String>, Vec<Upload>
         };
         let name = field.name().unwrap_or("").to_string();
         if name == "evidence" {
-            let file_name: String = field.file_name().unwrap_or("evidence").chars().filter(|c| !c.is_control()).take(120).collect();
-            let bytes = field.bytes().await.map_err(|_| "A file could not be read; files are 2 MB each at most.".to_string())?;
+            let file_name: String =
+                field.file_name().unwrap_or("evidence").chars().filter(|c| !c.is_control()).take(120).collect();
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|_| "A file could not be read; files are 2 MB each at most.".to_string())?;
             if bytes.is_empty() {
                 continue;
             }
@@ -116,7 +124,9 @@ fn validate(f: &HashMap<String, String>, evidence: Vec<Upload>) -> Result<Submis
     let contact = EmailAddress::parse(&get("contact")).map_err(|_| "Enter an email address we can reach you at.")?;
     let change = ChangeKind::parse(&get("change")).ok_or("Choose what should change.")?;
     let new_value = match change {
-        ChangeKind::Email => Some(EmailAddress::parse(&get("new_value")).map_err(|_| "Enter the new email address.")?.as_str().to_string()),
+        ChangeKind::Email => Some(
+            EmailAddress::parse(&get("new_value")).map_err(|_| "Enter the new email address.")?.as_str().to_string(),
+        ),
         ChangeKind::Phone => {
             let p = get("new_value");
             let digits = desk_api::phone_digits(&p);
@@ -136,17 +146,50 @@ fn validate(f: &HashMap<String, String>, evidence: Vec<Upload>) -> Result<Submis
         return Err("Enter your country as two letters, e.g. US.");
     }
     let former = get("former_address");
-    let former_address = if former.is_empty() { None } else { Some(EmailAddress::parse(&former).map_err(|_| "The former address is not an email address.")?.as_str().to_string()) };
+    let former_address = if former.is_empty() {
+        None
+    } else {
+        Some(
+            EmailAddress::parse(&former)
+                .map_err(|_| "The former address is not an email address.")?
+                .as_str()
+                .to_string(),
+        )
+    };
     let age = get("account_age_years");
-    let account_age_years = if age.is_empty() { None } else { Some(age.parse::<i64>().ok().filter(|a| (0..=60).contains(a)).ok_or("The account's age is a number of years.")?) };
+    let account_age_years = if age.is_empty() {
+        None
+    } else {
+        Some(
+            age.parse::<i64>()
+                .ok()
+                .filter(|a| (0..=60).contains(a))
+                .ok_or("The account's age is a number of years.")?,
+        )
+    };
     let statement = get("statement");
     if statement.chars().count() < 20 || statement.chars().count() > 2000 {
         return Err("Tell us what happened in 20 to 2000 characters.");
     }
-    Ok(Submission { identifier, contact, change, new_value, full_name, country, former_address, account_age_years, statement, evidence })
+    Ok(Submission {
+        identifier,
+        contact,
+        change,
+        new_value,
+        full_name,
+        country,
+        former_address,
+        account_age_years,
+        statement,
+        evidence,
+    })
 }
 
-pub async fn submit(State(state): State<AppState>, ClientAddr(client): ClientAddr, mp: Result<Multipart, axum::extract::multipart::MultipartRejection>) -> Response {
+pub async fn submit(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
     let Ok(mp) = mp else {
         return form_page(Some("Send the form from this page."), &HashMap::new());
     };
@@ -160,9 +203,24 @@ pub async fn submit(State(state): State<AppState>, ClientAddr(client): ClientAdd
     };
     let now = state.clock.now_ms();
     let ip = client.split(' ').next().unwrap_or("unknown").to_string();
-    match end_user::within_public_limits(&state.db, &state.config, "security_details", submission.contact.as_str(), &ip, now).await {
+    match end_user::within_public_limits(
+        &state.db,
+        &state.config,
+        "security_details",
+        submission.contact.as_str(),
+        &ip,
+        now,
+    )
+    .await
+    {
         Ok(true) => {}
-        Ok(false) => return page(StatusCode::TOO_MANY_REQUESTS, "Please wait a little", "<p>Too many requests were sent. Wait 15 minutes, then try again.</p>"),
+        Ok(false) => {
+            return page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Please wait a little",
+                "<p>Too many requests were sent. Wait 15 minutes, then try again.</p>",
+            )
+        }
         Err(_) => return sorry(),
     }
     match submit::file(&state.db, &state.config, submission, now).await {
@@ -239,11 +297,23 @@ pub async fn reply(State(state): State<AppState>, Path(token): Path<String>, fie
     let text = fields.ok().and_then(|Form(f)| f.get("text").cloned()).unwrap_or_default();
     let text = text.trim();
     if text.is_empty() || text.chars().count() > 2000 {
-        return page(StatusCode::UNPROCESSABLE_ENTITY, "Tell us more", "<p class=\"error\">Write an answer of at most 2000 characters.</p>");
+        return page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Tell us more",
+            "<p class=\"error\">Write an answer of at most 2000 characters.</p>",
+        );
     }
     match lifecycle::user_reply(&state.db, state.clock.now_ms(), &token, text).await {
-        Ok(reference) => page(StatusCode::OK, "Thank you", &format!("<p>Request <strong>{}</strong> is back with our team.</p>", escape(&reference))),
-        Err(ApiError::NotFound(_)) | Err(ApiError::Conflict { .. }) => page(StatusCode::GONE, "This link no longer works", "<p>The request has moved on. Reply to our last email instead.</p>"),
+        Ok(reference) => page(
+            StatusCode::OK,
+            "Thank you",
+            &format!("<p>Request <strong>{}</strong> is back with our team.</p>", escape(&reference)),
+        ),
+        Err(ApiError::NotFound(_)) | Err(ApiError::Conflict { .. }) => page(
+            StatusCode::GONE,
+            "This link no longer works",
+            "<p>The request has moved on. Reply to our last email instead.</p>",
+        ),
         Err(_) => sorry(),
     }
 }
@@ -266,7 +336,11 @@ pub async fn cancel_form(State(state): State<AppState>, Path(token): Path<String
     }
 }
 
-pub async fn cancel(State(state): State<AppState>, ClientAddr(client): ClientAddr, Path(token): Path<String>) -> Response {
+pub async fn cancel(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Path(token): Path<String>,
+) -> Response {
     match lifecycle::cancel(&state.db, state.clock.now_ms(), &token, &client).await {
         Ok(reference) => page(StatusCode::OK, "Cancelled", &format!("<p>Request <strong>{}</strong> was cancelled and nothing was changed. Consider changing your password.</p>", escape(&reference))),
         Err(ApiError::NotFound(_)) => page(StatusCode::NOT_FOUND, "This link is not valid", "<p>Check that you copied the whole link.</p>"),

@@ -103,7 +103,10 @@ async fn lead_walks_the_chain_over_http_in_stretches() {
     }
     assert!(rounds > 2);
     // The verification itself is on record.
-    let last: String = sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1").fetch_one(&app.running.state.db).await.unwrap();
+    let last: String = sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.running.state.db)
+        .await
+        .unwrap();
     assert_eq!(last, "audit_verify");
 }
 
@@ -135,7 +138,8 @@ async fn filters_narrow_the_log_and_pages_never_repeat() {
     assert!(a.body["items"].as_array().unwrap().is_empty());
 
     // Every entry once, page by page.
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
+    let total: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
@@ -164,7 +168,8 @@ async fn export_streams_csv_and_ndjson_of_the_filtered_log_and_is_itself_audited
     let app = TestApp::spawn().await;
     some_history(&app).await;
     let lead = app.lead_token().await;
-    let csv = app.send(app.req(Method::GET, "/v1/audit/export?format=csv&action=password_reset").bearer_auth(&lead)).await;
+    let csv =
+        app.send(app.req(Method::GET, "/v1/audit/export?format=csv&action=password_reset").bearer_auth(&lead)).await;
     assert_eq!(csv.status, 200);
     assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
     let lines: Vec<&str> = csv.text.lines().collect();
@@ -174,7 +179,8 @@ async fn export_streams_csv_and_ndjson_of_the_filtered_log_and_is_itself_audited
 
     let nd = app.send(app.req(Method::GET, "/v1/audit/export?format=ndjson").bearer_auth(&lead)).await;
     let entries: Vec<serde_json::Value> = nd.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
     // Everything up to and including the export's own entry.
     assert_eq!(entries.len() as i64, count);
     assert_eq!(entries.last().unwrap()["action"], "audit_export");
@@ -182,14 +188,33 @@ async fn export_streams_csv_and_ndjson_of_the_filtered_log_and_is_itself_audited
     TestApp::assert_problem(&app.get(&lead, "/v1/audit/export?format=xml").await, 422, "invalid_input");
 }
 
-async fn record_as(app: &TestApp, agent_id: i64, email: &str, at: chrono::DateTime<Utc>, action: &str, target: Option<i64>) -> i64 {
+async fn record_as(
+    app: &TestApp,
+    agent_id: i64,
+    email: &str,
+    at: chrono::DateTime<Utc>,
+    action: &str,
+    target: Option<i64>,
+) -> i64 {
     let mut tx = desk_server::db::begin_write(&app.running.state.db).await.unwrap();
-    let actor = Actor { id: Some(agent_id), email: Some(email.into()), role: Some(desk_api::Role::Agent), client: "test".into() };
+    let actor = Actor {
+        id: Some(agent_id),
+        email: Some(email.into()),
+        role: Some(desk_api::Role::Agent),
+        client: "test".into(),
+    };
     let id = audit::record(
         &mut tx,
         at.timestamp_millis(),
         &actor,
-        Entry { action, target_type: target.map(|_| "account"), target_id: target.map(|t| t.to_string()), outcome: "success", detail: json!({}), ..Default::default() },
+        Entry {
+            action,
+            target_type: target.map(|_| "account"),
+            target_id: target.map(|t| t.to_string()),
+            outcome: "success",
+            detail: json!({}),
+            ..Default::default()
+        },
     )
     .await
     .unwrap();
@@ -216,11 +241,29 @@ async fn figures_count_each_agents_work_and_flag_anomalies() {
     let mut reset_ids = Vec::new();
     for i in 0..30 {
         let target = if i < 3 { 10 + i } else { 100 + i };
-        reset_ids.push(record_as(&app, 1, "agent@demo.test", day + Duration::hours(10) + Duration::minutes(i), "password_reset", Some(target)).await);
+        reset_ids.push(
+            record_as(
+                &app,
+                1,
+                "agent@demo.test",
+                day + Duration::hours(10) + Duration::minutes(i),
+                "password_reset",
+                Some(target),
+            )
+            .await,
+        );
     }
     let night = record_as(&app, 1, "agent@demo.test", day + Duration::hours(3), "password_reset", Some(200)).await;
     for i in 0..5 {
-        record_as(&app, 1, "agent@demo.test", day + Duration::hours(11) + Duration::minutes(i), "address_reveal", Some(300 + i)).await;
+        record_as(
+            &app,
+            1,
+            "agent@demo.test",
+            day + Duration::hours(11) + Duration::minutes(i),
+            "address_reveal",
+            Some(300 + i),
+        )
+        .await;
     }
     record_as(&app, 2, "lead@demo.test", day + Duration::hours(12), "sign_in", None).await;
     record_as(&app, 2, "lead@demo.test", day + Duration::hours(13), "sign_in", None).await;

@@ -27,7 +27,8 @@ async fn malformed_json_is_a_problem() {
         )
         .await;
     TestApp::assert_problem(&a, 400, "malformed_json");
-    let a = app.send(app.req(Method::POST, "/v1/sessions").header("content-type", "application/json").body("[1,2")).await;
+    let a =
+        app.send(app.req(Method::POST, "/v1/sessions").header("content-type", "application/json").body("[1,2")).await;
     TestApp::assert_problem(&a, 400, "malformed_json");
     let a = app.send(app.req(Method::POST, "/v1/sessions").body("email=x")).await;
     TestApp::assert_problem(&a, 415, "unsupported_media_type");
@@ -39,11 +40,16 @@ async fn missing_or_unknown_reason_and_bad_ticket_are_refused() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     TestApp::assert_problem(&app.password_reset(&t, 1, "k1", json!({"ticket": "SUP-1"})).await, 400, "malformed_json");
-    TestApp::assert_problem(&app.password_reset(&t, 1, "k2", json!({"reason": "because", "ticket": "SUP-1"})).await, 400, "malformed_json");
+    TestApp::assert_problem(
+        &app.password_reset(&t, 1, "k2", json!({"reason": "because", "ticket": "SUP-1"})).await,
+        400,
+        "malformed_json",
+    );
     let a = app.password_reset(&t, 1, "k3", json!({"reason": "forgot_password", "ticket": "  "})).await;
     TestApp::assert_problem(&a, 422, "invalid_input");
     assert_eq!(a.body["field"], "ticket");
-    let a = app.password_reset(&t, 1, "k4", json!({"reason": "other", "ticket": "SUP-1", "note": "x".repeat(1001)})).await;
+    let a =
+        app.password_reset(&t, 1, "k4", json!({"reason": "other", "ticket": "SUP-1", "note": "x".repeat(1001)})).await;
     assert_eq!(a.body["field"], "note");
     nothing_written(&app).await;
 }
@@ -107,7 +113,14 @@ async fn openapi_document_lists_every_v1_route() {
     assert_eq!(a.status, 200);
     assert!(a.body["openapi"].as_str().unwrap().starts_with("3.1"));
     let paths = a.body["paths"].as_object().unwrap();
-    for p in ["/v1/sessions", "/v1/sessions/current", "/v1/me", "/v1/accounts", "/v1/accounts/{id}", "/v1/accounts/{id}/password-reset"] {
+    for p in [
+        "/v1/sessions",
+        "/v1/sessions/current",
+        "/v1/me",
+        "/v1/accounts",
+        "/v1/accounts/{id}",
+        "/v1/accounts/{id}/password-reset",
+    ] {
         assert!(paths.contains_key(p), "{p} missing from the OpenAPI document");
     }
 }

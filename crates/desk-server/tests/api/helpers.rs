@@ -47,9 +47,20 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
         let running = desk_server::start(config, clock.clone()).await.expect("service starts");
         use desk_server::demo::*;
-        let mut secrets: Vec<String> = [AGENT_TOTP, LEAD_TOTP, ADMIN_TOTP, MARIA_TOTP, AGENT_PASSWORD, LEAD_PASSWORD, "$argon2"].iter().map(|s| s.to_string()).collect();
+        let mut secrets: Vec<String> =
+            [AGENT_TOTP, LEAD_TOTP, ADMIN_TOTP, MARIA_TOTP, AGENT_PASSWORD, LEAD_PASSWORD, "$argon2"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
         secrets.extend(MARIA_BACKUP_CODES.iter().map(|c| c.to_string()));
-        Self { running, clock, http: reqwest::Client::new(), seen: Default::default(), secrets: Arc::new(Mutex::new(secrets)), _dir: dir }
+        Self {
+            running,
+            clock,
+            http: reqwest::Client::new(),
+            seen: Default::default(),
+            secrets: Arc::new(Mutex::new(secrets)),
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

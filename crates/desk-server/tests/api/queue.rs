@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
 
 fn form(identifier: &str, contact: &str, change: &str, new_value: &str) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
@@ -35,7 +36,9 @@ pub async fn file_and_confirm(app: &TestApp, f: reqwest::multipart::Form, contac
     let reference = a.text.split("request <strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_string();
     let mut code = String::new();
     for _ in 0..100 {
-        if let Some(m) = app.mailbox().await.into_iter().find(|m| m["to"] == contact && m["subject"] == "Confirm your request") {
+        if let Some(m) =
+            app.mailbox().await.into_iter().find(|m| m["to"] == contact && m["subject"] == "Confirm your request")
+        {
             code = m["body"].as_str().unwrap().split(" is ").nth(1).unwrap()[..6].to_string();
             break;
         }
@@ -43,7 +46,11 @@ pub async fn file_and_confirm(app: &TestApp, f: reqwest::multipart::Form, contac
     }
     let done = app.post_form(&format!("/security-details/{reference}/confirm"), &[("code", &code)]).await;
     assert!(done.text.contains("We have your request"), "{}", done.text);
-    sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1").bind(&reference).fetch_one(&app.running.state.db).await.unwrap()
+    sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1")
+        .bind(&reference)
+        .fetch_one(&app.running.state.db)
+        .await
+        .unwrap()
 }
 
 async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> crate::helpers::Answer {
@@ -61,7 +68,8 @@ fn full_checklist(detail: &Value) -> Value {
 #[tokio::test]
 async fn the_public_form_confirms_the_contact_and_the_request_joins_the_queue_with_its_evidence() {
     let app = TestApp::spawn().await;
-    let f = form("jsmith", "james.new@mail.test", "email", "james.new@mail.test").part("evidence", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("id.png"));
+    let f = form("jsmith", "james.new@mail.test", "email", "james.new@mail.test")
+        .part("evidence", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("id.png"));
     // A wrong code first.
     let a = app.send(app.req(Method::POST, "/security-details").multipart(f)).await;
     let reference = a.text.split("request <strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_string();
@@ -71,7 +79,13 @@ async fn the_public_form_confirms_the_contact_and_the_request_joins_the_queue_wi
     let list = call(&app, &t, Method::GET, "/v1/requests", None).await;
     assert!(list.body["items"].as_array().unwrap().is_empty(), "unconfirmed requests are not in the queue");
 
-    let code = app.mailbox().await.into_iter().find(|m| m["subject"] == "Confirm your request").unwrap()["body"].as_str().unwrap().split(" is ").nth(1).unwrap()[..6].to_string();
+    let code = app.mailbox().await.into_iter().find(|m| m["subject"] == "Confirm your request").unwrap()["body"]
+        .as_str()
+        .unwrap()
+        .split(" is ")
+        .nth(1)
+        .unwrap()[..6]
+        .to_string();
     let ok = app.post_form(&format!("/security-details/{reference}/confirm"), &[("code", &code)]).await;
     assert!(ok.text.contains(&reference));
     let list = call(&app, &t, Method::GET, "/v1/requests", None).await;
@@ -87,11 +101,18 @@ async fn the_public_form_confirms_the_contact_and_the_request_joins_the_queue_wi
     let res = app.req(Method::GET, &format!("/v1/requests/{id}/evidence/{file}")).bearer_auth(&t).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
-    let viewed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'evidence_view'").fetch_one(&app.running.state.db).await.unwrap();
+    let viewed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'evidence_view'")
+        .fetch_one(&app.running.state.db)
+        .await
+        .unwrap();
     assert_eq!(viewed, 1);
     // Served only to agents.
     assert_eq!(app.send(app.req(Method::GET, &format!("/v1/requests/{id}/evidence/{file}"))).await.status, 401);
-    assert!(app.mailbox().await.iter().any(|m| m["to"] == "james.new@mail.test" && m["subject"] == "We received your request"));
+    assert!(app
+        .mailbox()
+        .await
+        .iter()
+        .any(|m| m["to"] == "james.new@mail.test" && m["subject"] == "We received your request"));
 }
 
 #[tokio::test]
@@ -101,15 +122,28 @@ async fn bad_forms_get_a_clear_page_and_store_nothing() {
         (form("jsmith", "not-an-address", "email", "x@y.test"), "reach you at"),
         (form("jsmith", "a@b.test", "fly", ""), "Choose what should change"),
         (form("jsmith", "a@b.test", "phone", "call me"), "phone number"),
-        (form("jsmith", "a@b.test", "email", "x@y.test").part("evidence", reqwest::multipart::Part::bytes(b"MZ\x90\x00 not a picture".to_vec()).file_name("x.exe")), "not a PNG"),
-        (form("jsmith", "a@b.test", "email", "x@y.test").part("evidence", reqwest::multipart::Part::bytes([PNG, &vec![0u8; 2 * 1024 * 1024]].concat()).file_name("big.png")), "2 MB"),
+        (
+            form("jsmith", "a@b.test", "email", "x@y.test").part(
+                "evidence",
+                reqwest::multipart::Part::bytes(b"MZ\x90\x00 not a picture".to_vec()).file_name("x.exe"),
+            ),
+            "not a PNG",
+        ),
+        (
+            form("jsmith", "a@b.test", "email", "x@y.test").part(
+                "evidence",
+                reqwest::multipart::Part::bytes([PNG, &vec![0u8; 2 * 1024 * 1024]].concat()).file_name("big.png"),
+            ),
+            "2 MB",
+        ),
     ];
     for (f, says) in cases {
         let a = app.send(app.req(Method::POST, "/security-details").multipart(f)).await;
         assert!(a.status == 422 || a.status == 413, "{}", a.status);
         assert!(a.text.contains(says), "{says}: {}", a.text);
     }
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_requests").fetch_one(&app.running.state.db).await.unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM security_requests").fetch_one(&app.running.state.db).await.unwrap();
     assert_eq!(n, 0);
 }
 
@@ -117,8 +151,14 @@ async fn bad_forms_get_a_clear_page_and_store_nothing() {
 async fn risk_is_high_without_an_account_and_low_when_everything_matches() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
-    let unknown = file_and_confirm(&app, form("nobody-here", "x@mail.test", "phone", "+1 555 0100 200"), "x@mail.test").await;
-    let good = file_and_confirm(&app, form("jsmith", "james.smith@example.com", "reset_security_question", ""), "james.smith@example.com").await;
+    let unknown =
+        file_and_confirm(&app, form("nobody-here", "x@mail.test", "phone", "+1 555 0100 200"), "x@mail.test").await;
+    let good = file_and_confirm(
+        &app,
+        form("jsmith", "james.smith@example.com", "reset_security_question", ""),
+        "james.smith@example.com",
+    )
+    .await;
     let d = call(&app, &t, Method::GET, &format!("/v1/requests/{unknown}"), None).await;
     assert_eq!(d.body["item"]["risk"], "high");
     assert!(d.body["risk_reasons"][0].as_str().unwrap().contains("No account"));
@@ -138,8 +178,20 @@ async fn bulk_open(app: &TestApp, n: i64) {
             "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) ",
         );
         qb.push_values(chunk, |mut b, i| {
-            b.push_bind(format!("SD-B{i:07}")).push_bind("open").push_bind("low").push_bind("[]").push_bind("phone").push_bind("someone")
-                .push_bind("c@mail.test").push_bind("N").push_bind("US").push_bind("s").push_bind("[]").push_bind(now).push_bind(now + i * 1000).push_bind(now);
+            b.push_bind(format!("SD-B{i:07}"))
+                .push_bind("open")
+                .push_bind("low")
+                .push_bind("[]")
+                .push_bind("phone")
+                .push_bind("someone")
+                .push_bind("c@mail.test")
+                .push_bind("N")
+                .push_bind("US")
+                .push_bind("s")
+                .push_bind("[]")
+                .push_bind(now)
+                .push_bind(now + i * 1000)
+                .push_bind(now);
         });
         qb.build().execute(&mut *tx).await.unwrap();
     }
@@ -159,7 +211,8 @@ async fn fifty_concurrent_claimers_never_share_a_request_and_expired_leases_retu
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let res = app.http.post(app.url("/v1/requests/claim-next")).bearer_auth(&tokens[w % 3]).send().await.unwrap();
+                let res =
+                    app.http.post(app.url("/v1/requests/claim-next")).bearer_auth(&tokens[w % 3]).send().await.unwrap();
                 let status = res.status().as_u16();
                 let body: Value = res.json().await.unwrap();
                 match status {
@@ -175,7 +228,11 @@ async fn fifty_concurrent_claimers_never_share_a_request_and_expired_leases_retu
         all.extend(t.await.unwrap());
     }
     let secs = started.elapsed().as_secs_f64();
-    println!("claim-next: {} claims by 50 concurrent callers in {secs:.2} s = {:.0} claims/s", all.len(), all.len() as f64 / secs);
+    println!(
+        "claim-next: {} claims by 50 concurrent callers in {secs:.2} s = {:.0} claims/s",
+        all.len(),
+        all.len() as f64 / secs
+    );
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(unique.len(), all.len(), "a request was claimed twice");
     assert_eq!(all.len() as i64, total, "every request was claimed once");
@@ -187,11 +244,12 @@ async fn fifty_concurrent_claimers_never_share_a_request_and_expired_leases_retu
     app.clock.advance(Duration::minutes(6));
     let again = call(&app, t, Method::POST, "/v1/requests/claim-next", None).await;
     assert_eq!(again.status, 200, "{}", again.text);
-    let stranded: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE state = 'claimed' AND lease_expires_ms <= $1")
-        .bind(app.clock.now_ms())
-        .fetch_one(&app.running.state.db)
-        .await
-        .unwrap();
+    let stranded: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE state = 'claimed' AND lease_expires_ms <= $1")
+            .bind(app.clock.now_ms())
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!(stranded, total - 1, "the rest wait, expired, for the next claim-next");
 }
 
@@ -208,14 +266,27 @@ async fn a_held_request_cannot_be_taken_and_an_expired_lease_cannot_be_renewed()
     app.clock.advance(Duration::minutes(4));
     assert_eq!(call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/renew"), None).await.status, 200);
     app.clock.advance(Duration::minutes(6));
-    TestApp::assert_problem(&call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/renew"), None).await, 409, "lease_expired");
+    TestApp::assert_problem(
+        &call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/renew"), None).await,
+        409,
+        "lease_expired",
+    );
     assert_eq!(call(&app, &lead, Method::POST, &format!("/v1/requests/{id}/claim"), None).await.status, 200);
-    TestApp::assert_problem(&call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/release"), None).await, 409, "claimed_by_other");
+    TestApp::assert_problem(
+        &call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/release"), None).await,
+        409,
+        "claimed_by_other",
+    );
 }
 
 /// Moves a caller can make through the API, with the body each needs.
 fn moves() -> Vec<(&'static str, &'static str, Value)> {
-    let checklist = json!(["facts_match_account", "recent_activity_reviewed", "statement_consistent", "new_value_not_on_another_account"]);
+    let checklist = json!([
+        "facts_match_account",
+        "recent_activity_reviewed",
+        "statement_consistent",
+        "new_value_not_on_another_account"
+    ]);
     vec![
         ("claim", "claim", Value::Null),
         ("renew", "renew", Value::Null),
@@ -248,7 +319,11 @@ fn allowed(state: &str, role: &str, mv: &str) -> bool {
 #[tokio::test]
 async fn every_state_role_and_move_is_allowed_or_refused_as_the_table_says() {
     let app = TestApp::spawn().await;
-    let callers = [("agent", app.agent_token().await, 1i64), ("lead", app.lead_token().await, 2), ("admin", app.admin_token().await, 3)];
+    let callers = [
+        ("agent", app.agent_token().await, 1i64),
+        ("lead", app.lead_token().await, 2),
+        ("admin", app.admin_token().await, 3),
+    ];
     let now = app.clock.now_ms();
     let mut cells = 0;
     let mut allowed_cells = 0;
@@ -271,13 +346,25 @@ async fn every_state_role_and_move_is_allowed_or_refused_as_the_table_says() {
                 .fetch_one(&app.running.state.db)
                 .await
                 .unwrap();
-                let a = call(&app, token, Method::POST, &format!("/v1/requests/{id}/{path}"), (!body.is_null()).then_some(body)).await;
+                let a = call(
+                    &app,
+                    token,
+                    Method::POST,
+                    &format!("/v1/requests/{id}/{path}"),
+                    (!body.is_null()).then_some(body),
+                )
+                .await;
                 let expect = allowed(state.as_str(), role, mv);
                 if expect {
                     allowed_cells += 1;
                     assert!(a.status < 300, "{state:?} {role} {mv} should be allowed: {}", a.text);
                 } else {
-                    assert!(a.status == 403 || a.status == 409, "{state:?} {role} {mv} should be refused: {} {}", a.status, a.text);
+                    assert!(
+                        a.status == 403 || a.status == 409,
+                        "{state:?} {role} {mv} should be refused: {} {}",
+                        a.status,
+                        a.text
+                    );
                     assert!(a.body["code"].is_string());
                 }
                 cells += 1;
@@ -289,7 +376,9 @@ async fn every_state_role_and_move_is_allowed_or_refused_as_the_table_says() {
 }
 
 async fn claimed_request(app: &TestApp, token: &str, change: &str, new_value: &str) -> (i64, Value) {
-    let id = file_and_confirm(app, form("jsmith", "james.smith@example.com", change, new_value), "james.smith@example.com").await;
+    let id =
+        file_and_confirm(app, form("jsmith", "james.smith@example.com", change, new_value), "james.smith@example.com")
+            .await;
     let d = call(app, token, Method::POST, &format!("/v1/requests/{id}/claim"), None).await;
     assert_eq!(d.status, 200, "{}", d.text);
     (id, d.body)
@@ -300,11 +389,32 @@ async fn approval_needs_the_checklist_and_a_note() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     let (id, d) = claimed_request(&app, &t, "phone", "+44 7700 900999").await;
-    let partial = call(&app, &t, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "approve", "checklist": ["facts_match_account"], "note": "ok"}))).await;
+    let partial = call(
+        &app,
+        &t,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "approve", "checklist": ["facts_match_account"], "note": "ok"})),
+    )
+    .await;
     TestApp::assert_problem(&partial, 409, "checklist_incomplete");
-    let no_note = call(&app, &t, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "  "}))).await;
+    let no_note = call(
+        &app,
+        &t,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "  "})),
+    )
+    .await;
     TestApp::assert_problem(&no_note, 422, "invalid_input");
-    let ok = call(&app, &t, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "facts match"}))).await;
+    let ok = call(
+        &app,
+        &t,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "facts match"})),
+    )
+    .await;
     assert_eq!(ok.body["item"]["state"], "approved", "{}", ok.text);
 }
 
@@ -315,13 +425,36 @@ async fn removing_2fa_needs_a_second_approval_from_another_lead() {
     let agent = app.agent_token().await;
     let admin = app.admin_token().await;
     let (id, d) = claimed_request(&app, &lead, "remove_two_factor", "").await;
-    let first = call(&app, &lead, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "checked"}))).await;
+    let first = call(
+        &app,
+        &lead,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "checked"})),
+    )
+    .await;
     assert_eq!(first.body["item"]["state"], "awaiting_second_approval", "{}", first.text);
-    let same = call(&app, &lead, Method::POST, &format!("/v1/requests/{id}/second-approval"), Some(json!({"text": "me again"}))).await;
+    let same = call(
+        &app,
+        &lead,
+        Method::POST,
+        &format!("/v1/requests/{id}/second-approval"),
+        Some(json!({"text": "me again"})),
+    )
+    .await;
     TestApp::assert_problem(&same, 409, "same_approver");
-    let by_agent = call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/second-approval"), Some(json!({"text": "me"}))).await;
+    let by_agent =
+        call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/second-approval"), Some(json!({"text": "me"})))
+            .await;
     TestApp::assert_problem(&by_agent, 403, "forbidden");
-    let second = call(&app, &admin, Method::POST, &format!("/v1/requests/{id}/second-approval"), Some(json!({"text": "agreed"}))).await;
+    let second = call(
+        &app,
+        &admin,
+        Method::POST,
+        &format!("/v1/requests/{id}/second-approval"),
+        Some(json!({"text": "agreed"})),
+    )
+    .await;
     assert_eq!(second.body["item"]["state"], "approved", "{}", second.text);
     assert_eq!(second.body["first_approver"], "Lee Lead");
 }
@@ -332,11 +465,29 @@ async fn an_agent_cannot_decide_an_escalated_request() {
     let agent = app.agent_token().await;
     let lead = app.lead_token().await;
     let (id, d) = claimed_request(&app, &agent, "phone", "+44 7700 900999").await;
-    let esc = call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "escalate", "checklist": [], "note": "odd"}))).await;
+    let esc = call(
+        &app,
+        &agent,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "escalate", "checklist": [], "note": "odd"})),
+    )
+    .await;
     assert_eq!(esc.body["item"]["state"], "escalated");
-    TestApp::assert_problem(&call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/claim"), None).await, 403, "forbidden");
+    TestApp::assert_problem(
+        &call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/claim"), None).await,
+        403,
+        "forbidden",
+    );
     assert_eq!(call(&app, &lead, Method::POST, &format!("/v1/requests/{id}/claim"), None).await.status, 200);
-    let ok = call(&app, &lead, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "fine"}))).await;
+    let ok = call(
+        &app,
+        &lead,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "fine"})),
+    )
+    .await;
     assert_eq!(ok.body["item"]["state"], "approved", "{}", ok.text);
 }
 
@@ -345,10 +496,23 @@ async fn need_info_emails_the_user_and_their_answer_returns_the_request_to_the_q
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     let (id, _) = claimed_request(&app, &t, "phone", "+44 7700 900999").await;
-    call(&app, &t, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "need_info", "checklist": [], "note": "Which phone did you use before?"}))).await;
+    call(
+        &app,
+        &t,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "need_info", "checklist": [], "note": "Which phone did you use before?"})),
+    )
+    .await;
     let mail = app.mailbox().await.into_iter().find(|m| m["subject"] == "We need more information").expect("asked");
     assert!(mail["body"].as_str().unwrap().contains("Which phone did you use before?"));
-    let link = mail["body"].as_str().unwrap().split_whitespace().find(|w| w.contains("/security-details/reply/")).unwrap().replace(&app.running.url(), "");
+    let link = mail["body"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("/security-details/reply/"))
+        .unwrap()
+        .replace(&app.running.url(), "");
     let r = app.post_form(&link, &[("text", "An old Nokia, number ending 12")]).await;
     assert!(r.text.contains("back with our team"), "{}", r.text);
     let d = call(&app, &t, Method::GET, &format!("/v1/requests/{id}"), None).await;
@@ -361,13 +525,32 @@ async fn approve_medium(app: &TestApp) -> (i64, String) {
     let t = app.agent_token().await;
     // jsmith has a sign-in recovery history via this helper: make the request medium risk by a
     // contact that is not on the account.
-    let id = file_and_confirm(app, form("jsmith", "j.new@mail.test", "email", "j.new@mail.test"), "j.new@mail.test").await;
+    let id =
+        file_and_confirm(app, form("jsmith", "j.new@mail.test", "email", "j.new@mail.test"), "j.new@mail.test").await;
     let d = call(app, &t, Method::POST, &format!("/v1/requests/{id}/claim"), None).await;
-    let ok = call(app, &t, Method::POST, &format!("/v1/requests/{id}/decision"), Some(json!({"decision": "approve", "checklist": full_checklist(&d.body), "note": "checked"}))).await;
+    let ok = call(
+        app,
+        &t,
+        Method::POST,
+        &format!("/v1/requests/{id}/decision"),
+        Some(json!({"decision": "approve", "checklist": full_checklist(&d.body), "note": "checked"})),
+    )
+    .await;
     assert_eq!(ok.body["item"]["state"], "approved", "{}", ok.text);
     assert!(ok.body["apply_at"].is_string());
-    let cancel = app.mailbox().await.into_iter().find(|m| m["subject"] == "A change to your account is pending" && m["to"] == "james.smith@example.com").expect("the former address is told");
-    let link = cancel["body"].as_str().unwrap().split_whitespace().find(|w| w.contains("/security-details/cancel/")).unwrap().replace(&app.running.url(), "");
+    let cancel = app
+        .mailbox()
+        .await
+        .into_iter()
+        .find(|m| m["subject"] == "A change to your account is pending" && m["to"] == "james.smith@example.com")
+        .expect("the former address is told");
+    let link = cancel["body"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("/security-details/cancel/"))
+        .unwrap()
+        .replace(&app.running.url(), "");
     (id, link)
 }
 
@@ -380,10 +563,21 @@ async fn this_wasnt_me_cancels_the_change_before_it_applies() {
     let done = app.post_form(&link, &[]).await;
     assert!(done.text.contains("was cancelled"), "{}", done.text);
     app.clock.advance(Duration::days(5));
-    assert_eq!(desk_server::domain::queue::lifecycle::apply_due(&app.running.state.db, app.clock.now_ms()).await.unwrap(), 0);
-    let state: String = sqlx::query_scalar("SELECT state FROM security_requests WHERE id = $1").bind(id).fetch_one(&app.running.state.db).await.unwrap();
+    assert_eq!(
+        desk_server::domain::queue::lifecycle::apply_due(&app.running.state.db, app.clock.now_ms()).await.unwrap(),
+        0
+    );
+    let state: String = sqlx::query_scalar("SELECT state FROM security_requests WHERE id = $1")
+        .bind(id)
+        .fetch_one(&app.running.state.db)
+        .await
+        .unwrap();
     assert_eq!(state, "cancelled");
-    let primary: String = sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = 2 AND is_primary = 1").fetch_one(&app.running.state.db).await.unwrap();
+    let primary: String =
+        sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = 2 AND is_primary = 1")
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!(primary, "james.smith@example.com", "nothing changed");
 }
 
@@ -398,21 +592,44 @@ async fn an_approved_change_applies_after_cooling_off_ends_sessions_and_tells_ev
     let (id, link) = approve_medium(&app).await;
     let db = &app.running.state.db;
     app.clock.advance(Duration::minutes(59));
-    assert_eq!(desk_server::domain::queue::lifecycle::apply_due(db, app.clock.now_ms()).await.unwrap(), 0, "not before its time");
+    assert_eq!(
+        desk_server::domain::queue::lifecycle::apply_due(db, app.clock.now_ms()).await.unwrap(),
+        0,
+        "not before its time"
+    );
     app.clock.advance(Duration::minutes(1));
     assert_eq!(desk_server::domain::queue::lifecycle::apply_due(db, app.clock.now_ms()).await.unwrap(), 1);
-    let (state,): (String,) = sqlx::query_as("SELECT state FROM security_requests WHERE id = $1").bind(id).fetch_one(db).await.unwrap();
+    let (state,): (String,) =
+        sqlx::query_as("SELECT state FROM security_requests WHERE id = $1").bind(id).fetch_one(db).await.unwrap();
     assert_eq!(state, "applied");
-    let primary: String = sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = 2 AND is_primary = 1").fetch_one(db).await.unwrap();
+    let primary: String =
+        sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = 2 AND is_primary = 1")
+            .fetch_one(db)
+            .await
+            .unwrap();
     assert_eq!(primary, "j.new@mail.test");
-    let live: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 2 AND revoked_ms IS NULL").fetch_one(db).await.unwrap();
+    let live: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 2 AND revoked_ms IS NULL")
+            .fetch_one(db)
+            .await
+            .unwrap();
     assert_eq!(live, 0);
-    let mut told: Vec<String> = app.mailbox().await.into_iter().filter(|m| m["subject"] == "Your security details were changed").map(|m| m["to"].as_str().unwrap().to_string()).collect();
+    let mut told: Vec<String> = app
+        .mailbox()
+        .await
+        .into_iter()
+        .filter(|m| m["subject"] == "Your security details were changed")
+        .map(|m| m["to"].as_str().unwrap().to_string())
+        .collect();
     told.sort();
     assert_eq!(told, vec!["j.new@mail.test", "james.smith@example.com", "jimmy.s@mail.test"]);
     // Too late to cancel now.
     assert_eq!(app.page(&link).await.status, 410);
-    let steps: Vec<String> = sqlx::query_scalar("SELECT action FROM request_steps WHERE request_id = $1 ORDER BY id").bind(id).fetch_all(db).await.unwrap();
+    let steps: Vec<String> = sqlx::query_scalar("SELECT action FROM request_steps WHERE request_id = $1 ORDER BY id")
+        .bind(id)
+        .fetch_all(db)
+        .await
+        .unwrap();
     assert_eq!(steps, vec!["confirm", "claim", "approve", "apply"]);
     assert_eq!(app.verify().await, None, "every step is in the audit chain");
 }

@@ -14,12 +14,23 @@ const NEW_PASSWORD: &str = "violet otter climbs 42 stairs";
 
 async fn agent_sends(app: &TestApp, t: &str, account: i64, kind: &str) {
     let path = format!("/v1/accounts/{account}/{kind}");
-    let a = app.send(app.req(reqwest::Method::POST, &path).bearer_auth(t).header("Idempotency-Key", format!("{kind}-{}", app.clock.now_ms())).json(&reset_body())).await;
+    let a = app
+        .send(
+            app.req(reqwest::Method::POST, &path)
+                .bearer_auth(t)
+                .header("Idempotency-Key", format!("{kind}-{}", app.clock.now_ms()))
+                .json(&reset_body()),
+        )
+        .await;
     assert_eq!(a.status, 202, "{}", a.text);
 }
 
 async fn password_hash(app: &TestApp, account: i64) -> String {
-    sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1").bind(account).fetch_one(&app.running.state.db).await.unwrap()
+    sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
+        .bind(account)
+        .fetch_one(&app.running.state.db)
+        .await
+        .unwrap()
 }
 
 /// jsmith (account 2) has no 2FA: the link goes straight to the new password.
@@ -47,7 +58,8 @@ async fn reset_link_cannot_be_used_twice() {
     let again = app.page(&link).await;
     assert_eq!(again.status, 410);
     assert!(again.text.contains("already used"));
-    let replay = app.post_form(&link, &[("password", "another long password 9"), ("confirm", "another long password 9")]).await;
+    let replay =
+        app.post_form(&link, &[("password", "another long password 9"), ("confirm", "another long password 9")]).await;
     assert_eq!(replay.status, 410);
     assert_eq!(password_hash(&app, 2).await, after);
 }
@@ -85,7 +97,11 @@ async fn weak_or_mismatched_passwords_are_refused_with_a_reason() {
     let app = TestApp::spawn().await;
     let (_, link) = jsmith_link(&app).await;
     let before = password_hash(&app, 2).await;
-    for (pw, confirm, says) in [("short", "short", "12 characters"), (NEW_PASSWORD, "different one here", "not the same"), ("jsmith-the-great-1", "jsmith-the-great-1", "username")] {
+    for (pw, confirm, says) in [
+        ("short", "short", "12 characters"),
+        (NEW_PASSWORD, "different one here", "not the same"),
+        ("jsmith-the-great-1", "jsmith-the-great-1", "username"),
+    ] {
         let a = app.post_form(&link, &[("password", pw), ("confirm", confirm)]).await;
         assert_eq!(a.status, 422, "{}", a.text);
         assert!(a.text.contains(says), "{says}: {}", a.text);
@@ -117,7 +133,10 @@ async fn two_factor_is_demanded_before_the_new_password() {
     // A wrong code is refused and counted.
     let wrong = app.post_form(&format!("{link}/verify"), &[("method", "authenticator_app"), ("code", "000000")]).await;
     assert_eq!(wrong.status, 422);
-    let failed: i64 = sqlx::query_scalar("SELECT failed_codes FROM recovery_tokens WHERE account_id = 1").fetch_one(&app.running.state.db).await.unwrap();
+    let failed: i64 = sqlx::query_scalar("SELECT failed_codes FROM recovery_tokens WHERE account_id = 1")
+        .fetch_one(&app.running.state.db)
+        .await
+        .unwrap();
     assert_eq!(failed, 1);
 }
 
@@ -136,13 +155,15 @@ async fn authenticator_app_code_passes_two_factor() {
 async fn backup_code_passes_two_factor_once() {
     let app = TestApp::spawn().await;
     let link = maria_link(&app).await;
-    let ok = app.post_form(&format!("{link}/verify"), &[("method", "backup_codes"), ("code", MARIA_BACKUP_CODES[0])]).await;
+    let ok =
+        app.post_form(&format!("{link}/verify"), &[("method", "backup_codes"), ("code", MARIA_BACKUP_CODES[0])]).await;
     assert!(ok.text.contains("Choose a new password"), "{}", ok.text);
     app.post_form(&link, &[("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)]).await;
     // The same backup code does not work a second time.
     app.clock.advance(Duration::minutes(3));
     let link2 = maria_link(&app).await;
-    let again = app.post_form(&format!("{link2}/verify"), &[("method", "backup_codes"), ("code", MARIA_BACKUP_CODES[0])]).await;
+    let again =
+        app.post_form(&format!("{link2}/verify"), &[("method", "backup_codes"), ("code", MARIA_BACKUP_CODES[0])]).await;
     assert_eq!(again.status, 422, "{}", again.text);
 }
 
@@ -156,7 +177,8 @@ async fn sms_code_passes_two_factor() {
     assert!(page.text.contains("SMS"), "{}", page.text);
     let sent = app.post_form(&format!("{link}/sms"), &[]).await;
     assert!(sent.text.contains("We sent a code"), "{}", sent.text);
-    let sms = app.mailbox().await.into_iter().find(|m| m["subject"] == "SMS").expect("the SMS reached the demo gateway");
+    let sms =
+        app.mailbox().await.into_iter().find(|m| m["subject"] == "SMS").expect("the SMS reached the demo gateway");
     assert_eq!(sms["to"], "+81 90 1234 5678");
     let code: String = sms["body"].as_str().unwrap().chars().filter(|c| c.is_ascii_digit()).take(6).collect();
     let ok = app.post_form(&format!("{link}/verify"), &[("method", "sms"), ("code", &code)]).await;
@@ -169,12 +191,26 @@ async fn after_a_reset_sessions_end_and_every_verified_address_is_told() {
     let link = maria_link(&app).await;
     let code = app.totp_now(MARIA_TOTP);
     app.post_form(&format!("{link}/verify"), &[("method", "authenticator_app"), ("code", &code)]).await;
-    let live_before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 1 AND revoked_ms IS NULL").fetch_one(&app.running.state.db).await.unwrap();
+    let live_before: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 1 AND revoked_ms IS NULL")
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!(live_before, 2);
     app.post_form(&link, &[("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)]).await;
-    let live_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 1 AND revoked_ms IS NULL").fetch_one(&app.running.state.db).await.unwrap();
+    let live_after: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 1 AND revoked_ms IS NULL")
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!(live_after, 0);
-    let notices: Vec<String> = app.mailbox().await.into_iter().filter(|m| m["subject"] == "Your password was changed").map(|m| m["to"].as_str().unwrap().to_string()).collect();
+    let notices: Vec<String> = app
+        .mailbox()
+        .await
+        .into_iter()
+        .filter(|m| m["subject"] == "Your password was changed")
+        .map(|m| m["to"].as_str().unwrap().to_string())
+        .collect();
     let mut notices = notices;
     notices.sort();
     assert_eq!(notices, vec!["m.lopez.work@mail.test", "maria.lopez@example.com"]);
@@ -188,9 +224,14 @@ async fn security_answer_reset_sets_a_new_hashed_answer() {
     let link = app.link_for("james.smith@example.com", "reset-answer").await;
     let form = app.page(&link).await;
     assert!(form.text.contains("Choose a new security question"), "{}", form.text);
-    let done = app.post_form(&link, &[("question", "In what city did your parents meet?"), ("answer", "  Porto ")]).await;
+    let done =
+        app.post_form(&link, &[("question", "In what city did your parents meet?"), ("answer", "  Porto ")]).await;
     assert!(done.text.contains("saved"), "{}", done.text);
-    let (q, h): (String, String) = sqlx::query_as("SELECT security_question, security_answer_hash FROM accounts WHERE id = 2").fetch_one(&app.running.state.db).await.unwrap();
+    let (q, h): (String, String) =
+        sqlx::query_as("SELECT security_question, security_answer_hash FROM accounts WHERE id = 2")
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!(q, "In what city did your parents meet?");
     assert!(!h.to_lowercase().contains("porto"));
     assert!(desk_server::crypto::verify_password("porto", &h), "compared normalised");
@@ -218,11 +259,20 @@ async fn recover_page_answers_the_same_for_known_and_unknown_accounts() {
         app.post_form("/recover-answer", &[("identifier", &format!("user{i}@example.org"))]).await;
         u += t.elapsed().as_micros();
         let t = Instant::now();
-        app.post_form("/recover-answer", &[("identifier", if i % 2 == 0 { "aiko@example.com" } else { "maria.lopez" })]).await;
+        app.post_form(
+            "/recover-answer",
+            &[("identifier", if i % 2 == 0 { "aiko@example.com" } else { "maria.lopez" })],
+        )
+        .await;
         k += t.elapsed().as_micros();
         app.clock.advance(Duration::minutes(6));
     }
-    println!("/recover-answer mean time: known {} µs, unknown {} µs (difference {} µs)", k / n, u / n, (k as i128 - u as i128).abs() / n as i128);
+    println!(
+        "/recover-answer mean time: known {} µs, unknown {} µs (difference {} µs)",
+        k / n,
+        u / n,
+        (k as i128 - u as i128).abs() / n as i128
+    );
 }
 
 #[tokio::test]
@@ -292,7 +342,10 @@ async fn address_check_answers_without_revealing_and_reveal_is_audited() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     let check = |addr: &'static str| {
-        let rb = app.req(reqwest::Method::POST, "/v1/accounts/1/address-check").bearer_auth(&t).json(&json!({"address": addr}));
+        let rb = app
+            .req(reqwest::Method::POST, "/v1/accounts/1/address-check")
+            .bearer_auth(&t)
+            .json(&json!({"address": addr}));
         app.send(rb)
     };
     let primary = check("MARIA.LOPEZ@example.com").await;
@@ -308,15 +361,35 @@ async fn address_check_answers_without_revealing_and_reveal_is_audited() {
 
     let detail = app.get(&t, "/v1/accounts/1").await;
     let email_id = detail.body["emails"][0]["id"].as_i64().unwrap();
-    let short = app.send(app.req(reqwest::Method::POST, &format!("/v1/accounts/1/emails/{email_id}/reveal")).bearer_auth(&t).json(&json!({"reason": "why", "ticket": "SUP-5"}))).await;
+    let short = app
+        .send(
+            app.req(reqwest::Method::POST, &format!("/v1/accounts/1/emails/{email_id}/reveal"))
+                .bearer_auth(&t)
+                .json(&json!({"reason": "why", "ticket": "SUP-5"})),
+        )
+        .await;
     TestApp::assert_problem(&short, 422, "invalid_input");
     let reveal = app
-        .send(app.req(reqwest::Method::POST, &format!("/v1/accounts/1/emails/{email_id}/reveal")).bearer_auth(&t).json(&json!({"reason": "user reads it back on the call", "ticket": "SUP-5"})))
+        .send(
+            app.req(reqwest::Method::POST, &format!("/v1/accounts/1/emails/{email_id}/reveal"))
+                .bearer_auth(&t)
+                .json(&json!({"reason": "user reads it back on the call", "ticket": "SUP-5"})),
+        )
         .await;
     assert_eq!(reveal.body["address"], "maria.lopez@example.com");
-    let (action, reason): (String, String) = sqlx::query_as("SELECT action, reason FROM audit_log WHERE action = 'address_reveal'").fetch_one(&app.running.state.db).await.unwrap();
+    let (action, reason): (String, String) =
+        sqlx::query_as("SELECT action, reason FROM audit_log WHERE action = 'address_reveal'")
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!((action.as_str(), reason.as_str()), ("address_reveal", "user reads it back on the call"));
-    let other_account = app.send(app.req(reqwest::Method::POST, &format!("/v1/accounts/2/emails/{email_id}/reveal")).bearer_auth(&t).json(&json!({"reason": "user reads it back on the call", "ticket": "SUP-5"}))).await;
+    let other_account = app
+        .send(
+            app.req(reqwest::Method::POST, &format!("/v1/accounts/2/emails/{email_id}/reveal"))
+                .bearer_auth(&t)
+                .json(&json!({"reason": "user reads it back on the call", "ticket": "SUP-5"})),
+        )
+        .await;
     TestApp::assert_problem(&other_account, 404, "not_found");
 }
 
@@ -325,11 +398,23 @@ async fn possible_duplicates_are_listed_with_their_reasons() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     let maria = app.get(&t, "/v1/accounts/1").await;
-    let dup = maria.body["duplicates"].as_array().unwrap().iter().find(|d| d["username"] == "maria.l.shop").expect("same phone and name").clone();
+    let dup = maria.body["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["username"] == "maria.l.shop")
+        .expect("same phone and name")
+        .clone();
     let reasons = dup["reasons"].as_array().unwrap();
     assert!(reasons.contains(&json!("same_phone")) && reasons.contains(&json!("same_name_and_country")), "{dup}");
     let aiko = app.get(&t, "/v1/accounts/3").await;
-    let dup = aiko.body["duplicates"].as_array().unwrap().iter().find(|d| d["username"] == "aikot_shop").expect("same gmail address").clone();
+    let dup = aiko.body["duplicates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["username"] == "aikot_shop")
+        .expect("same gmail address")
+        .clone();
     assert_eq!(dup["reasons"], json!(["same_address"]));
     let jsmith = app.get(&t, "/v1/accounts/2").await;
     assert!(jsmith.body["duplicates"].as_array().unwrap().is_empty(), "{}", jsmith.text);
@@ -351,7 +436,15 @@ async fn the_timeline_shows_every_step_with_link_and_email_states() {
     let kinds: Vec<&str> = a.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        vec!["notice_sent", "notice_sent", "password_changed", "two_factor_passed", "two_factor_failed", "link_opened", "agent_sent"],
+        vec![
+            "notice_sent",
+            "notice_sent",
+            "password_changed",
+            "two_factor_passed",
+            "two_factor_failed",
+            "link_opened",
+            "agent_sent"
+        ],
         "{}",
         a.text
     );
@@ -360,7 +453,11 @@ async fn the_timeline_shows_every_step_with_link_and_email_states() {
     assert_eq!(sent["email_status"], "sent");
     assert_eq!(sent["actor"], "agent@demo.test");
     let detail = app.get(&t, "/v1/accounts/1").await;
-    assert_eq!(detail.body["recent_emails"].as_array().unwrap().iter().find(|e| e["kind"] == "password_reset").unwrap()["link"], "used");
+    assert_eq!(
+        detail.body["recent_emails"].as_array().unwrap().iter().find(|e| e["kind"] == "password_reset").unwrap()
+            ["link"],
+        "used"
+    );
 }
 
 #[tokio::test]
@@ -394,7 +491,11 @@ async fn no_answer_ever_carries_a_secret() {
         "11112222",
     ];
     let seen = app.seen.lock().unwrap();
-    let api: Vec<&String> = seen.iter().filter(|s| s.starts_with('{') || s.starts_with('[')).filter(|s| !s.contains("\"subject\"")).collect();
+    let api: Vec<&String> = seen
+        .iter()
+        .filter(|s| s.starts_with('{') || s.starts_with('['))
+        .filter(|s| !s.contains("\"subject\""))
+        .collect();
     assert!(api.len() > 8);
     for answer in api {
         for secret in forbidden {

@@ -35,7 +35,8 @@ async fn same_idempotency_key_gives_the_same_answer_and_one_email() {
     assert_eq!(second.status, 202, "a retry inside the cooldown must not be refused: {}", second.text);
     assert_eq!(first.body, second.body);
     assert_eq!(app.mailbox().await.len(), 1);
-    let actions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agent_actions").fetch_one(&app.running.state.db).await.unwrap();
+    let actions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM agent_actions").fetch_one(&app.running.state.db).await.unwrap();
     assert_eq!(actions, 1);
 }
 
@@ -76,7 +77,10 @@ async fn a_new_link_supersedes_the_older_one() {
     app.clock.advance(chrono::Duration::minutes(3));
     app.password_reset(&t, 1, "b", reset_body()).await;
     let rows: Vec<(Option<i64>,)> =
-        sqlx::query_as("SELECT superseded_ms FROM recovery_tokens WHERE account_id = 1 ORDER BY id").fetch_all(&app.running.state.db).await.unwrap();
+        sqlx::query_as("SELECT superseded_ms FROM recovery_tokens WHERE account_id = 1 ORDER BY id")
+            .fetch_all(&app.running.state.db)
+            .await
+            .unwrap();
     assert!(rows[0].0.is_some());
     assert!(rows[1].0.is_none());
 }
@@ -92,7 +96,10 @@ async fn reset_token_is_stored_hashed_and_never_answered() {
     assert_eq!(token.len(), 43, "256 bits, base64url");
 
     let (hash, expires, created): (String, i64, i64) =
-        sqlx::query_as("SELECT token_hash, expires_ms, created_ms FROM recovery_tokens").fetch_one(&app.running.state.db).await.unwrap();
+        sqlx::query_as("SELECT token_hash, expires_ms, created_ms FROM recovery_tokens")
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!(hash, desk_server::crypto::token_hash(&token));
     assert_eq!(expires - created, 30 * 60 * 1000, "the default expiry is 30 minutes");
 
@@ -112,12 +119,11 @@ async fn the_reset_and_its_email_are_audited_in_one_chain() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     app.password_reset(&t, 1, "k", reset_body()).await;
-    let rows: Vec<(String, String, Option<String>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT action, outcome, target_id, reason, ticket, actor_email FROM audit_log ORDER BY id",
-    )
-    .fetch_all(&app.running.state.db)
-    .await
-    .unwrap();
+    let rows: Vec<(String, String, Option<String>, Option<String>, Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT action, outcome, target_id, reason, ticket, actor_email FROM audit_log ORDER BY id")
+            .fetch_all(&app.running.state.db)
+            .await
+            .unwrap();
     let reset = rows.iter().find(|r| r.0 == "password_reset").expect("an audit entry for the reset");
     assert_eq!(reset.1, "success");
     assert_eq!(reset.2.as_deref(), Some("1"));

@@ -27,7 +27,8 @@ async fn demo_agent_signs_in_with_password_and_totp() {
 async fn session_token_is_stored_hashed() {
     let app = TestApp::spawn().await;
     let token = app.agent_token().await;
-    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM agent_sessions").fetch_all(&app.running.state.db).await.unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT token_hash FROM agent_sessions").fetch_all(&app.running.state.db).await.unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], token);
     assert_eq!(stored[0], desk_server::crypto::token_hash(&token));
@@ -58,7 +59,10 @@ async fn every_sign_in_attempt_is_audited() {
     app.sign_in_as(AGENT_EMAIL, "bad", AGENT_TOTP).await;
     app.agent_token().await;
     let rows: Vec<(String, String, Option<String>)> =
-        sqlx::query_as("SELECT action, outcome, actor_email FROM audit_log ORDER BY id").fetch_all(&app.running.state.db).await.unwrap();
+        sqlx::query_as("SELECT action, outcome, actor_email FROM audit_log ORDER BY id")
+            .fetch_all(&app.running.state.db)
+            .await
+            .unwrap();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0], ("sign_in".into(), "failure".into(), None));
     assert_eq!(rows[1], ("sign_in".into(), "success".into(), Some(AGENT_EMAIL.into())));
@@ -95,7 +99,11 @@ async fn a_totp_code_cannot_be_used_twice() {
     // The previous step's code is older still.
     let older = desk_server::totp::code_at(AGENT_TOTP, app.clock.now().timestamp() - 30).unwrap();
     let body = serde_json::json!({"email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": older});
-    TestApp::assert_problem(&app.send(app.req(Method::POST, "/v1/sessions").json(&body)).await, 401, "invalid_credentials");
+    TestApp::assert_problem(
+        &app.send(app.req(Method::POST, "/v1/sessions").json(&body)).await,
+        401,
+        "invalid_credentials",
+    );
     app.clock.advance(chrono::Duration::seconds(30));
     assert_eq!(app.sign_in_as(AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await.status, 201);
 }

@@ -143,7 +143,9 @@ describe('AuditScreen log', () => {
   it('fetches the next page when the scroll nears the end of the loaded rows', async () => {
     await setup({
       audit_query: (a) =>
-        a.cursor === null ? { items: page(500, 100), next_cursor: 'c2' } : { items: page(400, 100), next_cursor: null },
+        a.cursor === null
+          ? { items: page(500, 100), next_cursor: 'c2' }
+          : { items: page(400, 100), next_cursor: null },
     });
     expect(queries()).toHaveLength(1);
     const scroller = el('.audit-scroller');
@@ -166,7 +168,10 @@ describe('AuditScreen log', () => {
     await fireEvent.keyDown(el('#audit-filter-account'), { key: 'Enter' });
     await waitFor(() => expect(queries()).toHaveLength(2));
     const from = new Date(2024, 4, 1, 10, 0).toISOString().replace('.000Z', 'Z');
-    expect(queries()[1]).toEqual({ filter: { agent: 3, outcome: 'failure', account: 1042, from }, cursor: null });
+    expect(queries()[1]).toEqual({
+      filter: { agent: 3, outcome: 'failure', account: 1042, from },
+      cursor: null,
+    });
 
     await fireEvent.click(el('#audit-clear'));
     await waitFor(() => expect(queries()).toHaveLength(3));
@@ -207,7 +212,11 @@ describe('AuditScreen log', () => {
 
     await fireEvent.click(rows().find((r) => r.dataset.id === '497')!);
     expect(el('#audit-detail').textContent).toContain('Entry #497');
-    expect(rows().find((r) => r.dataset.id === '497')!.getAttribute('aria-selected')).toBe('true');
+    expect(
+      rows()
+        .find((r) => r.dataset.id === '497')!
+        .getAttribute('aria-selected'),
+    ).toBe('true');
 
     await fireEvent.keyDown(table, { key: 'Escape' });
     expect(document.querySelector('#audit-detail')).toBeNull();
@@ -263,7 +272,9 @@ describe('AuditScreen verify and export', () => {
     await fireEvent.click(el('#audit-verify'));
     await waitFor(() => expect(document.querySelector('#verify-result')).not.toBeNull());
     expect(el('#verify-result').dataset.ok).toBe('true');
-    expect(el('#verify-result').textContent!.trim()).toBe('Chain intact: 1200 entries, 3 checkpoints checked');
+    expect(el('#verify-result').textContent!.trim()).toBe(
+      'Chain intact: 1200 entries, 3 checkpoints checked',
+    );
   });
 
   it('says "Export cancelled" when the save dialog was cancelled', async () => {
@@ -327,7 +338,10 @@ describe('AuditScreen agents and anomalies', () => {
     await waitFor(() =>
       expect(invokeMock.mock.calls.filter((c) => c[0] === 'audit_figures').length).toBe(before + 1),
     );
-    const last = invokeMock.mock.calls.filter((c) => c[0] === 'audit_figures').at(-1)![1] as { from: string; to: string };
+    const last = invokeMock.mock.calls.filter((c) => c[0] === 'audit_figures').at(-1)![1] as {
+      from: string;
+      to: string;
+    };
     expect(Date.parse(last.to) - Date.parse(last.from)).toBe(24 * 3_600_000);
   });
 
@@ -346,8 +360,16 @@ describe('AuditScreen agents and anomalies', () => {
     expect(el('#audit-panel-log').hidden).toBe(false);
     expect(el<HTMLSelectElement>('#audit-filter-agent').value).toBe('3');
     await waitFor(() =>
-      expect(rows().filter((r) => r.dataset.flagged === 'true').map((r) => r.dataset.id)).toEqual(['498', '496']),
+      expect(
+        rows()
+          .filter((r) => r.dataset.flagged === 'true')
+          .map((r) => r.dataset.id),
+      ).toEqual(['498', '496']),
     );
-    expect(rows().find((r) => r.dataset.id === '497')!.hasAttribute('data-flagged')).toBe(false);
+    expect(
+      rows()
+        .find((r) => r.dataset.id === '497')!
+        .hasAttribute('data-flagged'),
+    ).toBe(false);
   });
 });

@@ -36,7 +36,18 @@ function account(id: number, extra: Partial<AccountDetail> = {}): AccountDetail 
     recent_emails: [],
     password_reset_available_in: 0,
     answer_reset_available_in: 0,
-    duplicates: id === 1 ? [{ id: 2, username: 'maria.l', display_name: 'Maria L', status: 'locked', reasons: ['same_phone', 'same_name_and_country'] }] : [],
+    duplicates:
+      id === 1
+        ? [
+            {
+              id: 2,
+              username: 'maria.l',
+              display_name: 'Maria L',
+              status: 'locked',
+              reasons: ['same_phone', 'same_name_and_country'],
+            },
+          ]
+        : [],
     ...extra,
   };
 }
@@ -61,15 +72,40 @@ function backend(overrides: Record<string, Handler> = {}) {
   const handlers: Record<string, Handler> = {
     search_accounts: () => ({
       items: [
-        { id: 1, username: 'maria.lopez', display_name: 'María López', status: 'active', country: 'ES', primary_email: 'm***@example.com' },
-        { id: 2, username: 'maria.l', display_name: 'Maria L', status: 'locked', country: 'ES', primary_email: 'm***@x.example' },
+        {
+          id: 1,
+          username: 'maria.lopez',
+          display_name: 'María López',
+          status: 'active',
+          country: 'ES',
+          primary_email: 'm***@example.com',
+        },
+        {
+          id: 2,
+          username: 'maria.l',
+          display_name: 'Maria L',
+          status: 'locked',
+          country: 'ES',
+          primary_email: 'm***@x.example',
+        },
       ],
       next_cursor: null,
     }),
     get_account: (a) => account(a.id as number),
     account_activity: (a) =>
       a.cursor === null
-        ? { items: [event(2, { kind: 'agent_sent', actor: 'ana@desk.test', email_status: 'delivered', link: 'opened' }), event(1)], next_cursor: 'older' }
+        ? {
+            items: [
+              event(2, {
+                kind: 'agent_sent',
+                actor: 'ana@desk.test',
+                email_status: 'delivered',
+                link: 'opened',
+              }),
+              event(1),
+            ],
+            next_cursor: 'older',
+          }
         : { items: [event(0, { kind: 'user_requested' })], next_cursor: null },
     ...overrides,
   };
@@ -118,14 +154,23 @@ describe('account view', () => {
           status: 'locked',
           answer_reset_available_in: 95,
           recent_emails: [
-            { id: 5, kind: 'password_reset', to_masked: 'm***@example.com', status: 'delivered', created_at: '2024-05-01T10:00:00Z', link: 'expired' },
+            {
+              id: 5,
+              kind: 'password_reset',
+              to_masked: 'm***@example.com',
+              status: 'delivered',
+              created_at: '2024-05-01T10:00:00Z',
+              link: 'expired',
+            },
           ],
         }),
     });
     await openMaria();
 
     expect(el('#account-lock').textContent).toMatch(/locked/i);
-    expect(el('#security-question').textContent).toContain('Security answer set — the weakest factor; prefer 2FA');
+    expect(el('#security-question').textContent).toContain(
+      'Security answer set — the weakest factor; prefer 2FA',
+    );
 
     const password = el<HTMLButtonElement>('#action-password-reset');
     const answer = el<HTMLButtonElement>('#action-answer-reset');
@@ -182,13 +227,17 @@ describe('account view', () => {
   it('a new event shows up on its own; polling follows the account that is open', async () => {
     let newest: ActivityEvent[] = [];
     backend({
-      account_activity: (a) => ({ items: a.id === 1 ? [...newest, event(2), event(1)] : [event(50)], next_cursor: null }),
+      account_activity: (a) => ({
+        items: a.id === 1 ? [...newest, event(2), event(1)] : [event(50)],
+        next_cursor: null,
+      }),
     });
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     await openMaria();
     newest = [event(3, { kind: 'link_opened', link: 'opened' })];
     await vi.advanceTimersByTimeAsync(3000);
-    const kinds = () => Array.from(document.querySelectorAll<HTMLElement>('[data-testid="activity"]'), (i) => i.dataset.kind);
+    const kinds = () =>
+      Array.from(document.querySelectorAll<HTMLElement>('[data-testid="activity"]'), (i) => i.dataset.kind);
     expect(kinds()).toEqual(['link_opened', 'email', 'email']);
 
     // Open the duplicate: the old account is no longer polled.
@@ -235,13 +284,9 @@ describe('account view', () => {
     await fireEvent.click(el('[data-testid="duplicate"]'));
     await vi.advanceTimersByTimeAsync(0);
     expect(el('#account-username').textContent).toBe('user2');
-    expect(Array.from(document.querySelectorAll<HTMLInputElement>('[data-testid="check-item"]'), (c) => c.checked)).toEqual([
-      false,
-      false,
-      false,
-      false,
-      false,
-    ]);
+    expect(
+      Array.from(document.querySelectorAll<HTMLInputElement>('[data-testid="check-item"]'), (c) => c.checked),
+    ).toEqual([false, false, false, false, false]);
     await fireEvent.click(el('[data-testid="result"][data-id="1"]'));
     await vi.advanceTimersByTimeAsync(0);
     expect(el('#account-username').textContent).toBe('maria.lopez');
@@ -265,13 +310,18 @@ describe('account view', () => {
     await fireEvent.click(el('#reveal-confirm'));
     await waitFor(() => expect(document.querySelector('#reveal-dialog')).toBeNull());
     expect(calls('reveal_address')).toEqual([
-      ['reveal_address', { id: 1, emailId: 32, request: { reason: 'User cannot tell which address', ticket: 'SUP-8' } }],
+      [
+        'reveal_address',
+        { id: 1, emailId: 32, request: { reason: 'User cannot tell which address', ticket: 'SUP-8' } },
+      ],
     ]);
     const row = el('#account-emails [data-testid="email"][data-id="32"]');
     expect(row.querySelector('[data-revealed="true"]')?.textContent).toBe('maria.lopez@old.example');
     expect(row.textContent).toMatch(/recorded/);
     // The other address stays masked.
-    expect(el('#account-emails [data-testid="email"][data-id="31"]').textContent).toContain('m***@example.com');
+    expect(el('#account-emails [data-testid="email"][data-id="31"]').textContent).toContain(
+      'm***@example.com',
+    );
   });
 });
 
@@ -284,7 +334,24 @@ describe('account view keyboard', () => {
     const help = el('#shortcuts-help');
     expect(help.getAttribute('aria-modal')).toBe('true');
     const text = help.textContent ?? '';
-    for (const k of ['?', '/', 'Ctrl+K', 'Cmd+K', '↑', '↓', 'Enter', 'Alt+1', 'Alt+2', 'Alt+3', 'Esc', 'P', 'A', 'C', 'R', 'N']) {
+    for (const k of [
+      '?',
+      '/',
+      'Ctrl+K',
+      'Cmd+K',
+      '↑',
+      '↓',
+      'Enter',
+      'Alt+1',
+      'Alt+2',
+      'Alt+3',
+      'Esc',
+      'P',
+      'A',
+      'C',
+      'R',
+      'N',
+    ]) {
       expect(text).toContain(k);
     }
     expect(help.contains(document.activeElement)).toBe(true);

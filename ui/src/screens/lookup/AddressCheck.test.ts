@@ -20,9 +20,21 @@ const TYPED = 'maria.lopez@example.com';
 
 describe('AddressCheck', () => {
   it.each([
-    [{ matches: true, primary: true, verified: true, bounced: false }, 'true', 'Matches the primary address (verified)'],
-    [{ matches: true, primary: false, verified: false, bounced: true }, 'true', 'Matches a secondary address (unverified, bounced)'],
-    [{ matches: false, primary: false, verified: false, bounced: false }, 'false', 'No address on file matches'],
+    [
+      { matches: true, primary: true, verified: true, bounced: false },
+      'true',
+      'Matches the primary address (verified)',
+    ],
+    [
+      { matches: true, primary: false, verified: false, bounced: true },
+      'true',
+      'Matches a secondary address (unverified, bounced)',
+    ],
+    [
+      { matches: false, primary: false, verified: false, bounced: false },
+      'false',
+      'No address on file matches',
+    ],
   ])('renders %o without ever echoing the address', async (result, matches, text) => {
     render(AddressCheck, { accountId: 9 });
     invokeMock.mockResolvedValueOnce(result);
@@ -47,7 +59,11 @@ describe('AddressCheck', () => {
     const input = el<HTMLInputElement>('#address-check-input');
     await fireEvent.input(input, { target: { value: 'x@y.z' } });
     await fireEvent.submit(input.form!);
-    await waitFor(() => expect(el('#address-check-result').textContent?.trim()).toBe('Matches the primary address (unverified)'));
+    await waitFor(() =>
+      expect(el('#address-check-result').textContent?.trim()).toBe(
+        'Matches the primary address (unverified)',
+      ),
+    );
     await fireEvent.input(input, { target: { value: 'x@y.zz' } });
     expect(document.querySelector('#address-check-result')).toBeNull();
   });

@@ -69,7 +69,9 @@ describe('ResetDialog', () => {
     await fireEvent.click(el('#reset-confirm'));
 
     await waitFor(() => expect(el('#reset-error').dataset.code).toBe('internal'));
-    expect(el('#reset-error').textContent).toBe('The service had a problem; try again. If it persists, tell your lead.');
+    expect(el('#reset-error').textContent).toBe(
+      'The service had a problem; try again. If it persists, tell your lead.',
+    );
     expect(onSuccess).not.toHaveBeenCalled();
 
     await fireEvent.click(el('#reset-confirm'));
@@ -81,7 +83,9 @@ describe('ResetDialog', () => {
     expect(first[1]).toEqual({
       id: 42,
       request: { reason: 'locked_out', ticket: 'SUP-12345', note: 'Called from a new phone' },
-      idempotencyKey: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
+      idempotencyKey: expect.stringMatching(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      ),
     });
     expect(second).toEqual(first);
 
@@ -98,7 +102,9 @@ describe('ResetDialog', () => {
     await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
     await fireEvent.click(el('#reset-confirm'));
     await waitFor(() => expect(el('#reset-result').dataset.status).toBe('sent'));
-    expect(invokeMock.mock.calls[0][1]).toMatchObject({ request: { reason: 'forgot_password', ticket: 'SUP-1' } });
+    expect(invokeMock.mock.calls[0][1]).toMatchObject({
+      request: { reason: 'forgot_password', ticket: 'SUP-1' },
+    });
     expect((invokeMock.mock.calls[0][1] as { request: object }).request).not.toHaveProperty('note');
   });
 
@@ -216,25 +222,38 @@ describe('ResetDialog', () => {
   });
 
   it.each([
-    ['account_daily_cap', 3725, 'This account has had the most recovery emails allowed today. Try again in 1:02:05.'],
-    ['agent_hourly_cap', 600, 'You have sent the most recovery emails allowed this hour. Try again in 0:10:00.'],
-  ])('a %s rejection shows its own message with a ticking wait and blocks confirm', async (code, wait, text) => {
-    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
-    setup();
-    invokeMock.mockRejectedValueOnce({ code, message: 'capped', field: null, retry_after: wait });
-    await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-9' } });
-    await fireEvent.click(el('#reset-confirm'));
+    [
+      'account_daily_cap',
+      3725,
+      'This account has had the most recovery emails allowed today. Try again in 1:02:05.',
+    ],
+    [
+      'agent_hourly_cap',
+      600,
+      'You have sent the most recovery emails allowed this hour. Try again in 0:10:00.',
+    ],
+  ])(
+    'a %s rejection shows its own message with a ticking wait and blocks confirm',
+    async (code, wait, text) => {
+      vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+      setup();
+      invokeMock.mockRejectedValueOnce({ code, message: 'capped', field: null, retry_after: wait });
+      await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-9' } });
+      await fireEvent.click(el('#reset-confirm'));
 
-    await vi.waitFor(() => expect(document.querySelector('#reset-error')).not.toBeNull());
-    expect(el('#reset-error').dataset.code).toBe(code);
-    expect(el('#reset-error').textContent).toBe(text);
-    expect(document.querySelector('#reset-cooldown')).toBeNull();
-    expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(true);
+      await vi.waitFor(() => expect(document.querySelector('#reset-error')).not.toBeNull());
+      expect(el('#reset-error').dataset.code).toBe(code);
+      expect(el('#reset-error').textContent).toBe(text);
+      expect(document.querySelector('#reset-cooldown')).toBeNull();
+      expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(true);
 
-    await vi.advanceTimersByTimeAsync(5000);
-    expect(el('#reset-error').textContent).toContain(`Try again in ${code === 'account_daily_cap' ? '1:02:00' : '0:09:55'}.`);
-    await vi.advanceTimersByTimeAsync(wait * 1000);
-    expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(false);
-    expect(invokeMock).toHaveBeenCalledTimes(1);
-  });
+      await vi.advanceTimersByTimeAsync(5000);
+      expect(el('#reset-error').textContent).toContain(
+        `Try again in ${code === 'account_daily_cap' ? '1:02:00' : '0:09:55'}.`,
+      );
+      await vi.advanceTimersByTimeAsync(wait * 1000);
+      expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(false);
+      expect(invokeMock).toHaveBeenCalledTimes(1);
+    },
+  );
 });

@@ -37,7 +37,11 @@ function item(id: number, extra: Partial<QueueItem> = {}): QueueItem {
   };
 }
 
-function request(id: number, extra: Partial<RequestDetail> = {}, itemExtra: Partial<QueueItem> = {}): RequestDetail {
+function request(
+  id: number,
+  extra: Partial<RequestDetail> = {},
+  itemExtra: Partial<QueueItem> = {},
+): RequestDetail {
   return {
     item: item(id, itemExtra),
     risk_reasons: ['New address added 2 days ago', 'Sign-in from a new country'],
@@ -79,7 +83,11 @@ function request(id: number, extra: Partial<RequestDetail> = {}, itemExtra: Part
 
 /** The request as held by `agent`. */
 const heldBy = (agent: Agent, id = 1, extra: Partial<RequestDetail> = {}) =>
-  request(id, { lease_expires_at: inMinutes(5), ...extra }, { state: 'claimed', assignee: agent.name, assignee_id: agent.id });
+  request(
+    id,
+    { lease_expires_at: inMinutes(5), ...extra },
+    { state: 'claimed', assignee: agent.name, assignee_id: agent.id },
+  );
 
 const COUNTS: StateCount[] = [
   { state: 'claimed', count: 2 },
@@ -95,7 +103,13 @@ function backend(handlers: Record<string, Handler> = {}) {
     queue_list: () => ({
       items: [
         item(1),
-        item(2, { risk: 'high', username: null, account_id: null, sla_due_at: inMinutes(-20.5), change: 'remove_two_factor' }),
+        item(2, {
+          risk: 'high',
+          username: null,
+          account_id: null,
+          sla_due_at: inMinutes(-20.5),
+          change: 'remove_two_factor',
+        }),
         item(3, { state: 'claimed', risk: 'low', assignee: 'Bo', assignee_id: 4 }),
       ],
       next_cursor: null,
@@ -126,7 +140,11 @@ const calls = (cmd: string) => invokeMock.mock.calls.filter((c) => c[0] === cmd)
 const key = (target: Element | Window, k: string, init: KeyboardEventInit = {}) =>
   fireEvent.keyDown(target, { key: k, ...init });
 
-async function setup(agent: Agent = AGENT, handlers: Record<string, Handler> = {}, props: Record<string, unknown> = {}) {
+async function setup(
+  agent: Agent = AGENT,
+  handlers: Record<string, Handler> = {},
+  props: Record<string, unknown> = {},
+) {
   backend(handlers);
   const view = render(QueueScreen, { agent, serverUrl: 'http://127.0.0.1:8787', ...props });
   await waitFor(() => expect(rows()).toHaveLength(3));
@@ -147,7 +165,9 @@ describe('queue list', () => {
   it('shows the counts and the requests with risk, SLA, account and assignee', async () => {
     await setup();
     expect(calls('queue_list')[0]).toEqual({ filter: {}, cursor: null });
-    const counts = Array.from(document.querySelectorAll<HTMLElement>('#queue-counts [data-testid="state-count"]'));
+    const counts = Array.from(
+      document.querySelectorAll<HTMLElement>('#queue-counts [data-testid="state-count"]'),
+    );
     expect(counts.map((c) => c.dataset.state)).toEqual(['open', 'claimed', 'awaiting_second_approval']);
     expect(el('[data-testid="state-count"][data-state="open"]').textContent).toContain('14');
 
@@ -184,7 +204,10 @@ describe('queue list', () => {
     await fireEvent.click(el('#queue-filter-second-approval'));
     await fireEvent.change(el('#queue-filter-risk'), { target: { value: 'high' } });
     await waitFor(() => expect(calls('queue_list')).toHaveLength(5));
-    expect(calls('queue_list')[4]).toEqual({ filter: { state: 'awaiting_second_approval', risk: 'high' }, cursor: null });
+    expect(calls('queue_list')[4]).toEqual({
+      filter: { state: 'awaiting_second_approval', risk: 'high' },
+      cursor: null,
+    });
 
     await fireEvent.click(el('#queue-filter-escalated'));
     await waitFor(() => expect(calls('queue_list')).toHaveLength(6));
@@ -195,7 +218,9 @@ describe('queue list', () => {
   it('loads more with the next cursor', async () => {
     await setup(AGENT, {
       queue_list: (a) =>
-        a.cursor === null ? { items: [item(1), item(2), item(3)], next_cursor: 'p2' } : { items: [item(4)], next_cursor: null },
+        a.cursor === null
+          ? { items: [item(1), item(2), item(3)], next_cursor: 'p2' }
+          : { items: [item(4)], next_cursor: null },
     });
     await fireEvent.click(el('#queue-load-more'));
     await waitFor(() => expect(rows()).toHaveLength(4));
@@ -302,7 +327,8 @@ describe('request view', () => {
 
   it('a request claimed by another agent cannot be decided', async () => {
     await setup(AGENT, {
-      request_detail: (a) => request(a.id as number, {}, { state: 'claimed', assignee: 'Bo', assignee_id: 4 }),
+      request_detail: (a) =>
+        request(a.id as number, {}, { state: 'claimed', assignee: 'Bo', assignee_id: 4 }),
     });
     await openFirst();
     expect(el<HTMLButtonElement>('#decide-approve').disabled).toBe(true);
@@ -312,8 +338,22 @@ describe('request view', () => {
 
   it('an escalated request is decided by leads only', async () => {
     const steps = [
-      { at: '2024-05-01T10:00:00Z', actor: 'Bo', action: 'escalate', from: 'claimed', to: 'escalated', note: 'odd' },
-      { at: '2024-05-01T11:00:00Z', actor: 'x', action: 'claim', from: 'escalated', to: 'claimed', note: null },
+      {
+        at: '2024-05-01T10:00:00Z',
+        actor: 'Bo',
+        action: 'escalate',
+        from: 'claimed',
+        to: 'escalated',
+        note: 'odd',
+      },
+      {
+        at: '2024-05-01T11:00:00Z',
+        actor: 'x',
+        action: 'claim',
+        from: 'escalated',
+        to: 'claimed',
+        note: null,
+      },
     ] as RequestDetail['steps'];
     await setup(AGENT, { request_detail: () => heldBy(AGENT, 1, { steps }) });
     await openFirst();
@@ -325,11 +365,19 @@ describe('request view', () => {
     await setup(AGENT, {
       request_detail: () => heldBy(AGENT, 1),
       request_decide: () =>
-        request(1, { apply_at: '2024-05-03T12:00:00Z' }, { state: 'approved', assignee: null, assignee_id: null }),
+        request(
+          1,
+          { apply_at: '2024-05-03T12:00:00Z' },
+          { state: 'approved', assignee: null, assignee_id: null },
+        ),
     });
     await openFirst();
     const boxes = Array.from(document.querySelectorAll<HTMLElement>('[data-testid="checklist-item"]'));
-    expect(boxes.map((b) => b.dataset.item)).toEqual(['facts_match_account', 'evidence_reviewed', 'new_value_not_on_another_account']);
+    expect(boxes.map((b) => b.dataset.item)).toEqual([
+      'facts_match_account',
+      'evidence_reviewed',
+      'new_value_not_on_another_account',
+    ]);
     expect(boxes[0].textContent).toContain('The facts the user gave match what is on file');
     for (const b of boxes) await fireEvent.click(b.querySelector('input')!);
     await fireEvent.input(el('#decision-note'), { target: { value: '  Matches the passport.  ' } });
@@ -381,7 +429,9 @@ describe('request view', () => {
       decision: { decision: 'need_info', checklist: ['facts_match_account'], note: 'Need the bill.' },
     });
     expect(el('#decision-error').dataset.code).toBe('checklist_incomplete');
-    expect(el('#decision-error').textContent).toBe('Tick every item of the verification checklist before deciding.');
+    expect(el('#decision-error').textContent).toBe(
+      'Tick every item of the verification checklist before deciding.',
+    );
   });
 
   it('an empty note is refused before calling the service', async () => {
@@ -395,7 +445,11 @@ describe('request view', () => {
 
   it('shows a png inline and says a PDF cannot be previewed', async () => {
     await setup(AGENT, {
-      request_evidence: () => ({ name: 'id-card.png', content_type: 'image/png', data_base64: 'iVBORw0KGgo=' }),
+      request_evidence: () => ({
+        name: 'id-card.png',
+        content_type: 'image/png',
+        data_base64: 'iVBORw0KGgo=',
+      }),
     });
     await openFirst();
     await fireEvent.click(el('[data-testid="evidence-file"][data-id="71"]'));
@@ -414,7 +468,8 @@ describe('request view', () => {
 
   it('adds a note', async () => {
     await setup(AGENT, {
-      request_note: (a) => request(1, { notes: [{ author: 'Ana Agent', at: '2024-05-01T10:00:00Z', text: a.text as string }] }),
+      request_note: (a) =>
+        request(1, { notes: [{ author: 'Ana Agent', at: '2024-05-01T10:00:00Z', text: a.text as string }] }),
     });
     await openFirst();
     await fireEvent.input(el('#note-text'), { target: { value: 'Called the user.' } });
@@ -427,7 +482,11 @@ describe('request view', () => {
 
 describe('leads', () => {
   const awaiting = () =>
-    request(1, { first_approver: 'Ana Agent', needs_second_approval: true }, { state: 'awaiting_second_approval' });
+    request(
+      1,
+      { first_approver: 'Ana Agent', needs_second_approval: true },
+      { state: 'awaiting_second_approval' },
+    );
 
   it('agents see neither the second approval nor the reassign', async () => {
     await setup(AGENT, { request_detail: awaiting });
@@ -463,7 +522,8 @@ describe('leads', () => {
 
   it('leads reassign to an agent id', async () => {
     await setup(LEAD, {
-      request_reassign: (a) => request(1, {}, { state: 'claimed', assignee: 'Bo', assignee_id: a.agentId as number }),
+      request_reassign: (a) =>
+        request(1, {}, { state: 'claimed', assignee: 'Bo', assignee_id: a.agentId as number }),
     });
     await openFirst();
     await fireEvent.input(el('#reassign-agent'), { target: { value: '4' } });

@@ -80,7 +80,12 @@ describe('SignInScreen', () => {
   });
 
   it('names the URL when the service cannot be reached', async () => {
-    invokeMock.mockRejectedValueOnce({ code: 'service_unreachable', message: 'x', field: null, retry_after: null });
+    invokeMock.mockRejectedValueOnce({
+      code: 'service_unreachable',
+      message: 'x',
+      field: null,
+      retry_after: null,
+    });
     render(SignInScreen, { serverUrl: 'http://127.0.0.1:1', onSignedIn: vi.fn() });
     await fill({ email: 'a@desk.test', password: 'pw', totp: '123456' });
     await fireEvent.click(el('#sign-in'));

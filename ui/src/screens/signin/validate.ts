@@ -12,6 +12,7 @@ export function validateSignIn(form: SignInForm): ErrorView | null {
   }
   if (!form.email) return invalid('email', 'Enter your email.');
   if (!form.password) return invalid('password', 'Enter your password.');
-  if (!/^\d{6}$/.test(form.totp)) return invalid('totp', 'Enter the 6-digit code from your authenticator app.');
+  if (!/^\d{6}$/.test(form.totp))
+    return invalid('totp', 'Enter the 6-digit code from your authenticator app.');
   return null;
 }

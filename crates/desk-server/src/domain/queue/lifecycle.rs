@@ -20,11 +20,25 @@ fn service() -> Actor {
     Actor::anonymous("service")
 }
 
-pub async fn tell_user(conn: &mut SqliteConnection, now_ms: i64, row: &Row, subject: &str, body: &str) -> sqlx::Result<()> {
+pub async fn tell_user(
+    conn: &mut SqliteConnection,
+    now_ms: i64,
+    row: &Row,
+    subject: &str,
+    body: &str,
+) -> sqlx::Result<()> {
     outbox::enqueue(
         conn,
         now_ms,
-        Mail { account_id: row.account_id, action_id: None, token_id: None, kind: "request_status", to: &row.contact_email, subject, body },
+        Mail {
+            account_id: row.account_id,
+            action_id: None,
+            token_id: None,
+            kind: "request_status",
+            to: &row.contact_email,
+            subject,
+            body,
+        },
     )
     .await?;
     Ok(())
@@ -47,50 +61,109 @@ pub async fn approve(conn: &mut SqliteConnection, config: &Config, now_ms: i64, 
     let when = crate::clock::from_ms(apply_at).format("%Y-%m-%d %H:%M UTC");
     let link = format!("{}/security-details/cancel/{token}", config.public_url());
     if let Some(account) = row.account_id {
-        let addresses: Vec<String> = sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = $1 ORDER BY id")
-            .bind(account)
-            .fetch_all(&mut *conn)
-            .await?;
+        let addresses: Vec<String> =
+            sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = $1 ORDER BY id")
+                .bind(account)
+                .fetch_all(&mut *conn)
+                .await?;
         let body = format!(
             "A request ({}) to change the security details of your account was approved. It takes effect at {when}.\n\n\
              If this wasn't you, cancel it now:\n\n{link}\n",
             row.reference
         );
         for to in addresses {
-            outbox::enqueue(&mut *conn, now_ms, Mail { account_id: Some(account), action_id: None, token_id: None, kind: "change_pending", to: &to, subject: "A change to your account is pending", body: &body }).await?;
+            outbox::enqueue(
+                &mut *conn,
+                now_ms,
+                Mail {
+                    account_id: Some(account),
+                    action_id: None,
+                    token_id: None,
+                    kind: "change_pending",
+                    to: &to,
+                    subject: "A change to your account is pending",
+                    body: &body,
+                },
+            )
+            .await?;
         }
     }
-    tell_user(conn, now_ms, row, "Your request was approved", &format!("Request {} was approved. The change takes effect at {when}.", row.reference)).await
+    tell_user(
+        conn,
+        now_ms,
+        row,
+        "Your request was approved",
+        &format!("Request {} was approved. The change takes effect at {when}.", row.reference),
+    )
+    .await
 }
 
-pub async fn ask_for_info(conn: &mut SqliteConnection, config: &Config, now_ms: i64, row: &Row, question: &str) -> sqlx::Result<()> {
+pub async fn ask_for_info(
+    conn: &mut SqliteConnection,
+    config: &Config,
+    now_ms: i64,
+    row: &Row,
+    question: &str,
+) -> sqlx::Result<()> {
     let token = crypto::random_token();
-    sqlx::query("UPDATE security_requests SET reply_token_hash = $1 WHERE id = $2").bind(crypto::token_hash(&token)).bind(row.id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE security_requests SET reply_token_hash = $1 WHERE id = $2")
+        .bind(crypto::token_hash(&token))
+        .bind(row.id)
+        .execute(&mut *conn)
+        .await?;
     let link = format!("{}/security-details/reply/{token}", config.public_url());
-    tell_user(conn, now_ms, row, "We need more information", &format!("About request {}:\n\n{question}\n\nAnswer here:\n\n{link}\n", row.reference)).await
+    tell_user(
+        conn,
+        now_ms,
+        row,
+        "We need more information",
+        &format!("About request {}:\n\n{question}\n\nAnswer here:\n\n{link}\n", row.reference),
+    )
+    .await
 }
 
 /// The user typed the code mailed to their contact address: the request joins the queue.
 pub async fn confirm_contact(db: &SqlitePool, now_ms: i64, reference: &str, code: &str) -> ApiResult<bool> {
     let mut tx = begin_write(db).await?;
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1").bind(reference).fetch_optional(&mut *tx).await?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1")
+        .bind(reference)
+        .fetch_optional(&mut *tx)
+        .await?;
     let id = id.ok_or(ApiError::NotFound("request"))?;
     let row = load(&mut tx, id).await?;
     let (hash, attempts): (Option<String>, i64) =
-        sqlx::query_as("SELECT contact_code_hash, contact_attempts FROM security_requests WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        sqlx::query_as("SELECT contact_code_hash, contact_attempts FROM security_requests WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
     let to = check(row.state(), Act::Confirm, ctx_for(&row, None, now_ms))?;
     if attempts >= MAX_CODE_ATTEMPTS {
         return Ok(false);
     }
     let ok = hash.is_some_and(|h| crypto::constant_time_eq(h.as_bytes(), crypto::token_hash(code.trim()).as_bytes()));
     if !ok {
-        sqlx::query("UPDATE security_requests SET contact_attempts = contact_attempts + 1 WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE security_requests SET contact_attempts = contact_attempts + 1 WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         return Ok(false);
     }
-    sqlx::query("UPDATE security_requests SET state = $1, contact_code_hash = NULL, updated_ms = $2 WHERE id = $3").bind(to.as_str()).bind(now_ms).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE security_requests SET state = $1, contact_code_hash = NULL, updated_ms = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(now_ms)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     record_step(&mut tx, now_ms, &service(), &row, Act::Confirm, to, None, json!({})).await?;
-    tell_user(&mut tx, now_ms, &row, "We received your request", &format!("Your request {} is in our queue. We will write to this address as it moves.", row.reference)).await?;
+    tell_user(
+        &mut tx,
+        now_ms,
+        &row,
+        "We received your request",
+        &format!("Your request {} is in our queue. We will write to this address as it moves.", row.reference),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -108,8 +181,18 @@ pub async fn user_reply(db: &SqlitePool, now_ms: i64, token: &str, text: &str) -
     let mut tx = begin_write(db).await?;
     let row = by_token(&mut tx, "reply_token_hash", token).await?;
     let to = check(row.state(), Act::UserReply, ctx_for(&row, None, now_ms))?;
-    sqlx::query("INSERT INTO request_notes (request_id, author, at_ms, text) VALUES ($1, 'the user', $2, $3)").bind(row.id).bind(now_ms).bind(text).execute(&mut *tx).await?;
-    sqlx::query("UPDATE security_requests SET state = $1, reply_token_hash = NULL, updated_ms = $2 WHERE id = $3").bind(to.as_str()).bind(now_ms).bind(row.id).execute(&mut *tx).await?;
+    sqlx::query("INSERT INTO request_notes (request_id, author, at_ms, text) VALUES ($1, 'the user', $2, $3)")
+        .bind(row.id)
+        .bind(now_ms)
+        .bind(text)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE security_requests SET state = $1, reply_token_hash = NULL, updated_ms = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(now_ms)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
     record_step(&mut tx, now_ms, &service(), &row, Act::UserReply, to, None, json!({})).await?;
     tx.commit().await?;
     Ok(row.reference)
@@ -120,9 +203,31 @@ pub async fn cancel(db: &SqlitePool, now_ms: i64, token: &str, client: &str) -> 
     let mut tx = begin_write(db).await?;
     let row = by_token(&mut tx, "cancel_token_hash", token).await?;
     let to = check(row.state(), Act::Cancel, ctx_for(&row, None, now_ms))?;
-    sqlx::query("UPDATE security_requests SET state = $1, cancel_token_hash = NULL, updated_ms = $2 WHERE id = $3").bind(to.as_str()).bind(now_ms).bind(row.id).execute(&mut *tx).await?;
-    record_step(&mut tx, now_ms, &Actor::anonymous(client), &row, Act::Cancel, to, Some("cancelled through the \"this wasn't me\" link"), json!({})).await?;
-    tell_user(&mut tx, now_ms, &row, "Your request was cancelled", &format!("Request {} was cancelled from one of the account's addresses. Nothing was changed.", row.reference)).await?;
+    sqlx::query("UPDATE security_requests SET state = $1, cancel_token_hash = NULL, updated_ms = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(now_ms)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+    record_step(
+        &mut tx,
+        now_ms,
+        &Actor::anonymous(client),
+        &row,
+        Act::Cancel,
+        to,
+        Some("cancelled through the \"this wasn't me\" link"),
+        json!({}),
+    )
+    .await?;
+    tell_user(
+        &mut tx,
+        now_ms,
+        &row,
+        "Your request was cancelled",
+        &format!("Request {} was cancelled from one of the account's addresses. Nothing was changed.", row.reference),
+    )
+    .await?;
     tx.commit().await?;
     Ok(row.reference)
 }
@@ -135,10 +240,12 @@ pub async fn peek_cancel(db: &SqlitePool, token: &str) -> ApiResult<(String, Req
 
 /// Applies every approved change whose cooling-off has passed. Answers how many applied.
 pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
-    let due: Vec<i64> = sqlx::query_scalar("SELECT id FROM security_requests WHERE state = 'approved' AND apply_at_ms <= $1 ORDER BY apply_at_ms")
-        .bind(now_ms)
-        .fetch_all(db)
-        .await?;
+    let due: Vec<i64> = sqlx::query_scalar(
+        "SELECT id FROM security_requests WHERE state = 'approved' AND apply_at_ms <= $1 ORDER BY apply_at_ms",
+    )
+    .bind(now_ms)
+    .fetch_all(db)
+    .await?;
     let mut applied = 0;
     for id in due {
         let mut tx = begin_write(db).await?;
@@ -150,10 +257,17 @@ pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
         let Some(account) = row.account_id else { continue };
         let new_value = row.new_value.clone().unwrap_or_default();
         // Addresses to tell: every one on file before the change, and the new one.
-        let mut tell: Vec<String> = sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = $1 ORDER BY id").bind(account).fetch_all(&mut *tx).await?;
+        let mut tell: Vec<String> =
+            sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = $1 ORDER BY id")
+                .bind(account)
+                .fetch_all(&mut *tx)
+                .await?;
         match row.change() {
             ChangeKind::Email => {
-                sqlx::query("UPDATE account_emails SET is_primary = 0 WHERE account_id = $1").bind(account).execute(&mut *tx).await?;
+                sqlx::query("UPDATE account_emails SET is_primary = 0 WHERE account_id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced) VALUES ($1, $2, $3, $4, 1, 1, 0)")
                     .bind(account)
                     .bind(&new_value)
@@ -164,33 +278,87 @@ pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
                 tell.push(new_value.clone());
             }
             ChangeKind::Phone => {
-                sqlx::query("UPDATE accounts SET phone = $1, phone_digits = $2 WHERE id = $3").bind(&new_value).bind(desk_api::phone_digits(&new_value)).bind(account).execute(&mut *tx).await?;
+                sqlx::query("UPDATE accounts SET phone = $1, phone_digits = $2 WHERE id = $3")
+                    .bind(&new_value)
+                    .bind(desk_api::phone_digits(&new_value))
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
             }
             ChangeKind::RemoveTwoFactor => {
-                sqlx::query("DELETE FROM two_factor_methods WHERE account_id = $1").bind(account).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM two_factor_methods WHERE account_id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
                 sqlx::query("DELETE FROM backup_codes WHERE account_id = $1").bind(account).execute(&mut *tx).await?;
             }
             ChangeKind::ResetSecurityQuestion => {
-                sqlx::query("UPDATE accounts SET security_question = NULL, security_answer_hash = NULL WHERE id = $1").bind(account).execute(&mut *tx).await?;
+                sqlx::query("UPDATE accounts SET security_question = NULL, security_answer_hash = NULL WHERE id = $1")
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
-        let ended = sqlx::query("UPDATE user_sessions SET revoked_ms = $1 WHERE account_id = $2 AND revoked_ms IS NULL").bind(now_ms).bind(account).execute(&mut *tx).await?.rows_affected();
-        sqlx::query("UPDATE security_requests SET state = $1, updated_ms = $2 WHERE id = $3").bind(to.as_str()).bind(now_ms).bind(id).execute(&mut *tx).await?;
+        let ended =
+            sqlx::query("UPDATE user_sessions SET revoked_ms = $1 WHERE account_id = $2 AND revoked_ms IS NULL")
+                .bind(now_ms)
+                .bind(account)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        sqlx::query("UPDATE security_requests SET state = $1, updated_ms = $2 WHERE id = $3")
+            .bind(to.as_str())
+            .bind(now_ms)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let what = match row.change() {
             ChangeKind::Email => "Your account's email address was changed",
             ChangeKind::Phone => "Your account's phone number was changed",
             ChangeKind::RemoveTwoFactor => "Two-step verification was removed from your account",
-            ChangeKind::ResetSecurityQuestion => "Your security question was cleared; set a new one when you next sign in",
+            ChangeKind::ResetSecurityQuestion => {
+                "Your security question was cleared; set a new one when you next sign in"
+            }
         };
         let body = format!("{what} (request {}), and you were signed out everywhere.\n\nIf this wasn't you, contact support at once.\n", row.reference);
         tell.sort();
         tell.dedup();
         for to_addr in &tell {
-            outbox::enqueue(&mut tx, now_ms, Mail { account_id: Some(account), action_id: None, token_id: None, kind: "notice", to: to_addr, subject: "Your security details were changed", body: &body }).await?;
+            outbox::enqueue(
+                &mut tx,
+                now_ms,
+                Mail {
+                    account_id: Some(account),
+                    action_id: None,
+                    token_id: None,
+                    kind: "notice",
+                    to: to_addr,
+                    subject: "Your security details were changed",
+                    body: &body,
+                },
+            )
+            .await?;
         }
-        record_step(&mut tx, now_ms, &service(), &row, Act::Apply, to, None, json!({ "sessions_ended": ended, "change": row.change_kind })).await?;
+        record_step(
+            &mut tx,
+            now_ms,
+            &service(),
+            &row,
+            Act::Apply,
+            to,
+            None,
+            json!({ "sessions_ended": ended, "change": row.change_kind }),
+        )
+        .await?;
         if !tell.contains(&row.contact_email) {
-            tell_user(&mut tx, now_ms, &row, "Your request was carried out", &format!("Request {} is done: {}.", row.reference, what.to_lowercase())).await?;
+            tell_user(
+                &mut tx,
+                now_ms,
+                &row,
+                "Your request was carried out",
+                &format!("Request {} is done: {}.", row.reference, what.to_lowercase()),
+            )
+            .await?;
         }
         crate::audit::record(
             &mut tx,

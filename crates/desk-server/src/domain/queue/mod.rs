@@ -71,9 +71,19 @@ pub async fn load(conn: &mut SqliteConnection, id: i64) -> ApiResult<Row> {
 pub fn checklist_for(change: ChangeKind) -> Vec<ChecklistItem> {
     use ChecklistItem::*;
     match change {
-        ChangeKind::Email => vec![FactsMatchAccount, RecentActivityReviewed, DuplicatesReviewed, StatementConsistent, NewValueNotOnAnotherAccount],
-        ChangeKind::Phone => vec![FactsMatchAccount, RecentActivityReviewed, StatementConsistent, NewValueNotOnAnotherAccount],
-        ChangeKind::RemoveTwoFactor => vec![FactsMatchAccount, RecentActivityReviewed, DuplicatesReviewed, StatementConsistent, EvidenceReviewed],
+        ChangeKind::Email => vec![
+            FactsMatchAccount,
+            RecentActivityReviewed,
+            DuplicatesReviewed,
+            StatementConsistent,
+            NewValueNotOnAnotherAccount,
+        ],
+        ChangeKind::Phone => {
+            vec![FactsMatchAccount, RecentActivityReviewed, StatementConsistent, NewValueNotOnAnotherAccount]
+        }
+        ChangeKind::RemoveTwoFactor => {
+            vec![FactsMatchAccount, RecentActivityReviewed, DuplicatesReviewed, StatementConsistent, EvidenceReviewed]
+        }
         ChangeKind::ResetSecurityQuestion => vec![FactsMatchAccount, RecentActivityReviewed, StatementConsistent],
     }
 }
@@ -155,7 +165,16 @@ pub fn act_of_decision(d: Decision) -> Act {
 }
 
 /// Makes one move on a request for a signed-in agent.
-pub async fn perform(db: &SqlitePool, config: &Config, now_ms: i64, session: &Session, client: &str, id: i64, act: Act, input: Input) -> ApiResult<()> {
+pub async fn perform(
+    db: &SqlitePool,
+    config: &Config,
+    now_ms: i64,
+    session: &Session,
+    client: &str,
+    id: i64,
+    act: Act,
+    input: Input,
+) -> ApiResult<()> {
     let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 2000) {
         return Err(ApiError::invalid("note", "a note is at most 2000 characters"));
@@ -170,7 +189,8 @@ pub async fn perform(db: &SqlitePool, config: &Config, now_ms: i64, session: &Se
     let to = check(row.state(), act, ctx_for(&row, Some(who), now_ms))?;
     if act == Act::Approve {
         let required = checklist_for(row.change());
-        let missing: Vec<&str> = required.iter().filter(|i| !input.checklist.contains(i)).map(|i| checklist_label(*i)).collect();
+        let missing: Vec<&str> =
+            required.iter().filter(|i| !input.checklist.contains(i)).map(|i| checklist_label(*i)).collect();
         if !missing.is_empty() {
             return Err(ApiError::Conflict {
                 code: desk_api::ErrorCode::ChecklistIncomplete,
@@ -186,18 +206,32 @@ pub async fn perform(db: &SqlitePool, config: &Config, now_ms: i64, session: &Se
                 .bind(session.agent.id).bind(lease).bind(now_ms).bind(id).execute(&mut *tx).await?;
         }
         Act::Renew => {
-            sqlx::query("UPDATE security_requests SET lease_expires_ms = $1, updated_ms = $2 WHERE id = $3").bind(lease).bind(now_ms).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE security_requests SET lease_expires_ms = $1, updated_ms = $2 WHERE id = $3")
+                .bind(lease)
+                .bind(now_ms)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         Act::Release | Act::Reject | Act::NeedInfo | Act::Escalate => {
             sqlx::query("UPDATE security_requests SET state = $1, assignee_id = NULL, lease_expires_ms = NULL, updated_ms = $2 WHERE id = $3")
                 .bind(to.as_str()).bind(now_ms).bind(id).execute(&mut *tx).await?;
             if act == Act::Escalate {
-                sqlx::query("UPDATE security_requests SET escalated_by = $1 WHERE id = $2").bind(session.agent.id).bind(id).execute(&mut *tx).await?;
+                sqlx::query("UPDATE security_requests SET escalated_by = $1 WHERE id = $2")
+                    .bind(session.agent.id)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
         Act::Note => {
             sqlx::query("INSERT INTO request_notes (request_id, author, at_ms, text) VALUES ($1, $2, $3, $4)")
-                .bind(id).bind(&session.agent.name).bind(now_ms).bind(note).execute(&mut *tx).await?;
+                .bind(id)
+                .bind(&session.agent.name)
+                .bind(now_ms)
+                .bind(note)
+                .execute(&mut *tx)
+                .await?;
         }
         Act::Approve | Act::SecondApprove => {
             if to == RequestState::AwaitingSecondApproval {
@@ -205,14 +239,22 @@ pub async fn perform(db: &SqlitePool, config: &Config, now_ms: i64, session: &Se
                     .bind(to.as_str()).bind(session.agent.id).bind(now_ms).bind(id).execute(&mut *tx).await?;
             } else {
                 if act == Act::Approve {
-                    sqlx::query("UPDATE security_requests SET first_approver_id = $1 WHERE id = $2").bind(session.agent.id).bind(id).execute(&mut *tx).await?;
+                    sqlx::query("UPDATE security_requests SET first_approver_id = $1 WHERE id = $2")
+                        .bind(session.agent.id)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 lifecycle::approve(&mut tx, config, now_ms, &row).await?;
             }
         }
         Act::Reassign => {
-            let target = input.reassign_to.ok_or_else(|| ApiError::invalid("agent_id", "say whom to give the request to"))?;
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM agents WHERE id = $1 AND disabled = 0").bind(target).fetch_optional(&mut *tx).await?;
+            let target =
+                input.reassign_to.ok_or_else(|| ApiError::invalid("agent_id", "say whom to give the request to"))?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM agents WHERE id = $1 AND disabled = 0")
+                .bind(target)
+                .fetch_optional(&mut *tx)
+                .await?;
             exists.ok_or_else(|| ApiError::invalid("agent_id", "no such agent"))?;
             sqlx::query("UPDATE security_requests SET state = 'claimed', assignee_id = $1, lease_expires_ms = $2, claimed_ms = $3, updated_ms = $3 WHERE id = $4")
                 .bind(target).bind(lease).bind(now_ms).bind(id).execute(&mut *tx).await?;
@@ -224,11 +266,39 @@ pub async fn perform(db: &SqlitePool, config: &Config, now_ms: i64, session: &Se
         let detail = json!({ "checklist": input.checklist, "reassigned_to": input.reassign_to });
         record_step(&mut tx, now_ms, &actor, &row, act, to, note, detail).await?;
     } else if act == Act::Note {
-        audit::record(&mut tx, now_ms, &actor, Entry { action: "request_note", target_type: Some("request"), target_id: Some(id.to_string()), outcome: "success", detail: json!({}), ..Default::default() }).await?;
+        audit::record(
+            &mut tx,
+            now_ms,
+            &actor,
+            Entry {
+                action: "request_note",
+                target_type: Some("request"),
+                target_id: Some(id.to_string()),
+                outcome: "success",
+                detail: json!({}),
+                ..Default::default()
+            },
+        )
+        .await?;
     }
     match to {
-        RequestState::NeedsInfo if act == Act::NeedInfo => lifecycle::ask_for_info(&mut tx, config, now_ms, &row, note.unwrap_or("")).await?,
-        RequestState::Rejected => lifecycle::tell_user(&mut tx, now_ms, &row, "Your request was declined", &format!("We could not approve request {}. {}\n\nIf you still need help, reply to this email.", row.reference, note.unwrap_or(""))).await?,
+        RequestState::NeedsInfo if act == Act::NeedInfo => {
+            lifecycle::ask_for_info(&mut tx, config, now_ms, &row, note.unwrap_or("")).await?
+        }
+        RequestState::Rejected => {
+            lifecycle::tell_user(
+                &mut tx,
+                now_ms,
+                &row,
+                "Your request was declined",
+                &format!(
+                    "We could not approve request {}. {}\n\nIf you still need help, reply to this email.",
+                    row.reference,
+                    note.unwrap_or("")
+                ),
+            )
+            .await?
+        }
         _ => {}
     }
     tx.commit().await?;
@@ -237,7 +307,13 @@ pub async fn perform(db: &SqlitePool, config: &Config, now_ms: i64, session: &Se
 
 /// Claims the request due soonest that the caller may work on. Atomic: the write lock is taken
 /// before the pick, so two callers never get the same request.
-pub async fn claim_next(db: &SqlitePool, config: &Config, now_ms: i64, session: &Session, client: &str) -> ApiResult<i64> {
+pub async fn claim_next(
+    db: &SqlitePool,
+    config: &Config,
+    now_ms: i64,
+    session: &Session,
+    client: &str,
+) -> ApiResult<i64> {
     let lead = matches!(session.agent.role, Role::Lead | Role::Admin);
     let mut tx = begin_write(db).await?;
     let sql = format!(
@@ -247,7 +323,10 @@ pub async fn claim_next(db: &SqlitePool, config: &Config, now_ms: i64, session: 
     );
     let row: Option<Row> = sqlx::query_as(&sql).bind(now_ms).fetch_optional(&mut *tx).await?;
     let Some(row) = row else {
-        return Err(ApiError::Conflict { code: desk_api::ErrorCode::QueueEmpty, message: "there is nothing to claim".into() });
+        return Err(ApiError::Conflict {
+            code: desk_api::ErrorCode::QueueEmpty,
+            message: "there is nothing to claim".into(),
+        });
     };
     let to = check(row.state(), Act::Claim, ctx_for(&row, Some((session.agent.id, session.agent.role)), now_ms))?;
     sqlx::query("UPDATE security_requests SET state = 'claimed', assignee_id = $1, lease_expires_ms = $2, claimed_ms = $3, updated_ms = $3 WHERE id = $4")
@@ -273,7 +352,8 @@ pub fn checklist_label(i: ChecklistItem) -> &'static str {
     }
 }
 
-type ItemRow = (i64, String, String, String, String, Option<i64>, Option<String>, i64, i64, Option<String>, Option<i64>);
+type ItemRow =
+    (i64, String, String, String, String, Option<i64>, Option<String>, i64, i64, Option<String>, Option<i64>);
 
 const ITEM: &str = "SELECT r.id, r.reference, r.state, r.risk, r.change_kind, r.account_id, a.username, r.submitted_ms, r.sla_due_ms, g.name, r.assignee_id \
                     FROM security_requests r LEFT JOIN accounts a ON a.id = r.account_id LEFT JOIN agents g ON g.id = r.assignee_id";
@@ -295,7 +375,14 @@ fn item(r: ItemRow) -> QueueItem {
 }
 
 /// The queue in SLA order; the cursor is the last (due time, id) served.
-pub async fn list(db: &SqlitePool, f: &QueueFilter, me: i64, now_ms: i64, cursor: Option<(i64, i64)>, limit: i64) -> ApiResult<Page<QueueItem>> {
+pub async fn list(
+    db: &SqlitePool,
+    f: &QueueFilter,
+    me: i64,
+    now_ms: i64,
+    cursor: Option<(i64, i64)>,
+    limit: i64,
+) -> ApiResult<Page<QueueItem>> {
     let mut qb = QueryBuilder::<Sqlite>::new(ITEM);
     qb.push(" WHERE r.state <> 'unconfirmed'");
     if let Some(s) = f.state {
@@ -310,7 +397,9 @@ pub async fn list(db: &SqlitePool, f: &QueueFilter, me: i64, now_ms: i64, cursor
             qb.push(" AND r.assignee_id IS NULL");
         }
         Some(other) => {
-            let id = other.parse::<i64>().map_err(|_| ApiError::invalid("assignee", "assignee is me, none or an agent id"))?;
+            let id = other
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("assignee", "assignee is me, none or an agent id"))?;
             qb.push(" AND r.assignee_id = ").push_bind(id);
         }
     }
@@ -321,13 +410,20 @@ pub async fn list(db: &SqlitePool, f: &QueueFilter, me: i64, now_ms: i64, cursor
         qb.push(" AND r.submitted_ms <= ").push_bind(now_ms - h * 3600 * 1000);
     }
     if let Some((due, id)) = cursor {
-        qb.push(" AND (r.sla_due_ms > ").push_bind(due).push(" OR (r.sla_due_ms = ").push_bind(due).push(" AND r.id > ").push_bind(id).push("))");
+        qb.push(" AND (r.sla_due_ms > ")
+            .push_bind(due)
+            .push(" OR (r.sla_due_ms = ")
+            .push_bind(due)
+            .push(" AND r.id > ")
+            .push_bind(id)
+            .push("))");
     }
     qb.push(" ORDER BY r.sla_due_ms, r.id LIMIT ").push_bind(limit + 1);
     let rows: Vec<ItemRow> = qb.build_query_as().fetch_all(db).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<QueueItem> = rows.into_iter().take(limit as usize).map(item).collect();
-    let next_cursor = if more { items.last().map(|i| format!("q{}.{}", i.sla_due_at.timestamp_millis(), i.id)) } else { None };
+    let next_cursor =
+        if more { items.last().map(|i| format!("q{}.{}", i.sla_due_at.timestamp_millis(), i.id)) } else { None };
     Ok(Page { items, next_cursor })
 }
 
@@ -343,11 +439,16 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<(i64, i64)>> {
 
 pub async fn counts(db: &SqlitePool) -> sqlx::Result<Vec<StateCount>> {
     let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, COUNT(*) FROM security_requests WHERE state <> 'unconfirmed' GROUP BY state").fetch_all(db).await?;
+        sqlx::query_as("SELECT state, COUNT(*) FROM security_requests WHERE state <> 'unconfirmed' GROUP BY state")
+            .fetch_all(db)
+            .await?;
     Ok(RequestState::ALL
         .into_iter()
         .filter(|s| *s != RequestState::Unconfirmed)
-        .map(|s| StateCount { state: s, count: rows.iter().find(|(st, _)| st == s.as_str()).map(|(_, c)| *c as u64).unwrap_or(0) })
+        .map(|s| StateCount {
+            state: s,
+            count: rows.iter().find(|(st, _)| st == s.as_str()).map(|(_, c)| *c as u64).unwrap_or(0),
+        })
         .collect())
 }
 
@@ -387,11 +488,21 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
         None => (Vec::new(), Vec::new(), Vec::new()),
     };
     let evidence: Vec<(i64, String, String, i64)> =
-        sqlx::query_as("SELECT id, name, content_type, size FROM evidence_files WHERE request_id = $1 ORDER BY id").bind(id).fetch_all(db).await?;
+        sqlx::query_as("SELECT id, name, content_type, size FROM evidence_files WHERE request_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(db)
+            .await?;
     let notes: Vec<(String, i64, String)> =
-        sqlx::query_as("SELECT author, at_ms, text FROM request_notes WHERE request_id = $1 ORDER BY id").bind(id).fetch_all(db).await?;
-    let steps: Vec<(i64, Option<String>, String, String, String, Option<String>)> =
-        sqlx::query_as("SELECT at_ms, actor, action, from_state, to_state, note FROM request_steps WHERE request_id = $1 ORDER BY id").bind(id).fetch_all(db).await?;
+        sqlx::query_as("SELECT author, at_ms, text FROM request_notes WHERE request_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(db)
+            .await?;
+    let steps: Vec<(i64, Option<String>, String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT at_ms, actor, action, from_state, to_state, note FROM request_steps WHERE request_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
     let first_approver: Option<String> = match row.first_approver_id {
         Some(a) => sqlx::query_scalar("SELECT name FROM agents WHERE id = $1").bind(a).fetch_optional(db).await?,
         None => None,
@@ -407,7 +518,10 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
         recent_activity,
         duplicates,
         earlier_requests: earlier,
-        evidence: evidence.into_iter().map(|(id, name, content_type, size)| EvidenceFile { id, name, content_type, size: size as u64 }).collect(),
+        evidence: evidence
+            .into_iter()
+            .map(|(id, name, content_type, size)| EvidenceFile { id, name, content_type, size: size as u64 })
+            .collect(),
         notes: notes.into_iter().map(|(author, at, text)| RequestNote { author, at: from_ms(at), text }).collect(),
         steps: steps
             .into_iter()
@@ -429,7 +543,12 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
 }
 
 /// An evidence file's bytes, for an agent (the caller audits the view).
-pub async fn evidence(db: &SqlitePool, config: &Config, request_id: i64, file_id: i64) -> ApiResult<(String, String, Vec<u8>)> {
+pub async fn evidence(
+    db: &SqlitePool,
+    config: &Config,
+    request_id: i64,
+    file_id: i64,
+) -> ApiResult<(String, String, Vec<u8>)> {
     let row: Option<(String, String, String)> =
         sqlx::query_as("SELECT name, content_type, stored_name FROM evidence_files WHERE id = $1 AND request_id = $2")
             .bind(file_id)
@@ -440,4 +559,3 @@ pub async fn evidence(db: &SqlitePool, config: &Config, request_id: i64, file_id
     let bytes = tokio::fs::read(config.evidence_dir().join(&stored)).await.map_err(|e| ApiError::Internal(e.into()))?;
     Ok((name, content_type, bytes))
 }
-

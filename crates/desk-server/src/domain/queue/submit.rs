@@ -74,26 +74,44 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
     let mut score = 0i32;
     let mut reasons = Vec::new();
     let mut facts = Vec::new();
-    let mut fact = |fact: &str, submitted: String, on_file: String, matches: bool, score: &mut i32, reasons: &mut Vec<String>| {
-        if !matches {
-            *score += 1;
-            reasons.push(format!("{fact} differs from the account"));
-        }
-        facts.push(FactCheck { fact: fact.into(), submitted, on_file, matches });
-    };
+    let mut fact =
+        |fact: &str, submitted: String, on_file: String, matches: bool, score: &mut i32, reasons: &mut Vec<String>| {
+            if !matches {
+                *score += 1;
+                reasons.push(format!("{fact} differs from the account"));
+            }
+            facts.push(FactCheck { fact: fact.into(), submitted, on_file, matches });
+        };
     let same_name = s.full_name.trim().to_lowercase() == name.to_lowercase();
     fact("Name", s.full_name.clone(), name.clone(), same_name, &mut score, &mut reasons);
     let same_country = s.country.trim().eq_ignore_ascii_case(&country);
     fact("Country", s.country.to_uppercase(), country.clone(), same_country, &mut score, &mut reasons);
-    let emails: Vec<String> = sqlx::query_scalar("SELECT email_norm FROM account_emails WHERE account_id = $1").bind(id).fetch_all(db).await?;
+    let emails: Vec<String> = sqlx::query_scalar("SELECT email_norm FROM account_emails WHERE account_id = $1")
+        .bind(id)
+        .fetch_all(db)
+        .await?;
     if let Some(former) = &s.former_address {
         let norm = former.trim().to_lowercase();
         let hit = emails.contains(&norm);
-        fact("An address used on the account", former.clone(), if hit { "on file".into() } else { "not on file".into() }, hit, &mut score, &mut reasons);
+        fact(
+            "An address used on the account",
+            former.clone(),
+            if hit { "on file".into() } else { "not on file".into() },
+            hit,
+            &mut score,
+            &mut reasons,
+        );
     }
     let age_years = (now_ms - created_ms) / (365 * 24 * 3600 * 1000);
     if let Some(age) = s.account_age_years {
-        fact("Account age (years)", age.to_string(), age_years.to_string(), (age - age_years).abs() <= 1, &mut score, &mut reasons);
+        fact(
+            "Account age (years)",
+            age.to_string(),
+            age_years.to_string(),
+            (age - age_years).abs() <= 1,
+            &mut score,
+            &mut reasons,
+        );
     }
     if emails.contains(&s.contact.as_str().to_string()) {
         score -= 1;
@@ -125,11 +143,12 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
         score += 1;
         reasons.push(format!("{attempts} recovery attempts in the last 7 days"));
     }
-    let earlier: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE account_id = $1 AND submitted_ms > $2")
-        .bind(id)
-        .bind(now_ms - 30 * 24 * 3600 * 1000)
-        .fetch_one(db)
-        .await?;
+    let earlier: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE account_id = $1 AND submitted_ms > $2")
+            .bind(id)
+            .bind(now_ms - 30 * 24 * 3600 * 1000)
+            .fetch_one(db)
+            .await?;
     if earlier > 0 {
         score += 1;
         reasons.push(format!("{earlier} earlier requests for this account in 30 days"));
@@ -204,8 +223,23 @@ pub async fn file(db: &SqlitePool, config: &Config, s: Submission, now_ms: i64) 
             .execute(&mut *tx)
             .await?;
     }
-    let body = format!("Your confirmation code for request {reference} is {code}. Enter it on the page where you filed the request.");
-    outbox::enqueue(&mut tx, now_ms, Mail { account_id: a.account_id, action_id: None, token_id: None, kind: "contact_code", to: s.contact.as_str(), subject: "Confirm your request", body: &body }).await?;
+    let body = format!(
+        "Your confirmation code for request {reference} is {code}. Enter it on the page where you filed the request."
+    );
+    outbox::enqueue(
+        &mut tx,
+        now_ms,
+        Mail {
+            account_id: a.account_id,
+            action_id: None,
+            token_id: None,
+            kind: "contact_code",
+            to: s.contact.as_str(),
+            subject: "Confirm your request",
+            body: &body,
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(reference)
 }

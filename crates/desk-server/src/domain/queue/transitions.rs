@@ -71,7 +71,10 @@ fn conflict(code: ErrorCode, message: &str) -> ApiError {
 }
 
 fn wrong_state(state: RequestState, act: Act) -> ApiError {
-    conflict(ErrorCode::InvalidState, &format!("a request that is {} cannot be {}", state.as_str().replace('_', " "), act.as_str().replace('_', " ")))
+    conflict(
+        ErrorCode::InvalidState,
+        &format!("a request that is {} cannot be {}", state.as_str().replace('_', " "), act.as_str().replace('_', " ")),
+    )
 }
 
 /// The state a move leads to, or why it is refused.
@@ -111,7 +114,9 @@ pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, Ap
         // Escalated requests are for leads.
         (S::Escalated, Act::Claim) if is_lead(ctx.role) => Ok(S::Claimed),
         (S::Escalated, Act::Claim) => Err(ApiError::Forbidden),
-        (S::Claimed, Act::Claim) if ctx.held_by_other => Err(conflict(ErrorCode::ClaimedByOther, "another agent holds this request")),
+        (S::Claimed, Act::Claim) if ctx.held_by_other => {
+            Err(conflict(ErrorCode::ClaimedByOther, "another agent holds this request"))
+        }
         (S::Claimed, Act::Claim) if ctx.escalated && !is_lead(ctx.role) => Err(ApiError::Forbidden),
         (S::Claimed, Act::Claim) => Ok(S::Claimed),
         (S::Claimed, Act::Renew) => holder_needed(S::Claimed),
@@ -141,7 +146,10 @@ pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, Ap
         (S::AwaitingSecondApproval, Act::Reject) if is_lead(ctx.role) => Ok(S::Rejected),
         (S::AwaitingSecondApproval, Act::SecondApprove) => {
             if ctx.is_first_approver {
-                Err(ApiError::Conflict { code: ErrorCode::SameApprover, message: "a second approval must come from a lead who did not give the first".into() })
+                Err(ApiError::Conflict {
+                    code: ErrorCode::SameApprover,
+                    message: "a second approval must come from a lead who did not give the first".into(),
+                })
             } else {
                 Ok(S::Approved)
             }
@@ -182,7 +190,10 @@ mod tests {
 
     #[test]
     fn agents_never_second_approve_and_users_never_claim() {
-        assert!(matches!(check(RequestState::AwaitingSecondApproval, Act::SecondApprove, ctx(Some(Role::Agent))), Err(ApiError::Forbidden)));
+        assert!(matches!(
+            check(RequestState::AwaitingSecondApproval, Act::SecondApprove, ctx(Some(Role::Agent))),
+            Err(ApiError::Forbidden)
+        ));
         assert!(matches!(check(RequestState::Open, Act::Claim, ctx(None)), Err(ApiError::Forbidden)));
     }
 }
