@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PORT ?= 8787
 DEMO_DB ?= target/demo.db
 
-.PHONY: help deps ui gen build run serve test test-rust test-ui bench clean
+.PHONY: help deps ui gen build run serve lint test test-rust test-ui bench clean
 
 help:
 	@echo "make run    install what is missing, build, start the demo service and open the console"
@@ -31,6 +31,12 @@ run: build
 serve: build
 	target/debug/desk-server serve --demo --db "$(DEMO_DB)" --bind "127.0.0.1:$(PORT)"
 
+# The gates: rustfmt, clippy with warnings as errors, prettier, eslint and svelte-check.
+lint: deps
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cd ui && npm run lint --silent && npm run check --silent
+
 test-ui: deps
 	cd ui && npm test --silent
 
@@ -40,7 +46,7 @@ test-rust: ui
 	cargo build --workspace --all-targets
 	scripts/with-test-session.sh cargo test --workspace --no-fail-fast
 
-test: test-ui test-rust
+test: lint test-ui test-rust
 
 bench: deps
 	cargo bench -p desk-server --bench service

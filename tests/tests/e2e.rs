@@ -167,7 +167,7 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
 
     // Lookup: the search box has the focus; the keyboard does the rest.
     let search = find(c, "#search").await?;
-    assert_eq!(find(c, "#agent-name").await?.text().await?.contains("Alex Agent"), true);
+    assert!(find(c, "#agent-name").await?.text().await?.contains("Alex Agent"));
     search.send_keys("maria.lopez").await?;
     search.send_keys(&Key::Enter.to_string()).await?;
     find(c, "#results [data-testid=result][data-id='1']").await?;

@@ -37,7 +37,17 @@ struct E {
 }
 
 async fn entries(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<Vec<E>> {
-    let rows: Vec<(i64, i64, i64, String, Option<String>, Option<String>, String)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        at_ms: i64,
+        actor_id: i64,
+        action: String,
+        target_type: Option<String>,
+        target_id: Option<String>,
+        outcome: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, at_ms, actor_id, action, target_type, target_id, outcome FROM audit_log \
          WHERE at_ms >= $1 AND at_ms < $2 AND actor_id IS NOT NULL AND actor_role IS NOT NULL ORDER BY id",
     )
@@ -47,16 +57,16 @@ async fn entries(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<Ve
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, at_ms, actor_id, action, tt, tid, outcome)| E {
-            id,
-            at_ms,
-            actor_id,
-            action,
-            target: match (tt.as_deref(), tid) {
+        .map(|r| E {
+            id: r.id,
+            at_ms: r.at_ms,
+            actor_id: r.actor_id,
+            action: r.action,
+            target: match (r.target_type.as_deref(), r.target_id) {
                 (Some("account"), Some(t)) => Some(t),
                 _ => None,
             },
-            outcome,
+            outcome: r.outcome,
         })
         .collect())
 }

@@ -203,14 +203,25 @@ pub async fn sign_in(
 /// Resolves a bearer token. Unknown tokens are `unauthorized`; known but expired or revoked ones
 /// are `session_expired`, so the console can say why the agent is back at sign-in.
 pub async fn authenticate(db: &SqlitePool, now_ms: i64, token: &str) -> ApiResult<Session> {
-    let row: Option<(i64, i64, Option<i64>, i64, String, String, String, i64)> = sqlx::query_as(
-        "SELECT s.id, s.expires_ms, s.revoked_ms, a.id, a.email, a.name, a.role, a.disabled \
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        sid: i64,
+        expires_ms: i64,
+        revoked_ms: Option<i64>,
+        aid: i64,
+        email: String,
+        name: String,
+        role: String,
+        disabled: i64,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.id AS sid, s.expires_ms, s.revoked_ms, a.id AS aid, a.email, a.name, a.role, a.disabled \
          FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1",
     )
     .bind(crypto::token_hash(token))
     .fetch_optional(db)
     .await?;
-    let Some((sid, expires_ms, revoked_ms, aid, email, name, role, disabled)) = row else {
+    let Some(Row { sid, expires_ms, revoked_ms, aid, email, name, role, disabled }) = row else {
         return Err(ApiError::Unauthorized);
     };
     if revoked_ms.is_some() || expires_ms <= now_ms || disabled != 0 {

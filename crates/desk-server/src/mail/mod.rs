@@ -47,14 +47,14 @@ const BATCH: i64 = 100;
 pub enum Transport {
     /// The embedded default: the local mailbox.
     Local,
-    Smtp(smtp::SmtpSender),
+    Smtp(Box<smtp::SmtpSender>),
 }
 
 impl Transport {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         match &config.smtp {
             None => Ok(Transport::Local),
-            Some(smtp) => Ok(Transport::Smtp(smtp::SmtpSender::new(smtp)?)),
+            Some(smtp) => Ok(Transport::Smtp(Box::new(smtp::SmtpSender::new(smtp)?))),
         }
     }
 }

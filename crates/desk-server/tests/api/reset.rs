@@ -119,17 +119,26 @@ async fn the_reset_and_its_email_are_audited_in_one_chain() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     app.password_reset(&t, 1, "k", reset_body()).await;
-    let rows: Vec<(String, String, Option<String>, Option<String>, Option<String>, Option<String>)> =
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        action: String,
+        outcome: String,
+        target_id: Option<String>,
+        reason: Option<String>,
+        ticket: Option<String>,
+        actor_email: Option<String>,
+    }
+    let rows: Vec<Row> =
         sqlx::query_as("SELECT action, outcome, target_id, reason, ticket, actor_email FROM audit_log ORDER BY id")
             .fetch_all(&app.running.state.db)
             .await
             .unwrap();
-    let reset = rows.iter().find(|r| r.0 == "password_reset").expect("an audit entry for the reset");
-    assert_eq!(reset.1, "success");
-    assert_eq!(reset.2.as_deref(), Some("1"));
-    assert_eq!(reset.3.as_deref(), Some("forgot_password"));
-    assert_eq!(reset.4.as_deref(), Some("SUP-1001"));
-    assert_eq!(reset.5.as_deref(), Some("agent@demo.test"));
+    let reset = rows.iter().find(|r| r.action == "password_reset").expect("an audit entry for the reset");
+    assert_eq!(reset.outcome, "success");
+    assert_eq!(reset.target_id.as_deref(), Some("1"));
+    assert_eq!(reset.reason.as_deref(), Some("forgot_password"));
+    assert_eq!(reset.ticket.as_deref(), Some("SUP-1001"));
+    assert_eq!(reset.actor_email.as_deref(), Some("agent@demo.test"));
     assert_eq!(app.verify().await, None);
     // The store itself refuses to rewrite history.
     assert!(sqlx::query("UPDATE audit_log SET outcome = 'x'").execute(&app.running.state.db).await.is_err());

@@ -105,6 +105,8 @@ pub fn ctx_for(row: &Row, who: Option<(i64, Role)>, now_ms: i64) -> Ctx {
 }
 
 /// Writes the step and its audit entry.
+// The storage layer (issue 11) replaces these arguments with a step struct.
+#[allow(clippy::too_many_arguments)]
 pub async fn record_step(
     conn: &mut SqliteConnection,
     now_ms: i64,
@@ -165,6 +167,8 @@ pub fn act_of_decision(d: Decision) -> Act {
 }
 
 /// Makes one move on a request for a signed-in agent.
+// The storage layer (issue 11) replaces these arguments with a context struct.
+#[allow(clippy::too_many_arguments)]
 pub async fn perform(
     db: &SqlitePool,
     config: &Config,
@@ -497,7 +501,16 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
             .bind(id)
             .fetch_all(db)
             .await?;
-    let steps: Vec<(i64, Option<String>, String, String, String, Option<String>)> = sqlx::query_as(
+    #[derive(sqlx::FromRow)]
+    struct StepRow {
+        at_ms: i64,
+        actor: Option<String>,
+        action: String,
+        from_state: String,
+        to_state: String,
+        note: Option<String>,
+    }
+    let steps: Vec<StepRow> = sqlx::query_as(
         "SELECT at_ms, actor, action, from_state, to_state, note FROM request_steps WHERE request_id = $1 ORDER BY id",
     )
     .bind(id)
@@ -525,13 +538,13 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
         notes: notes.into_iter().map(|(author, at, text)| RequestNote { author, at: from_ms(at), text }).collect(),
         steps: steps
             .into_iter()
-            .map(|(at, actor, action, from, to, note)| RequestStep {
-                at: from_ms(at),
-                actor,
-                action,
-                from: RequestState::parse(&from).unwrap_or(RequestState::Open),
-                to: RequestState::parse(&to).unwrap_or(RequestState::Open),
-                note,
+            .map(|s| RequestStep {
+                at: from_ms(s.at_ms),
+                actor: s.actor,
+                action: s.action,
+                from: RequestState::parse(&s.from_state).unwrap_or(RequestState::Open),
+                to: RequestState::parse(&s.to_state).unwrap_or(RequestState::Open),
+                note: s.note,
             })
             .collect(),
         checklist: checklist_for(row.change()),
