@@ -57,18 +57,38 @@ export class PagedList<T extends { id: number }, F> {
     return this.selected >= 0 ? this.items[this.selected] : undefined;
   }
 
-  #fail(seq: number, e: unknown, cursor: string | null) {
-    if (seq !== this.#seq) return;
-    this.error = describeError(e, this.#opts.ctx?.());
-    this.#failed = cursor;
+  /**
+   * Fetches the page after `cursor` (null: the first) with `busy` set while it is on its way, and
+   * hands it to `apply` unless a newer request superseded it; resolves true when it was applied.
+   */
+  async #request(
+    filter: F,
+    cursor: string | null,
+    busy: 'loading' | 'loadingMore',
+    apply: (page: Page<T>) => void,
+  ): Promise<boolean> {
+    const seq = ++this.#seq;
+    this.error = null;
+    this[busy] = true;
+    try {
+      const page = await this.#opts.fetch(filter, cursor);
+      if (seq !== this.#seq) return false;
+      apply(page);
+      return true;
+    } catch (e) {
+      if (seq === this.#seq) {
+        this.error = describeError(e, this.#opts.ctx?.());
+        this.#failed = cursor;
+      }
+      return false;
+    } finally {
+      if (seq === this.#seq) this[busy] = false;
+    }
   }
 
   /** Loads the first page for `filter`; resolves true when its answer is the one shown. */
-  async load(filter: F): Promise<boolean> {
-    const seq = ++this.#seq;
+  load(filter: F): Promise<boolean> {
     this.#filter = { value: filter };
-    this.error = null;
-    this.loading = true;
     this.loadingMore = false;
     if (this.#opts.clearOnLoad) {
       this.items = [];
@@ -76,45 +96,27 @@ export class PagedList<T extends { id: number }, F> {
       this.loaded = false;
       this.selected = -1;
     }
-    try {
-      const page = await this.#opts.fetch(filter, null);
-      if (seq !== this.#seq) return false;
+    return this.#request(filter, null, 'loading', (page) => {
       this.items = page.items;
       this.nextCursor = page.next_cursor;
       this.#pages = 1;
       this.selected = this.#opts.selectFirst && page.items.length > 0 ? 0 : -1;
       this.loadedFor = filter;
       this.loaded = true;
-      return true;
-    } catch (e) {
-      this.#fail(seq, e, null);
-      return false;
-    } finally {
-      if (seq === this.#seq) this.loading = false;
-    }
+    });
   }
 
   /** Appends the next page; resolves true when it was added. */
-  async loadMore(): Promise<boolean> {
+  loadMore(): Promise<boolean> {
     const cursor = this.nextCursor;
-    if (cursor === null || this.loading || this.loadingMore) return false;
-    const seq = ++this.#seq;
-    const filter = this.loadedFor as F;
-    this.error = null;
-    this.loadingMore = true;
-    try {
-      const page = await this.#opts.fetch(filter, cursor);
-      if (seq !== this.#seq) return false;
+    if (cursor === null || this.loadedFor === null || this.loading || this.loadingMore) {
+      return Promise.resolve(false);
+    }
+    return this.#request(this.loadedFor, cursor, 'loadingMore', (page) => {
       this.items = appendNew(this.items, page.items);
       this.nextCursor = page.next_cursor;
       this.#pages++;
-      return true;
-    } catch (e) {
-      this.#fail(seq, e, cursor);
-      return false;
-    } finally {
-      if (seq === this.#seq) this.loadingMore = false;
-    }
+    });
   }
 
   /**
@@ -149,7 +151,10 @@ export class PagedList<T extends { id: number }, F> {
       this.loaded = true;
       if (!this.selectId(keepId)) this.selected = Math.min(this.selected, fresh.length - 1);
     } catch (e) {
-      this.#fail(seq, e, null);
+      if (seq === this.#seq) {
+        this.error = describeError(e, this.#opts.ctx?.());
+        this.#failed = null;
+      }
     }
   }
 
