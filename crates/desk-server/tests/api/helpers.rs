@@ -153,7 +153,7 @@ impl TestApp {
     /// Walks the chain and the checkpoints as the service's verify does.
     pub async fn verify(&self) -> Option<desk_api::BrokenEntry> {
         let cp = self.running.state.config.audit_checkpoint_path();
-        desk_server::audit::first_broken(&self.running.state.db, cp.as_deref()).await.unwrap()
+        desk_server::audit::first_broken(&self.running.state.db, &self.running.state.keys, cp.as_deref()).await.unwrap()
     }
 
     pub async fn lead_token(&self) -> String {
