@@ -15,7 +15,7 @@ use crate::helpers::TestApp;
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
 
-fn form(identifier: &str, contact: &str, change: &str, new_value: &str) -> reqwest::multipart::Form {
+pub fn form(identifier: &str, contact: &str, change: &str, new_value: &str) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
         .text("identifier", identifier.to_string())
         .text("contact", contact.to_string())
@@ -53,7 +53,13 @@ pub async fn file_and_confirm(app: &TestApp, f: reqwest::multipart::Form, contac
         .unwrap()
 }
 
-async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> crate::helpers::Answer {
+pub async fn call(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> crate::helpers::Answer {
     let mut rb = app.req(method, path).bearer_auth(token);
     if let Some(b) = body {
         rb = rb.json(&b);
@@ -61,7 +67,7 @@ async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Opti
     app.send(rb).await
 }
 
-fn full_checklist(detail: &Value) -> Value {
+pub fn full_checklist(detail: &Value) -> Value {
     detail["checklist"].clone()
 }
 
