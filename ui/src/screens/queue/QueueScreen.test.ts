@@ -582,6 +582,7 @@ describe('lease', () => {
     });
     await openFirst();
     await fireEvent.input(el('#decision-note'), { target: { value: 'Send the bill.' } });
+    await fireEvent.input(el('#decision-message'), { target: { value: 'Please send a recent bill.' } });
     await fireEvent.click(el('#decide-need-info'));
     await waitFor(() => expect(el('#request-state').dataset.state).toBe('needs_info'));
     decided.unmount();
