@@ -37,8 +37,6 @@ struct E {
     actor_id: i64,
     action: String,
     target: Option<String>,
-    /// The request, for entries about one.
-    request: Option<String>,
     outcome: String,
 }
 
@@ -68,10 +66,6 @@ async fn entries(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<Ve
             at_ms: r.at_ms,
             actor_id: r.actor_id,
             action: r.action,
-            request: match (r.target_type.as_deref(), &r.target_id) {
-                (Some("request"), Some(t)) => Some(t.clone()),
-                _ => None,
-            },
             target: match (r.target_type.as_deref(), r.target_id) {
                 (Some("account"), Some(t)) => Some(t),
                 _ => None,
@@ -94,6 +88,7 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
     let agents: Vec<(i64, String, String, String)> =
         sqlx::query_as("SELECT id, email, name, role FROM agents ORDER BY id").fetch_all(pool).await?;
     let period = entries(pool, from_ms, to_ms).await?;
+    let mut handling = handling_secs(pool, from_ms, to_ms).await?;
     let mut by_agent: HashMap<i64, Vec<&E>> = HashMap::new();
     for e in &period {
         by_agent.entry(e.actor_id).or_default().push(e);
@@ -102,7 +97,6 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
     let mut out = Vec::new();
     for (id, email, name, role) in &agents {
         let mine = by_agent.get(id).map(Vec::as_slice).unwrap_or(&[]);
-        let handling = handling_secs(pool, *id, mine).await?;
         let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
         let mut by_hour = vec![0u64; 24];
         for e in mine {
@@ -121,7 +115,7 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
                 .filter(|e| in_group(&e.action, ActionGroup::Reset) && e.outcome == "success")
                 .count() as u64,
             queue_decisions: mine.iter().filter(|e| in_group(&e.action, ActionGroup::Decision)).count() as u64,
-            median_handling_secs: median(handling),
+            median_handling_secs: median(handling.remove(id).unwrap_or_default()),
             second_approvals: mine.iter().filter(|e| in_group(&e.action, ActionGroup::SecondApproval)).count() as u64,
             by_hour,
         });
@@ -131,24 +125,25 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
     Ok(Figures { from, to, agents: out, anomalies })
 }
 
-/// Seconds from the agent's claim of a request to their decision on it, for each decision of the
-/// period (the claim may be older than the period).
-async fn handling_secs(pool: &SqlitePool, agent: i64, mine: &[&E]) -> sqlx::Result<Vec<u64>> {
-    let mut out = Vec::new();
-    for d in mine.iter().filter(|e| in_group(&e.action, ActionGroup::Decision)) {
-        let Some(request) = &d.request else { continue };
-        let claimed: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(at_ms) FROM audit_log WHERE actor_id = $1 AND action = $2 AND target_type = 'request' \
-             AND target_id = $3 AND id < $4",
-        )
-        .bind(agent)
-        .bind(AuditAction::RequestClaim.as_str())
-        .bind(request)
-        .bind(d.id)
-        .fetch_one(pool)
-        .await?;
-        if let Some(at) = claimed {
-            out.push(((d.at_ms - at).max(0) / 1000) as u64);
+/// Per agent, the seconds from their claim of a request to their decision on it, for each
+/// decision of the period (the claim may be older than the period). One query for all agents.
+async fn handling_secs(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<HashMap<i64, Vec<u64>>> {
+    let decisions = names(ActionGroup::Decision).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT d.actor_id, d.at_ms, (SELECT MAX(c.at_ms) FROM audit_log c WHERE c.target_type = 'request' \
+           AND c.target_id = d.target_id AND c.actor_id = d.actor_id AND c.action = $3 AND c.id < d.id) \
+         FROM audit_log d WHERE d.action IN ({decisions}) AND d.target_type = 'request' AND d.actor_id IS NOT NULL \
+           AND d.at_ms >= $1 AND d.at_ms < $2"
+    ))
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(AuditAction::RequestClaim.as_str())
+    .fetch_all(pool)
+    .await?;
+    let mut out: HashMap<i64, Vec<u64>> = HashMap::new();
+    for (agent, decided, claimed) in rows {
+        if let Some(claimed) = claimed {
+            out.entry(agent).or_default().push(((decided - claimed).max(0) / 1000) as u64);
         }
     }
     Ok(out)

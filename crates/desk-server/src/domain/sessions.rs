@@ -186,8 +186,11 @@ pub async fn sign_in(
     .await?;
     let result = match (row, ok) {
         (Some(r), true) => {
-            // A success ends the run of failures from this client.
+            // A success ends the run of failures from this client, and is no failure itself: the
+            // address's and the client's units go back (an office behind one address signs in).
             rate::clear(&mut tx, &limits[0]).await?;
+            rate::give_back(&mut tx, &limits[1]).await?;
+            rate::give_back(&mut tx, &limits[2]).await?;
             let token = crypto::random_token();
             let expires_ms = now_ms + config.session_ttl_secs * 1000;
             sqlx::query(
