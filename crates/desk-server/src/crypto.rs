@@ -145,9 +145,12 @@ impl Keys {
                 opts.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                let mut f = opts
-                    .open(path)
-                    .map_err(|e| anyhow::anyhow!("cannot create the secret key file {}: {e}", path.display()))?;
+                let mut f = match opts.open(path) {
+                    Ok(f) => f,
+                    // Another instance made it first: use that one.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Self::load_file(path, false),
+                    Err(e) => anyhow::bail!("cannot create the secret key file {}: {e}", path.display()),
+                };
                 std::io::Write::write_all(&mut f, format!("{text}\n").as_bytes())?;
                 f.sync_all()?;
                 Self::parse(&text)

@@ -24,15 +24,31 @@ pub use extract::{client_address, client_ip, parse_id, Authorized, ClientAddr};
 /// Request bodies of the API are small JSON documents.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The body limit's own refusal (a declared length over the limit) as a problem document, like
+/// every other refusal.
+async fn problem_for_413(res: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let bare = res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && res.headers().get(header::CONTENT_TYPE).is_none_or(|t| t.as_bytes().starts_with(b"text/plain"));
+    if bare {
+        ApiError::PayloadTooLarge.into_response()
+    } else {
+        res
+    }
+}
+
 /// Answers 408 when a request is not answered within `request_timeout_secs`. Only producing the
-/// answer is timed: a long export streams its body after it.
+/// answer is timed: a long export streams its body after it. The evidence upload (up to 6 MB from
+/// a user's phone) gets four times as long.
 async fn time_limit(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let limit = std::time::Duration::from_secs(state.config.request_timeout_secs);
+    let upload = req.method() == axum::http::Method::POST && req.uri().path() == "/security-details";
+    let secs = state.config.request_timeout_secs * if upload { 4 } else { 1 };
+    let limit = std::time::Duration::from_secs(secs);
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
         Err(_) => {
@@ -91,6 +107,7 @@ pub fn router(state: AppState) -> Router {
         // Every route: no body larger than the largest form (the evidence upload) is read, and no
         // request holds a worker longer than the timeout (a body trickled in slowly included).
         .layer(tower_http::limit::RequestBodyLimitLayer::new(crate::pages::BODY_LIMIT))
+        .layer(axum::middleware::map_response(problem_for_413))
         .layer(axum::middleware::from_fn_with_state(state.clone(), time_limit))
         // Answers carry account data: no cache may keep them, no page may leak them in a referrer.
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))

@@ -188,4 +188,14 @@ async fn bodies_over_the_limits_are_refused_on_every_kind_of_route() {
     if let Ok(res) = res {
         assert!(res.status() == 413 || res.status() == 422, "{}", res.status());
     }
+    // A declared length over every limit is refused before a byte of the body is read, as a problem.
+    let declared = app
+        .send(
+            app.req(Method::POST, "/v1/sessions")
+                .header("content-type", "application/json")
+                .header("content-length", "50000000")
+                .body(vec![b' '; 16]),
+        )
+        .await;
+    TestApp::assert_problem(&declared, 413, "payload_too_large");
 }
