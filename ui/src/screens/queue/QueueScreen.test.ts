@@ -393,16 +393,43 @@ describe('request view', () => {
     await openFirst();
     await fireEvent.click(el('[data-testid="checklist-item"][data-item="facts_match_account"] input'));
     await fireEvent.input(el('#decision-note'), { target: { value: 'Need the bill.' } });
+    await fireEvent.input(el('#decision-message'), { target: { value: 'Please send a recent bill.' } });
     await fireEvent.click(el('#decide-need-info'));
     await waitFor(() => expect(document.querySelector('#decision-error')).not.toBeNull());
     expect(calls('request_decide')[0]).toEqual({
       id: 1,
-      decision: { decision: 'need_info', checklist: ['facts_match_account'], note: 'Need the bill.' },
+      decision: {
+        decision: 'need_info',
+        checklist: ['facts_match_account'],
+        note: 'Need the bill.',
+        message: 'Please send a recent bill.',
+      },
     });
     expect(el('#decision-error').dataset.code).toBe('checklist_incomplete');
     expect(el('#decision-error').textContent).toBe(
       'Tick every item of the verification checklist before deciding.',
     );
+  });
+
+  it('asking for more information needs a message to the user, sent apart from the internal note', async () => {
+    await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_decide: () => request(1, {}, { state: 'needs_info', assignee: null, assignee_id: null }),
+    });
+    await openFirst();
+    await fireEvent.input(el('#decision-note'), { target: { value: 'Looks like a takeover attempt.' } });
+    await fireEvent.click(el('#decide-need-info'));
+    expect(el('#decision-error').textContent).toMatch(/question for the user/);
+    expect(el('#decision-message').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(el('#decision-message'));
+    expect(calls('request_decide')).toHaveLength(0);
+
+    await fireEvent.input(el('#decision-message'), { target: { value: 'Which phone did you use before?' } });
+    await fireEvent.click(el('#decide-need-info'));
+    await waitFor(() => expect(calls('request_decide')).toHaveLength(1));
+    const sent = calls('request_decide')[0] as { decision: { note: string; message: string } };
+    expect(sent.decision.note).toBe('Looks like a takeover attempt.');
+    expect(sent.decision.message).toBe('Which phone did you use before?');
   });
 
   it('an empty note is refused before calling the service', async () => {
@@ -526,6 +553,7 @@ describe('lease', () => {
     });
     await openFirst();
     await fireEvent.input(el('#decision-note'), { target: { value: 'Send the bill.' } });
+    await fireEvent.input(el('#decision-message'), { target: { value: 'Please send a recent bill.' } });
     await fireEvent.click(el('#decide-need-info'));
     await waitFor(() => expect(el('#request-state').dataset.state).toBe('needs_info'));
     decided.unmount();
