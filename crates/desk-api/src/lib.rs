@@ -12,6 +12,8 @@ mod error;
 pub mod mail;
 mod queue;
 mod secret;
+#[cfg(feature = "sqlx")]
+mod sql;
 mod typescript;
 
 pub use accounts::*;

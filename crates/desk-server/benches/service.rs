@@ -32,7 +32,7 @@ async fn main() {
     let accounts: usize = std::env::var("BENCH_ACCOUNTS").ok().and_then(|v| v.parse().ok()).unwrap_or(200_000);
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("bench.db"),
+        db: dir.path().join("bench.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: accounts,
@@ -101,7 +101,7 @@ async fn main() {
     // The queue: 5,000 open requests, 20 callers claiming concurrently.
     {
         let now = SystemClock.now_ms();
-        let mut tx = desk_server::db::begin_write(&running.state.db).await.unwrap();
+        let mut tx = running.state.db.write().await.unwrap();
         for i in 0..5_000i64 {
             sqlx::query(
                 "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
@@ -177,7 +177,7 @@ async fn main() {
 
     // Grow the log to 100k entries, then verify and export it as a lead would.
     {
-        let mut tx = desk_server::db::begin_write(&running.state.db).await.unwrap();
+        let mut tx = running.state.db.write().await.unwrap();
         let actor = desk_server::audit::Actor::anonymous("bench");
         for _ in 0..100_000 {
             let e = desk_server::audit::Entry::new(desk_server::audit::AuditAction::SignIn, "failure");

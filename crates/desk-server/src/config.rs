@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
-    /// The SQLite database file (created when missing).
-    pub db: PathBuf,
+    /// The database: a SQLite file path (created when missing) or a `postgres://` URL.
+    pub db: String,
     pub bind: SocketAddr,
     /// The address end users reach the service at; reset links are built from it, never from the
     /// request's Host header. Defaults to the bound address.
@@ -123,7 +123,7 @@ fn yes() -> bool {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            db: PathBuf::from("recovery-desk.db"),
+            db: "recovery-desk.db".to_string(),
             bind: "127.0.0.1:8787".parse().expect("literal address"),
             public_url: None,
             demo: false,
@@ -278,27 +278,32 @@ impl Config {
         self.demo && self.smtp.is_none() && self.bind.ip().is_loopback()
     }
 
-    /// The master key's file in demo mode: beside the database.
-    pub fn demo_key_path(&self) -> PathBuf {
-        let mut p = self.db.clone().into_os_string();
-        p.push(".key");
+    /// Where the files that belong with the database go by default: beside a SQLite file, and for
+    /// PostgreSQL in the working directory, named after the database (`recovery-desk-DBNAME`).
+    fn beside_db(&self, suffix: &str) -> PathBuf {
+        let mut p = match crate::store::Location::parse(&self.db) {
+            crate::store::Location::Sqlite(path) => path.into_os_string(),
+            crate::store::Location::Postgres(url) => {
+                let name = url.split('?').next().unwrap_or("").rsplit('/').next().unwrap_or("");
+                let name: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                format!("recovery-desk-{}", if name.is_empty() { "postgres" } else { &name }).into()
+            }
+        };
+        p.push(suffix);
         PathBuf::from(p)
     }
 
+    /// The master key's file in demo mode: beside the database.
+    pub fn demo_key_path(&self) -> PathBuf {
+        self.beside_db(".key")
+    }
+
     pub fn audit_checkpoint_path(&self) -> Option<PathBuf> {
-        Some(self.audit_checkpoint_path.clone().unwrap_or_else(|| {
-            let mut p = self.db.clone().into_os_string();
-            p.push(".checkpoints");
-            PathBuf::from(p)
-        }))
+        Some(self.audit_checkpoint_path.clone().unwrap_or_else(|| self.beside_db(".checkpoints")))
     }
 
     pub fn evidence_dir(&self) -> PathBuf {
-        self.evidence_dir.clone().unwrap_or_else(|| {
-            let mut p = self.db.clone().into_os_string();
-            p.push(".evidence");
-            PathBuf::from(p)
-        })
+        self.evidence_dir.clone().unwrap_or_else(|| self.beside_db(".evidence"))
     }
 
     pub fn sla_hours(&self, risk: desk_api::RiskLevel) -> i64 {

@@ -1,13 +1,12 @@
 //! Demo data: the two demo agents with their fixed credentials, a few well-known accounts the
 //! README and tests name, and tens of thousands of varied accounts from a fixed seed.
 
+use crate::store::Db;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sqlx::SqlitePool;
 
 use crate::clock::Clock;
 use crate::crypto;
-use crate::db::begin_write;
 
 pub const AGENT_EMAIL: &str = "agent@demo.test";
 pub const AGENT_PASSWORD: &str = "demo-agent-pass";
@@ -96,13 +95,13 @@ pub const KNOWN: &[Known] = &[
 ];
 
 pub async fn seed_if_empty(
-    db: &SqlitePool,
+    db: &Db,
     clock: &dyn Clock,
     keys: &crypto::Keys,
     accounts: usize,
     requests: usize,
 ) -> anyhow::Result<()> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents").fetch_one(db).await?;
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents").fetch_one(db.pool()).await?;
     if count > 0 {
         return Ok(());
     }
@@ -114,7 +113,7 @@ pub async fn seed_if_empty(
     // End users' passwords matter only once they reset them; every demo account starts with one.
     let user_hash = crypto::hash_password("demo-user-pass")?;
 
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     for (email, name, role, hash, secret) in [
         (AGENT_EMAIL, "Alex Agent", "agent", &agent_hash, AGENT_TOTP),
         (LEAD_EMAIL, "Lee Lead", "lead", &lead_hash, LEAD_TOTP),

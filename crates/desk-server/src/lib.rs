@@ -8,13 +8,13 @@ pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod crypto;
-pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
 pub mod mail;
 pub mod pages;
+pub mod store;
 pub mod totp;
 
 use std::net::SocketAddr;
@@ -28,7 +28,7 @@ pub use config::Config;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
-    pub db: sqlx::SqlitePool,
+    pub db: store::Db,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     /// The subkeys of the master key (secrets at rest, code hashes, checkpoint signatures).
@@ -86,7 +86,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     config.validate()?;
     let keys = Arc::new(load_keys(&config)?);
     let proxies = Arc::new(config.proxies()?);
-    let db = db::open(&config.db).await?;
+    let db = store::Db::open(&config.db).await?;
     domain::at_rest::upgrade(&db, &keys).await.context("sealing secrets stored before the key existed")?;
     if config.demo {
         demo::seed_if_empty(&db, clock.as_ref(), &keys, config.demo_accounts, config.demo_requests).await?;

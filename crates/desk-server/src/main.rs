@@ -22,8 +22,9 @@ enum Command {
         /// Seed an empty database with demo data.
         #[arg(long, env = "DESK_DEMO")]
         demo: bool,
+        /// A SQLite file path, or a postgres:// URL.
         #[arg(long, env = "DESK_DB")]
-        db: Option<PathBuf>,
+        db: Option<String>,
         #[arg(long, env = "DESK_BIND")]
         bind: Option<SocketAddr>,
         /// Where end users reach this service (reset links are built from it).

@@ -27,9 +27,9 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
     let key = desk_server::crypto::Keys::generate();
     let keys = desk_server::crypto::Keys::parse(&key).unwrap();
     {
-        let pool = desk_server::db::open(&db_path).await.unwrap();
+        let pool = desk_server::store::Db::open(&db_path.display().to_string()).await.unwrap();
         desk_server::demo::seed_if_empty(&pool, &SystemClock, &keys, 10, 0).await.unwrap();
-        let mut tx = desk_server::db::begin_write(&pool).await.unwrap();
+        let mut tx = pool.write().await.unwrap();
         let actor = Actor {
             id: Some(1),
             email: Some("agent@demo.test".into()),
@@ -49,7 +49,7 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
             audit::record(&mut tx, start + i * 1000, &actor, entry).await.unwrap();
         }
         tx.commit().await.unwrap();
-        pool.close().await;
+        pool.pool().close().await;
     }
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_desk-server"))

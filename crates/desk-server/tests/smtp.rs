@@ -234,7 +234,7 @@ impl App {
     async fn start(smtp: &SmtpServer, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
-            db: dir.path().join("desk.db"),
+            db: dir.path().join("desk.db").display().to_string(),
             bind: "127.0.0.1:0".parse().unwrap(),
             demo: true,
             demo_accounts: 50,
@@ -306,7 +306,7 @@ impl App {
             "SELECT status, attempts, next_attempt_ms, last_error, to_addr, subject, body FROM outbox WHERE id = $1",
         )
         .bind(id)
-        .fetch_one(&self.running.state.db)
+        .fetch_one(self.running.state.db.pool())
         .await
         .expect("the outbox row is still there")
     }
@@ -568,7 +568,7 @@ async fn webhook_marks_delivered_and_bounced_and_flags_the_address() {
     assert_eq!(listed["status"], "bounced");
 
     // Both changes are in the audit log, and the chain still verifies.
-    let db = &app.running.state.db;
+    let db = app.running.state.db.pool();
     let entries: Vec<(String, String, String, String)> = sqlx::query_as(
         "SELECT target_type, target_id, outcome, client FROM audit_log WHERE action = 'mail_event' ORDER BY id",
     )
@@ -583,7 +583,10 @@ async fn webhook_marks_delivered_and_bounced_and_flags_the_address() {
     assert_eq!((entries[1].1.clone(), entries[1].2.as_str()), (bounced_id.to_string(), "bounced"));
     assert!(entries[0].3.starts_with("127.0.0.1"));
     let cp = app.running.state.config.audit_checkpoint_path();
-    assert_eq!(desk_server::audit::first_broken(db, &app.running.state.keys, cp.as_deref()).await.unwrap(), None);
+    assert_eq!(
+        desk_server::audit::first_broken(&app.running.state.db, &app.running.state.keys, cp.as_deref()).await.unwrap(),
+        None
+    );
     app.running.stop().await;
 }
 
@@ -612,7 +615,7 @@ async fn text_messages_stay_in_the_local_mailbox_under_smtp() {
          VALUES (1, 'sms', '+1 555 0100', 'SMS', 'Your code is 123456', 'queued', $1, $1) RETURNING id",
     )
     .bind(now)
-    .fetch_one(&app.running.state.db)
+    .fetch_one(app.running.state.db.pool())
     .await
     .unwrap();
     let row = app.wait_row(id, "the text to reach the local mailbox", |r| r.status == "sent").await;
@@ -690,7 +693,7 @@ async fn a_relay_that_wants_a_password_gets_none_and_the_email_waits() {
 async fn plain_smtp_to_a_host_across_the_network_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 10,

@@ -11,9 +11,9 @@
 use std::io::Write;
 use std::path::Path;
 
+use crate::store::Db;
 use desk_api::BrokenEntry;
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
 
 use super::GENESIS;
 use crate::crypto::Keys;
@@ -82,11 +82,11 @@ fn last(path: &Path) -> std::io::Result<Option<Checkpoint>> {
 
 /// At start: a new log gets a new file that begins with the signed start of the chain. A file
 /// that is missing while the log has entries is not made up again: it was lost.
-pub async fn start_file(pool: &SqlitePool, keys: &Keys, path: &Path, now_ms: i64) -> anyhow::Result<()> {
+pub async fn start_file(pool: &Db, keys: &Keys, path: &Path, now_ms: i64) -> anyhow::Result<()> {
     if path.exists() {
         return Ok(());
     }
-    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool).await?;
+    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool.pool()).await?;
     if entries == 0 {
         append(path, &Checkpoint::new(keys, 0, GENESIS.to_string(), now_ms, String::new()))
             .map_err(|e| anyhow::anyhow!("cannot write the audit checkpoint file {}: {e}", path.display()))?;
@@ -101,9 +101,9 @@ pub async fn start_file(pool: &SqlitePool, keys: &Keys, path: &Path, now_ms: i64
 
 /// Appends the current head, signed, when it moved since the last checkpoint. Answers whether it
 /// wrote.
-pub async fn write(pool: &SqlitePool, keys: &Keys, path: &Path, now_ms: i64) -> anyhow::Result<bool> {
+pub async fn write(pool: &Db, keys: &Keys, path: &Path, now_ms: i64) -> anyhow::Result<bool> {
     let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(pool).await?;
+        sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(pool.pool()).await?;
     let Some((head_id, head_hash)) = head else { return Ok(false) };
     let prev = last(path)?;
     if prev.as_ref().is_some_and(|c| c.head_id == head_id) {
@@ -115,7 +115,7 @@ pub async fn write(pool: &SqlitePool, keys: &Keys, path: &Path, now_ms: i64) -> 
 }
 
 /// Checks the file against the log, whose last entry is `last_id`.
-pub async fn check(pool: &SqlitePool, keys: &Keys, path: &Path, last_id: i64) -> sqlx::Result<Evidence> {
+pub async fn check(pool: &Db, keys: &Keys, path: &Path, last_id: i64) -> sqlx::Result<Evidence> {
     let unverifiable =
         |checked, first_unvouched, why: String| Ok(Evidence::Unverifiable { checked, first_unvouched, why });
     let broken = |checked, id, reason: String| Ok(Evidence::Broken { checked, entry: BrokenEntry { id, reason } });
@@ -183,7 +183,7 @@ pub async fn check(pool: &SqlitePool, keys: &Keys, path: &Path, last_id: i64) ->
         if cp.head_id > 0 {
             let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = $1")
                 .bind(cp.head_id)
-                .fetch_optional(pool)
+                .fetch_optional(pool.pool())
                 .await?;
             if hash.as_deref() != Some(cp.head_hash.as_str()) {
                 return broken(checked, cp.head_id, "this entry differs from its checkpoint".into());

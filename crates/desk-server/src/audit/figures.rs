@@ -2,9 +2,9 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use crate::store::Db;
 use chrono::{DateTime, Timelike, Utc};
 use desk_api::{ActionCount, ActionGroup, AgentFigures, Anomaly, AnomalyKind, AuditAction, Figures, Role};
-use sqlx::SqlitePool;
 
 use super::rollups;
 use crate::clock::from_ms;
@@ -40,7 +40,7 @@ struct E {
     outcome: String,
 }
 
-async fn entries(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<Vec<E>> {
+async fn entries(pool: &Db, from_ms: i64, to_ms: i64) -> sqlx::Result<Vec<E>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -57,7 +57,7 @@ async fn entries(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<Ve
     )
     .bind(from_ms)
     .bind(to_ms)
-    .fetch_all(pool)
+    .fetch_all(pool.pool())
     .await?;
     Ok(rows
         .into_iter()
@@ -83,10 +83,10 @@ fn median(mut v: Vec<u64>) -> Option<u64> {
     Some(v[v.len() / 2])
 }
 
-pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) -> sqlx::Result<Figures> {
+pub async fn figures(pool: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> sqlx::Result<Figures> {
     let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
     let agents: Vec<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, email, name, role FROM agents ORDER BY id").fetch_all(pool).await?;
+        sqlx::query_as("SELECT id, email, name, role FROM agents ORDER BY id").fetch_all(pool.pool()).await?;
     let period = entries(pool, from_ms, to_ms).await?;
     let mut handling = handling_secs(pool, from_ms, to_ms).await?;
     let mut by_agent: HashMap<i64, Vec<&E>> = HashMap::new();
@@ -127,7 +127,7 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
 
 /// Per agent, the seconds from their claim of a request to their decision on it, for each
 /// decision of the period (the claim may be older than the period). One query for all agents.
-async fn handling_secs(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<HashMap<i64, Vec<u64>>> {
+async fn handling_secs(pool: &Db, from_ms: i64, to_ms: i64) -> sqlx::Result<HashMap<i64, Vec<u64>>> {
     let decisions = names(ActionGroup::Decision).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
     let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
         "SELECT d.actor_id, d.at_ms, (SELECT MAX(c.at_ms) FROM audit_log c WHERE c.target_type = 'request' \
@@ -138,7 +138,7 @@ async fn handling_secs(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Res
     .bind(from_ms)
     .bind(to_ms)
     .bind(AuditAction::RequestClaim.as_str())
-    .fetch_all(pool)
+    .fetch_all(pool.pool())
     .await?;
     let mut out: HashMap<i64, Vec<u64>> = HashMap::new();
     for (agent, decided, claimed) in rows {
@@ -154,7 +154,7 @@ fn from_ms_hour(ms: i64) -> usize {
 }
 
 async fn anomalies(
-    pool: &SqlitePool,
+    pool: &Db,
     agents: &[(i64, String, String, String)],
     by_agent: &HashMap<i64, Vec<&E>>,
     from_ms: i64,
@@ -215,7 +215,7 @@ async fn anomalies(
         names(ActionGroup::AccountChange).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ")
     ))
     .bind(from_ms - RECENT_CHANGE_MS)
-    .fetch_all(pool)
+    .fetch_all(pool.pool())
     .await?;
     let mut changed: HashMap<&str, Vec<i64>> = HashMap::new();
     for (target, at) in &changes {
@@ -273,7 +273,7 @@ async fn anomalies(
     .bind(rollups::OUTCOME)
     .bind(from_ms)
     .bind(to_ms)
-    .fetch_all(pool)
+    .fetch_all(pool.pool())
     .await?;
     for (id, email, _, _) in agents {
         let aimed: Vec<&SignIn> = attempts.iter().filter(|a| a.target_id.as_deref() == Some(email.as_str())).collect();

@@ -9,10 +9,10 @@ pub mod query;
 pub mod rollups;
 pub mod verify;
 
+use crate::store::Conn;
 pub use desk_api::AuditAction;
 use desk_api::Role;
 use serde::Serialize;
-use sqlx::SqliteConnection;
 
 use crate::crypto::sha256_hex;
 
@@ -123,7 +123,7 @@ pub struct CanonicalRow {
 }
 
 /// Appends one entry inside the caller's (write) transaction and returns its id.
-pub async fn record(conn: &mut SqliteConnection, now_ms: i64, actor: &Actor, entry: Entry<'_>) -> sqlx::Result<i64> {
+pub async fn record(conn: &mut Conn, now_ms: i64, actor: &Actor, entry: Entry<'_>) -> sqlx::Result<i64> {
     let last: Option<(i64, String)> =
         sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut *conn).await?;
     let (id, prev_hash) = match last {
@@ -175,7 +175,7 @@ pub async fn record(conn: &mut SqliteConnection, now_ms: i64, actor: &Actor, ent
 /// Walks the whole chain and the checkpoints; answers the first entry that does not verify (or,
 /// for a log the checkpoints cannot vouch for, why).
 pub async fn first_broken(
-    pool: &sqlx::SqlitePool,
+    pool: &crate::store::Db,
     keys: &crate::crypto::Keys,
     checkpoints: Option<&std::path::Path>,
 ) -> sqlx::Result<Option<desk_api::BrokenEntry>> {

@@ -2,7 +2,9 @@
 
 use bytes::Bytes;
 use desk_api::{AuditEntry, AuditFilter, ExportFormat, Page, Role};
-use sqlx::{QueryBuilder, Sqlite, SqlitePool};
+use sqlx::{Any, QueryBuilder};
+
+use crate::store::Db;
 
 use crate::clock::from_ms;
 
@@ -50,7 +52,7 @@ impl From<Row> for AuditEntry {
     }
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Sqlite>, f: &AuditFilter) {
+fn push_filter(qb: &mut QueryBuilder<'_, Any>, f: &AuditFilter) {
     qb.push(" FROM audit_log WHERE 1 = 1");
     if let Some(agent) = f.agent {
         qb.push(" AND actor_id = ").push_bind(agent);
@@ -79,19 +81,14 @@ const COLUMNS: &str = "SELECT id, at_ms, actor_id, actor_email, actor_role, acti
                        ticket, outcome, client, detail, prev_hash, hash";
 
 /// Newest first; `before` is the id the previous page ended at.
-pub async fn page(
-    pool: &SqlitePool,
-    f: &AuditFilter,
-    before: Option<i64>,
-    limit: i64,
-) -> sqlx::Result<Page<AuditEntry>> {
-    let mut qb = QueryBuilder::<Sqlite>::new(COLUMNS);
+pub async fn page(pool: &Db, f: &AuditFilter, before: Option<i64>, limit: i64) -> sqlx::Result<Page<AuditEntry>> {
+    let mut qb = QueryBuilder::<Any>::new(COLUMNS);
     push_filter(&mut qb, f);
     if let Some(b) = before {
         qb.push(" AND id < ").push_bind(b);
     }
     qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool.pool()).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<AuditEntry> = rows.into_iter().take(limit as usize).map(AuditEntry::from).collect();
     let next_cursor = if more { items.last().map(|e| format!("e{}", e.id)) } else { None };
@@ -105,12 +102,12 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<i64>> {
     }
 }
 
-async fn batch(pool: &SqlitePool, f: &AuditFilter, after: i64) -> sqlx::Result<Vec<AuditEntry>> {
-    let mut qb = QueryBuilder::<Sqlite>::new(COLUMNS);
+async fn batch(pool: &Db, f: &AuditFilter, after: i64) -> sqlx::Result<Vec<AuditEntry>> {
+    let mut qb = QueryBuilder::<Any>::new(COLUMNS);
     push_filter(&mut qb, f);
     qb.push(" AND id > ").push_bind(after);
     qb.push(" ORDER BY id LIMIT ").push_bind(EXPORT_BATCH);
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool.pool()).await?;
     Ok(rows.into_iter().map(AuditEntry::from).collect())
 }
 
@@ -162,12 +159,12 @@ pub fn to_csv_line(e: &AuditEntry, out: &mut String) {
 /// The export as a stream of chunks, a batch of entries at a time, oldest first: memory stays
 /// the same whatever the size of the log.
 pub fn export_stream(
-    pool: SqlitePool,
+    pool: Db,
     filter: AuditFilter,
     format: ExportFormat,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
     struct St {
-        pool: SqlitePool,
+        pool: Db,
         filter: AuditFilter,
         after: i64,
         header: bool,

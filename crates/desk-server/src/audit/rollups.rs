@@ -4,11 +4,10 @@
 //! are only counted here, and when the window has ended one entry says how many more there were.
 //! Counting is one upsert, so concurrent refusals are each counted once.
 
+use crate::store::{Conn, Db};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::{record, Actor, AuditAction, Entry};
-use crate::db::begin_write;
 
 /// The outcome refusals are recorded with.
 pub const OUTCOME: &str = "rate_limited";
@@ -24,7 +23,7 @@ pub struct Refusal<'a> {
 
 /// Counts a refusal inside the caller's transaction; writes the entry when it is the first of
 /// its window.
-pub async fn refused(conn: &mut SqliteConnection, now_ms: i64, actor: &Actor, r: Refusal<'_>) -> sqlx::Result<()> {
+pub async fn refused(conn: &mut Conn, now_ms: i64, actor: &Actor, r: Refusal<'_>) -> sqlx::Result<()> {
     let window_ms = r.window_ms.max(1);
     let start = now_ms - now_ms.rem_euclid(window_ms);
     let count: i64 = sqlx::query_scalar(
@@ -60,7 +59,7 @@ pub async fn refused(conn: &mut SqliteConnection, now_ms: i64, actor: &Actor, r:
 }
 
 /// Writes the summary of every window that has ended; answers how many summaries it wrote.
-pub async fn flush(db: &SqlitePool, now_ms: i64) -> sqlx::Result<u64> {
+pub async fn flush(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
     #[derive(sqlx::FromRow)]
     struct Due {
         action: String,
@@ -77,11 +76,11 @@ pub async fn flush(db: &SqlitePool, now_ms: i64) -> sqlx::Result<u64> {
          WHERE flushed_ms IS NULL AND window_end_ms <= $1 ORDER BY window_end_ms LIMIT 500",
     )
     .bind(now_ms)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let mut written = 0;
     for d in due {
-        let mut tx = begin_write(db).await?;
+        let mut tx = db.write().await?;
         // Whoever marks the window first writes its summary: once, however many instances flush.
         let mine = sqlx::query(
             "UPDATE audit_rollups SET flushed_ms = $1 WHERE action = $2 AND key = $3 AND window_start_ms = $4 AND flushed_ms IS NULL",
@@ -123,7 +122,7 @@ pub async fn flush(db: &SqlitePool, now_ms: i64) -> sqlx::Result<u64> {
     }
     sqlx::query("DELETE FROM audit_rollups WHERE flushed_ms IS NOT NULL AND flushed_ms < $1")
         .bind(now_ms - 24 * 3600 * 1000)
-        .execute(db)
+        .execute(db.pool())
         .await?;
     Ok(written)
 }

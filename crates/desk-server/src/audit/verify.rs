@@ -3,9 +3,9 @@
 
 use std::path::Path;
 
+use crate::store::Db;
 use desk_api::{BrokenEntry, VerifyChunk, VerifyVerdict};
 use futures_util::TryStreamExt;
-use sqlx::SqlitePool;
 
 use super::checkpoints::Evidence;
 use super::{entry_hash, CanonicalRow, GENESIS};
@@ -20,20 +20,20 @@ const COLUMNS: &str = "id, at_ms, actor_id, actor_email, actor_role, action, tar
 /// before, and that no id is missing. The stretch that reaches the end also checks checkpoints;
 /// it is `intact` only when the walk began at the first entry (`from_start`), `partial` otherwise.
 pub async fn chunk(
-    pool: &SqlitePool,
+    pool: &Db,
     keys: &Keys,
     checkpoints: Option<&Path>,
     after: i64,
     limit: i64,
     from_start: bool,
 ) -> sqlx::Result<VerifyChunk> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool).await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool.pool()).await?;
     let mut expected_prev = if after == 0 {
         GENESIS.to_string()
     } else {
         match sqlx::query_scalar::<_, String>("SELECT hash FROM audit_log WHERE id = $1")
             .bind(after)
-            .fetch_optional(pool)
+            .fetch_optional(pool.pool())
             .await?
         {
             Some(h) => h,
@@ -51,7 +51,7 @@ pub async fn chunk(
         }
     };
     let sql = format!("SELECT {COLUMNS}, hash FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2");
-    let mut rows = sqlx::query_as::<_, RowWithHash>(&sql).bind(after).bind(limit).fetch(pool);
+    let mut rows = sqlx::query_as::<_, RowWithHash>(&sql).bind(after).bind(limit).fetch(pool.pool());
     let mut checked = 0u64;
     let mut last_id = after;
     while let Some(r) = rows.try_next().await? {
@@ -149,8 +149,8 @@ struct RowWithHash {
     hash: String,
 }
 
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for RowWithHash {
-    fn from_row(r: &'r sqlx::sqlite::SqliteRow) -> sqlx::Result<Self> {
+impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for RowWithHash {
+    fn from_row(r: &'r sqlx::any::AnyRow) -> sqlx::Result<Self> {
         use sqlx::Row;
         Ok(Self { row: CanonicalRow::from_row(r)?, hash: r.try_get("hash")? })
     }

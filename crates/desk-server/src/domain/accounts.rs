@@ -1,10 +1,10 @@
 //! Account search and detail. Every answer here is masked: no address, phone or secret in full.
 
+use crate::store::Db;
 use desk_api::{
     mask_email, mask_phone, AccountDetail, AccountStatus, AccountSummary, AddressCheckResult, DuplicateAccount,
     DuplicateReason, EmailAddress, EmailStatus, MaskedEmail, Page, RecoveryEmail, TwoFactorKind, TwoFactorMethod,
 };
-use sqlx::SqlitePool;
 
 use crate::clock::from_ms;
 use crate::error::{ApiError, ApiResult};
@@ -62,7 +62,7 @@ pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<i64> {
     }
 }
 
-pub async fn search(db: &SqlitePool, q: &SearchQuery, after_id: i64, limit: i64) -> ApiResult<Page<AccountSummary>> {
+pub async fn search(db: &Db, q: &SearchQuery, after_id: i64, limit: i64) -> ApiResult<Page<AccountSummary>> {
     // Each branch is an index range scan (username_lc, display_name, email_norm, rowid); only their
     // union is ordered, so a search stays cheap with millions of accounts.
     // Prefixes of one or two characters would union a large share of the accounts before the
@@ -89,7 +89,7 @@ pub async fn search(db: &SqlitePool, q: &SearchQuery, after_id: i64, limit: i64)
     .bind(q.id.unwrap_or(-1))
     .bind(after_id)
     .bind(limit + 1)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<AccountSummary> = rows
@@ -121,13 +121,13 @@ struct AccountRow {
     last_sign_in_ms: Option<i64>,
 }
 
-pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -> ApiResult<AccountDetail> {
+pub async fn detail(db: &Db, id: i64, now_ms: i64, cooldown_secs: i64) -> ApiResult<AccountDetail> {
     let a: AccountRow = sqlx::query_as(
         "SELECT id, username, display_name, status, country, phone, security_question, created_ms, last_sign_in_ms \
          FROM accounts WHERE id = $1",
     )
     .bind(id)
-    .fetch_optional(db)
+    .fetch_optional(db.pool())
     .await?
     .ok_or(ApiError::NotFound("account"))?;
 
@@ -135,12 +135,12 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
         "SELECT id, email, is_primary, verified, bounced FROM account_emails WHERE account_id = $1 ORDER BY is_primary DESC, id",
     )
     .bind(id)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let two_factor: Vec<(String, Option<i64>)> =
         sqlx::query_as("SELECT kind, last_used_ms FROM two_factor_methods WHERE account_id = $1 ORDER BY id")
             .bind(id)
-            .fetch_all(db)
+            .fetch_all(db.pool())
             .await?;
     type Recent = (i64, String, String, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
     let recent: Vec<Recent> = sqlx::query_as(
@@ -149,7 +149,7 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
          WHERE o.account_id = $1 ORDER BY o.id DESC LIMIT 20",
     )
     .bind(id)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     use super::recovery::{cooldown_remaining, RecoveryKind};
     let password_in = cooldown_remaining(db, id, RecoveryKind::PasswordReset, now_ms, cooldown_secs).await?;
@@ -200,7 +200,7 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
 }
 
 /// Other accounts that share a canonical address, a phone number, or a display name and country.
-pub async fn duplicates(db: &SqlitePool, id: i64) -> sqlx::Result<Vec<DuplicateAccount>> {
+pub async fn duplicates(db: &Db, id: i64) -> sqlx::Result<Vec<DuplicateAccount>> {
     let rows: Vec<(i64, String)> = sqlx::query_as(
         "SELECT DISTINCT e2.account_id, 'same_address' FROM account_emails e1 \
            JOIN account_emails e2 ON e2.email_canon = e1.email_canon AND e2.account_id <> e1.account_id \
@@ -213,7 +213,7 @@ pub async fn duplicates(db: &SqlitePool, id: i64) -> sqlx::Result<Vec<DuplicateA
          LIMIT 200",
     )
     .bind(id)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let mut by_id: std::collections::BTreeMap<i64, Vec<DuplicateReason>> = Default::default();
     for (other, reason) in rows {
@@ -229,7 +229,7 @@ pub async fn duplicates(db: &SqlitePool, id: i64) -> sqlx::Result<Vec<DuplicateA
         let (username, display_name, status): (String, String, String) =
             sqlx::query_as("SELECT username, display_name, status FROM accounts WHERE id = $1")
                 .bind(other)
-                .fetch_one(db)
+                .fetch_one(db.pool())
                 .await?;
         out.push(DuplicateAccount {
             id: other,
@@ -243,16 +243,16 @@ pub async fn duplicates(db: &SqlitePool, id: i64) -> sqlx::Result<Vec<DuplicateA
 }
 
 /// Whether the address a user states is one on file, without saying which.
-pub async fn check_address(db: &SqlitePool, id: i64, address: &EmailAddress) -> ApiResult<AddressCheckResult> {
+pub async fn check_address(db: &Db, id: i64, address: &EmailAddress) -> ApiResult<AddressCheckResult> {
     let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(db).await?;
+        sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(db.pool()).await?;
     exists.ok_or(ApiError::NotFound("account"))?;
     let row: Option<(i64, i64, i64)> = sqlx::query_as(
         "SELECT is_primary, verified, bounced FROM account_emails WHERE account_id = $1 AND email_norm = $2 LIMIT 1",
     )
     .bind(id)
     .bind(address.as_str())
-    .fetch_optional(db)
+    .fetch_optional(db.pool())
     .await?;
     Ok(match row {
         Some((p, v, b)) => AddressCheckResult { matches: true, primary: p != 0, verified: v != 0, bounced: b != 0 },
@@ -261,11 +261,11 @@ pub async fn check_address(db: &SqlitePool, id: i64, address: &EmailAddress) -> 
 }
 
 /// The full address of one of the account's emails (the caller audits the read).
-pub async fn address_of(db: &SqlitePool, account_id: i64, email_id: i64) -> ApiResult<String> {
+pub async fn address_of(db: &Db, account_id: i64, email_id: i64) -> ApiResult<String> {
     sqlx::query_scalar("SELECT email FROM account_emails WHERE id = $1 AND account_id = $2")
         .bind(email_id)
         .bind(account_id)
-        .fetch_optional(db)
+        .fetch_optional(db.pool())
         .await?
         .ok_or(ApiError::NotFound("email address"))
 }

@@ -4,10 +4,9 @@
 //! is rewritten only while it still holds what was read, so instances that start together do each
 //! row once, and a start after the upgrade finds nothing to do.
 
-use sqlx::SqlitePool;
+use crate::store::Db;
 
 use crate::crypto::{Code, Keys, Sealed, KEYED_PREFIX, SEALED_PREFIX};
-use crate::db::begin_write;
 
 /// A column to upgrade: the table, its key column, the column, and how a stale value is rewritten.
 struct Column {
@@ -35,7 +34,7 @@ fn rewrite(keys: &Keys, c: &Column, old: &str) -> String {
 }
 
 /// Answers how many values were rewritten.
-pub async fn upgrade(db: &SqlitePool, keys: &Keys) -> anyhow::Result<u64> {
+pub async fn upgrade(db: &Db, keys: &Keys) -> anyhow::Result<u64> {
     let mut done = 0;
     for c in COLUMNS {
         let stale: Vec<(i64, String)> = sqlx::query_as(&format!(
@@ -44,12 +43,12 @@ pub async fn upgrade(db: &SqlitePool, keys: &Keys) -> anyhow::Result<u64> {
             table = c.table,
             prefix = c.prefix
         ))
-        .fetch_all(db)
+        .fetch_all(db.pool())
         .await?;
         if stale.is_empty() {
             continue;
         }
-        let mut tx = begin_write(db).await?;
+        let mut tx = db.write().await?;
         for (id, old) in &stale {
             done += sqlx::query(&format!(
                 "UPDATE {table} SET {col} = $1 WHERE id = $2 AND {col} = $3",

@@ -1,9 +1,9 @@
 //! The end user's side of recovery: asking for a link, opening it, passing two-step verification,
 //! and setting a new password or security answer.
 
+use crate::store::Db;
 use desk_api::{ActivityKind, EmailAddress, SecretText, TwoFactorKind};
 use serde_json::json;
-use sqlx::SqlitePool;
 
 use super::events::{self, Event};
 use super::outbox;
@@ -12,7 +12,6 @@ use super::recovery::{issue_link, RecoveryKind};
 use crate::audit::rollups::{self, Refusal};
 use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::crypto::{self, ArgonGate, Code, Keys, Sealed};
-use crate::db::begin_write;
 use crate::http::client_ip;
 use crate::{totp, Config};
 
@@ -44,7 +43,7 @@ pub struct ValidLink {
     pub methods: Vec<TwoFactorKind>,
 }
 
-pub async fn open(db: &SqlitePool, token: &str, kind: RecoveryKind, now_ms: i64) -> sqlx::Result<Link> {
+pub async fn open(db: &Db, token: &str, kind: RecoveryKind, now_ms: i64) -> sqlx::Result<Link> {
     if token.len() != 43 {
         return Ok(Link::Unknown);
     }
@@ -55,7 +54,7 @@ pub async fn open(db: &SqlitePool, token: &str, kind: RecoveryKind, now_ms: i64)
          FROM recovery_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1",
     )
     .bind(crypto::token_hash(token))
-    .fetch_optional(db)
+    .fetch_optional(db.pool())
     .await?;
     let Some((id, account_id, k, expires, used, superseded, opened, passed, failed, username)) = row else {
         return Ok(Link::Unknown);
@@ -76,7 +75,7 @@ pub async fn open(db: &SqlitePool, token: &str, kind: RecoveryKind, now_ms: i64)
         return Ok(Link::TooManyCodes);
     }
     if opened.is_none() {
-        let mut tx = begin_write(db).await?;
+        let mut tx = db.write().await?;
         let first = sqlx::query("UPDATE recovery_tokens SET opened_ms = $1 WHERE id = $2 AND opened_ms IS NULL")
             .bind(now_ms)
             .bind(id)
@@ -104,7 +103,7 @@ pub async fn open(db: &SqlitePool, token: &str, kind: RecoveryKind, now_ms: i64)
     let methods: Vec<String> =
         sqlx::query_scalar("SELECT kind FROM two_factor_methods WHERE account_id = $1 ORDER BY id")
             .bind(account_id)
-            .fetch_all(db)
+            .fetch_all(db.pool())
             .await?;
     Ok(Link::Valid(ValidLink {
         token_id: id,
@@ -140,16 +139,18 @@ pub enum SmsSent {
 /// each account gets at most `sms_account_hourly_cap` an hour: both counted by conditional updates
 /// in the transaction that sends, so concurrent requests cannot pass them.
 pub async fn send_sms_code(
-    db: &SqlitePool,
+    db: &Db,
     keys: &Keys,
     config: &Config,
     link: &ValidLink,
     now_ms: i64,
 ) -> sqlx::Result<SmsSent> {
-    let phone: Option<String> =
-        sqlx::query_scalar("SELECT phone FROM accounts WHERE id = $1").bind(link.account_id).fetch_one(db).await?;
+    let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM accounts WHERE id = $1")
+        .bind(link.account_id)
+        .fetch_one(db.pool())
+        .await?;
     let Some(phone) = phone else { return Ok(SmsSent::NoPhone) };
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let took = sqlx::query("UPDATE recovery_tokens SET sms_sends = sms_sends + 1 WHERE id = $1 AND sms_sends < $2")
         .bind(link.token_id)
         .bind(config.sms_per_link)
@@ -230,7 +231,7 @@ pub enum Verified {
 /// codes are marked used, and an authenticator code's 30-second step is remembered per account,
 /// conditionally, so the same code cannot pass on two links or in two racing requests.
 pub async fn verify_code(
-    db: &SqlitePool,
+    db: &Db,
     keys: &Keys,
     link: &ValidLink,
     method: TwoFactorKind,
@@ -238,7 +239,7 @@ pub async fn verify_code(
     now_ms: i64,
 ) -> sqlx::Result<Verified> {
     let code = code.trim();
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let tried: Option<i64> = sqlx::query_scalar(
         "UPDATE recovery_tokens SET failed_codes = failed_codes + 1 WHERE id = $1 AND failed_codes < $2 RETURNING failed_codes",
     )
@@ -414,7 +415,7 @@ pub enum NewSecret {
 /// Uses the link: stores the new secret (hashed), ends the user's sessions, tells every verified
 /// address, and records it — one transaction. Answers false when the link stopped being valid.
 pub async fn complete(
-    db: &SqlitePool,
+    db: &Db,
     argon: &ArgonGate,
     link: &ValidLink,
     secret: NewSecret,
@@ -427,7 +428,7 @@ pub async fn complete(
             ("answer", argon.hash(&SecretText::new(normalise_answer(answer))).await?, Some(question.clone()))
         }
     };
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     // Single use, even against two tabs racing.
     let claimed = sqlx::query(
         "UPDATE recovery_tokens SET used_ms = $1 WHERE id = $2 AND used_ms IS NULL AND superseded_ms IS NULL AND expires_ms > $1",
@@ -527,7 +528,7 @@ pub async fn complete(
 /// client address). Every request counts, refused or not, but in one counter row per key; a
 /// refusal is summarised in the audit log per client and window rather than written each time.
 pub async fn within_public_limits(
-    db: &SqlitePool,
+    db: &Db,
     config: &Config,
     scope: &str,
     identifier: &str,
@@ -540,7 +541,7 @@ pub async fn within_public_limits(
         Bucket::new("public_identifier", format!("{scope} {identifier}"), config.public_max_requests, window),
         Bucket::new("public_client", format!("{scope} {ip}"), config.public_max_requests * 5, window),
     ];
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let mut ok = true;
     for b in &limits {
         ok &= rate::hit(&mut tx, now_ms, b).await?.is_ok();
@@ -567,7 +568,7 @@ pub async fn within_public_limits(
 /// A user asked for a link on a public page. Runs off the request (the page answers the same
 /// whether or not anything is found), so nothing here may show in the answer.
 pub async fn user_request(
-    db: SqlitePool,
+    db: Db,
     config: std::sync::Arc<Config>,
     identifier: String,
     kind: RecoveryKind,
@@ -581,12 +582,12 @@ pub async fn user_request(
              FROM accounts a JOIN account_emails e ON e.account_id = a.id WHERE e.email_norm = $1 LIMIT 1",
         )
         .bind(e.as_str())
-        .fetch_optional(&db)
+        .fetch_optional(db.pool())
         .await?,
-        None => sqlx::query_as("SELECT id, username, NULL FROM accounts WHERE username_lc = $1").bind(&ident).fetch_optional(&db).await?,
+        None => sqlx::query_as("SELECT id, username, NULL FROM accounts WHERE username_lc = $1").bind(&ident).fetch_optional(db.pool()).await?,
     };
     let Some((account_id, username, typed_verified)) = found else { return Ok(()) };
-    let mut tx = begin_write(&db).await?;
+    let mut tx = db.write().await?;
     let recent: Option<i64> = sqlx::query_scalar(
         "SELECT MAX(created_ms) FROM recovery_tokens WHERE account_id = $1 AND kind = $2 AND requested_by = 'user'",
     )

@@ -1,8 +1,8 @@
 //! The account's recovery activity: one row per thing that happened, written in the same
 //! transaction as the thing itself.
 
+use crate::store::{Conn, Db};
 use desk_api::{ActivityEvent, ActivityKind, EmailStatus, LinkState, Page};
-use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock::from_ms;
 
@@ -49,7 +49,7 @@ pub struct Event<'a> {
     pub token_id: Option<i64>,
 }
 
-pub async fn record(conn: &mut SqliteConnection, now_ms: i64, e: Event<'_>) -> sqlx::Result<()> {
+pub async fn record(conn: &mut Conn, now_ms: i64, e: Event<'_>) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO recovery_events (account_id, at_ms, kind, summary, actor_email, email_id, token_id) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -103,7 +103,7 @@ type Row = (
 
 /// Newest first, with each email's current status and each link's current state.
 pub async fn page(
-    db: &SqlitePool,
+    db: &Db,
     account_id: i64,
     before: Option<i64>,
     limit: i64,
@@ -120,7 +120,7 @@ pub async fn page(
     .bind(account_id)
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit + 1)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<ActivityEvent> = rows

@@ -1,7 +1,7 @@
 //! `Idempotency-Key`: a retry with the same key and the same request gets the first answer and
 //! causes nothing twice; the same key with a different request is refused.
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 use crate::error::{ApiError, ApiResult};
 
@@ -19,12 +19,7 @@ pub fn parse_key(raw: Option<&str>) -> ApiResult<String> {
 }
 
 /// Looks the key up inside the caller's write transaction.
-pub async fn lookup(
-    conn: &mut SqliteConnection,
-    agent_id: i64,
-    key: &str,
-    request_hash: &str,
-) -> ApiResult<Option<Replay>> {
+pub async fn lookup(conn: &mut Conn, agent_id: i64, key: &str, request_hash: &str) -> ApiResult<Option<Replay>> {
     let row: Option<(String, i64, String)> = sqlx::query_as(
         "SELECT request_hash, status_code, response FROM idempotency_keys WHERE agent_id = $1 AND idem_key = $2",
     )
@@ -43,7 +38,7 @@ pub async fn lookup(
 }
 
 pub async fn store(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     agent_id: i64,
     key: &str,
     request_hash: &str,

@@ -1,7 +1,7 @@
 //! Writing to the outbox, inside the caller's transaction: the email leaves only if the action
 //! that caused it commits.
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 pub struct Mail<'a> {
     pub account_id: Option<i64>,
@@ -13,7 +13,7 @@ pub struct Mail<'a> {
     pub body: &'a str,
 }
 
-pub async fn enqueue(conn: &mut SqliteConnection, now_ms: i64, m: Mail<'_>) -> sqlx::Result<i64> {
+pub async fn enqueue(conn: &mut Conn, now_ms: i64, m: Mail<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO outbox (account_id, action_id, token_id, kind, to_addr, subject, body, status, created_ms, updated_ms) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $8) RETURNING id",
@@ -32,7 +32,7 @@ pub async fn enqueue(conn: &mut SqliteConnection, now_ms: i64, m: Mail<'_>) -> s
 
 /// Tells every verified address what changed and what to do if it was not them.
 pub async fn notify_all(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     now_ms: i64,
     account_id: i64,
     subject: &str,

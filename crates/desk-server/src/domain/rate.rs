@@ -4,7 +4,7 @@
 //! locked and the condition is checked against its latest version), and a refused request adds no
 //! row of its own: one row per key, however hard it is hammered.
 
-use sqlx::SqliteConnection;
+use crate::store::Conn;
 
 /// One limit on one key: at most `cap` units per window of `window_ms`.
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ impl Bucket {
 }
 
 /// Takes a unit; `Err(retry_after_ms)` when the window is full.
-pub async fn take(conn: &mut SqliteConnection, now_ms: i64, b: &Bucket) -> sqlx::Result<Result<(), i64>> {
+pub async fn take(conn: &mut Conn, now_ms: i64, b: &Bucket) -> sqlx::Result<Result<(), i64>> {
     let taken: Option<i64> = sqlx::query_scalar(
         "INSERT INTO rate_buckets (scope, key, window_start_ms, count) VALUES ($1, $2, $3, 1) \
          ON CONFLICT (scope, key) DO UPDATE SET \
@@ -51,7 +51,7 @@ pub async fn take(conn: &mut SqliteConnection, now_ms: i64, b: &Bucket) -> sqlx:
 }
 
 /// Gives a unit back (the work it was taken for did not count against the limit).
-pub async fn give_back(conn: &mut SqliteConnection, b: &Bucket) -> sqlx::Result<()> {
+pub async fn give_back(conn: &mut Conn, b: &Bucket) -> sqlx::Result<()> {
     sqlx::query("UPDATE rate_buckets SET count = count - 1 WHERE scope = $1 AND key = $2 AND count > 0")
         .bind(b.scope)
         .bind(&b.key)
@@ -61,7 +61,7 @@ pub async fn give_back(conn: &mut SqliteConnection, b: &Bucket) -> sqlx::Result<
 }
 
 /// Empties the window (a success ends a run of failures).
-pub async fn clear(conn: &mut SqliteConnection, b: &Bucket) -> sqlx::Result<()> {
+pub async fn clear(conn: &mut Conn, b: &Bucket) -> sqlx::Result<()> {
     sqlx::query("UPDATE rate_buckets SET count = 0 WHERE scope = $1 AND key = $2")
         .bind(b.scope)
         .bind(&b.key)
@@ -71,7 +71,7 @@ pub async fn clear(conn: &mut SqliteConnection, b: &Bucket) -> sqlx::Result<()> 
 }
 
 /// Forgets windows that ended long ago.
-pub async fn prune(conn: &mut SqliteConnection, before_ms: i64) -> sqlx::Result<u64> {
+pub async fn prune(conn: &mut Conn, before_ms: i64) -> sqlx::Result<u64> {
     Ok(sqlx::query("DELETE FROM rate_buckets WHERE window_start_ms < $1")
         .bind(before_ms)
         .execute(conn)
@@ -86,7 +86,7 @@ pub fn secs(ms: i64) -> u64 {
 
 /// Counts a unit whatever the outcome (every attempt counts, refused or not); `Err(retry_after_ms)`
 /// when the count went over the cap. Still one row per key: refusals add to it, not to the table.
-pub async fn hit(conn: &mut SqliteConnection, now_ms: i64, b: &Bucket) -> sqlx::Result<Result<(), i64>> {
+pub async fn hit(conn: &mut Conn, now_ms: i64, b: &Bucket) -> sqlx::Result<Result<(), i64>> {
     let (count, start): (i64, i64) = sqlx::query_as(
         "INSERT INTO rate_buckets (scope, key, window_start_ms, count) VALUES ($1, $2, $3, 1) \
          ON CONFLICT (scope, key) DO UPDATE SET \

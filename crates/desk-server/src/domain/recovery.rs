@@ -1,18 +1,15 @@
 //! Agent-started recovery emails: the action, its single-use token (stored hashed), the email in
 //! the outbox and the audit entry, all in one transaction.
 
+use crate::store::{Conn, Db};
 use desk_api::{ActionAccepted, ActivityKind, EmailRef, EmailStatus, ErrorCode, ResetRequest, Ticket};
 use serde_json::json;
-use sqlx::SqlitePool;
-
-use sqlx::SqliteConnection;
 
 use super::events::{self, Event};
 use super::sessions::Session;
 use super::{idempotency, outbox};
 use crate::audit::{self, AuditAction, Entry};
 use crate::crypto;
-use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
 use crate::Config;
 
@@ -69,7 +66,7 @@ impl RecoveryKind {
 // The storage layer (issue 11) replaces these arguments with a link struct.
 #[allow(clippy::too_many_arguments)]
 pub async fn issue_link(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     config: &Config,
     now_ms: i64,
     account_id: i64,
@@ -154,7 +151,7 @@ pub fn validate(request: ResetRequest) -> ApiResult<ValidRequest> {
 
 /// Seconds until this kind of email may be sent to the account again (0: now).
 pub async fn cooldown_remaining(
-    db: &SqlitePool,
+    db: &Db,
     account_id: i64,
     kind: RecoveryKind,
     now_ms: i64,
@@ -164,7 +161,7 @@ pub async fn cooldown_remaining(
         sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
             .bind(account_id)
             .bind(kind.as_str())
-            .fetch_one(db)
+            .fetch_one(db.pool())
             .await?;
     Ok(match last {
         Some(t) => {
@@ -182,7 +179,7 @@ pub async fn cooldown_remaining(
 /// The per-account cooldown of the kind, then the caps: how many recovery emails an account may
 /// get in 24 hours and an agent may send in an hour. Answers the audit outcome and the error.
 async fn limit_reached(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     config: &Config,
     now_ms: i64,
     agent_id: i64,
@@ -241,7 +238,7 @@ pub struct Outcome {
 
 #[allow(clippy::too_many_arguments)]
 pub async fn send(
-    db: &SqlitePool,
+    db: &Db,
     config: &Config,
     now_ms: i64,
     session: &Session,
@@ -255,7 +252,7 @@ pub async fn send(
     let request_hash = crypto::sha256_hex(
         json!({"account": account_id, "kind": kind.as_str(), "request": request}).to_string().as_bytes(),
     );
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     if let Some(replay) = idempotency::lookup(&mut tx, session.agent.id, idem_key, &request_hash).await? {
         return Ok(Outcome { status: replay.status, body: replay.body });
     }

@@ -1,15 +1,14 @@
 //! Agent sign-in (email + argon2id password + TOTP), opaque bearer sessions stored hashed, sign-out.
 
+use crate::store::Db;
 use chrono::{DateTime, Utc};
 use desk_api::{Agent, EmailAddress, Role, SecretText};
-use sqlx::SqlitePool;
 
 use super::rate::{self, Bucket};
 use crate::audit::rollups::{self, Refusal};
 use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::clock::from_ms;
 use crate::crypto::{self, Sealed};
-use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
 use crate::http::client_ip;
 use crate::{totp, AppState, Config};
@@ -96,7 +95,7 @@ pub async fn sign_in(
     let ip = client_ip(client);
     let limits = buckets(config, &email_norm, ip);
 
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let mut refused = None;
     for b in &limits {
         if let Err(wait_ms) = rate::take(&mut tx, now_ms, b).await? {
@@ -107,7 +106,7 @@ pub async fn sign_in(
     if let Some(wait_ms) = refused {
         // Nothing taken stays taken; the refusal itself is summarised, not written each time.
         tx.rollback().await?;
-        let mut tx = begin_write(db).await?;
+        let mut tx = db.write().await?;
         rollups::refused(
             &mut tx,
             now_ms,
@@ -130,7 +129,7 @@ pub async fn sign_in(
         "SELECT id, email, name, role, password_hash, totp_secret, disabled, totp_last_step FROM agents WHERE email = $1",
     )
     .bind(&email_norm)
-    .fetch_optional(db)
+    .fetch_optional(db.pool())
     .await?;
 
     // Verify the password even for an unknown agent, so both take the same time.
@@ -139,7 +138,7 @@ pub async fn sign_in(
         Ok(ok) => ok,
         Err(e) => {
             // Not checked, so not a failure: the units go back.
-            let mut tx = begin_write(db).await?;
+            let mut tx = db.write().await?;
             for b in &limits {
                 rate::give_back(&mut tx, b).await?;
             }
@@ -157,7 +156,7 @@ pub async fn sign_in(
         totp::matching_step(secret.expose(), code.expose(), now_ms / 1000)
     });
 
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let winner = match (&row, step) {
         (Some(r), Some(step)) if r.disabled == 0 && step > r.totp_last_step => {
             sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1 AND disabled = 0")
@@ -217,7 +216,7 @@ pub async fn sign_in(
 
 /// Resolves a bearer token. Unknown tokens are `unauthorized`; known but expired or revoked ones
 /// are `session_expired`, so the console can say why the agent is back at sign-in.
-pub async fn authenticate(db: &SqlitePool, now_ms: i64, token: &str) -> ApiResult<Session> {
+pub async fn authenticate(db: &Db, now_ms: i64, token: &str) -> ApiResult<Session> {
     #[derive(sqlx::FromRow)]
     struct Row {
         sid: i64,
@@ -234,7 +233,7 @@ pub async fn authenticate(db: &SqlitePool, now_ms: i64, token: &str) -> ApiResul
          FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1",
     )
     .bind(crypto::token_hash(token))
-    .fetch_optional(db)
+    .fetch_optional(db.pool())
     .await?;
     let Some(Row { sid, expires_ms, revoked_ms, aid, email, name, role, disabled }) = row else {
         return Err(ApiError::Unauthorized);
@@ -249,8 +248,8 @@ pub async fn authenticate(db: &SqlitePool, now_ms: i64, token: &str) -> ApiResul
     })
 }
 
-pub async fn sign_out(db: &SqlitePool, now_ms: i64, session: &Session, client: &str) -> ApiResult<()> {
-    let mut tx = begin_write(db).await?;
+pub async fn sign_out(db: &Db, now_ms: i64, session: &Session, client: &str) -> ApiResult<()> {
+    let mut tx = db.write().await?;
     sqlx::query("UPDATE agent_sessions SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
         .bind(now_ms)
         .bind(session.id)

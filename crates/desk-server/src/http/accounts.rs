@@ -9,7 +9,6 @@ use serde_json::json;
 use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
 use crate::access;
 use crate::audit::{self, AuditAction, Entry};
-use crate::db::begin_write;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
 use crate::domain::events;
 use crate::error::{ApiError, ApiResult};
@@ -66,7 +65,7 @@ pub async fn activity(
     let before = events::decode_cursor(params.get("cursor").map(String::as_str))
         .ok_or_else(|| ApiError::invalid("cursor", "this cursor is not one the service gave out"))?;
     let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(&state.db).await?;
+        sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(state.db.pool()).await?;
     exists.ok_or(ApiError::NotFound("account"))?;
     Ok(Json(events::page(&state.db, id, before, 50, state.clock.now_ms()).await?))
 }
@@ -85,7 +84,7 @@ pub async fn address_check(
     let address = EmailAddress::parse(&req.address).map_err(|m| ApiError::invalid("address", m))?;
     let result = accounts::check_address(&state.db, id, &address).await?;
     // A check is a sensitive read: it confirms an address belongs to the account.
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     audit::record(
         &mut tx,
         state.clock.now_ms(),
@@ -123,7 +122,7 @@ pub async fn reveal(
     }
     let ticket = Ticket::parse(&req.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
     let address = accounts::address_of(&state.db, id, email_id).await?;
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     audit::record(
         &mut tx,
         state.clock.now_ms(),

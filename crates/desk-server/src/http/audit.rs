@@ -10,7 +10,6 @@ use serde_json::json;
 use super::extract::{ApiQuery, Authorized};
 use crate::access;
 use crate::audit::{self, query, verify, AuditAction, Entry};
-use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -111,7 +110,7 @@ pub async fn verify(
     // A walk in stretches is one verification if each stretch starts where this session's last
     // one ended, from entry 0: the continuation is taken by a conditional update.
     let from_start = after == 0 || {
-        let mut tx = begin_write(&state.db).await?;
+        let mut tx = state.db.write().await?;
         let taken = sqlx::query(
             "UPDATE audit_verify_walks SET last_id = -1, updated_ms = $3 WHERE session_id = $1 AND last_id = $2",
         )
@@ -125,7 +124,7 @@ pub async fn verify(
         taken == 1
     };
     let chunk = verify::chunk(&state.db, &state.keys, checkpoints.as_deref(), after, limit, from_start).await?;
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     if chunk.done {
         sqlx::query("DELETE FROM audit_verify_walks WHERE session_id = $1")
             .bind(auth.session.id)
@@ -181,7 +180,7 @@ pub async fn export(
         Some(_) => return Err(ApiError::invalid("format", "format is csv or ndjson")),
     };
     // The export is a sensitive read: it is on record before a byte leaves.
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     let detail = json!({ "format": format, "filter": f });
     audit::record(
         &mut tx,

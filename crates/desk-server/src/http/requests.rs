@@ -13,7 +13,6 @@ use serde_json::json;
 use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
 use crate::access;
 use crate::audit::{self, AuditAction, Entry};
-use crate::db::begin_write;
 use crate::domain::queue::{self, transitions::Act, Input};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -184,7 +183,7 @@ pub async fn evidence(
     let id = id_of(&id)?;
     let file = parse_id(&file).map_err(|_| ApiError::invalid("file_id", "a file id is a positive whole number"))?;
     let (name, content_type, bytes) = queue::evidence(&state.db, &state.config, id, file).await?;
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     audit::record(
         &mut tx,
         state.clock.now_ms(),

@@ -23,13 +23,12 @@ pub mod smtp;
 
 use std::time::Duration;
 
+use crate::store::Db;
 use desk_api::{EmailStatus, ErrorCode, MailEventKind, MailboxMessage};
-use sqlx::SqlitePool;
 
 use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::clock::from_ms;
 use crate::config::Config;
-use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -97,8 +96,8 @@ pub async fn deliver_due(state: &AppState, transport: &Transport) -> sqlx::Resul
 }
 
 /// Moves every queued email that is due to the local mailbox. Answers how many moved.
-pub async fn deliver_queued(db: &SqlitePool, now_ms: i64) -> sqlx::Result<u64> {
-    let mut tx = begin_write(db).await?;
+pub async fn deliver_queued(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
+    let mut tx = db.write().await?;
     let done = sqlx::query(
         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $1 \
          WHERE status = 'queued' AND next_attempt_ms <= $1",
@@ -112,8 +111,8 @@ pub async fn deliver_queued(db: &SqlitePool, now_ms: i64) -> sqlx::Result<u64> {
 }
 
 /// Text messages are not email: with SMTP configured they still go to the local mailbox.
-async fn deliver_texts_locally(db: &SqlitePool, now_ms: i64) -> sqlx::Result<u64> {
-    let mut tx = begin_write(db).await?;
+async fn deliver_texts_locally(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
+    let mut tx = db.write().await?;
     let done = sqlx::query(
         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $1 \
          WHERE status = 'queued' AND next_attempt_ms <= $1 AND kind = 'sms'",
@@ -150,7 +149,7 @@ async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> sqlx:
     )
     .bind(now)
     .bind(BATCH)
-    .fetch_all(&state.db)
+    .fetch_all(state.db.pool())
     .await?;
     let mut sent = 0;
     for row in due {
@@ -185,8 +184,8 @@ async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> sqlx:
 
 /// Takes the row for this attempt: pushes its due time out so that no other pass (or process)
 /// sends it while the attempt is in flight. False when someone else took it first.
-async fn claim(db: &SqlitePool, row: &Due, now: i64) -> sqlx::Result<bool> {
-    let mut tx = begin_write(db).await?;
+async fn claim(db: &Db, row: &Due, now: i64) -> sqlx::Result<bool> {
+    let mut tx = db.write().await?;
     let taken = sqlx::query(
         "UPDATE outbox SET next_attempt_ms = $2 \
          WHERE id = $1 AND status = 'queued' AND attempts = $3 AND next_attempt_ms <= $4",
@@ -202,8 +201,8 @@ async fn claim(db: &SqlitePool, row: &Due, now: i64) -> sqlx::Result<bool> {
     Ok(taken == 1)
 }
 
-async fn mark_sent(db: &SqlitePool, id: i64, now: i64) -> sqlx::Result<()> {
-    let mut tx = begin_write(db).await?;
+async fn mark_sent(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
+    let mut tx = db.write().await?;
     sqlx::query(
         // Once the mail server has it, the text (which may hold a reset link) is not kept here.
         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $2, \
@@ -217,7 +216,7 @@ async fn mark_sent(db: &SqlitePool, id: i64, now: i64) -> sqlx::Result<()> {
 }
 
 async fn mark_failed_attempt(
-    db: &SqlitePool,
+    db: &Db,
     id: i64,
     attempt: i64,
     gave_up: bool,
@@ -225,7 +224,7 @@ async fn mark_failed_attempt(
     now: i64,
     error: &str,
 ) -> sqlx::Result<()> {
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     sqlx::query(
         "UPDATE outbox SET status = $2, attempts = $3, next_attempt_ms = $4, last_error = $5, updated_ms = $6 \
          WHERE id = $1 AND status = 'queued'",
@@ -268,13 +267,13 @@ where
 /// nothing and answers the current status (providers retry their webhooks); any other status is a
 /// `409 invalid_transition`.
 pub async fn apply_event(
-    db: &SqlitePool,
+    db: &Db,
     now_ms: i64,
     client: &str,
     email_id: i64,
     event: MailEventKind,
 ) -> ApiResult<EmailStatus> {
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let row: Option<(String, Option<i64>, String)> =
         sqlx::query_as("SELECT status, account_id, to_addr FROM outbox WHERE id = $1")
             .bind(email_id)
@@ -329,12 +328,12 @@ pub async fn apply_event(
 }
 
 /// The local mailbox, newest first.
-pub async fn mailbox(db: &SqlitePool, limit: i64) -> sqlx::Result<Vec<MailboxMessage>> {
+pub async fn mailbox(db: &Db, limit: i64) -> sqlx::Result<Vec<MailboxMessage>> {
     let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
         "SELECT id, to_addr, subject, body, status, created_ms FROM outbox WHERE status <> 'queued' ORDER BY id DESC LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     Ok(rows
         .into_iter()

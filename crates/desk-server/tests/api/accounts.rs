@@ -80,7 +80,7 @@ async fn pagination_never_repeats_or_skips() {
     let expected: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM accounts WHERE username_lc LIKE 'maria%' OR display_name_lc LIKE 'maria%' ORDER BY id",
     )
-    .fetch_all(&app.running.state.db)
+    .fetch_all(app.running.state.db.pool())
     .await
     .unwrap();
     assert!(pages > 3, "the test should span several pages");

@@ -12,7 +12,7 @@ use reqwest::Method;
 use crate::helpers::{reset_body, TestApp};
 
 async fn one(app: &TestApp, sql: &str) -> String {
-    sqlx::query_scalar(sql).fetch_one(&app.running.state.db).await.unwrap()
+    sqlx::query_scalar(sql).fetch_one(app.running.state.db.pool()).await.unwrap()
 }
 
 #[tokio::test]
@@ -70,9 +70,9 @@ async fn a_copy_of_the_database_opens_nothing_without_the_key() {
     let app = TestApp::spawn().await;
     let copy = app.dir.path().join("stolen.db");
     // A consistent copy of the file, as a backup or a thief would have it.
-    sqlx::query(&format!("VACUUM INTO '{}'", copy.display())).execute(&app.running.state.db).await.unwrap();
+    sqlx::query(&format!("VACUUM INTO '{}'", copy.display())).execute(app.running.state.db.pool()).await.unwrap();
     let thief = TestApp::spawn_with(|c| {
-        c.db = copy.clone();
+        c.db = copy.display().to_string();
         c.demo = false;
         c.secret_key = Some(SecretText::new(Keys::generate()));
     })
@@ -82,7 +82,7 @@ async fn a_copy_of_the_database_opens_nothing_without_the_key() {
     // With the key, the same copy works.
     let key = std::fs::read_to_string(app.config.demo_key_path()).unwrap();
     let owner = TestApp::spawn_with(|c| {
-        c.db = copy.clone();
+        c.db = copy.display().to_string();
         c.demo = false;
         c.secret_key = Some(SecretText::new(key.trim()));
     })
@@ -94,7 +94,7 @@ async fn a_copy_of_the_database_opens_nothing_without_the_key() {
 async fn secrets_stored_before_the_key_existed_are_sealed_at_the_next_start() {
     let app = TestApp::spawn().await;
     // Rows as the service wrote them before secrets were sealed: plain base32, plain SHA-256.
-    let db = &app.running.state.db;
+    let db = app.running.state.db.pool();
     sqlx::query("UPDATE agents SET totp_secret = $1 WHERE email = $2")
         .bind(AGENT_TOTP)
         .bind(AGENT_EMAIL)
@@ -135,7 +135,11 @@ async fn secrets_stored_before_the_key_existed_are_sealed_at_the_next_start() {
 async fn a_start_without_a_key_is_refused_with_a_clear_message_and_keygen_prints_one() {
     let dir = tempfile::tempdir().unwrap();
     let clock = std::sync::Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
-    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+    let config = Config {
+        db: dir.path().join("desk.db").display().to_string(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..Config::default()
+    };
     let err = desk_server::start(config.clone(), clock.clone()).await.err().expect("no key, no start");
     let text = format!("{err:#}");
     println!("without a key: {text}");
@@ -206,7 +210,7 @@ async fn the_mailbox_exists_only_for_a_demo_on_loopback() {
     .unwrap();
     assert_eq!(held, 0);
     let status: String =
-        sqlx::query_scalar("SELECT status FROM outbox").fetch_one(&exposed.running.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT status FROM outbox").fetch_one(exposed.running.state.db.pool()).await.unwrap();
     assert_eq!(status, "queued");
     let _ = exposed.clock.now_ms();
 }

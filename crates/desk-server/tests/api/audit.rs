@@ -77,7 +77,8 @@ async fn verify_catches_a_cut_off_tail_through_the_checkpoints() {
     let path = app.running.state.config.audit_checkpoint_path().unwrap();
     let state = &app.running.state;
     assert!(audit::checkpoints::write(&state.db, &state.keys, &path, app.clock.now_ms()).await.unwrap());
-    let head: i64 = sqlx::query_scalar("SELECT MAX(id) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
+    let head: i64 =
+        sqlx::query_scalar("SELECT MAX(id) FROM audit_log").fetch_one(app.running.state.db.pool()).await.unwrap();
     tamper(&app, &format!("DELETE FROM audit_log WHERE id > {}", head - 2)).await;
     let broken = app.verify().await.expect("the cut is caught");
     assert_eq!(broken.id, head - 1);
@@ -107,12 +108,12 @@ async fn lead_walks_the_chain_over_http_in_stretches() {
     assert!(rounds > 2);
     // The verification itself is on record.
     let last: String = sqlx::query_scalar("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert_eq!(last, "audit_verify");
     let outcome: String = sqlx::query_scalar("SELECT outcome FROM audit_log ORDER BY id DESC LIMIT 1")
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert_eq!(outcome, "intact");
@@ -147,7 +148,7 @@ async fn filters_narrow_the_log_and_pages_never_repeat() {
 
     // Every entry once, page by page.
     let total: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(app.running.state.db.pool()).await.unwrap();
     let mut seen = Vec::new();
     let mut cursor = String::new();
     loop {
@@ -188,7 +189,7 @@ async fn export_streams_csv_and_ndjson_of_the_filtered_log_and_is_itself_audited
     let nd = app.send(app.req(Method::GET, "/v1/audit/export?format=ndjson").bearer_auth(&lead)).await;
     let entries: Vec<serde_json::Value> = nd.text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let count: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(app.running.state.db.pool()).await.unwrap();
     // Everything up to and including the export's own entry.
     assert_eq!(entries.len() as i64, count);
     assert_eq!(entries.last().unwrap()["action"], "audit_export");
@@ -204,7 +205,7 @@ async fn record_as(
     action: &str,
     target: Option<i64>,
 ) -> i64 {
-    let mut tx = desk_server::db::begin_write(&app.running.state.db).await.unwrap();
+    let mut tx = app.running.state.db.write().await.unwrap();
     let actor = Actor {
         id: Some(agent_id),
         email: Some(email.into()),
@@ -341,8 +342,12 @@ async fn a_rewritten_log_with_recomputed_hashes_and_a_rewritten_checkpoint_file_
     tamper(&app, "UPDATE audit_log SET ticket = 'SUP-0000' WHERE id = 3").await;
     rechain_from(&app, 3).await;
     // …and rewrites the checkpoint file to match, without the key.
-    let hashes: std::collections::HashMap<i64, String> =
-        sqlx::query_as("SELECT id, hash FROM audit_log").fetch_all(&state.db).await.unwrap().into_iter().collect();
+    let hashes: std::collections::HashMap<i64, String> = sqlx::query_as("SELECT id, hash FROM audit_log")
+        .fetch_all(state.db.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
     let forged: String = std::fs::read_to_string(&path)
         .unwrap()
         .lines()
@@ -391,7 +396,7 @@ async fn a_missing_cut_or_unreadable_checkpoint_file_leaves_the_log_unverifiable
         assert!(!a.body["broken"].is_null(), "a client reading only `broken` is not told it is intact");
         let outcome: String =
             sqlx::query_scalar("SELECT outcome FROM audit_log WHERE action = 'audit_verify' ORDER BY id DESC LIMIT 1")
-                .fetch_one(&state.db)
+                .fetch_one(state.db.pool())
                 .await
                 .unwrap();
         assert_eq!(outcome, "unverifiable");
@@ -409,7 +414,7 @@ async fn a_verification_from_the_middle_is_recorded_as_partial() {
     assert_eq!(a.body["verdict"], "partial");
     let (outcome, detail): (String, String) =
         sqlx::query_as("SELECT outcome, detail FROM audit_log WHERE action = 'audit_verify' ORDER BY id DESC LIMIT 1")
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(outcome, "partial");

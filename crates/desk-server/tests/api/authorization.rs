@@ -82,7 +82,7 @@ async fn every_route_answers_every_role_as_the_role_table_says() {
         "INSERT INTO security_requests (id, reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
          VALUES (1, 'SD-MATRIX01', 'awaiting_second_approval', 'high', '[]', 'remove_two_factor', 'jsmith', 'c@mail.test', 'N', 'GB', 's', '[]', 0, 0, 0)",
     )
-    .execute(&app.running.state.db)
+    .execute(app.running.state.db.pool())
     .await
     .unwrap();
     let mut cells = 0;

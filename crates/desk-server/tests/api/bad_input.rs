@@ -7,7 +7,7 @@ use crate::helpers::{reset_body, TestApp};
 
 async fn nothing_written(app: &TestApp) {
     let n: i64 = sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM agent_actions) + (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM recovery_tokens)")
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert_eq!(n, 0, "a refused request wrote something");

@@ -111,7 +111,7 @@ async fn every_action_the_service_writes_is_counted_where_it_belongs() {
     assert_eq!(m["queue_decisions"], 0);
 
     // Every action on record is one of the contract's, and each agent's counts are the log's.
-    let db = &app.running.state.db;
+    let db = app.running.state.db.pool();
     let written: Vec<(Option<i64>, String, i64)> =
         sqlx::query_as("SELECT actor_id, action, COUNT(*) FROM audit_log GROUP BY actor_id, action")
             .fetch_all(db)

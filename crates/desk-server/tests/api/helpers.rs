@@ -36,7 +36,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("desk.db");
         let mut config = Config {
-            db: db_path.clone(),
+            db: db_path.display().to_string(),
             bind: "127.0.0.1:0".parse().unwrap(),
             demo: true,
             demo_accounts: 500,
@@ -167,7 +167,7 @@ impl TestApp {
         // The sender polls every 20 ms; wait for queued mail to reach the mailbox.
         for _ in 0..100 {
             let queued: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = 'queued'")
-                .fetch_one(&self.running.state.db)
+                .fetch_one(self.running.state.db.pool())
                 .await
                 .unwrap();
             if queued == 0 {
@@ -216,7 +216,7 @@ impl TestApp {
     /// A raw connection to the database file, as someone with access to the disk would have.
     pub async fn raw(&self) -> sqlx::SqliteConnection {
         use sqlx::Connection;
-        let path = self.running.state.config.db.display().to_string();
+        let path = self.running.state.config.db.clone();
         sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap()
     }
 

@@ -48,7 +48,7 @@ pub async fn file_and_confirm(app: &TestApp, f: reqwest::multipart::Form, contac
     assert!(done.text.contains("We have your request"), "{}", done.text);
     sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1")
         .bind(&reference)
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap()
 }
@@ -108,7 +108,7 @@ async fn the_public_form_confirms_the_contact_and_the_request_joins_the_queue_wi
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
     let viewed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'evidence_view'")
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert_eq!(viewed, 1);
@@ -148,8 +148,10 @@ async fn bad_forms_get_a_clear_page_and_store_nothing() {
         assert!(a.status == 422 || a.status == 413, "{}", a.status);
         assert!(a.text.contains(says), "{says}: {}", a.text);
     }
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM security_requests").fetch_one(&app.running.state.db).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_requests")
+        .fetch_one(app.running.state.db.pool())
+        .await
+        .unwrap();
     assert_eq!(n, 0);
 }
 
@@ -178,7 +180,7 @@ async fn risk_is_high_without_an_account_and_low_when_everything_matches() {
 /// Puts `n` open requests straight into the store, for load tests.
 async fn bulk_open(app: &TestApp, n: i64) {
     let now = app.clock.now_ms();
-    let mut tx = desk_server::db::begin_write(&app.running.state.db).await.unwrap();
+    let mut tx = app.running.state.db.write().await.unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         let mut qb = sqlx::QueryBuilder::new(
             "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) ",
@@ -253,7 +255,7 @@ async fn fifty_concurrent_claimers_never_share_a_request_and_expired_leases_retu
     let stranded: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE state = 'claimed' AND lease_expires_ms <= $1")
             .bind(app.clock.now_ms())
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(stranded, total - 1, "the rest wait, expired, for the next claim-next");
@@ -353,7 +355,7 @@ async fn every_state_role_and_move_is_allowed_or_refused_as_the_table_says() {
                 .bind((state == desk_api::RequestState::Claimed).then_some(*me))
                 .bind((state == desk_api::RequestState::Claimed).then_some(now + 60_000))
                 .bind((state == desk_api::RequestState::AwaitingSecondApproval).then_some(other))
-                .fetch_one(&app.running.state.db)
+                .fetch_one(app.running.state.db.pool())
                 .await
                 .unwrap();
                 let a = call(
@@ -589,13 +591,13 @@ async fn this_wasnt_me_cancels_the_change_before_it_applies() {
     );
     let state: String = sqlx::query_scalar("SELECT state FROM security_requests WHERE id = $1")
         .bind(id)
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert_eq!(state, "cancelled");
     let primary: String =
         sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = 2 AND is_primary = 1")
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(primary, "james.smith@example.com", "nothing changed");
@@ -610,20 +612,28 @@ async fn an_approved_change_applies_after_cooling_off_ends_sessions_and_tells_ev
     })
     .await;
     let (id, link) = approve_medium(&app).await;
-    let db = &app.running.state.db;
+    let db = app.running.state.db.pool();
     app.clock.advance(Duration::minutes(59));
     assert_eq!(
-        desk_server::domain::queue::lifecycle::apply_due(db, &app.running.state.config, app.clock.now_ms())
-            .await
-            .unwrap(),
+        desk_server::domain::queue::lifecycle::apply_due(
+            &app.running.state.db,
+            &app.running.state.config,
+            app.clock.now_ms()
+        )
+        .await
+        .unwrap(),
         0,
         "not before its time"
     );
     app.clock.advance(Duration::minutes(1));
     assert_eq!(
-        desk_server::domain::queue::lifecycle::apply_due(db, &app.running.state.config, app.clock.now_ms())
-            .await
-            .unwrap(),
+        desk_server::domain::queue::lifecycle::apply_due(
+            &app.running.state.db,
+            &app.running.state.config,
+            app.clock.now_ms()
+        )
+        .await
+        .unwrap(),
         1
     );
     let (state,): (String,) =

@@ -28,7 +28,7 @@ async fn agent_sends(app: &TestApp, t: &str, account: i64, kind: &str) {
 async fn password_hash(app: &TestApp, account: i64) -> String {
     sqlx::query_scalar("SELECT password_hash FROM accounts WHERE id = $1")
         .bind(account)
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap()
 }
@@ -134,7 +134,7 @@ async fn two_factor_is_demanded_before_the_new_password() {
     let wrong = app.post_form(&format!("{link}/verify"), &[("method", "authenticator_app"), ("code", "000000")]).await;
     assert_eq!(wrong.status, 422);
     let failed: i64 = sqlx::query_scalar("SELECT failed_codes FROM recovery_tokens WHERE account_id = 1")
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert_eq!(failed, 1);
@@ -193,14 +193,14 @@ async fn after_a_reset_sessions_end_and_every_verified_address_is_told() {
     app.post_form(&format!("{link}/verify"), &[("method", "authenticator_app"), ("code", &code)]).await;
     let live_before: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 1 AND revoked_ms IS NULL")
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(live_before, 2);
     app.post_form(&link, &[("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)]).await;
     let live_after: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 1 AND revoked_ms IS NULL")
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(live_after, 0);
@@ -229,7 +229,7 @@ async fn security_answer_reset_sets_a_new_hashed_answer() {
     assert!(done.text.contains("saved"), "{}", done.text);
     let (q, h): (String, String) =
         sqlx::query_as("SELECT security_question, security_answer_hash FROM accounts WHERE id = 2")
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(q, "In what city did your parents meet?");
@@ -379,7 +379,7 @@ async fn address_check_answers_without_revealing_and_reveal_is_audited() {
     assert_eq!(reveal.body["address"], "maria.lopez@example.com");
     let (action, reason): (String, String) =
         sqlx::query_as("SELECT action, reason FROM audit_log WHERE action = 'address_reveal'")
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!((action.as_str(), reason.as_str()), ("address_reveal", "user reads it back on the call"));

@@ -36,7 +36,7 @@ async fn same_idempotency_key_gives_the_same_answer_and_one_email() {
     assert_eq!(first.body, second.body);
     assert_eq!(app.mailbox().await.len(), 1);
     let actions: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM agent_actions").fetch_one(&app.running.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM agent_actions").fetch_one(app.running.state.db.pool()).await.unwrap();
     assert_eq!(actions, 1);
 }
 
@@ -78,7 +78,7 @@ async fn a_new_link_supersedes_the_older_one() {
     app.password_reset(&t, 1, "b", reset_body()).await;
     let rows: Vec<(Option<i64>,)> =
         sqlx::query_as("SELECT superseded_ms FROM recovery_tokens WHERE account_id = 1 ORDER BY id")
-            .fetch_all(&app.running.state.db)
+            .fetch_all(app.running.state.db.pool())
             .await
             .unwrap();
     assert!(rows[0].0.is_some());
@@ -97,7 +97,7 @@ async fn reset_token_is_stored_hashed_and_never_answered() {
 
     let (hash, expires, created): (String, i64, i64) =
         sqlx::query_as("SELECT token_hash, expires_ms, created_ms FROM recovery_tokens")
-            .fetch_one(&app.running.state.db)
+            .fetch_one(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(hash, desk_server::crypto::token_hash(&token));
@@ -130,7 +130,7 @@ async fn the_reset_and_its_email_are_audited_in_one_chain() {
     }
     let rows: Vec<Row> =
         sqlx::query_as("SELECT action, outcome, target_id, reason, ticket, actor_email FROM audit_log ORDER BY id")
-            .fetch_all(&app.running.state.db)
+            .fetch_all(app.running.state.db.pool())
             .await
             .unwrap();
     let reset = rows.iter().find(|r| r.action == "password_reset").expect("an audit entry for the reset");
@@ -141,8 +141,8 @@ async fn the_reset_and_its_email_are_audited_in_one_chain() {
     assert_eq!(reset.actor_email.as_deref(), Some("agent@demo.test"));
     assert_eq!(app.verify().await, None);
     // The store itself refuses to rewrite history.
-    assert!(sqlx::query("UPDATE audit_log SET outcome = 'x'").execute(&app.running.state.db).await.is_err());
-    assert!(sqlx::query("DELETE FROM audit_log").execute(&app.running.state.db).await.is_err());
+    assert!(sqlx::query("UPDATE audit_log SET outcome = 'x'").execute(app.running.state.db.pool()).await.is_err());
+    assert!(sqlx::query("DELETE FROM audit_log").execute(app.running.state.db.pool()).await.is_err());
 }
 
 #[tokio::test]

@@ -123,7 +123,7 @@ async fn wrong_sms_codes_lock_the_link_after_five_even_when_guessed_at_once() {
     let judged = answers.iter().filter(|a| a.text.contains("is not right")).count();
     assert!(judged <= 5, "{judged} wrong codes were judged, not at most 5: {}", tally(&statuses));
     let failed: i64 = sqlx::query_scalar("SELECT failed_codes FROM recovery_tokens WHERE account_id = 3")
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert_eq!(failed, 5);
@@ -179,7 +179,7 @@ async fn an_authenticator_code_passes_once_per_account_even_on_two_links_at_once
     let passed_links: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM recovery_tokens WHERE account_id = 1 AND two_factor_passed_ms IS NOT NULL",
     )
-    .fetch_one(&app.running.state.db)
+    .fetch_one(app.running.state.db.pool())
     .await
     .unwrap();
     println!(
@@ -192,7 +192,7 @@ async fn an_authenticator_code_passes_once_per_account_even_on_two_links_at_once
     let other: String = sqlx::query_scalar(
         "SELECT kind FROM recovery_tokens WHERE account_id = 1 AND two_factor_passed_ms IS NULL AND used_ms IS NULL",
     )
-    .fetch_one(&app.running.state.db)
+    .fetch_one(app.running.state.db.pool())
     .await
     .unwrap();
     let link =

@@ -27,8 +27,10 @@ async fn demo_agent_signs_in_with_password_and_totp() {
 async fn session_token_is_stored_hashed() {
     let app = TestApp::spawn().await;
     let token = app.agent_token().await;
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT token_hash FROM agent_sessions").fetch_all(&app.running.state.db).await.unwrap();
+    let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM agent_sessions")
+        .fetch_all(app.running.state.db.pool())
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0], token);
     assert_eq!(stored[0], desk_server::crypto::token_hash(&token));
@@ -60,7 +62,7 @@ async fn every_sign_in_attempt_is_audited() {
     app.agent_token().await;
     let rows: Vec<(String, String, Option<String>)> =
         sqlx::query_as("SELECT action, outcome, actor_email FROM audit_log ORDER BY id")
-            .fetch_all(&app.running.state.db)
+            .fetch_all(app.running.state.db.pool())
             .await
             .unwrap();
     assert_eq!(rows.len(), 2);

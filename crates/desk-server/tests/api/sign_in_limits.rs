@@ -60,7 +60,7 @@ async fn concurrent_sign_ins_with_one_valid_code_get_exactly_one_session() {
     }
     let _ = code;
     let sessions: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM agent_sessions").fetch_one(&app.running.state.db).await.unwrap();
+        sqlx::query_scalar("SELECT COUNT(*) FROM agent_sessions").fetch_one(app.running.state.db.pool()).await.unwrap();
     assert_eq!(sessions, 2, "one session per code");
 }
 
@@ -109,7 +109,7 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     }
     assert_eq!(last, 429, "a forged X-Forwarded-For does not buy a fresh limit");
     let clients: Vec<String> = sqlx::query_scalar("SELECT DISTINCT client FROM audit_log WHERE action = 'sign_in'")
-        .fetch_all(&app.running.state.db)
+        .fetch_all(app.running.state.db.pool())
         .await
         .unwrap();
     assert!(clients.iter().all(|c| c.starts_with("127.0.0.1 ")), "{clients:?}");
@@ -117,7 +117,7 @@ async fn x_forwarded_for_is_believed_only_from_a_trusted_proxy() {
     let app = TestApp::spawn_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".into(), "10.0.0.0/8".into()]).await;
     app.sign_in_from("192.0.2.66, 198.51.100.7, 10.1.2.3", AGENT_EMAIL, "guess", "000000").await;
     let client: String = sqlx::query_scalar("SELECT client FROM audit_log WHERE action = 'sign_in' ORDER BY id DESC")
-        .fetch_one(&app.running.state.db)
+        .fetch_one(app.running.state.db.pool())
         .await
         .unwrap();
     assert!(client.starts_with("198.51.100.7 "), "the right-most hop that is not a trusted proxy: {client}");
@@ -197,7 +197,7 @@ async fn refused_sign_ins_are_summarised_per_window_not_written_one_by_one() {
         })
         .await;
     let refused = answers.iter().filter(|s| **s == 429).count() as u64;
-    let db = &app.running.state.db;
+    let db = app.running.state.db.pool();
     let rows = || async {
         sqlx::query_as::<_, (String,)>(
             "SELECT detail FROM audit_log WHERE action = 'sign_in' AND outcome = 'rate_limited' ORDER BY id",
@@ -210,12 +210,16 @@ async fn refused_sign_ins_are_summarised_per_window_not_written_one_by_one() {
     println!("{} refused sign-ins wrote {} audit entries during the window", refused, now_rows.len());
     assert_eq!(now_rows.len(), 1, "the first refusal of the window is on record at once");
     app.clock.advance(Duration::minutes(16));
-    assert_eq!(desk_server::audit::rollups::flush(db, app.clock.now_ms()).await.unwrap(), 1);
+    assert_eq!(desk_server::audit::rollups::flush(&app.running.state.db, app.clock.now_ms()).await.unwrap(), 1);
     let after = rows().await;
     assert_eq!(after.len(), 2, "and one summary when the window ends");
     let summary: serde_json::Value = serde_json::from_str(&after[1].0).unwrap();
     assert_eq!(summary["refused"], refused, "{summary}");
-    assert_eq!(desk_server::audit::rollups::flush(db, app.clock.now_ms()).await.unwrap(), 0, "summarised once");
+    assert_eq!(
+        desk_server::audit::rollups::flush(&app.running.state.db, app.clock.now_ms()).await.unwrap(),
+        0,
+        "summarised once"
+    );
     assert_eq!(app.verify().await, None);
     let _ = app.clock.now_ms();
 }

@@ -90,8 +90,10 @@ async fn evidence_of_a_request_never_confirmed_is_deleted_after_a_day() {
         assert!(start.elapsed() < StdDuration::from_secs(10), "the unconfirmed request's evidence is still on disk");
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
-    let rows: Vec<i64> =
-        sqlx::query_scalar("SELECT request_id FROM evidence_files").fetch_all(&app.running.state.db).await.unwrap();
+    let rows: Vec<i64> = sqlx::query_scalar("SELECT request_id FROM evidence_files")
+        .fetch_all(app.running.state.db.pool())
+        .await
+        .unwrap();
     assert_eq!(rows, vec![kept], "the confirmed request keeps its evidence");
 }
 
@@ -104,8 +106,10 @@ async fn images_over_40_megapixels_are_refused_before_anything_is_stored() {
     println!("an 8000 × 6000 PNG of {} bytes: {}", png(8000, 6000).len(), a.status);
     assert_eq!(a.status, 422, "{}", a.text);
     assert!(a.text.contains("40 megapixels"), "{}", a.text);
-    let n: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM security_requests").fetch_one(&app.running.state.db).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM security_requests")
+        .fetch_one(app.running.state.db.pool())
+        .await
+        .unwrap();
     assert_eq!(n, 0);
     let ok = form("jsmith", "a@b.test", "email", "x@y.test")
         .part("evidence", reqwest::multipart::Part::bytes(png(4000, 3000)).file_name("photo.png"));
@@ -121,7 +125,7 @@ async fn refused_public_requests_are_summarised_per_window_not_written_one_by_on
     }
     let refused = statuses.iter().filter(|s| **s == 429).count() as u64;
     println!("40 posts to /recover from one client: {}", tally(&statuses));
-    let db = &app.running.state.db;
+    let db = app.running.state.db.pool();
     let entries = || async {
         sqlx::query_scalar::<_, String>(
             "SELECT detail FROM audit_log WHERE action = 'public_request_limited' ORDER BY id",
@@ -134,7 +138,9 @@ async fn refused_public_requests_are_summarised_per_window_not_written_one_by_on
     let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rate_buckets").fetch_one(db).await.unwrap();
     assert_eq!(rows, 2, "one counter per identifier and per client, not a row per post");
     app.clock.advance(Duration::minutes(16));
-    desk_server::audit::rollups::flush(db, desk_server::Clock::now_ms(app.clock.as_ref())).await.unwrap();
+    desk_server::audit::rollups::flush(&app.running.state.db, desk_server::Clock::now_ms(app.clock.as_ref()))
+        .await
+        .unwrap();
     let all = entries().await;
     assert_eq!(all.len(), 2);
     let summary: serde_json::Value = serde_json::from_str(&all[1]).unwrap();

@@ -1,15 +1,14 @@
 //! The request's life outside the agents' hands: the contact code, the user's reply, approval's
 //! cooling-off with its "this wasn't me" link, and applying the change.
 
+use crate::store::{Conn, Db};
 use desk_api::{ChangeKind, RequestState};
 use serde_json::json;
-use sqlx::{SqliteConnection, SqlitePool};
 
 use super::transitions::{check, Act};
 use super::{ctx_for, load, record_step, Row};
 use crate::audit::{Actor, AuditAction, Entry};
 use crate::crypto::{self, Code, Keys};
-use crate::db::begin_write;
 use crate::domain::outbox::{self, Mail};
 use crate::error::{ApiError, ApiResult};
 use crate::Config;
@@ -22,13 +21,7 @@ fn service() -> Actor {
     Actor::anonymous("service")
 }
 
-pub async fn tell_user(
-    conn: &mut SqliteConnection,
-    now_ms: i64,
-    row: &Row,
-    subject: &str,
-    body: &str,
-) -> sqlx::Result<()> {
+pub async fn tell_user(conn: &mut Conn, now_ms: i64, row: &Row, subject: &str, body: &str) -> sqlx::Result<()> {
     outbox::enqueue(
         conn,
         now_ms,
@@ -47,7 +40,7 @@ pub async fn tell_user(
 }
 
 /// Approved: the change waits out the cooling-off period; every address on file may cancel it.
-pub async fn approve(conn: &mut SqliteConnection, config: &Config, now_ms: i64, row: &Row) -> sqlx::Result<()> {
+pub async fn approve(conn: &mut Conn, config: &Config, now_ms: i64, row: &Row) -> sqlx::Result<()> {
     let apply_at = now_ms + config.cooling_off_secs(row.risk()) * 1000;
     let token = crypto::random_token();
     sqlx::query(
@@ -101,7 +94,7 @@ pub async fn approve(conn: &mut SqliteConnection, config: &Config, now_ms: i64, 
 }
 
 pub async fn ask_for_info(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     config: &Config,
     now_ms: i64,
     row: &Row,
@@ -127,14 +120,8 @@ pub async fn ask_for_info(
 /// The user typed the code mailed to their contact address: the request joins the queue. The
 /// try is taken from the request's allowance first, by a conditional update, so concurrent
 /// guesses never get more than `MAX_CODE_ATTEMPTS`.
-pub async fn confirm_contact(
-    db: &SqlitePool,
-    keys: &Keys,
-    now_ms: i64,
-    reference: &str,
-    code: &str,
-) -> ApiResult<bool> {
-    let mut tx = begin_write(db).await?;
+pub async fn confirm_contact(db: &Db, keys: &Keys, now_ms: i64, reference: &str, code: &str) -> ApiResult<bool> {
+    let mut tx = db.write().await?;
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1")
         .bind(reference)
         .fetch_optional(&mut *tx)
@@ -176,7 +163,7 @@ pub async fn confirm_contact(
     Ok(true)
 }
 
-async fn by_token(conn: &mut SqliteConnection, column: &str, token: &str) -> ApiResult<Row> {
+async fn by_token(conn: &mut Conn, column: &str, token: &str) -> ApiResult<Row> {
     let id: Option<i64> = sqlx::query_scalar(&format!("SELECT id FROM security_requests WHERE {column} = $1"))
         .bind(crypto::token_hash(token))
         .fetch_optional(&mut *conn)
@@ -185,8 +172,8 @@ async fn by_token(conn: &mut SqliteConnection, column: &str, token: &str) -> Api
 }
 
 /// The user answered "need more information": the request returns to the queue.
-pub async fn user_reply(db: &SqlitePool, now_ms: i64, token: &str, text: &str) -> ApiResult<String> {
-    let mut tx = begin_write(db).await?;
+pub async fn user_reply(db: &Db, now_ms: i64, token: &str, text: &str) -> ApiResult<String> {
+    let mut tx = db.write().await?;
     let row = by_token(&mut tx, "reply_token_hash", token).await?;
     let to = check(row.state(), Act::UserReply, ctx_for(&row, None, now_ms))?;
     sqlx::query("INSERT INTO request_notes (request_id, author, at_ms, text) VALUES ($1, 'the user', $2, $3)")
@@ -207,8 +194,8 @@ pub async fn user_reply(db: &SqlitePool, now_ms: i64, token: &str, text: &str) -
 }
 
 /// "This wasn't me": cancels an approved change that has not applied yet.
-pub async fn cancel(db: &SqlitePool, now_ms: i64, token: &str, client: &str) -> ApiResult<String> {
-    let mut tx = begin_write(db).await?;
+pub async fn cancel(db: &Db, now_ms: i64, token: &str, client: &str) -> ApiResult<String> {
+    let mut tx = db.write().await?;
     let row = by_token(&mut tx, "cancel_token_hash", token).await?;
     let to = check(row.state(), Act::Cancel, ctx_for(&row, None, now_ms))?;
     sqlx::query("UPDATE security_requests SET state = $1, cancel_token_hash = NULL, updated_ms = $2 WHERE id = $3")
@@ -240,23 +227,23 @@ pub async fn cancel(db: &SqlitePool, now_ms: i64, token: &str, client: &str) -> 
     Ok(row.reference)
 }
 
-pub async fn peek_cancel(db: &SqlitePool, token: &str) -> ApiResult<(String, RequestState)> {
+pub async fn peek_cancel(db: &Db, token: &str) -> ApiResult<(String, RequestState)> {
     let mut conn = db.acquire().await?;
     let row = by_token(&mut conn, "cancel_token_hash", token).await?;
     Ok((row.reference.clone(), row.state()))
 }
 
 /// Applies every approved change whose cooling-off has passed. Answers how many applied.
-pub async fn apply_due(db: &SqlitePool, config: &Config, now_ms: i64) -> anyhow::Result<usize> {
+pub async fn apply_due(db: &Db, config: &Config, now_ms: i64) -> anyhow::Result<usize> {
     let due: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM security_requests WHERE state = 'approved' AND apply_at_ms <= $1 ORDER BY apply_at_ms",
     )
     .bind(now_ms)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let mut applied = 0;
     for id in due {
-        let mut tx = begin_write(db).await?;
+        let mut tx = db.write().await?;
         let row = load(&mut tx, id).await?;
         let Ok(to) = check(row.state(), Act::Apply, ctx_for(&row, None, now_ms)) else { continue };
         if row.apply_at_ms.is_some_and(|t| t > now_ms) {
@@ -418,8 +405,8 @@ pub async fn apply_due(db: &SqlitePool, config: &Config, now_ms: i64) -> anyhow:
 /// The new address of an applied email change was confirmed through its link: it becomes
 /// verified and the account's main address. Answers the account, or `None` for a link that is
 /// unknown, used or expired. One conditional update decides, so the link works once.
-pub async fn verify_email(db: &SqlitePool, now_ms: i64, token: &str, client: &str) -> ApiResult<Option<i64>> {
-    let mut tx = begin_write(db).await?;
+pub async fn verify_email(db: &Db, now_ms: i64, token: &str, client: &str) -> ApiResult<Option<i64>> {
+    let mut tx = db.write().await?;
     let row: Option<(i64, i64)> = sqlx::query_as(
         "UPDATE account_emails SET verified = 1, verify_token_hash = NULL, verify_expires_ms = NULL \
          WHERE verify_token_hash = $1 AND verify_expires_ms > $2 RETURNING id, account_id",
@@ -462,13 +449,13 @@ pub async fn verify_email(db: &SqlitePool, now_ms: i64, token: &str, client: &st
 /// Deletes the evidence of requests whose contact address was never confirmed once they are
 /// older than `unconfirmed_retention_secs`: nobody will look at it, and it is personal data.
 /// Answers how many files went.
-pub async fn purge_unconfirmed_evidence(db: &SqlitePool, config: &Config, now_ms: i64) -> anyhow::Result<usize> {
+pub async fn purge_unconfirmed_evidence(db: &Db, config: &Config, now_ms: i64) -> anyhow::Result<usize> {
     let stale: Vec<(i64, String)> = sqlx::query_as(
         "SELECT f.id, f.stored_name FROM evidence_files f JOIN security_requests r ON r.id = f.request_id \
          WHERE r.state = 'unconfirmed' AND r.submitted_ms <= $1 LIMIT 500",
     )
     .bind(now_ms - config.unconfirmed_retention_secs * 1000)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let dir = config.evidence_dir();
     for (id, stored) in &stale {
@@ -477,7 +464,7 @@ pub async fn purge_unconfirmed_evidence(db: &SqlitePool, config: &Config, now_ms
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e.into()),
         }
-        sqlx::query("DELETE FROM evidence_files WHERE id = $1").bind(id).execute(db).await?;
+        sqlx::query("DELETE FROM evidence_files WHERE id = $1").bind(id).execute(db.pool()).await?;
     }
     Ok(stale.len())
 }
@@ -488,7 +475,7 @@ pub async fn housekeeping(state: &crate::AppState) -> anyhow::Result<()> {
     apply_due(&state.db, &state.config, now).await?;
     purge_unconfirmed_evidence(&state.db, &state.config, now).await?;
     crate::audit::rollups::flush(&state.db, now).await?;
-    let mut tx = begin_write(&state.db).await?;
+    let mut tx = state.db.write().await?;
     crate::domain::rate::prune(&mut tx, now - 2 * 24 * 3600 * 1000).await?;
     tx.commit().await?;
     Ok(())

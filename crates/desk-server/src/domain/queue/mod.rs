@@ -11,13 +11,14 @@ use desk_api::{
     RequestDetail, RequestNote, RequestState, RequestStep, RiskLevel, Role, StateCount,
 };
 use serde_json::json;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Any, QueryBuilder};
+
+use crate::store::{Conn, Db};
 
 use self::transitions::{check, needs_second_approval, Act, Ctx};
 use super::sessions::Session;
 use crate::audit::{self, Actor, Entry};
 use crate::clock::from_ms;
-use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
 use crate::Config;
 
@@ -76,7 +77,7 @@ const ROW: &str = "SELECT id, reference, state, risk, risk_reasons, change_kind,
                    facts, submitted_ms, sla_due_ms, assignee_id, lease_expires_ms, escalated_by, first_approver_id, apply_at_ms, \
                    touches_two_factor FROM security_requests";
 
-pub async fn load(conn: &mut SqliteConnection, id: i64) -> ApiResult<Row> {
+pub async fn load(conn: &mut Conn, id: i64) -> ApiResult<Row> {
     sqlx::query_as::<_, Row>(&format!("{ROW} WHERE id = $1"))
         .bind(id)
         .fetch_optional(conn)
@@ -125,7 +126,7 @@ pub fn ctx_for(row: &Row, who: Option<(i64, Role)>, now_ms: i64) -> Ctx {
 // The storage layer (issue 11) replaces these arguments with a step struct.
 #[allow(clippy::too_many_arguments)]
 pub async fn record_step(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     now_ms: i64,
     actor: &Actor,
     row: &Row,
@@ -187,7 +188,7 @@ pub fn act_of_decision(d: Decision) -> Act {
 // The storage layer (issue 11) replaces these arguments with a context struct.
 #[allow(clippy::too_many_arguments)]
 pub async fn perform(
-    db: &SqlitePool,
+    db: &Db,
     config: &Config,
     now_ms: i64,
     session: &Session,
@@ -211,7 +212,7 @@ pub async fn perform(
     if act == Act::NeedInfo && message.is_none() {
         return Err(ApiError::invalid("message", "write the question the user is to answer (the note stays internal)"));
     }
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let row = load(&mut tx, id).await?;
     let who = (session.agent.id, session.agent.role);
     let to = check(row.state(), act, ctx_for(&row, Some(who), now_ms))?;
@@ -332,15 +333,9 @@ pub async fn perform(
 
 /// Claims the request due soonest that the caller may work on. Atomic: the write lock is taken
 /// before the pick, so two callers never get the same request.
-pub async fn claim_next(
-    db: &SqlitePool,
-    config: &Config,
-    now_ms: i64,
-    session: &Session,
-    client: &str,
-) -> ApiResult<i64> {
+pub async fn claim_next(db: &Db, config: &Config, now_ms: i64, session: &Session, client: &str) -> ApiResult<i64> {
     let lead = matches!(session.agent.role, Role::Lead | Role::Admin);
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let sql = format!(
         "{ROW} WHERE state = 'open' OR (state = 'claimed' AND lease_expires_ms <= $1 {}) {} ORDER BY sla_due_ms, id LIMIT 1",
         if lead { "" } else { "AND escalated_by IS NULL" },
@@ -401,14 +396,14 @@ fn item(r: ItemRow) -> QueueItem {
 
 /// The queue in SLA order; the cursor is the last (due time, id) served.
 pub async fn list(
-    db: &SqlitePool,
+    db: &Db,
     f: &QueueFilter,
     me: i64,
     now_ms: i64,
     cursor: Option<(i64, i64)>,
     limit: i64,
 ) -> ApiResult<Page<QueueItem>> {
-    let mut qb = QueryBuilder::<Sqlite>::new(ITEM);
+    let mut qb = QueryBuilder::<Any>::new(ITEM);
     qb.push(" WHERE r.state <> 'unconfirmed'");
     if let Some(s) = f.state {
         qb.push(" AND r.state = ").push_bind(s.as_str());
@@ -444,7 +439,7 @@ pub async fn list(
             .push("))");
     }
     qb.push(" ORDER BY r.sla_due_ms, r.id LIMIT ").push_bind(limit + 1);
-    let rows: Vec<ItemRow> = qb.build_query_as().fetch_all(db).await?;
+    let rows: Vec<ItemRow> = qb.build_query_as().fetch_all(db.pool()).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<QueueItem> = rows.into_iter().take(limit as usize).map(item).collect();
     let next_cursor =
@@ -462,10 +457,10 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<(i64, i64)>> {
     }
 }
 
-pub async fn counts(db: &SqlitePool) -> sqlx::Result<Vec<StateCount>> {
+pub async fn counts(db: &Db) -> sqlx::Result<Vec<StateCount>> {
     let rows: Vec<(String, i64)> =
         sqlx::query_as("SELECT state, COUNT(*) FROM security_requests WHERE state <> 'unconfirmed' GROUP BY state")
-            .fetch_all(db)
+            .fetch_all(db.pool())
             .await?;
     Ok(RequestState::ALL
         .into_iter()
@@ -477,11 +472,11 @@ pub async fn counts(db: &SqlitePool) -> sqlx::Result<Vec<StateCount>> {
         .collect())
 }
 
-pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestDetail> {
+pub async fn detail(db: &Db, id: i64, now_ms: i64) -> ApiResult<RequestDetail> {
     let mut conn = db.acquire().await?;
     let row = load(&mut conn, id).await?;
     drop(conn);
-    let it: ItemRow = sqlx::query_as(&format!("{ITEM} WHERE r.id = $1")).bind(id).fetch_one(db).await?;
+    let it: ItemRow = sqlx::query_as(&format!("{ITEM} WHERE r.id = $1")).bind(id).fetch_one(db.pool()).await?;
     let on_file = match row.account_id {
         Some(aid) => {
             let d = super::accounts::detail(db, aid, now_ms, 0).await?;
@@ -506,7 +501,7 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
             let earlier: Vec<ItemRow> = sqlx::query_as(&format!("{ITEM} WHERE r.account_id = $1 AND r.id <> $2 AND r.state <> 'unconfirmed' ORDER BY r.id DESC LIMIT 10"))
                 .bind(aid)
                 .bind(id)
-                .fetch_all(db)
+                .fetch_all(db.pool())
                 .await?;
             (acts, dups, earlier.into_iter().map(item).collect())
         }
@@ -515,12 +510,12 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
     let evidence: Vec<(i64, String, String, i64)> =
         sqlx::query_as("SELECT id, name, content_type, size FROM evidence_files WHERE request_id = $1 ORDER BY id")
             .bind(id)
-            .fetch_all(db)
+            .fetch_all(db.pool())
             .await?;
     let notes: Vec<(String, i64, String)> =
         sqlx::query_as("SELECT author, at_ms, text FROM request_notes WHERE request_id = $1 ORDER BY id")
             .bind(id)
-            .fetch_all(db)
+            .fetch_all(db.pool())
             .await?;
     #[derive(sqlx::FromRow)]
     struct StepRow {
@@ -535,10 +530,12 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
         "SELECT at_ms, actor, action, from_state, to_state, note FROM request_steps WHERE request_id = $1 ORDER BY id",
     )
     .bind(id)
-    .fetch_all(db)
+    .fetch_all(db.pool())
     .await?;
     let first_approver: Option<String> = match row.first_approver_id {
-        Some(a) => sqlx::query_scalar("SELECT name FROM agents WHERE id = $1").bind(a).fetch_optional(db).await?,
+        Some(a) => {
+            sqlx::query_scalar("SELECT name FROM agents WHERE id = $1").bind(a).fetch_optional(db.pool()).await?
+        }
         None => None,
     };
     Ok(RequestDetail {
@@ -577,17 +574,12 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
 }
 
 /// An evidence file's bytes, for an agent (the caller audits the view).
-pub async fn evidence(
-    db: &SqlitePool,
-    config: &Config,
-    request_id: i64,
-    file_id: i64,
-) -> ApiResult<(String, String, Vec<u8>)> {
+pub async fn evidence(db: &Db, config: &Config, request_id: i64, file_id: i64) -> ApiResult<(String, String, Vec<u8>)> {
     let row: Option<(String, String, String)> =
         sqlx::query_as("SELECT name, content_type, stored_name FROM evidence_files WHERE id = $1 AND request_id = $2")
             .bind(file_id)
             .bind(request_id)
-            .fetch_optional(db)
+            .fetch_optional(db.pool())
             .await?;
     let (name, content_type, stored) = row.ok_or(ApiError::NotFound("evidence file"))?;
     let bytes = tokio::fs::read(config.evidence_dir().join(&stored)).await.map_err(|e| ApiError::Internal(e.into()))?;

@@ -1,11 +1,10 @@
 //! A user files the security-details form: what it matches on file, the risk, and the contact
 //! code that must come back before the request joins the queue.
 
+use crate::store::Db;
 use desk_api::{ChangeKind, EmailAddress, FactCheck, RiskLevel};
-use sqlx::SqlitePool;
 
 use crate::crypto::{self, Code, Keys};
-use crate::db::begin_write;
 use crate::domain::outbox::{self, Mail};
 use crate::Config;
 
@@ -111,16 +110,16 @@ pub struct Assessment {
 
 /// Matches the submission to an account and weighs it. Each reason says what raised (or
 /// lowered) the risk, so the agent sees why.
-pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Result<Assessment> {
+pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> sqlx::Result<Assessment> {
     let ident = s.identifier.trim().to_lowercase();
     let account: Option<(i64, String, String, i64)> = match EmailAddress::parse(&ident) {
         Ok(e) => sqlx::query_as(
             "SELECT a.id, a.display_name, a.country, a.created_ms FROM accounts a JOIN account_emails e ON e.account_id = a.id WHERE e.email_norm = $1 LIMIT 1",
         )
         .bind(e.as_str())
-        .fetch_optional(db)
+        .fetch_optional(db.pool())
         .await?,
-        Err(_) => sqlx::query_as("SELECT id, display_name, country, created_ms FROM accounts WHERE username_lc = $1").bind(&ident).fetch_optional(db).await?,
+        Err(_) => sqlx::query_as("SELECT id, display_name, country, created_ms FROM accounts WHERE username_lc = $1").bind(&ident).fetch_optional(db.pool()).await?,
     };
     let Some((id, name, country, created_ms)) = account else {
         return Ok(Assessment {
@@ -148,7 +147,7 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
     fact("Country", s.country.to_uppercase(), country.clone(), same_country, &mut score, &mut reasons);
     let emails: Vec<String> = sqlx::query_scalar("SELECT email_norm FROM account_emails WHERE account_id = $1")
         .bind(id)
-        .fetch_all(db)
+        .fetch_all(db.pool())
         .await?;
     // Name and country are often public; these two are what an owner knows. Leaving one out
     // scores like getting it wrong, never like giving it.
@@ -199,7 +198,7 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
     )
     .bind(id)
     .bind(now_ms - 14 * 24 * 3600 * 1000)
-    .fetch_one(db)
+    .fetch_one(db.pool())
     .await?;
     if changes > 0 {
         score += 2;
@@ -210,7 +209,7 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
     )
     .bind(id)
     .bind(week)
-    .fetch_one(db)
+    .fetch_one(db.pool())
     .await?;
     if attempts >= 3 {
         score += 1;
@@ -220,7 +219,7 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
         sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE account_id = $1 AND submitted_ms > $2")
             .bind(id)
             .bind(now_ms - 30 * 24 * 3600 * 1000)
-            .fetch_one(db)
+            .fetch_one(db.pool())
             .await?;
     if earlier > 0 {
         score += 1;
@@ -240,7 +239,7 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
         let sms: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM two_factor_methods WHERE account_id = $1 AND kind = 'sms'")
                 .bind(id)
-                .fetch_one(db)
+                .fetch_one(db.pool())
                 .await?;
         if sms > 0 {
             score += 1;
@@ -264,7 +263,7 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
 
 /// Stores the request (unconfirmed) and its evidence, and mails the contact code. Answers the
 /// reference the user quotes.
-pub async fn file(db: &SqlitePool, keys: &Keys, config: &Config, s: Submission, now_ms: i64) -> anyhow::Result<String> {
+pub async fn file(db: &Db, keys: &Keys, config: &Config, s: Submission, now_ms: i64) -> anyhow::Result<String> {
     let a = assess(db, &s, now_ms).await?;
     let reference = format!("SD-{}", &crypto::random_token().replace(['-', '_'], "").to_uppercase()[..8]);
     let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
@@ -279,7 +278,7 @@ pub async fn file(db: &SqlitePool, keys: &Keys, config: &Config, s: Submission, 
         tokio::fs::write(dir.join(&name), &up.bytes).await?;
         stored.push((up.name.clone(), content_type, up.bytes.len() as i64, name, crypto::sha256_hex(&up.bytes)));
     }
-    let mut tx = begin_write(db).await?;
+    let mut tx = db.write().await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, account_id, contact_email, \
          contact_code_hash, full_name, country, former_address, account_age_years, statement, facts, submitted_ms, sla_due_ms, updated_ms, \

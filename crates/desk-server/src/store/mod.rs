@@ -1,0 +1,217 @@
+//! The store: every SQL statement of the service lives under this module, one module per group of
+//! tables, each a set of small named functions over a connection or the caller's transaction that
+//! answer typed rows. The domain keeps the rules and calls these; it never writes SQL.
+//!
+//! Two backends, one SQL text: SQLite (a file path, the embedded default) and PostgreSQL (a
+//! `postgres://` URL, for several instances), both through `sqlx::Any`. Statements use `$n`
+//! placeholders, BIGINT millisecond times, 0/1 integer flags ([`Flag`]), `INSERT … RETURNING` and
+//! `ON CONFLICT`. Measured: `Any` costs a copy of each row into its own value type, which is small
+//! beside the statement (see the README's figures); it has no chrono, so times stay integers.
+//!
+//! Every rule that must hold across instances is decided by the database, in one of these ways
+//! (each module's header says which its statements use):
+//! - one conditional statement checked by rows affected: caps, single-use links and codes, leases,
+//!   TOTP steps (`UPDATE … WHERE n < $cap`, `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING`);
+//! - a unique key claimed before the work: idempotency keys (`INSERT … ON CONFLICT DO NOTHING`);
+//! - a row lock taken first where a rule reads before it writes (an account's cooldown and daily
+//!   cap, a request's state): `SELECT … FOR UPDATE` on PostgreSQL ([`for_update`]), while SQLite's
+//!   one writer (`BEGIN IMMEDIATE`, [`Db::write`]) already serialises the whole transaction;
+//! - claim-next skips rows another instance holds: `FOR UPDATE SKIP LOCKED`;
+//! - the audit chain has one serialisation point: `pg_advisory_xact_lock` on the chain head.
+//!
+//! Errors: a failed statement is a [`StoreError`] that names the step; a stored value that does not
+//! decode (an unknown state, a flag that is not 0 or 1) fails the same way — sqlx names the
+//! column, the step names the table — and is never replaced by a plausible default.
+
+use std::borrow::Cow;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::any::{AnyPoolOptions, AnyTypeInfo};
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Database, Decode, Encode, Executor, Type};
+
+pub type Conn = sqlx::AnyConnection;
+pub type Tx = sqlx::Transaction<'static, Any>;
+
+/// Where the data lives, from `--db`/`DESK_DB`: a file path, or a PostgreSQL URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Location {
+    pub fn parse(db: &str) -> Self {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            Location::Postgres(db.to_string())
+        } else {
+            Location::Sqlite(PathBuf::from(db.strip_prefix("sqlite://").unwrap_or(db)))
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a connection talks to.
+    pub fn of(conn: &Conn) -> Self {
+        if conn.backend_name() == <sqlx::Postgres as Database>::NAME {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// ` FOR UPDATE` on PostgreSQL, where a row read before a write must stay as read until commit;
+/// nothing on SQLite, whose write transaction already holds the only write lock.
+pub fn for_update(conn: &Conn) -> &'static str {
+    match Backend::of(conn) {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    }
+}
+
+/// The pool and the backend behind it.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl Db {
+    /// Opens (creating a SQLite file when missing) and applies pending migrations.
+    pub async fn open(db: &str) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        match Location::parse(db) {
+            Location::Sqlite(path) => Self::open_sqlite(path).await,
+            Location::Postgres(_) => anyhow::bail!("PostgreSQL is not supported yet"),
+        }
+    }
+
+    async fn open_sqlite(path: PathBuf) -> anyhow::Result<Self> {
+        use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+        let opts = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // WAL is a property of the file, set once here: switching journal modes cannot wait on the
+        // busy timeout, so the pool's connections must not race to do it.
+        let first = opts.connect().await.with_context(|| format!("cannot open the database {}", path.display()))?;
+        first.close().await?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    conn.execute("PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON")
+                        .await?;
+                    Ok(())
+                })
+            })
+            .connect_with(sqlx::any::AnyConnectOptions::from_url(&opts.to_url_lossy())?)
+            .await?;
+        SQLITE_MIGRATIONS.run(&pool).await.context("migrating the database")?;
+        Ok(Self { pool, backend: Backend::Sqlite })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// A connection for reads outside a transaction.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>, sqlx::Error> {
+        self.pool.acquire().await
+    }
+
+    /// A write transaction. SQLite's default deferred transactions fail with SQLITE_BUSY when a
+    /// read has to be upgraded to a write under contention; taking the write lock up front makes
+    /// writers queue on the busy timeout instead. PostgreSQL's READ COMMITTED needs nothing more:
+    /// the statements themselves are atomic (see the module header).
+    pub async fn write(&self) -> Result<Tx, sqlx::Error> {
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
+/// A failed statement, with the step it was part of.
+#[derive(Debug, thiserror::Error)]
+#[error("{step}")]
+pub struct StoreError {
+    step: Cow<'static, str>,
+    #[source]
+    source: sqlx::Error,
+}
+
+impl StoreError {
+    /// The statement broke a unique key (another writer got there first).
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(&self.source, sqlx::Error::Database(e) if e.is_unique_violation())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Names the step a statement was part of: `….await.step("claiming the next request")`.
+pub trait Step<T> {
+    fn step(self, step: &'static str) -> StoreResult<T>;
+}
+
+impl<T> Step<T> for Result<T, sqlx::Error> {
+    fn step(self, step: &'static str) -> StoreResult<T> {
+        self.map_err(|source| StoreError { step: Cow::Borrowed(step), source })
+    }
+}
+
+/// A 0/1 integer column read as a bool: the same value on both backends, and anything else in it
+/// is an error rather than "true".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Flag(pub bool);
+
+impl From<bool> for Flag {
+    fn from(b: bool) -> Self {
+        Flag(b)
+    }
+}
+
+impl Type<Any> for Flag {
+    fn type_info() -> AnyTypeInfo {
+        <i64 as Type<Any>>::type_info()
+    }
+    fn compatible(ty: &AnyTypeInfo) -> bool {
+        <i64 as Type<Any>>::compatible(ty)
+    }
+}
+
+impl<'q> Encode<'q, Any> for Flag {
+    fn encode_by_ref(&self, buf: &mut <Any as Database>::ArgumentBuffer<'q>) -> Result<IsNull, BoxDynError> {
+        <i64 as Encode<'q, Any>>::encode(i64::from(self.0), buf)
+    }
+}
+
+impl<'r> Decode<'r, Any> for Flag {
+    fn decode(value: <Any as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        match <i64 as Decode<'r, Any>>::decode(value)? {
+            0 => Ok(Flag(false)),
+            1 => Ok(Flag(true)),
+            n => Err(format!("{n} is not a 0/1 flag").into()),
+        }
+    }
+}
