@@ -1,12 +1,14 @@
 //! Demo data: the two demo agents with their fixed credentials, a few well-known accounts the
 //! README and tests name, and tens of thousands of varied accounts from a fixed seed.
 
-use crate::store::Db;
+use desk_api::{AccountStatus, ChangeKind, RequestState, RiskLevel, Role, TwoFactorKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::clock::Clock;
 use crate::crypto;
+use crate::store::accounts::{NewAccount, NewAddress, NewBackupCode, NewMethod, NewUserSession};
+use crate::store::{self, Db};
 
 pub const AGENT_EMAIL: &str = "agent@demo.test";
 pub const AGENT_PASSWORD: &str = "demo-agent-pass";
@@ -41,7 +43,7 @@ pub struct Known {
     pub country: &'static str,
     pub phone: &'static str,
     pub emails: &'static [(&'static str, bool, bool)],
-    pub two_factor: &'static [&'static str],
+    pub two_factor: &'static [TwoFactorKind],
     pub sessions: usize,
 }
 
@@ -52,7 +54,7 @@ pub const KNOWN: &[Known] = &[
         country: "US",
         phone: "+1 415 555 0100",
         emails: &[("maria.lopez@example.com", true, true), ("m.lopez.work@mail.test", false, true)],
-        two_factor: &["authenticator_app", "backup_codes"],
+        two_factor: &[TwoFactorKind::AuthenticatorApp, TwoFactorKind::BackupCodes],
         sessions: 2,
     },
     Known {
@@ -70,7 +72,7 @@ pub const KNOWN: &[Known] = &[
         country: "JP",
         phone: "+81 90 1234 5678",
         emails: &[("aiko@example.com", true, true), ("aiko.tanaka@gmail.com", false, true)],
-        two_factor: &["sms"],
+        two_factor: &[TwoFactorKind::Sms],
         sessions: 1,
     },
     // Possible duplicates of the accounts above: the same phone and name, the same gmail address.
@@ -94,6 +96,11 @@ pub const KNOWN: &[Known] = &[
     },
 ];
 
+/// The lock two instances starting with `--demo` on one empty PostgreSQL database meet on.
+const SEED_LOCK: i64 = 0x6465_736b_7365_6564;
+
+/// Seeds an empty database, in one transaction; a database with agents is left alone. Instances
+/// starting together seed once: the second waits for the first's lock, then finds the agents.
 pub async fn seed_if_empty(
     db: &Db,
     clock: &dyn Clock,
@@ -101,8 +108,9 @@ pub async fn seed_if_empty(
     accounts: usize,
     requests: usize,
 ) -> anyhow::Result<()> {
-    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents").fetch_one(db.pool()).await?;
-    if count > 0 {
+    let mut tx = db.write().await?;
+    store::audit::advisory_lock(&mut tx, SEED_LOCK).await?;
+    if store::staff::count(&mut tx).await? > 0 {
         return Ok(());
     }
     let started = std::time::Instant::now();
@@ -113,59 +121,63 @@ pub async fn seed_if_empty(
     // End users' passwords matter only once they reset them; every demo account starts with one.
     let user_hash = crypto::hash_password("demo-user-pass")?;
 
-    let mut tx = db.write().await?;
     for (email, name, role, hash, secret) in [
-        (AGENT_EMAIL, "Alex Agent", "agent", &agent_hash, AGENT_TOTP),
-        (LEAD_EMAIL, "Lee Lead", "lead", &lead_hash, LEAD_TOTP),
-        (ADMIN_EMAIL, "Ada Admin", "admin", &admin_hash, ADMIN_TOTP),
+        (AGENT_EMAIL, "Alex Agent", Role::Agent, &agent_hash, AGENT_TOTP),
+        (LEAD_EMAIL, "Lee Lead", Role::Lead, &lead_hash, LEAD_TOTP),
+        (ADMIN_EMAIL, "Ada Admin", Role::Admin, &admin_hash, ADMIN_TOTP),
     ] {
-        sqlx::query(
-            "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(email)
-        .bind(name)
-        .bind(role)
-        .bind(hash)
-        .bind(keys.seal(crypto::Sealed::AgentTotp, secret))
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        let sealed = keys.seal(crypto::Sealed::AgentTotp, secret);
+        let agent =
+            store::staff::NewAgent { email, name, role, password_hash: hash, totp_secret: &sealed, created_ms: now };
+        store::staff::insert(&mut tx, &agent).await?;
     }
 
     let mut rng = StdRng::seed_from_u64(20261126);
     let day = 86_400_000i64;
-    let mut accounts_rows = Vec::with_capacity(accounts);
-    let mut email_rows = Vec::new();
+    // Owned texts first; the rows the store takes borrow them.
+    struct Person {
+        username: String,
+        display_name: String,
+        status: AccountStatus,
+        country: &'static str,
+        phone: Option<String>,
+        question: bool,
+        created_ms: i64,
+        last_sign_in_ms: Option<i64>,
+    }
+    let mut people: Vec<Person> = Vec::with_capacity(accounts);
+    let mut email_rows: Vec<(i64, String, bool, bool, bool)> = Vec::new();
     let mut tfa_rows = Vec::new();
-    let mut backup_rows: Vec<(i64, String)> = Vec::new();
-    let mut session_rows: Vec<(i64, i64)> = Vec::new();
+    let mut backup_rows = Vec::new();
+    let mut session_rows = Vec::new();
     for (i, k) in KNOWN.iter().enumerate() {
         let id = i as i64 + 1;
-        accounts_rows.push((
-            id,
-            k.username.to_string(),
-            k.display_name.to_string(),
-            "active",
-            k.country,
-            Some(k.phone.to_string()),
-            true,
-            now - 900 * day,
-            Some(now - 3 * day),
-        ));
+        people.push(Person {
+            username: k.username.to_string(),
+            display_name: k.display_name.to_string(),
+            status: AccountStatus::Active,
+            country: k.country,
+            phone: Some(k.phone.to_string()),
+            question: true,
+            created_ms: now - 900 * day,
+            last_sign_in_ms: Some(now - 3 * day),
+        });
         for (e, primary, verified) in k.emails {
             email_rows.push((id, e.to_string(), *primary, *verified, false));
         }
         for m in k.two_factor {
-            let secret = (*m == "authenticator_app").then(|| keys.seal(crypto::Sealed::UserTotp, MARIA_TOTP));
-            tfa_rows.push((id, *m, Some(now - 10 * day), secret));
-            if *m == "backup_codes" {
+            let secret =
+                (*m == TwoFactorKind::AuthenticatorApp).then(|| keys.seal(crypto::Sealed::UserTotp, MARIA_TOTP));
+            tfa_rows.push(NewMethod { account_id: id, kind: *m, last_used_ms: Some(now - 10 * day), secret });
+            if *m == TwoFactorKind::BackupCodes {
                 for c in MARIA_BACKUP_CODES {
-                    backup_rows.push((id, keys.code_hash(crypto::Code::Backup, &c.replace('-', ""))));
+                    let code_hash = keys.code_hash(crypto::Code::Backup, &c.replace('-', ""));
+                    backup_rows.push(NewBackupCode { account_id: id, code_hash });
                 }
             }
         }
         for _ in 0..k.sessions {
-            session_rows.push((id, now - day));
+            session_rows.push(NewUserSession { account_id: id, created_ms: now - day });
         }
     }
     for n in KNOWN.len()..accounts.max(KNOWN.len()) {
@@ -176,29 +188,28 @@ pub async fn seed_if_empty(
         // A middle initial keeps same-name-and-country duplicates as rare as they are in life.
         let initial = (b'A' + rng.gen_range(0..26)) as char;
         let status = match rng.gen_range(0..100) {
-            0..=3 => "locked",
-            4..=5 => "suspended",
-            _ => "active",
+            0..=3 => AccountStatus::Locked,
+            4..=5 => AccountStatus::Suspended,
+            _ => AccountStatus::Active,
         };
         let country = COUNTRIES[rng.gen_range(0..COUNTRIES.len())];
         let phone = rng
             .gen_bool(0.6)
             .then(|| format!("+{} {:03} {:04}", rng.gen_range(1..99), rng.gen_range(100..999), rng.gen_range(0..9999)));
-        let created = now - rng.gen_range(30..3650) * day;
-        let last_sign_in = rng.gen_bool(0.9).then(|| now - rng.gen_range(0..400) * day);
-        accounts_rows.push((
-            id,
+        let created_ms = now - rng.gen_range(30..3650) * day;
+        let last_sign_in_ms = rng.gen_bool(0.9).then(|| now - rng.gen_range(0..400) * day);
+        people.push(Person {
             username,
-            format!("{first} {initial}. {last}"),
+            display_name: format!("{first} {initial}. {last}"),
             status,
             country,
             phone,
-            rng.gen_bool(0.7),
-            created,
-            last_sign_in,
-        ));
+            question: rng.gen_bool(0.7),
+            created_ms,
+            last_sign_in_ms,
+        });
         if rng.gen_bool(0.5) {
-            session_rows.push((id, now - rng.gen_range(0..30) * day));
+            session_rows.push(NewUserSession { account_id: id, created_ms: now - rng.gen_range(0..30) * day });
         }
         let n_emails = rng.gen_range(1..=3);
         for j in 0..n_emails {
@@ -210,17 +221,23 @@ pub async fn seed_if_empty(
             };
             email_rows.push((id, format!("{local}@{domain}"), j == 0, j == 0 || rng.gen_bool(0.6), rng.gen_bool(0.03)));
         }
-        for (kind, p) in [("authenticator_app", 0.35), ("sms", 0.25), ("backup_codes", 0.2)] {
+        for (kind, p) in
+            [(TwoFactorKind::AuthenticatorApp, 0.35), (TwoFactorKind::Sms, 0.25), (TwoFactorKind::BackupCodes, 0.2)]
+        {
             if rng.gen_bool(p) {
-                let secret = (kind == "authenticator_app").then(|| {
+                let secret = (kind == TwoFactorKind::AuthenticatorApp).then(|| {
                     let bytes: [u8; 10] = rng.gen();
                     keys.seal(crypto::Sealed::UserTotp, &data_encoding::BASE32_NOPAD.encode(&bytes))
                 });
-                tfa_rows.push((id, kind, rng.gen_bool(0.7).then(|| now - rng.gen_range(0..200) * day), secret));
-                if kind == "backup_codes" {
+                let last_used_ms = rng.gen_bool(0.7).then(|| now - rng.gen_range(0..200) * day);
+                tfa_rows.push(NewMethod { account_id: id, kind, last_used_ms, secret });
+                if kind == TwoFactorKind::BackupCodes {
                     for _ in 0..3 {
                         let code = format!("{:08}", rng.gen_range(0..100_000_000u32));
-                        backup_rows.push((id, keys.code_hash(crypto::Code::Backup, &code)));
+                        backup_rows.push(NewBackupCode {
+                            account_id: id,
+                            code_hash: keys.code_hash(crypto::Code::Backup, &code),
+                        });
                     }
                 }
             }
@@ -228,132 +245,104 @@ pub async fn seed_if_empty(
     }
 
     // Multi-row inserts: one statement per few hundred rows keeps seeding to about a second.
-    for chunk in accounts_rows.chunks(500) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO accounts (id, username, username_lc, display_name, display_name_lc, status, country, phone, \
-             password_hash, security_question, created_ms, last_sign_in_ms, phone_digits) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.0)
-                .push_bind(&r.1)
-                .push_bind(r.1.to_lowercase())
-                .push_bind(&r.2)
-                .push_bind(r.2.to_lowercase())
-                .push_bind(r.3)
-                .push_bind(r.4)
-                .push_bind(&r.5)
-                .push_bind(&user_hash)
-                .push_bind(r.6.then_some("What was the name of your first pet?"))
-                .push_bind(r.7)
-                .push_bind(r.8)
-                .push_bind(r.5.as_deref().map(desk_api::phone_digits));
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
-    for chunk in email_rows.chunks(800) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced) ",
-        );
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.0)
-                .push_bind(&r.1)
-                .push_bind(r.1.to_lowercase())
-                .push_bind(desk_api::canonical_email(&r.1))
-                .push_bind(r.2)
-                .push_bind(r.3)
-                .push_bind(r.4);
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
-    for chunk in tfa_rows.chunks(1000) {
-        let mut qb =
-            sqlx::QueryBuilder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.0).push_bind(r.1).push_bind(r.2).push_bind(&r.3);
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
-    for chunk in backup_rows.chunks(1000) {
-        let mut qb = sqlx::QueryBuilder::new("INSERT INTO backup_codes (account_id, code_hash) ");
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.0).push_bind(&r.1);
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
-    for chunk in session_rows.chunks(1000) {
-        let mut qb = sqlx::QueryBuilder::new("INSERT INTO user_sessions (account_id, created_ms) ");
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.0).push_bind(r.1);
-        });
-        qb.build().execute(&mut *tx).await?;
-    }
+    let account_rows: Vec<NewAccount> = people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| NewAccount {
+            id: i as i64 + 1,
+            username: &p.username,
+            display_name: &p.display_name,
+            status: p.status,
+            country: p.country,
+            phone: p.phone.as_deref(),
+            password_hash: &user_hash,
+            security_question: p.question.then_some("What was the name of your first pet?"),
+            created_ms: p.created_ms,
+            last_sign_in_ms: p.last_sign_in_ms,
+        })
+        .collect();
+    store::accounts::insert_many(&mut tx, &account_rows).await?;
+    let addresses: Vec<NewAddress> = email_rows
+        .iter()
+        .map(|(id, e, primary, verified, bounced)| NewAddress {
+            account_id: *id,
+            email: e,
+            is_primary: *primary,
+            verified: *verified,
+            bounced: *bounced,
+        })
+        .collect();
+    store::accounts::insert_addresses(&mut tx, &addresses).await?;
+    store::accounts::insert_methods(&mut tx, &tfa_rows).await?;
+    store::accounts::insert_backup_codes(&mut tx, &backup_rows).await?;
+    store::accounts::insert_user_sessions(&mut tx, &session_rows).await?;
+
     // A queue to work: requests of every kind and risk, due at different times.
-    let changes = ["email", "phone", "remove_two_factor", "reset_security_question"];
-    let total = accounts_rows.len() as i64;
+    let total = people.len() as i64;
     for i in 0..requests as i64 {
         let account = KNOWN.len() as i64 + 1 + rng.gen_range(0..(total - KNOWN.len() as i64).max(1));
-        let (username, display_name, country): (String, String, String) =
-            sqlx::query_as("SELECT username, display_name, country FROM accounts WHERE id = $1")
-                .bind(account)
-                .fetch_one(&mut *tx)
-                .await?;
-        let change = changes[(i % 4) as usize];
-        let risk = ["low", "medium", "high"][rng.gen_range(0..3)];
+        let p = &people[(account - 1) as usize];
+        let change = ChangeKind::ALL[(i % 4) as usize];
+        let risk = [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][rng.gen_range(0..3)];
         let state = match i % 10 {
-            8 => "needs_info",
-            9 => "escalated",
-            _ => "open",
+            8 => RequestState::NeedsInfo,
+            9 => RequestState::Escalated,
+            _ => RequestState::Open,
         };
         let name_matches = rng.gen_bool(0.8);
-        let submitted_name = if name_matches { display_name.clone() } else { "Someone Else".to_string() };
+        let submitted_name = if name_matches { p.display_name.clone() } else { "Someone Else".to_string() };
         let facts = serde_json::json!([
-            {"fact": "Name", "submitted": submitted_name, "on_file": display_name, "matches": name_matches},
-            {"fact": "Country", "submitted": country, "on_file": country, "matches": true}
+            {"fact": "Name", "submitted": submitted_name, "on_file": p.display_name, "matches": name_matches},
+            {"fact": "Country", "submitted": p.country, "on_file": p.country, "matches": true}
         ]);
         let mut reasons = vec!["The contact address is not on the account".to_string()];
         if !name_matches {
             reasons.push("Name differs from the account".into());
         }
-        if change == "remove_two_factor" {
+        if change == ChangeKind::RemoveTwoFactor {
             reasons.push("Removes two-step verification".into());
         }
         let new_value = match change {
-            "email" => Some(format!("{username}.new@mail.test")),
-            "phone" => Some(format!("+1 555 01{i:02} 000")),
+            ChangeKind::Email => Some(format!("{}.new@mail.test", p.username)),
+            ChangeKind::Phone => Some(format!("+1 555 01{i:02} 000")),
             _ => None,
         };
         let submitted = now - rng.gen_range(1..72) * 3600 * 1000;
         let sla_hours = match risk {
-            "high" => 8,
-            "medium" => 24,
-            _ => 48,
+            RiskLevel::High => 8,
+            RiskLevel::Medium => 24,
+            RiskLevel::Low => 48,
         };
-        sqlx::query(
-            "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, account_id, contact_email, \
-             full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms, escalated_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $14, $16)",
-        )
-        .bind(format!("SD-DEMO{i:04}"))
-        .bind(state)
-        .bind(risk)
-        .bind(serde_json::to_string(&reasons)?)
-        .bind(change)
-        .bind(new_value)
-        .bind(&username)
-        .bind(account)
-        .bind(format!("{username}.contact@mail.test"))
-        .bind(&submitted_name)
-        .bind(&country)
-        .bind("I cannot get into my account: the email and phone on it are no longer mine.")
-        .bind(facts.to_string())
-        .bind(submitted)
-        .bind(submitted + sla_hours * 3600 * 1000)
-        .bind((state == "escalated").then_some(1i64))
-        .execute(&mut *tx)
-        .await?;
+        let reference = format!("SD-DEMO{i:04}");
+        let reasons = serde_json::to_string(&reasons)?;
+        let facts = facts.to_string();
+        let contact = format!("{}.contact@mail.test", p.username);
+        let request = store::requests::NewRequest {
+            reference: &reference,
+            state,
+            risk,
+            risk_reasons: &reasons,
+            change,
+            new_value: new_value.as_deref(),
+            identifier: &p.username,
+            account_id: Some(account),
+            contact_email: &contact,
+            contact_code_hash: None,
+            full_name: &submitted_name,
+            country: p.country,
+            former_address: None,
+            account_age_years: None,
+            statement: "I cannot get into my account: the email and phone on it are no longer mine.",
+            facts: &facts,
+            submitted_ms: submitted,
+            sla_due_ms: submitted + sla_hours * 3600 * 1000,
+            escalated_by: (state == RequestState::Escalated).then_some(1),
+            touches_two_factor: false,
+        };
+        store::requests::insert(&mut tx, &request).await?;
     }
 
-    tx.commit().await?;
+    store::commit(tx).await?;
     tracing::info!(accounts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
     Ok(())
 }

@@ -1,9 +1,14 @@
 //! Every failure leaves the service as an RFC 9457 problem document with a stable `code`.
-//! Store and internal errors are logged here and answered with a generic `internal` problem.
+//! The domain's refusals ([`DomainError`]) are translated here, each to its status; store and
+//! internal errors are logged here (with the step that failed) and answered with a generic
+//! `internal` problem.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use desk_api::{ErrorCode, Problem};
+
+use crate::domain::error::limit_message;
+use crate::domain::DomainError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -49,12 +54,32 @@ pub enum ApiError {
     Internal(#[source] anyhow::Error),
 }
 
-impl From<crate::crypto::GateError> for ApiError {
-    fn from(e: crate::crypto::GateError) -> Self {
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        use DomainError as D;
         match e {
-            crate::crypto::GateError::Busy => ApiError::Busy,
-            crate::crypto::GateError::Failed(m) => ApiError::Internal(anyhow::anyhow!(m)),
+            D::Invalid { field, message } => ApiError::Invalid { field, message },
+            D::NotFound(what) => ApiError::NotFound(what),
+            D::InvalidCredentials => ApiError::InvalidCredentials,
+            D::TooManyAttempts { retry_after } => ApiError::TooManyAttempts { retry_after },
+            D::Unauthorized => ApiError::Unauthorized,
+            D::SessionExpired => ApiError::SessionExpired,
+            D::Forbidden => ApiError::Forbidden,
+            D::Cooldown { retry_after, message } => ApiError::Cooldown { retry_after, message },
+            D::Limited { code, retry_after } => ApiError::Limited { code, retry_after },
+            D::IdempotencyKeyMissing => ApiError::IdempotencyKeyMissing,
+            D::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            D::Conflict { code, message } => ApiError::Conflict { code, message },
+            D::Busy => ApiError::Busy,
+            D::Store(e) => ApiError::Internal(e.into()),
+            D::Internal(e) => ApiError::Internal(e),
         }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.into())
     }
 }
 
@@ -117,24 +142,6 @@ impl ApiError {
             field,
             retry_after,
         }
-    }
-}
-
-fn limit_message(code: ErrorCode, retry_after: u64) -> String {
-    match code {
-        ErrorCode::AccountDailyCap => {
-            format!("this account has had the most recovery emails allowed in 24 hours; try again in {retry_after} s")
-        }
-        ErrorCode::AgentHourlyCap => {
-            format!("you have sent the most recovery emails allowed in an hour; try again in {retry_after} s")
-        }
-        _ => format!("a limit was reached; try again in {retry_after} s"),
-    }
-}
-
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        ApiError::Internal(e.into())
     }
 }
 

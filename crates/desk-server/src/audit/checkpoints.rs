@@ -7,16 +7,22 @@
 //! and names the signature of the line before, and the first line is the signed start of the log.
 //! A file that is missing, cut short, unreadable, or does not begin at the start of the log leaves
 //! the log unverifiable; a line whose signature does not hold, or a gap in the lines, is a break.
+//!
+//! Several instances share one file (it must be on storage they all see, as the evidence files
+//! are): a writer holds the checkpoint lock (an advisory transaction lock on PostgreSQL, the write
+//! transaction on SQLite) while it reads the head and the file's last line and appends, so lines
+//! stay in order and each names the one before.
 
 use std::io::Write;
 use std::path::Path;
 
-use crate::store::Db;
 use desk_api::BrokenEntry;
 use serde::{Deserialize, Serialize};
 
 use super::GENESIS;
 use crate::crypto::Keys;
+use crate::domain::{DomainError, DomainResult};
+use crate::store::{self, Db};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,7 +92,7 @@ pub async fn start_file(pool: &Db, keys: &Keys, path: &Path, now_ms: i64) -> any
     if path.exists() {
         return Ok(());
     }
-    let entries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool.pool()).await?;
+    let entries = store::audit::count(&mut *pool.acquire().await?).await?;
     if entries == 0 {
         append(path, &Checkpoint::new(keys, 0, GENESIS.to_string(), now_ms, String::new()))
             .map_err(|e| anyhow::anyhow!("cannot write the audit checkpoint file {}: {e}", path.display()))?;
@@ -102,20 +108,21 @@ pub async fn start_file(pool: &Db, keys: &Keys, path: &Path, now_ms: i64) -> any
 /// Appends the current head, signed, when it moved since the last checkpoint. Answers whether it
 /// wrote.
 pub async fn write(pool: &Db, keys: &Keys, path: &Path, now_ms: i64) -> anyhow::Result<bool> {
-    let head: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(pool.pool()).await?;
-    let Some((head_id, head_hash)) = head else { return Ok(false) };
+    let mut tx = pool.write().await?;
+    store::audit::advisory_lock(&mut tx, store::audit::CHECKPOINT_LOCK).await?;
+    let Some(head) = store::audit::head(&mut tx).await? else { return Ok(false) };
     let prev = last(path)?;
-    if prev.as_ref().is_some_and(|c| c.head_id == head_id) {
+    if prev.as_ref().is_some_and(|c| c.head_id >= head.id) {
         return Ok(false);
     }
     let prev_mac = prev.map(|c| c.mac).unwrap_or_default();
-    append(path, &Checkpoint::new(keys, head_id, head_hash, now_ms, prev_mac))?;
+    append(path, &Checkpoint::new(keys, head.id, head.hash, now_ms, prev_mac))?;
+    store::commit(tx).await?;
     Ok(true)
 }
 
 /// Checks the file against the log, whose last entry is `last_id`.
-pub async fn check(pool: &Db, keys: &Keys, path: &Path, last_id: i64) -> sqlx::Result<Evidence> {
+pub async fn check(pool: &Db, keys: &Keys, path: &Path, last_id: i64) -> DomainResult<Evidence> {
     let unverifiable =
         |checked, first_unvouched, why: String| Ok(Evidence::Unverifiable { checked, first_unvouched, why });
     let broken = |checked, id, reason: String| Ok(Evidence::Broken { checked, entry: BrokenEntry { id, reason } });
@@ -128,7 +135,7 @@ pub async fn check(pool: &Db, keys: &Keys, path: &Path, last_id: i64) -> sqlx::R
                 "the checkpoint file is missing, so a rewritten log could not be told apart".into(),
             )
         }
-        Err(e) => return Err(sqlx::Error::Io(e)),
+        Err(e) => return Err(DomainError::Internal(anyhow::anyhow!("reading {}: {e}", path.display()))),
     };
     if text.is_empty() {
         return unverifiable(0, 1, "the checkpoint file is empty".into());
@@ -136,6 +143,7 @@ pub async fn check(pool: &Db, keys: &Keys, path: &Path, last_id: i64) -> sqlx::R
     if !text.ends_with('\n') {
         return unverifiable(0, 1, "the checkpoint file ends in the middle of a line: it was cut short".into());
     }
+    let mut conn = pool.acquire().await?;
     let mut checked = 0;
     let mut prev: Option<Checkpoint> = None;
     for (n, line) in text.lines().enumerate() {
@@ -170,23 +178,24 @@ pub async fn check(pool: &Db, keys: &Keys, path: &Path, last_id: i64) -> sqlx::R
             }
             _ => {}
         }
-        if cp.head_id > last_id {
-            return broken(
-                checked,
-                last_id + 1,
-                format!(
-                    "the log ends at entry {last_id}, but a checkpoint recorded entry {}: entries were cut off the end",
-                    cp.head_id
-                ),
-            );
-        }
         if cp.head_id > 0 {
-            let hash: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log WHERE id = $1")
-                .bind(cp.head_id)
-                .fetch_optional(pool.pool())
-                .await?;
-            if hash.as_deref() != Some(cp.head_hash.as_str()) {
-                return broken(checked, cp.head_id, "this entry differs from its checkpoint".into());
+            // A checkpoint past the walk's end is one another instance wrote since: it vouches
+            // for the entry if that entry is there and matches; if it is gone, the tail was cut.
+            match store::audit::hash_of(&mut conn, cp.head_id).await? {
+                None if cp.head_id > last_id => {
+                    return broken(
+                        checked,
+                        last_id + 1,
+                        format!(
+                            "the log ends at entry {last_id}, but a checkpoint recorded entry {}: entries were cut off the end",
+                            cp.head_id
+                        ),
+                    );
+                }
+                hash if hash.as_deref() != Some(cp.head_hash.as_str()) => {
+                    return broken(checked, cp.head_id, "this entry differs from its checkpoint".into());
+                }
+                _ => {}
             }
         }
         checked += 1;

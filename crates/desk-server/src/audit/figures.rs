@@ -2,16 +2,18 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::store::Db;
 use chrono::{DateTime, Timelike, Utc};
-use desk_api::{ActionCount, ActionGroup, AgentFigures, Anomaly, AnomalyKind, AuditAction, Figures, Role};
+use desk_api::{ActionCount, ActionGroup, AgentFigures, Anomaly, AnomalyKind, AuditAction, Figures};
 
 use super::rollups;
 use crate::clock::from_ms;
+use crate::domain::DomainResult;
+use crate::store::staff::StaffRow;
+use crate::store::{self, Conn, Db, StoreResult};
 
-/// The action names of a group, as stored.
-fn names(group: ActionGroup) -> Vec<&'static str> {
-    AuditAction::ALL.into_iter().filter(|a| a.group() == group).map(AuditAction::as_str).collect()
+/// The actions of a group.
+fn actions(group: ActionGroup) -> Vec<AuditAction> {
+    AuditAction::ALL.into_iter().filter(|a| a.group() == group).collect()
 }
 
 fn in_group(action: &str, group: ActionGroup) -> bool {
@@ -40,25 +42,8 @@ struct E {
     outcome: String,
 }
 
-async fn entries(pool: &Db, from_ms: i64, to_ms: i64) -> sqlx::Result<Vec<E>> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        at_ms: i64,
-        actor_id: i64,
-        action: String,
-        target_type: Option<String>,
-        target_id: Option<String>,
-        outcome: String,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, at_ms, actor_id, action, target_type, target_id, outcome FROM audit_log \
-         WHERE at_ms >= $1 AND at_ms < $2 AND actor_id IS NOT NULL AND actor_role IS NOT NULL ORDER BY id",
-    )
-    .bind(from_ms)
-    .bind(to_ms)
-    .fetch_all(pool.pool())
-    .await?;
+async fn entries(conn: &mut Conn, from_ms: i64, to_ms: i64) -> StoreResult<Vec<E>> {
+    let rows = store::audit::staff_entries(conn, from_ms, to_ms).await?;
     Ok(rows
         .into_iter()
         .map(|r| E {
@@ -83,19 +68,19 @@ fn median(mut v: Vec<u64>) -> Option<u64> {
     Some(v[v.len() / 2])
 }
 
-pub async fn figures(pool: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> sqlx::Result<Figures> {
+pub async fn figures(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> DomainResult<Figures> {
     let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
-    let agents: Vec<(i64, String, String, String)> =
-        sqlx::query_as("SELECT id, email, name, role FROM agents ORDER BY id").fetch_all(pool.pool()).await?;
-    let period = entries(pool, from_ms, to_ms).await?;
-    let mut handling = handling_secs(pool, from_ms, to_ms).await?;
+    let mut conn = db.acquire().await?;
+    let agents = store::staff::all(&mut conn).await?;
+    let period = entries(&mut conn, from_ms, to_ms).await?;
+    let mut handling = handling_secs(&mut conn, from_ms, to_ms).await?;
     let mut by_agent: HashMap<i64, Vec<&E>> = HashMap::new();
     for e in &period {
         by_agent.entry(e.actor_id).or_default().push(e);
     }
 
     let mut out = Vec::new();
-    for (id, email, name, role) in &agents {
+    for StaffRow { id, email, name, role } in &agents {
         let mine = by_agent.get(id).map(Vec::as_slice).unwrap_or(&[]);
         let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
         let mut by_hour = vec![0u64; 24];
@@ -107,7 +92,7 @@ pub async fn figures(pool: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> sqlx:
             agent_id: *id,
             email: email.clone(),
             name: name.clone(),
-            role: Role::parse(role).unwrap_or(Role::Agent),
+            role: *role,
             actions: mine.len() as u64,
             by_action: counts.iter().map(|(a, c)| ActionCount { action: a.to_string(), count: *c }).collect(),
             resets_sent: mine
@@ -121,29 +106,18 @@ pub async fn figures(pool: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> sqlx:
         });
     }
 
-    let anomalies = anomalies(pool, &agents, &by_agent, from_ms, to_ms).await?;
+    let anomalies = anomalies(&mut conn, &agents, &by_agent, from_ms, to_ms).await?;
     Ok(Figures { from, to, agents: out, anomalies })
 }
 
 /// Per agent, the seconds from their claim of a request to their decision on it, for each
 /// decision of the period (the claim may be older than the period). One query for all agents.
-async fn handling_secs(pool: &Db, from_ms: i64, to_ms: i64) -> sqlx::Result<HashMap<i64, Vec<u64>>> {
-    let decisions = names(ActionGroup::Decision).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
-    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
-        "SELECT d.actor_id, d.at_ms, (SELECT MAX(c.at_ms) FROM audit_log c WHERE c.target_type = 'request' \
-           AND c.target_id = d.target_id AND c.actor_id = d.actor_id AND c.action = $3 AND c.id < d.id) \
-         FROM audit_log d WHERE d.action IN ({decisions}) AND d.target_type = 'request' AND d.actor_id IS NOT NULL \
-           AND d.at_ms >= $1 AND d.at_ms < $2"
-    ))
-    .bind(from_ms)
-    .bind(to_ms)
-    .bind(AuditAction::RequestClaim.as_str())
-    .fetch_all(pool.pool())
-    .await?;
+async fn handling_secs(conn: &mut Conn, from_ms: i64, to_ms: i64) -> StoreResult<HashMap<i64, Vec<u64>>> {
+    let rows = store::audit::decisions_with_claims(conn, &actions(ActionGroup::Decision), from_ms, to_ms).await?;
     let mut out: HashMap<i64, Vec<u64>> = HashMap::new();
-    for (agent, decided, claimed) in rows {
-        if let Some(claimed) = claimed {
-            out.entry(agent).or_default().push(((decided - claimed).max(0) / 1000) as u64);
+    for r in rows {
+        if let Some(claimed) = r.claimed_ms {
+            out.entry(r.actor_id).or_default().push(((r.decided_ms - claimed).max(0) / 1000) as u64);
         }
     }
     Ok(out)
@@ -154,13 +128,13 @@ fn from_ms_hour(ms: i64) -> usize {
 }
 
 async fn anomalies(
-    pool: &Db,
-    agents: &[(i64, String, String, String)],
+    conn: &mut Conn,
+    agents: &[StaffRow],
     by_agent: &HashMap<i64, Vec<&E>>,
     from_ms: i64,
     to_ms: i64,
-) -> sqlx::Result<Vec<Anomaly>> {
-    let email_of: HashMap<i64, &str> = agents.iter().map(|(id, e, _, _)| (*id, e.as_str())).collect();
+) -> StoreResult<Vec<Anomaly>> {
+    let email_of: HashMap<i64, &str> = agents.iter().map(|a| (a.id, a.email.as_str())).collect();
     let mut flags = Vec::new();
     let mut flag = |kind, agent_id: i64, summary: String, ids: Vec<i64>| {
         flags.push(Anomaly {
@@ -188,7 +162,7 @@ async fn anomalies(
     }
 
     // Hours the agent does not usually work, judged on the 30 days before the period.
-    let history = entries(pool, from_ms - 30 * 24 * 3600 * 1000, from_ms).await?;
+    let history = entries(conn, from_ms - 30 * 24 * 3600 * 1000, from_ms).await?;
     let mut usual: HashMap<i64, [u64; 24]> = HashMap::new();
     for e in &history {
         usual.entry(e.actor_id).or_insert([0; 24])[from_ms_hour(e.at_ms)] += 1;
@@ -210,16 +184,12 @@ async fn anomalies(
     }
 
     // Resets on accounts whose security details changed shortly before.
-    let changes: Vec<(String, i64)> = sqlx::query_as(&format!(
-        "SELECT target_id, at_ms FROM audit_log WHERE target_type = 'account' AND action IN ({}) AND at_ms >= $1",
-        names(ActionGroup::AccountChange).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ")
-    ))
-    .bind(from_ms - RECENT_CHANGE_MS)
-    .fetch_all(pool.pool())
-    .await?;
+    let changes =
+        store::audit::account_changes_since(conn, &actions(ActionGroup::AccountChange), from_ms - RECENT_CHANGE_MS)
+            .await?;
     let mut changed: HashMap<&str, Vec<i64>> = HashMap::new();
-    for (target, at) in &changes {
-        changed.entry(target.as_str()).or_default().push(*at);
+    for c in &changes {
+        changed.entry(c.target_id.as_str()).or_default().push(c.at_ms);
     }
     for (agent, mine) in by_agent {
         let hits: Vec<i64> = mine
@@ -258,25 +228,9 @@ async fn anomalies(
     }
     // Failed and refused sign-ins aimed at an agent's address: someone guessing, or keeping the
     // agent out. Refusals are summarised per window, so a summary stands for many.
-    #[derive(sqlx::FromRow)]
-    struct SignIn {
-        id: i64,
-        target_id: Option<String>,
-        client: String,
-        detail: String,
-    }
-    let attempts: Vec<SignIn> = sqlx::query_as(
-        "SELECT id, target_id, client, detail FROM audit_log WHERE action = $1 AND outcome IN ('failure', $2) \
-         AND at_ms >= $3 AND at_ms < $4 ORDER BY id",
-    )
-    .bind(AuditAction::SignIn.as_str())
-    .bind(rollups::OUTCOME)
-    .bind(from_ms)
-    .bind(to_ms)
-    .fetch_all(pool.pool())
-    .await?;
-    for (id, email, _, _) in agents {
-        let aimed: Vec<&SignIn> = attempts.iter().filter(|a| a.target_id.as_deref() == Some(email.as_str())).collect();
+    let attempts = store::audit::failed_sign_ins(conn, rollups::OUTCOME, from_ms, to_ms).await?;
+    for StaffRow { id, email, .. } in agents {
+        let aimed: Vec<_> = attempts.iter().filter(|a| a.target_id.as_deref() == Some(email.as_str())).collect();
         let count: u64 =
             aimed.iter().map(|a| rollups::refusals_in(&serde_json::from_str(&a.detail).unwrap_or_default())).sum();
         if count >= SIGN_IN_FLOOD_MIN {

@@ -2,6 +2,10 @@
 //! `record` is the one path that writes an entry, and it takes the caller's transaction so that the
 //! entry commits or rolls back with its effect. Action names come from one list, the contract's
 //! [`AuditAction`], which the figures count from too.
+//!
+//! With several instances the chain still has one head: `record` takes the chain's lock (an
+//! advisory transaction lock on PostgreSQL, see `store::audit`) before it reads the head, and holds
+//! it to the commit. Callers record last, so the lock is held for as short a time as possible.
 
 pub mod checkpoints;
 pub mod figures;
@@ -9,12 +13,12 @@ pub mod query;
 pub mod rollups;
 pub mod verify;
 
-use crate::store::Conn;
 pub use desk_api::AuditAction;
 use desk_api::Role;
 use serde::Serialize;
 
 use crate::crypto::sha256_hex;
+use crate::store::{self, Conn, Db, StoreResult};
 
 /// The hash that stands before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -123,11 +127,10 @@ pub struct CanonicalRow {
 }
 
 /// Appends one entry inside the caller's (write) transaction and returns its id.
-pub async fn record(conn: &mut Conn, now_ms: i64, actor: &Actor, entry: Entry<'_>) -> sqlx::Result<i64> {
-    let last: Option<(i64, String)> =
-        sqlx::query_as("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut *conn).await?;
-    let (id, prev_hash) = match last {
-        Some((id, hash)) => (id + 1, hash),
+pub async fn record(conn: &mut Conn, now_ms: i64, actor: &Actor, entry: Entry<'_>) -> StoreResult<i64> {
+    store::audit::lock_chain(conn).await?;
+    let (id, prev_hash) = match store::audit::head(conn).await? {
+        Some(head) => (head.id + 1, head.hash),
         None => (1, GENESIS.to_string()),
     };
     let row = CanonicalRow {
@@ -146,42 +149,20 @@ pub async fn record(conn: &mut Conn, now_ms: i64, actor: &Actor, entry: Entry<'_
         detail: entry.detail.to_string(),
         prev_hash,
     };
-    let hash = entry_hash(&row);
-    sqlx::query(
-        "INSERT INTO audit_log (id, at_ms, actor_id, actor_email, actor_role, action, target_type, target_id, \
-         reason, ticket, outcome, client, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(row.id)
-    .bind(row.at_ms)
-    .bind(row.actor_id)
-    .bind(&row.actor_email)
-    .bind(&row.actor_role)
-    .bind(&row.action)
-    .bind(&row.target_type)
-    .bind(&row.target_id)
-    .bind(&row.reason)
-    .bind(&row.ticket)
-    .bind(&row.outcome)
-    .bind(&row.client)
-    .bind(&row.detail)
-    .bind(&row.prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
+    store::audit::append(conn, &row, &entry_hash(&row)).await?;
     Ok(id)
 }
 
 /// Walks the whole chain and the checkpoints; answers the first entry that does not verify (or,
 /// for a log the checkpoints cannot vouch for, why).
 pub async fn first_broken(
-    pool: &crate::store::Db,
+    db: &Db,
     keys: &crate::crypto::Keys,
     checkpoints: Option<&std::path::Path>,
-) -> sqlx::Result<Option<desk_api::BrokenEntry>> {
+) -> crate::domain::DomainResult<Option<desk_api::BrokenEntry>> {
     let mut after = 0;
     loop {
-        let chunk = verify::chunk(pool, keys, checkpoints, after, 10_000, true).await?;
+        let chunk = verify::chunk(db, keys, checkpoints, after, 10_000, true).await?;
         if chunk.broken.is_some() || chunk.done {
             return Ok(chunk.broken);
         }

@@ -1,98 +1,59 @@
 //! Reading the log: filtered pages (newest first, keyset) and streamed exports.
 
 use bytes::Bytes;
-use desk_api::{AuditEntry, AuditFilter, ExportFormat, Page, Role};
-use sqlx::{Any, QueryBuilder};
-
-use crate::store::Db;
+use desk_api::{AuditEntry, AuditFilter, ExportFormat, Page};
 
 use crate::clock::from_ms;
+use crate::domain::DomainResult;
+use crate::store::audit::EntryRow;
+use crate::store::{self, Db, StoreResult};
 
 pub const PAGE_MAX: i64 = 500;
 const EXPORT_BATCH: i64 = 1_000;
 
-#[derive(sqlx::FromRow)]
-struct Row {
-    id: i64,
-    at_ms: i64,
-    actor_id: Option<i64>,
-    actor_email: Option<String>,
-    actor_role: Option<String>,
-    action: String,
-    target_type: Option<String>,
-    target_id: Option<String>,
-    reason: Option<String>,
-    ticket: Option<String>,
-    outcome: String,
-    client: String,
-    detail: String,
-    prev_hash: String,
-    hash: String,
-}
-
-impl From<Row> for AuditEntry {
-    fn from(r: Row) -> Self {
-        AuditEntry {
-            id: r.id,
-            at: from_ms(r.at_ms),
-            actor_id: r.actor_id,
-            actor_email: r.actor_email,
-            actor_role: r.actor_role.as_deref().and_then(Role::parse),
-            action: r.action,
-            target_type: r.target_type,
-            target_id: r.target_id,
-            reason: r.reason,
-            ticket: r.ticket,
-            outcome: r.outcome,
-            client: r.client,
-            detail: r.detail,
-            prev_hash: r.prev_hash,
-            hash: r.hash,
-        }
+fn entry(r: EntryRow) -> AuditEntry {
+    AuditEntry {
+        id: r.id,
+        at: from_ms(r.at_ms),
+        actor_id: r.actor_id,
+        actor_email: r.actor_email,
+        actor_role: r.actor_role,
+        action: r.action,
+        target_type: r.target_type,
+        target_id: r.target_id,
+        reason: r.reason,
+        ticket: r.ticket,
+        outcome: r.outcome,
+        client: r.client,
+        detail: r.detail,
+        prev_hash: r.prev_hash,
+        hash: r.hash,
     }
 }
-
-fn push_filter(qb: &mut QueryBuilder<'_, Any>, f: &AuditFilter) {
-    qb.push(" FROM audit_log WHERE 1 = 1");
-    if let Some(agent) = f.agent {
-        qb.push(" AND actor_id = ").push_bind(agent);
-    }
-    if let Some(action) = &f.action {
-        qb.push(" AND action = ").push_bind(action.clone());
-    }
-    if let Some(account) = f.account {
-        qb.push(" AND target_type = 'account' AND target_id = ").push_bind(account.to_string());
-    }
-    if let Some(request) = f.request {
-        qb.push(" AND target_type = 'request' AND target_id = ").push_bind(request.to_string());
-    }
-    if let Some(outcome) = &f.outcome {
-        qb.push(" AND outcome = ").push_bind(outcome.clone());
-    }
-    if let Some(from) = f.from {
-        qb.push(" AND at_ms >= ").push_bind(from.timestamp_millis());
-    }
-    if let Some(to) = f.to {
-        qb.push(" AND at_ms < ").push_bind(to.timestamp_millis());
-    }
-}
-
-const COLUMNS: &str = "SELECT id, at_ms, actor_id, actor_email, actor_role, action, target_type, target_id, reason, \
-                       ticket, outcome, client, detail, prev_hash, hash";
 
 /// Newest first; `before` is the id the previous page ended at.
-pub async fn page(pool: &Db, f: &AuditFilter, before: Option<i64>, limit: i64) -> sqlx::Result<Page<AuditEntry>> {
-    let mut qb = QueryBuilder::<Any>::new(COLUMNS);
-    push_filter(&mut qb, f);
-    if let Some(b) = before {
-        qb.push(" AND id < ").push_bind(b);
-    }
-    qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit + 1);
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool.pool()).await?;
+pub async fn page(db: &Db, f: &AuditFilter, before: Option<i64>, limit: i64) -> DomainResult<Page<AuditEntry>> {
+    let rows = store::audit::page(&mut *db.acquire().await?, f, before, limit + 1).await?;
     let more = rows.len() as i64 > limit;
-    let items: Vec<AuditEntry> = rows.into_iter().take(limit as usize).map(AuditEntry::from).collect();
+    let items: Vec<AuditEntry> = rows.into_iter().take(limit as usize).map(entry).collect();
     let next_cursor = if more { items.last().map(|e| format!("e{}", e.id)) } else { None };
     Ok(Page { items, next_cursor })
+}
+
+/// Puts an export on record, before a byte of it leaves.
+pub async fn record_export(
+    db: &Db,
+    now_ms: i64,
+    actor: &super::Actor,
+    filter: &AuditFilter,
+    format: ExportFormat,
+) -> DomainResult<()> {
+    let mut tx = db.write().await?;
+    let detail = serde_json::json!({ "format": format, "filter": filter });
+    let entry = super::Entry { detail, ..super::Entry::new(desk_api::AuditAction::AuditExport, "success") };
+    super::record(&mut tx, now_ms, actor, entry).await?;
+    store::commit(tx).await?;
+    Ok(())
 }
 
 pub fn decode_cursor(c: Option<&str>) -> Option<Option<i64>> {
@@ -102,13 +63,9 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<i64>> {
     }
 }
 
-async fn batch(pool: &Db, f: &AuditFilter, after: i64) -> sqlx::Result<Vec<AuditEntry>> {
-    let mut qb = QueryBuilder::<Any>::new(COLUMNS);
-    push_filter(&mut qb, f);
-    qb.push(" AND id > ").push_bind(after);
-    qb.push(" ORDER BY id LIMIT ").push_bind(EXPORT_BATCH);
-    let rows: Vec<Row> = qb.build_query_as().fetch_all(pool.pool()).await?;
-    Ok(rows.into_iter().map(AuditEntry::from).collect())
+async fn batch(db: &Db, f: &AuditFilter, after: i64) -> StoreResult<Vec<AuditEntry>> {
+    let rows = store::audit::batch(&mut *db.acquire().await?, f, after, EXPORT_BATCH).await?;
+    Ok(rows.into_iter().map(entry).collect())
 }
 
 pub const CSV_HEADER: &str =
@@ -200,7 +157,7 @@ pub fn export_stream(
                 Some((Ok(Bytes::from(out)), st))
             }
             Err(e) => {
-                tracing::error!(error = %e, "audit export failed part-way");
+                tracing::error!(error = ?e, "audit export failed part-way");
                 st.done = true;
                 Some((Err(std::io::Error::other("the export failed part-way; see the service log")), st))
             }

@@ -3,18 +3,16 @@
 
 use std::path::Path;
 
-use crate::store::Db;
 use desk_api::{BrokenEntry, VerifyChunk, VerifyVerdict};
 use futures_util::TryStreamExt;
 
 use super::checkpoints::Evidence;
-use super::{entry_hash, CanonicalRow, GENESIS};
+use super::{entry_hash, GENESIS};
 use crate::crypto::Keys;
+use crate::domain::DomainResult;
+use crate::store::{self, Db};
 
 pub const MAX_CHUNK: i64 = 20_000;
-
-const COLUMNS: &str = "id, at_ms, actor_id, actor_email, actor_role, action, target_type, target_id, reason, ticket, \
-                       outcome, client, detail, prev_hash";
 
 /// Checks the entries after `after` (at most `limit`): each one's hash, its link to the one
 /// before, and that no id is missing. The stretch that reaches the end also checks checkpoints;
@@ -26,16 +24,13 @@ pub async fn chunk(
     after: i64,
     limit: i64,
     from_start: bool,
-) -> sqlx::Result<VerifyChunk> {
-    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool.pool()).await?;
+) -> DomainResult<VerifyChunk> {
+    let mut conn = pool.acquire().await?;
+    let total = store::audit::count(&mut conn).await?;
     let mut expected_prev = if after == 0 {
         GENESIS.to_string()
     } else {
-        match sqlx::query_scalar::<_, String>("SELECT hash FROM audit_log WHERE id = $1")
-            .bind(after)
-            .fetch_optional(pool.pool())
-            .await?
-        {
+        match store::audit::hash_of(&mut conn, after).await? {
             Some(h) => h,
             None => {
                 return Ok(report(
@@ -50,12 +45,11 @@ pub async fn chunk(
             }
         }
     };
-    let sql = format!("SELECT {COLUMNS}, hash FROM audit_log WHERE id > $1 ORDER BY id LIMIT $2");
-    let mut rows = sqlx::query_as::<_, RowWithHash>(&sql).bind(after).bind(limit).fetch(pool.pool());
+    let mut rows = store::audit::stretch(&mut conn, after, limit);
     let mut checked = 0u64;
     let mut last_id = after;
     while let Some(r) = rows.try_next().await? {
-        let RowWithHash { row, hash } = r;
+        let store::audit::Stored { row, hash } = r;
         if row.id != last_id + 1 {
             return Ok(report(
                 checked,
@@ -94,6 +88,7 @@ pub async fn chunk(
         checked += 1;
     }
     drop(rows);
+    drop(conn);
     let done = (checked as i64) < limit;
     if !done {
         return Ok(report(checked, last_id, total, false, None, 0, expected_prev));
@@ -144,14 +139,54 @@ fn report(
     VerifyChunk { verdict, checked, last_id, total: total.max(0) as u64, done, broken, checkpoints_checked, head_hash }
 }
 
-struct RowWithHash {
-    row: CanonicalRow,
-    hash: String,
+/// One stretch of a lead's walk over the chain.
+pub struct Stretch {
+    pub session_id: i64,
+    /// The last entry the previous stretch checked (0 to start).
+    pub after: i64,
+    pub limit: i64,
 }
 
-impl<'r> sqlx::FromRow<'r, sqlx::any::AnyRow> for RowWithHash {
-    fn from_row(r: &'r sqlx::any::AnyRow) -> sqlx::Result<Self> {
-        use sqlx::Row;
-        Ok(Self { row: CanonicalRow::from_row(r)?, hash: r.try_get("hash")? })
+/// Checks a stretch for a signed-in lead. A walk in stretches is one verification if each stretch
+/// starts where this session's last one ended, from entry 0: the continuation is taken by a
+/// conditional update, so two stretches cannot both continue one walk. The stretch that reaches
+/// the end is on record, with its verdict.
+pub async fn walk(
+    db: &Db,
+    keys: &Keys,
+    checkpoints: Option<&Path>,
+    actor: &crate::audit::Actor,
+    now_ms: i64,
+    s: Stretch,
+) -> DomainResult<VerifyChunk> {
+    let from_start = s.after == 0 || {
+        let mut tx = db.write().await?;
+        let taken = store::audit::continue_walk(&mut tx, s.session_id, s.after, now_ms).await?;
+        store::commit(tx).await?;
+        taken
+    };
+    let chunk = chunk(db, keys, checkpoints, s.after, s.limit, from_start).await?;
+    let mut tx = db.write().await?;
+    if chunk.done {
+        store::audit::end_walk(&mut tx, s.session_id).await?;
+        let detail = serde_json::json!({
+            "after": s.after,
+            "entries": chunk.total,
+            "broken": chunk.broken,
+            "checkpoints": chunk.checkpoints_checked,
+        });
+        let outcome = match chunk.verdict {
+            VerifyVerdict::Intact => "intact",
+            VerifyVerdict::Partial => "partial",
+            VerifyVerdict::Unverifiable => "unverifiable",
+            VerifyVerdict::Broken | VerifyVerdict::InProgress => "broken",
+        };
+        let entry =
+            crate::audit::Entry { detail, ..crate::audit::Entry::new(desk_api::AuditAction::AuditVerify, outcome) };
+        crate::audit::record(&mut tx, now_ms, actor, entry).await?;
+    } else if from_start {
+        store::audit::save_walk(&mut tx, s.session_id, chunk.last_id, now_ms).await?;
     }
+    store::commit(tx).await?;
+    Ok(chunk)
 }

@@ -4,71 +4,42 @@
 //! is rewritten only while it still holds what was read, so instances that start together do each
 //! row once, and a start after the upgrade finds nothing to do.
 
-use crate::store::Db;
-
 use crate::crypto::{Code, Keys, Sealed, KEYED_PREFIX, SEALED_PREFIX};
+use crate::store::at_rest::SecretColumn;
+use crate::store::{self, Db, StoreResult};
 
-/// A column to upgrade: the table, its key column, the column, and how a stale value is rewritten.
-struct Column {
-    table: &'static str,
-    column: &'static str,
-    prefix: &'static str,
+fn prefix(c: SecretColumn) -> &'static str {
+    match c {
+        SecretColumn::AgentTotp | SecretColumn::UserTotp => SEALED_PREFIX,
+        SecretColumn::BackupCode | SecretColumn::SmsCode | SecretColumn::ContactCode => KEYED_PREFIX,
+    }
 }
 
-const COLUMNS: &[Column] = &[
-    Column { table: "agents", column: "totp_secret", prefix: SEALED_PREFIX },
-    Column { table: "two_factor_methods", column: "secret", prefix: SEALED_PREFIX },
-    Column { table: "backup_codes", column: "code_hash", prefix: KEYED_PREFIX },
-    Column { table: "sms_codes", column: "code_hash", prefix: KEYED_PREFIX },
-    Column { table: "security_requests", column: "contact_code_hash", prefix: KEYED_PREFIX },
-];
-
-fn rewrite(keys: &Keys, c: &Column, old: &str) -> String {
-    match (c.table, c.column) {
-        ("agents", _) => keys.seal(Sealed::AgentTotp, old),
-        ("two_factor_methods", _) => keys.seal(Sealed::UserTotp, old),
-        ("backup_codes", _) => keys.upgrade_code_hash(Code::Backup, old),
-        ("sms_codes", _) => keys.upgrade_code_hash(Code::Sms, old),
-        _ => keys.upgrade_code_hash(Code::Contact, old),
+fn rewrite(keys: &Keys, c: SecretColumn, old: &str) -> String {
+    match c {
+        SecretColumn::AgentTotp => keys.seal(Sealed::AgentTotp, old),
+        SecretColumn::UserTotp => keys.seal(Sealed::UserTotp, old),
+        SecretColumn::BackupCode => keys.upgrade_code_hash(Code::Backup, old),
+        SecretColumn::SmsCode => keys.upgrade_code_hash(Code::Sms, old),
+        SecretColumn::ContactCode => keys.upgrade_code_hash(Code::Contact, old),
     }
 }
 
 /// Answers how many values were rewritten.
-pub async fn upgrade(db: &Db, keys: &Keys) -> anyhow::Result<u64> {
+pub async fn upgrade(db: &Db, keys: &Keys) -> StoreResult<u64> {
     let mut done = 0;
-    for c in COLUMNS {
-        let stale: Vec<(i64, String)> = sqlx::query_as(&format!(
-            "SELECT id, {col} FROM {table} WHERE {col} IS NOT NULL AND {col} NOT LIKE '{prefix}%'",
-            col = c.column,
-            table = c.table,
-            prefix = c.prefix
-        ))
-        .fetch_all(db.pool())
-        .await?;
+    for c in SecretColumn::ALL {
+        let stale = store::at_rest::stale(&mut *db.acquire().await?, c, prefix(c)).await?;
         if stale.is_empty() {
             continue;
         }
         let mut tx = db.write().await?;
-        for (id, old) in &stale {
-            done += sqlx::query(&format!(
-                "UPDATE {table} SET {col} = $1 WHERE id = $2 AND {col} = $3",
-                col = c.column,
-                table = c.table
-            ))
-            .bind(rewrite(keys, c, old))
-            .bind(id)
-            .bind(old)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        for v in &stale {
+            done += u64::from(store::at_rest::rewrite(&mut tx, c, v.id, &v.value, &rewrite(keys, c, &v.value)).await?);
         }
-        tx.commit().await?;
-        tracing::info!(
-            table = c.table,
-            column = c.column,
-            rows = stale.len(),
-            "secrets stored before the key existed are now protected"
-        );
+        store::commit(tx).await?;
+        let (table, column) = c.place();
+        tracing::info!(table, column, rows = stale.len(), "secrets stored before the key existed are now protected");
     }
     Ok(done)
 }

@@ -1,18 +1,24 @@
 //! The end user's side of recovery: asking for a link, opening it, passing two-step verification,
 //! and setting a new password or security answer.
+//!
+//! Across instances: each single-use thing here (a link, an SMS code, a backup code, an
+//! authenticator step, a try at a code) is one conditional statement in the store; a user's own
+//! request for a link locks the account first, as an agent's does, so its cooldown and the
+//! superseding of older links hold.
 
-use crate::store::Db;
 use desk_api::{ActivityKind, EmailAddress, SecretText, TwoFactorKind};
 use serde_json::json;
 
 use super::events::{self, Event};
 use super::outbox;
 use super::rate::{self, Bucket};
-use super::recovery::{issue_link, RecoveryKind};
+use super::recovery::{issue_link, LinkFor, RecoveryKind};
+use super::DomainResult;
 use crate::audit::rollups::{self, Refusal};
 use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::crypto::{self, ArgonGate, Code, Keys, Sealed};
 use crate::http::client_ip;
+use crate::store::{self, Db};
 use crate::{totp, Config};
 
 /// Wrong codes a link tolerates before it stops working.
@@ -43,75 +49,52 @@ pub struct ValidLink {
     pub methods: Vec<TwoFactorKind>,
 }
 
-pub async fn open(db: &Db, token: &str, kind: RecoveryKind, now_ms: i64) -> sqlx::Result<Link> {
+pub async fn open(db: &Db, token: &str, kind: RecoveryKind, now_ms: i64) -> DomainResult<Link> {
     if token.len() != 43 {
         return Ok(Link::Unknown);
     }
-    type Row = (i64, i64, String, i64, Option<i64>, Option<i64>, Option<i64>, Option<i64>, i64, String);
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT t.id, t.account_id, t.kind, t.expires_ms, t.used_ms, t.superseded_ms, t.opened_ms, t.two_factor_passed_ms, \
-                t.failed_codes, a.username \
-         FROM recovery_tokens t JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = $1",
-    )
-    .bind(crypto::token_hash(token))
-    .fetch_optional(db.pool())
-    .await?;
-    let Some((id, account_id, k, expires, used, superseded, opened, passed, failed, username)) = row else {
+    let row = store::recovery::link_by_hash(&mut *db.acquire().await?, &crypto::token_hash(token)).await?;
+    let Some(t) = row else {
         return Ok(Link::Unknown);
     };
-    if RecoveryKind::parse(&k) != Some(kind) {
+    if t.kind != kind {
         return Ok(Link::Unknown);
     }
-    if used.is_some() {
+    if t.used_ms.is_some() {
         return Ok(Link::Used);
     }
-    if superseded.is_some() {
+    if t.superseded_ms.is_some() {
         return Ok(Link::Superseded);
     }
-    if expires <= now_ms {
+    if t.expires_ms <= now_ms {
         return Ok(Link::Expired);
     }
-    if failed >= MAX_FAILED_CODES {
+    if t.failed_codes >= MAX_FAILED_CODES {
         return Ok(Link::TooManyCodes);
     }
-    if opened.is_none() {
+    if t.opened_ms.is_none() {
         let mut tx = db.write().await?;
-        let first = sqlx::query("UPDATE recovery_tokens SET opened_ms = $1 WHERE id = $2 AND opened_ms IS NULL")
-            .bind(now_ms)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if first == 1 {
-            let summary = format!("The {} link was opened", kind.human());
-            events::record(
-                &mut tx,
-                now_ms,
-                Event {
-                    account_id,
-                    kind: ActivityKind::LinkOpened,
-                    summary,
-                    actor_email: None,
-                    email_id: None,
-                    token_id: Some(id),
-                },
-            )
-            .await?;
+        if store::recovery::mark_opened(&mut tx, t.id, now_ms).await? {
+            let event = Event {
+                account_id: t.account_id,
+                kind: ActivityKind::LinkOpened,
+                summary: format!("The {} link was opened", kind.human()),
+                actor_email: None,
+                email_id: None,
+                token_id: Some(t.id),
+            };
+            events::record(&mut tx, now_ms, event).await?;
         }
-        tx.commit().await?;
+        store::commit(tx).await?;
     }
-    let methods: Vec<String> =
-        sqlx::query_scalar("SELECT kind FROM two_factor_methods WHERE account_id = $1 ORDER BY id")
-            .bind(account_id)
-            .fetch_all(db.pool())
-            .await?;
+    let methods = store::accounts::two_factor_methods(&mut *db.acquire().await?, t.account_id).await?;
     Ok(Link::Valid(ValidLink {
-        token_id: id,
-        account_id,
+        token_id: t.id,
+        account_id: t.account_id,
         kind,
-        username,
-        two_factor_passed: passed.is_some(),
-        methods: methods.iter().filter_map(|m| TwoFactorKind::parse(m)).collect(),
+        username: t.username,
+        two_factor_passed: t.two_factor_passed_ms.is_some(),
+        methods: methods.into_iter().map(|m| m.kind).collect(),
     }))
 }
 
@@ -144,72 +127,50 @@ pub async fn send_sms_code(
     config: &Config,
     link: &ValidLink,
     now_ms: i64,
-) -> sqlx::Result<SmsSent> {
-    let phone: Option<String> = sqlx::query_scalar("SELECT phone FROM accounts WHERE id = $1")
-        .bind(link.account_id)
-        .fetch_one(db.pool())
-        .await?;
+) -> DomainResult<SmsSent> {
+    let phone = store::accounts::phone(&mut *db.acquire().await?, link.account_id).await?;
     let Some(phone) = phone else { return Ok(SmsSent::NoPhone) };
     let mut tx = db.write().await?;
-    let took = sqlx::query("UPDATE recovery_tokens SET sms_sends = sms_sends + 1 WHERE id = $1 AND sms_sends < $2")
-        .bind(link.token_id)
-        .bind(config.sms_per_link)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    if took != 1 {
-        tx.rollback().await?;
+    if !store::recovery::take_sms_send(&mut tx, link.token_id, config.sms_per_link).await? {
+        store::rollback(tx).await?;
         return Ok(SmsSent::LinkSpent);
     }
     let hourly = Bucket::new("sms_account", link.account_id.to_string(), config.sms_account_hourly_cap, 3600 * 1000);
     if let Err(wait_ms) = rate::take(&mut tx, now_ms, &hourly).await? {
-        tx.rollback().await?;
+        store::rollback(tx).await?;
         return Ok(SmsSent::AccountLimited { retry_at_ms: now_ms + wait_ms });
     }
-    sqlx::query(
-        "UPDATE sms_codes SET superseded_ms = $1 WHERE token_id = $2 AND used_ms IS NULL AND superseded_ms IS NULL",
-    )
-    .bind(now_ms)
-    .bind(link.token_id)
-    .execute(&mut *tx)
-    .await?;
+    store::recovery::supersede_sms_codes(&mut tx, link.token_id, now_ms).await?;
     let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
-    sqlx::query("INSERT INTO sms_codes (token_id, code_hash, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
-        .bind(link.token_id)
-        .bind(keys.code_hash(Code::Sms, &code))
-        .bind(now_ms)
-        .bind(now_ms + SMS_CODE_TTL_MS)
-        .execute(&mut *tx)
-        .await?;
+    store::recovery::insert_sms_code(
+        &mut tx,
+        link.token_id,
+        &keys.code_hash(Code::Sms, &code),
+        now_ms,
+        now_ms + SMS_CODE_TTL_MS,
+    )
+    .await?;
     let body = format!("Your verification code is {code}. It works for 10 minutes. Never share it.");
-    let email_id = outbox::enqueue(
-        &mut tx,
-        now_ms,
-        outbox::Mail {
-            account_id: Some(link.account_id),
-            action_id: None,
-            token_id: None,
-            kind: "sms",
-            to: &phone,
-            subject: "SMS",
-            body: &body,
-        },
-    )
-    .await?;
-    events::record(
-        &mut tx,
-        now_ms,
-        Event {
-            account_id: link.account_id,
-            kind: ActivityKind::SmsCodeSent,
-            summary: "A verification code was sent by SMS".into(),
-            actor_email: None,
-            email_id: Some(email_id),
-            token_id: Some(link.token_id),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let mail = outbox::Mail {
+        account_id: Some(link.account_id),
+        action_id: None,
+        token_id: None,
+        kind: "sms",
+        to: &phone,
+        subject: "SMS",
+        body: &body,
+    };
+    let email_id = outbox::enqueue(&mut tx, now_ms, mail).await?;
+    let event = Event {
+        account_id: link.account_id,
+        kind: ActivityKind::SmsCodeSent,
+        summary: "A verification code was sent by SMS".into(),
+        actor_email: None,
+        email_id: Some(email_id),
+        token_id: Some(link.token_id),
+    };
+    events::record(&mut tx, now_ms, event).await?;
+    store::commit(tx).await?;
     Ok(SmsSent::Sent)
 }
 
@@ -237,18 +198,11 @@ pub async fn verify_code(
     method: TwoFactorKind,
     code: &str,
     now_ms: i64,
-) -> sqlx::Result<Verified> {
+) -> DomainResult<Verified> {
     let code = code.trim();
     let mut tx = db.write().await?;
-    let tried: Option<i64> = sqlx::query_scalar(
-        "UPDATE recovery_tokens SET failed_codes = failed_codes + 1 WHERE id = $1 AND failed_codes < $2 RETURNING failed_codes",
-    )
-    .bind(link.token_id)
-    .bind(MAX_FAILED_CODES)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(tried) = tried else {
-        tx.rollback().await?;
+    let Some(tried) = store::recovery::take_code_try(&mut tx, link.token_id, MAX_FAILED_CODES).await? else {
+        store::rollback(tx).await?;
         return Ok(Verified::Locked);
     };
     let ok = if !link.methods.contains(&method) || code.is_empty() || code.len() > 32 {
@@ -256,59 +210,23 @@ pub async fn verify_code(
     } else {
         match method {
             TwoFactorKind::AuthenticatorApp => {
-                let stored: Option<String> = sqlx::query_scalar(
-                    "SELECT secret FROM two_factor_methods WHERE account_id = $1 AND kind = 'authenticator_app' LIMIT 1",
-                )
-                .bind(link.account_id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .flatten();
+                let stored = store::accounts::authenticator_secret(&mut tx, link.account_id).await?;
                 let step = stored
                     .and_then(|s| keys.open(Sealed::UserTotp, &s))
                     .and_then(|secret| totp::matching_step(secret.expose(), code, now_ms / 1000));
                 match step {
-                    Some(step) => {
-                        sqlx::query(
-                            "UPDATE two_factor_methods SET totp_last_step = $1 \
-                             WHERE account_id = $2 AND kind = 'authenticator_app' AND totp_last_step < $1",
-                        )
-                        .bind(step)
-                        .bind(link.account_id)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected()
-                            >= 1
-                    }
+                    Some(step) => store::accounts::take_totp_step(&mut tx, link.account_id, step).await?,
                     None => false,
                 }
             }
             TwoFactorKind::Sms => {
-                sqlx::query(
-                    "UPDATE sms_codes SET used_ms = $1 WHERE token_id = $2 AND code_hash = $3 \
-                     AND used_ms IS NULL AND superseded_ms IS NULL AND expires_ms > $1",
-                )
-                .bind(now_ms)
-                .bind(link.token_id)
-                .bind(keys.code_hash(Code::Sms, code))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1
+                store::recovery::use_sms_code(&mut tx, link.token_id, &keys.code_hash(Code::Sms, code), now_ms).await?
             }
             TwoFactorKind::BackupCodes => {
                 let normalised: String =
                     code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
-                sqlx::query(
-                    "UPDATE backup_codes SET used_ms = $1 WHERE used_ms IS NULL AND id = \
-                     (SELECT id FROM backup_codes WHERE account_id = $2 AND code_hash = $3 AND used_ms IS NULL LIMIT 1)",
-                )
-                .bind(now_ms)
-                .bind(link.account_id)
-                .bind(keys.code_hash(Code::Backup, &normalised))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1
+                let hash = keys.code_hash(Code::Backup, &normalised);
+                store::accounts::use_backup_code(&mut tx, link.account_id, &hash, now_ms).await?
             }
         }
     };
@@ -317,49 +235,23 @@ pub async fn verify_code(
         TwoFactorKind::Sms => "SMS",
         TwoFactorKind::BackupCodes => "backup code",
     };
-    if ok {
-        sqlx::query(
-            "UPDATE recovery_tokens SET two_factor_passed_ms = $1, failed_codes = failed_codes - 1 WHERE id = $2",
-        )
-        .bind(now_ms)
-        .bind(link.token_id)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query("UPDATE two_factor_methods SET last_used_ms = $1 WHERE account_id = $2 AND kind = $3")
-            .bind(now_ms)
-            .bind(link.account_id)
-            .bind(method.as_str())
-            .execute(&mut *tx)
-            .await?;
-        events::record(
-            &mut tx,
-            now_ms,
-            Event {
-                account_id: link.account_id,
-                kind: ActivityKind::TwoFactorPassed,
-                summary: format!("Two-step verification passed ({label})"),
-                actor_email: None,
-                email_id: None,
-                token_id: Some(link.token_id),
-            },
-        )
-        .await?;
+    let (kind, summary) = if ok {
+        store::recovery::pass_two_factor(&mut tx, link.token_id, now_ms).await?;
+        store::accounts::method_used(&mut tx, link.account_id, method, now_ms).await?;
+        (ActivityKind::TwoFactorPassed, format!("Two-step verification passed ({label})"))
     } else {
-        events::record(
-            &mut tx,
-            now_ms,
-            Event {
-                account_id: link.account_id,
-                kind: ActivityKind::TwoFactorFailed,
-                summary: format!("A wrong {label} code was entered"),
-                actor_email: None,
-                email_id: None,
-                token_id: Some(link.token_id),
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
+        (ActivityKind::TwoFactorFailed, format!("A wrong {label} code was entered"))
+    };
+    let event = Event {
+        account_id: link.account_id,
+        kind,
+        summary,
+        actor_email: None,
+        email_id: None,
+        token_id: Some(link.token_id),
+    };
+    events::record(&mut tx, now_ms, event).await?;
+    store::commit(tx).await?;
     Ok(if ok { Verified::Passed } else { Verified::Wrong { tries_left: MAX_FAILED_CODES - tried } })
 }
 
@@ -421,71 +313,46 @@ pub async fn complete(
     secret: NewSecret,
     now_ms: i64,
     client: &str,
-) -> anyhow::Result<bool> {
-    let (column_update, hash, question) = match &secret {
-        NewSecret::Password(p) => ("password", argon.hash(&SecretText::new(p.as_str())).await?, None),
-        NewSecret::Answer { question, answer } => {
-            ("answer", argon.hash(&SecretText::new(normalise_answer(answer))).await?, Some(question.clone()))
-        }
+) -> DomainResult<bool> {
+    let hash = match &secret {
+        NewSecret::Password(p) => argon.hash(&SecretText::new(p.as_str())).await?,
+        NewSecret::Answer { answer, .. } => argon.hash(&SecretText::new(normalise_answer(answer))).await?,
     };
     let mut tx = db.write().await?;
     // Single use, even against two tabs racing.
-    let claimed = sqlx::query(
-        "UPDATE recovery_tokens SET used_ms = $1 WHERE id = $2 AND used_ms IS NULL AND superseded_ms IS NULL AND expires_ms > $1",
-    )
-    .bind(now_ms)
-    .bind(link.token_id)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if claimed != 1 {
+    if !store::recovery::use_link(&mut tx, link.token_id, now_ms).await? {
         return Ok(false);
     }
-    let (kind, subject, what, action) = if column_update == "password" {
-        sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
-            .bind(&hash)
-            .bind(link.account_id)
-            .execute(&mut *tx)
-            .await?;
-        (
-            ActivityKind::PasswordChanged,
-            "Your password was changed",
-            "Your password was changed",
-            AuditAction::PasswordChanged,
-        )
-    } else {
-        sqlx::query("UPDATE accounts SET security_question = $1, security_answer_hash = $2 WHERE id = $3")
-            .bind(&question)
-            .bind(&hash)
-            .bind(link.account_id)
-            .execute(&mut *tx)
-            .await?;
-        (
-            ActivityKind::AnswerChanged,
-            "Your security question was changed",
-            "Your security question and answer were changed",
-            AuditAction::AnswerChanged,
-        )
+    let (kind, subject, what, action) = match &secret {
+        NewSecret::Password(_) => {
+            store::accounts::set_password_hash(&mut tx, link.account_id, &hash).await?;
+            (
+                ActivityKind::PasswordChanged,
+                "Your password was changed",
+                "Your password was changed",
+                AuditAction::PasswordChanged,
+            )
+        }
+        NewSecret::Answer { question, .. } => {
+            store::accounts::set_security_answer(&mut tx, link.account_id, Some(question), Some(&hash)).await?;
+            (
+                ActivityKind::AnswerChanged,
+                "Your security question was changed",
+                "Your security question and answer were changed",
+                AuditAction::AnswerChanged,
+            )
+        }
     };
-    let ended = sqlx::query("UPDATE user_sessions SET revoked_ms = $1 WHERE account_id = $2 AND revoked_ms IS NULL")
-        .bind(now_ms)
-        .bind(link.account_id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-    events::record(
-        &mut tx,
-        now_ms,
-        Event {
-            account_id: link.account_id,
-            kind,
-            summary: format!("{what} through a recovery link; {ended} sessions ended"),
-            actor_email: None,
-            email_id: None,
-            token_id: Some(link.token_id),
-        },
-    )
-    .await?;
+    let ended = store::accounts::end_sessions(&mut tx, link.account_id, now_ms).await?;
+    let event = Event {
+        account_id: link.account_id,
+        kind,
+        summary: format!("{what} through a recovery link; {ended} sessions ended"),
+        actor_email: None,
+        email_id: None,
+        token_id: Some(link.token_id),
+    };
+    events::record(&mut tx, now_ms, event).await?;
     let body = format!(
         "Hello {},\n\n{what} just now, using a recovery link, and every place you were signed in was signed out.\n\n\
          If this was you, there is nothing more to do.\n\
@@ -494,33 +361,24 @@ pub async fn complete(
     );
     let notices = outbox::notify_all(&mut tx, now_ms, link.account_id, subject, &body).await?;
     for id in &notices {
-        events::record(
-            &mut tx,
-            now_ms,
-            Event {
-                account_id: link.account_id,
-                kind: ActivityKind::NoticeSent,
-                summary: "A notice of the change was sent".into(),
-                actor_email: None,
-                email_id: Some(*id),
-                token_id: None,
-            },
-        )
-        .await?;
+        let event = Event {
+            account_id: link.account_id,
+            kind: ActivityKind::NoticeSent,
+            summary: "A notice of the change was sent".into(),
+            actor_email: None,
+            email_id: Some(*id),
+            token_id: None,
+        };
+        events::record(&mut tx, now_ms, event).await?;
     }
-    audit::record(
-        &mut tx,
-        now_ms,
-        &Actor::anonymous(client),
-        Entry {
-            target_type: Some("account"),
-            target_id: Some(link.account_id.to_string()),
-            detail: json!({ "sessions_ended": ended, "notices": notices.len() }),
-            ..Entry::new(action, "success")
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let entry = Entry {
+        target_type: Some("account"),
+        target_id: Some(link.account_id.to_string()),
+        detail: json!({ "sessions_ended": ended, "notices": notices.len() }),
+        ..Entry::new(action, "success")
+    };
+    audit::record(&mut tx, now_ms, &Actor::anonymous(client), entry).await?;
+    store::commit(tx).await?;
     Ok(true)
 }
 
@@ -534,7 +392,7 @@ pub async fn within_public_limits(
     identifier: &str,
     client: &str,
     now_ms: i64,
-) -> sqlx::Result<bool> {
+) -> DomainResult<bool> {
     let window = 15 * 60 * 1000;
     let ip = client_ip(client);
     let limits = [
@@ -547,21 +405,16 @@ pub async fn within_public_limits(
         ok &= rate::hit(&mut tx, now_ms, b).await?.is_ok();
     }
     if !ok {
-        rollups::refused(
-            &mut tx,
-            now_ms,
-            &Actor::anonymous(client),
-            Refusal {
-                action: AuditAction::PublicRequestLimited,
-                key: &format!("{scope} {ip}"),
-                target_type: None,
-                target_id: None,
-                window_ms: window,
-            },
-        )
-        .await?;
+        let refusal = Refusal {
+            action: AuditAction::PublicRequestLimited,
+            key: &format!("{scope} {ip}"),
+            target_type: None,
+            target_id: None,
+            window_ms: window,
+        };
+        rollups::refused(&mut tx, now_ms, &Actor::anonymous(client), refusal).await?;
     }
-    tx.commit().await?;
+    store::commit(tx).await?;
     Ok(ok)
 }
 
@@ -573,62 +426,46 @@ pub async fn user_request(
     identifier: String,
     kind: RecoveryKind,
     now_ms: i64,
-) -> anyhow::Result<()> {
+) -> DomainResult<()> {
     let ident = identifier.trim().to_lowercase();
-    let by_email = EmailAddress::parse(&ident).ok();
-    let found: Option<(i64, String, Option<String>)> = match &by_email {
-        Some(e) => sqlx::query_as(
-            "SELECT a.id, a.username, (SELECT email FROM account_emails WHERE account_id = a.id AND email_norm = $1 AND verified = 1) \
-             FROM accounts a JOIN account_emails e ON e.account_id = a.id WHERE e.email_norm = $1 LIMIT 1",
-        )
-        .bind(e.as_str())
-        .fetch_optional(db.pool())
-        .await?,
-        None => sqlx::query_as("SELECT id, username, NULL FROM accounts WHERE username_lc = $1").bind(&ident).fetch_optional(db.pool()).await?,
-    };
-    let Some((account_id, username, typed_verified)) = found else { return Ok(()) };
     let mut tx = db.write().await?;
-    let recent: Option<i64> = sqlx::query_scalar(
-        "SELECT MAX(created_ms) FROM recovery_tokens WHERE account_id = $1 AND kind = $2 AND requested_by = 'user'",
-    )
-    .bind(account_id)
-    .bind(kind.as_str())
-    .fetch_one(&mut *tx)
-    .await?;
+    let found = match EmailAddress::parse(&ident) {
+        Ok(e) => store::accounts::find_by_address(&mut tx, e.as_str()).await?,
+        Err(_) => store::accounts::find_by_username(&mut tx, &ident).await?,
+    };
+    let Some(found) = found else { return Ok(()) };
+    store::accounts::lock(&mut tx, found.id).await?;
+    let recent = store::recovery::last_user_link_ms(&mut tx, found.id, kind).await?;
     if recent.is_some_and(|t| now_ms - t < USER_REQUEST_COOLDOWN_MS) {
         return Ok(());
     }
     // The address the user typed, when it is a verified one of theirs; otherwise the primary.
-    let to = match typed_verified {
+    let to = match found.typed_verified {
         Some(a) => a,
-        None => {
-            let primary: Option<String> =
-                sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = $1 AND is_primary = 1 LIMIT 1")
-                    .bind(account_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            match primary {
-                Some(p) => p,
-                None => return Ok(()),
-            }
-        }
-    };
-    let (token_id, email_id) =
-        issue_link(&mut tx, &config, now_ms, account_id, kind, None, "user", &to, &username).await?;
-    events::record(
-        &mut tx,
-        now_ms,
-        Event {
-            account_id,
-            kind: ActivityKind::UserRequested,
-            summary: format!("The user asked for a {} link", kind.human()),
-            actor_email: None,
-            email_id: Some(email_id),
-            token_id: Some(token_id),
+        None => match store::accounts::primary_email(&mut tx, found.id).await? {
+            Some(p) => p,
+            None => return Ok(()),
         },
-    )
-    .await?;
-    tx.commit().await?;
+    };
+    let link = LinkFor {
+        account_id: found.id,
+        kind,
+        action_id: None,
+        requested_by: "user",
+        to: &to,
+        username: &found.username,
+    };
+    let (token_id, email_id) = issue_link(&mut tx, &config, now_ms, link).await?;
+    let event = Event {
+        account_id: found.id,
+        kind: ActivityKind::UserRequested,
+        summary: format!("The user asked for a {} link", kind.human()),
+        actor_email: None,
+        email_id: Some(email_id),
+        token_id: Some(token_id),
+    };
+    events::record(&mut tx, now_ms, event).await?;
+    store::commit(tx).await?;
     Ok(())
 }
 

@@ -1,9 +1,10 @@
 //! `Idempotency-Key`: a retry with the same key and the same request gets the first answer and
-//! causes nothing twice; the same key with a different request is refused.
+//! causes nothing twice; the same key with a different request is refused. The key is claimed in
+//! the action's transaction before its work (see `store::idempotency` for why that holds across
+//! instances).
 
-use crate::store::Conn;
-
-use crate::error::{ApiError, ApiResult};
+use super::{DomainError, DomainResult};
+use crate::store::{self, Conn};
 
 /// A stored first answer.
 pub struct Replay {
@@ -11,52 +12,47 @@ pub struct Replay {
     pub body: serde_json::Value,
 }
 
-pub fn parse_key(raw: Option<&str>) -> ApiResult<String> {
+pub fn parse_key(raw: Option<&str>) -> DomainResult<String> {
     match raw {
         Some(k) if !k.is_empty() && k.len() <= 128 && k.chars().all(|c| c.is_ascii_graphic()) => Ok(k.to_string()),
-        _ => Err(ApiError::IdempotencyKeyMissing),
+        _ => Err(DomainError::IdempotencyKeyMissing),
     }
 }
 
-/// Looks the key up inside the caller's write transaction.
-pub async fn lookup(conn: &mut Conn, agent_id: i64, key: &str, request_hash: &str) -> ApiResult<Option<Replay>> {
-    let row: Option<(String, i64, String)> = sqlx::query_as(
-        "SELECT request_hash, status_code, response FROM idempotency_keys WHERE agent_id = $1 AND idem_key = $2",
-    )
-    .bind(agent_id)
-    .bind(key)
-    .fetch_optional(&mut *conn)
-    .await?;
-    match row {
-        None => Ok(None),
-        Some((hash, _, _)) if hash != request_hash => Err(ApiError::IdempotencyKeyReused),
-        Some((_, status, body)) => Ok(Some(Replay {
-            status: status as u16,
-            body: serde_json::from_str(&body).map_err(|e| ApiError::Internal(e.into()))?,
-        })),
-    }
-}
-
-pub async fn store(
+/// Claims `key` for this request: `None` when the caller got it and goes on to do the work, or
+/// the first answer given under it. The same key with another request is refused.
+pub async fn claim(
     conn: &mut Conn,
     agent_id: i64,
     key: &str,
     request_hash: &str,
+    now_ms: i64,
+) -> DomainResult<Option<Replay>> {
+    match store::idempotency::claim(conn, agent_id, key, request_hash, now_ms).await? {
+        None => Ok(None),
+        Some(stored) if stored.request_hash != request_hash => Err(DomainError::IdempotencyKeyReused),
+        Some(stored) => {
+            let status = u16::try_from(stored.status_code)
+                .map_err(|_| DomainError::corrupt("idempotency_keys.status_code", stored.status_code))?;
+            let body = serde_json::from_str(&stored.response)
+                .map_err(|e| DomainError::corrupt("idempotency_keys.response", e))?;
+            Ok(Some(Replay { status, body }))
+        }
+    }
+}
+
+/// Stores the first answer under the key the caller claimed.
+pub async fn answer(
+    conn: &mut Conn,
+    agent_id: i64,
+    key: &str,
     status: u16,
     body: &serde_json::Value,
-    now_ms: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO idempotency_keys (agent_id, idem_key, request_hash, status_code, response, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(agent_id)
-    .bind(key)
-    .bind(request_hash)
-    .bind(status as i64)
-    .bind(body.to_string())
-    .bind(now_ms)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+) -> DomainResult<()> {
+    Ok(store::idempotency::answer(conn, agent_id, key, status, &body.to_string()).await?)
+}
+
+/// Gives the key back: the work ended in a refusal, which a retry should meet afresh.
+pub async fn release(conn: &mut Conn, agent_id: i64, key: &str) -> DomainResult<()> {
+    Ok(store::idempotency::release(conn, agent_id, key).await?)
 }

@@ -1,36 +1,36 @@
 //! Agent-started recovery emails: the action, its single-use token (stored hashed), the email in
 //! the outbox and the audit entry, all in one transaction.
+//!
+//! Across instances: the action's `Idempotency-Key` is claimed first, then the agent's and the
+//! account's rows are locked (in that order), so the cooldown and both caps are read and the
+//! action written as one step per account and per agent (`store::accounts::lock`).
 
-use crate::store::{Conn, Db};
 use desk_api::{ActionAccepted, ActivityKind, EmailRef, EmailStatus, ErrorCode, ResetRequest, Ticket};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::events::{self, Event};
-use super::sessions::Session;
-use super::{idempotency, outbox};
+use super::{idempotency, outbox, Acting, DomainError, DomainResult};
 use crate::audit::{self, AuditAction, Entry};
 use crate::crypto;
-use crate::error::{ApiError, ApiResult};
+use crate::store::{self, Conn, Db, StoreResult};
 use crate::Config;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RecoveryKind {
+    #[serde(rename = "password_reset")]
     PasswordReset,
+    #[serde(rename = "security_answer_reset")]
     AnswerReset,
 }
+
+desk_api::sql_text_enum!(RecoveryKind);
 
 impl RecoveryKind {
     pub fn as_str(self) -> &'static str {
         match self {
             RecoveryKind::PasswordReset => "password_reset",
             RecoveryKind::AnswerReset => "security_answer_reset",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "password_reset" => Some(Self::PasswordReset),
-            "security_answer_reset" => Some(Self::AnswerReset),
-            _ => None,
         }
     }
     /// The audit log's name for an agent sending this kind of email.
@@ -60,66 +60,57 @@ impl RecoveryKind {
     }
 }
 
+/// Who a new link is for, and who asked.
+pub struct LinkFor<'a> {
+    pub account_id: i64,
+    pub kind: RecoveryKind,
+    /// The agent's action, when an agent sent it.
+    pub action_id: Option<i64>,
+    /// `agent` or `user`.
+    pub requested_by: &'a str,
+    pub to: &'a str,
+    pub username: &'a str,
+}
+
 /// A new single-use link for the account: older unused links of the kind are superseded, the
 /// token is stored hashed, and the email carrying it goes to the outbox — all in `conn`'s
-/// transaction. Answers (token id, email id).
-// The storage layer (issue 11) replaces these arguments with a link struct.
-#[allow(clippy::too_many_arguments)]
-pub async fn issue_link(
-    conn: &mut Conn,
-    config: &Config,
-    now_ms: i64,
-    account_id: i64,
-    kind: RecoveryKind,
-    action_id: Option<i64>,
-    requested_by: &str,
-    to: &str,
-    username: &str,
-) -> sqlx::Result<(i64, i64)> {
-    sqlx::query(
-        "UPDATE recovery_tokens SET superseded_ms = $1 \
-         WHERE account_id = $2 AND kind = $3 AND used_ms IS NULL AND superseded_ms IS NULL",
-    )
-    .bind(now_ms)
-    .bind(account_id)
-    .bind(kind.as_str())
-    .execute(&mut *conn)
-    .await?;
+/// transaction, after the caller locked the account. Answers (token id, email id).
+pub async fn issue_link(conn: &mut Conn, config: &Config, now_ms: i64, l: LinkFor<'_>) -> StoreResult<(i64, i64)> {
+    store::recovery::supersede_links(conn, l.account_id, l.kind, now_ms).await?;
     let token = crypto::random_token();
-    let token_id: i64 = sqlx::query_scalar(
-        "INSERT INTO recovery_tokens (account_id, kind, token_hash, action_id, created_ms, expires_ms, requested_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(account_id)
-    .bind(kind.as_str())
-    .bind(crypto::token_hash(&token))
-    .bind(action_id)
-    .bind(now_ms)
-    .bind(now_ms + config.reset_token_ttl_secs * 1000)
-    .bind(requested_by)
-    .fetch_one(&mut *conn)
-    .await?;
-    let link = format!("{}/{}/{}", config.public_url(), kind.link_path(), token);
+    let token_hash = crypto::token_hash(&token);
+    let new = store::recovery::NewLink {
+        account_id: l.account_id,
+        kind: l.kind,
+        token_hash: &token_hash,
+        action_id: l.action_id,
+        created_ms: now_ms,
+        expires_ms: now_ms + config.reset_token_ttl_secs * 1000,
+        requested_by: l.requested_by,
+    };
+    let token_id = store::recovery::insert_link(conn, &new).await?;
+    let link = format!("{}/{}/{}", config.public_url(), l.kind.link_path(), token);
     let minutes = config.reset_token_ttl_secs / 60;
-    let what = match kind {
+    let what = match l.kind {
         RecoveryKind::PasswordReset => "reset your password",
         RecoveryKind::AnswerReset => "set a new security question and answer",
     };
     let body = format!(
-        "Hello {username},\n\nWe received a request to {what}. Use this link within {minutes} minutes:\n\n{link}\n\n\
+        "Hello {},\n\nWe received a request to {what}. Use this link within {minutes} minutes:\n\n{link}\n\n\
          The link works once. If your account has two-step verification, we will ask for a code first.\n\
-         If you did not ask for this, ignore this email: nothing changes until the link is used.\n"
+         If you did not ask for this, ignore this email: nothing changes until the link is used.\n",
+        l.username
     );
     let email_id = outbox::enqueue(
-        &mut *conn,
+        conn,
         now_ms,
         outbox::Mail {
-            account_id: Some(account_id),
-            action_id,
+            account_id: Some(l.account_id),
+            action_id: l.action_id,
             token_id: Some(token_id),
-            kind: kind.as_str(),
-            to,
-            subject: kind.subject(),
+            kind: l.kind.as_str(),
+            to: l.to,
+            subject: l.kind.subject(),
             body: &body,
         },
     )
@@ -135,49 +126,36 @@ pub struct ValidRequest {
     pub ticket: Ticket,
 }
 
-pub fn validate(request: ResetRequest) -> ApiResult<ValidRequest> {
-    let ticket = Ticket::parse(&request.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
+pub fn validate(request: ResetRequest) -> DomainResult<ValidRequest> {
+    let ticket = Ticket::parse(&request.ticket).map_err(|m| DomainError::invalid("ticket", m))?;
     if let Some(note) = &request.note {
         if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(ApiError::invalid("note", format!("a note is at most {MAX_NOTE_CHARS} characters")));
+            return Err(DomainError::invalid("note", format!("a note is at most {MAX_NOTE_CHARS} characters")));
         }
     }
     if request.reason == desk_api::ReasonCode::Other && request.note.as_deref().map(str::trim).unwrap_or("").is_empty()
     {
-        return Err(ApiError::invalid("note", "say in the note why, when the reason is \"other\""));
+        return Err(DomainError::invalid("note", "say in the note why, when the reason is \"other\""));
     }
     Ok(ValidRequest { request, ticket })
 }
 
 /// Seconds until this kind of email may be sent to the account again (0: now).
 pub async fn cooldown_remaining(
-    db: &Db,
+    conn: &mut Conn,
     account_id: i64,
     kind: RecoveryKind,
     now_ms: i64,
     cooldown_secs: i64,
-) -> sqlx::Result<u64> {
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
-            .bind(account_id)
-            .bind(kind.as_str())
-            .fetch_one(db.pool())
-            .await?;
-    Ok(match last {
-        Some(t) => {
-            let until = t + cooldown_secs * 1000;
-            if until > now_ms {
-                ((until - now_ms + 999) / 1000) as u64
-            } else {
-                0
-            }
-        }
-        None => 0,
+) -> StoreResult<u64> {
+    Ok(match store::recovery::last_sent_ms(conn, account_id, kind).await? {
+        Some(t) if t + cooldown_secs * 1000 > now_ms => ((t + cooldown_secs * 1000 - now_ms + 999) / 1000) as u64,
+        _ => 0,
     })
 }
 
 /// The per-account cooldown of the kind, then the caps: how many recovery emails an account may
-/// get in 24 hours and an agent may send in an hour. Answers the audit outcome and the error.
+/// get in 24 hours and an agent may send in an hour. Answers the audit outcome and the refusal.
 async fn limit_reached(
     conn: &mut Conn,
     config: &Config,
@@ -185,46 +163,31 @@ async fn limit_reached(
     agent_id: i64,
     account_id: i64,
     kind: RecoveryKind,
-) -> sqlx::Result<Option<(&'static str, ApiError)>> {
+) -> StoreResult<Option<(&'static str, DomainError)>> {
     let secs_until = |until: i64| ((until - now_ms + 999) / 1000).max(1) as u64;
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
-            .bind(account_id)
-            .bind(kind.as_str())
-            .fetch_one(&mut *conn)
-            .await?;
+    let last = store::recovery::last_sent_ms(conn, account_id, kind).await?;
     if let Some(until) = last.map(|t| t + config.reset_cooldown_secs * 1000).filter(|u| *u > now_ms) {
         let retry_after = secs_until(until);
         let message = format!(
             "a {} email was sent to this account recently; another may be sent in {retry_after} s",
             kind.human()
         );
-        return Ok(Some(("refused_cooldown", ApiError::Cooldown { retry_after, message })));
+        return Ok(Some(("refused_cooldown", DomainError::Cooldown { retry_after, message })));
     }
-    let (account_count, account_oldest): (i64, Option<i64>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE account_id = $1 AND created_ms > $2")
-            .bind(account_id)
-            .bind(now_ms - 24 * 3600 * 1000)
-            .fetch_one(&mut *conn)
-            .await?;
-    if account_count >= config.account_daily_cap {
-        let until = account_oldest.unwrap_or(now_ms) + 24 * 3600 * 1000;
+    let account = store::recovery::sent_to_account_since(conn, account_id, now_ms - 24 * 3600 * 1000).await?;
+    if account.count >= config.account_daily_cap {
+        let until = account.oldest_ms.unwrap_or(now_ms) + 24 * 3600 * 1000;
         return Ok(Some((
             "refused_account_daily_cap",
-            ApiError::Limited { code: ErrorCode::AccountDailyCap, retry_after: secs_until(until) },
+            DomainError::Limited { code: ErrorCode::AccountDailyCap, retry_after: secs_until(until) },
         )));
     }
-    let (agent_count, agent_oldest): (i64, Option<i64>) =
-        sqlx::query_as("SELECT COUNT(*), MIN(created_ms) FROM agent_actions WHERE agent_id = $1 AND created_ms > $2")
-            .bind(agent_id)
-            .bind(now_ms - 3600 * 1000)
-            .fetch_one(&mut *conn)
-            .await?;
-    if agent_count >= config.agent_hourly_cap {
-        let until = agent_oldest.unwrap_or(now_ms) + 3600 * 1000;
+    let agent = store::recovery::sent_by_agent_since(conn, agent_id, now_ms - 3600 * 1000).await?;
+    if agent.count >= config.agent_hourly_cap {
+        let until = agent.oldest_ms.unwrap_or(now_ms) + 3600 * 1000;
         return Ok(Some((
             "refused_agent_hourly_cap",
-            ApiError::Limited { code: ErrorCode::AgentHourlyCap, retry_after: secs_until(until) },
+            DomainError::Limited { code: ErrorCode::AgentHourlyCap, retry_after: secs_until(until) },
         )));
     }
     Ok(None)
@@ -236,116 +199,85 @@ pub struct Outcome {
     pub body: serde_json::Value,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Sends the account a recovery email of `kind`, under the agent's `Idempotency-Key`.
 pub async fn send(
     db: &Db,
-    config: &Config,
-    now_ms: i64,
-    session: &Session,
-    client: &str,
+    by: &Acting<'_>,
     account_id: i64,
     kind: RecoveryKind,
     valid: ValidRequest,
     idem_key: &str,
-) -> ApiResult<Outcome> {
+) -> DomainResult<Outcome> {
     let ValidRequest { request, ticket } = valid;
+    let (config, now_ms, agent) = (by.config, by.now_ms, &by.session.agent);
     let request_hash = crypto::sha256_hex(
         json!({"account": account_id, "kind": kind.as_str(), "request": request}).to_string().as_bytes(),
     );
     let mut tx = db.write().await?;
-    if let Some(replay) = idempotency::lookup(&mut tx, session.agent.id, idem_key, &request_hash).await? {
+    if let Some(replay) = idempotency::claim(&mut tx, agent.id, idem_key, &request_hash, now_ms).await? {
         return Ok(Outcome { status: replay.status, body: replay.body });
     }
-
-    let account: Option<(String,)> =
-        sqlx::query_as("SELECT username FROM accounts WHERE id = $1").bind(account_id).fetch_optional(&mut *tx).await?;
-    let Some((username,)) = account else {
-        return Err(ApiError::NotFound("account"));
-    };
-    let to: Option<(String,)> =
-        sqlx::query_as("SELECT email FROM account_emails WHERE account_id = $1 AND is_primary = 1 LIMIT 1")
-            .bind(account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((to,)) = to else {
-        return Err(ApiError::invalid("id", "this account has no primary email address to send to"));
+    store::staff::lock(&mut tx, agent.id).await?;
+    let username = store::accounts::lock(&mut tx, account_id).await?.ok_or(DomainError::NotFound("account"))?;
+    let Some(to) = store::accounts::primary_email(&mut tx, account_id).await? else {
+        return Err(DomainError::invalid("id", "this account has no primary email address to send to"));
     };
 
     // A refusal by a limit is on record too: leads see who hit the limits, and how often.
-    if let Some((outcome, error)) = limit_reached(&mut tx, config, now_ms, session.agent.id, account_id, kind).await? {
-        let retry_after = error.to_problem().retry_after;
-        audit::record(
-            &mut tx,
-            now_ms,
-            &session.actor(client),
-            Entry {
-                target_type: Some("account"),
-                target_id: Some(account_id.to_string()),
-                reason: Some(request.reason.as_str()),
-                ticket: Some(ticket.as_str()),
-                detail: json!({ "retry_after": retry_after }),
-                ..Entry::new(kind.audit_action(), outcome)
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(error);
-    }
-
-    let action_id: i64 = sqlx::query_scalar(
-        "INSERT INTO agent_actions (agent_id, account_id, kind, reason, ticket, note, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-    )
-    .bind(session.agent.id)
-    .bind(account_id)
-    .bind(kind.as_str())
-    .bind(request.reason.as_str())
-    .bind(ticket.as_str())
-    .bind(&request.note)
-    .bind(now_ms)
-    .fetch_one(&mut *tx)
-    .await?;
-
-    let (token_id, email_id) =
-        issue_link(&mut tx, config, now_ms, account_id, kind, Some(action_id), "agent", &to, &username).await?;
-    events::record(
-        &mut tx,
-        now_ms,
-        Event {
-            account_id,
-            kind: ActivityKind::AgentSent,
-            summary: format!(
-                "{} sent a {} email ({}, {})",
-                session.agent.name,
-                kind.human(),
-                request.reason.as_str(),
-                ticket.as_str()
-            ),
-            actor_email: Some(&session.agent.email),
-            email_id: Some(email_id),
-            token_id: Some(token_id),
-        },
-    )
-    .await?;
-
-    audit::record(
-        &mut tx,
-        now_ms,
-        &session.actor(client),
-        Entry {
+    if let Some((outcome, error)) = limit_reached(&mut tx, config, now_ms, agent.id, account_id, kind).await? {
+        let entry = Entry {
             target_type: Some("account"),
             target_id: Some(account_id.to_string()),
             reason: Some(request.reason.as_str()),
             ticket: Some(ticket.as_str()),
-            detail: json!({ "action_id": action_id, "email_id": email_id, "note": request.note }),
-            ..Entry::new(kind.audit_action(), "success")
-        },
-    )
-    .await?;
+            detail: json!({ "retry_after": error.retry_after() }),
+            ..Entry::new(kind.audit_action(), outcome)
+        };
+        audit::record(&mut tx, now_ms, &by.session.actor(by.client), entry).await?;
+        // A retry after the wait is a new attempt, not a replay of this refusal.
+        idempotency::release(&mut tx, agent.id, idem_key).await?;
+        store::commit(tx).await?;
+        return Err(error);
+    }
+
+    let action = store::recovery::NewAction {
+        agent_id: agent.id,
+        account_id,
+        kind,
+        reason: request.reason,
+        ticket: ticket.as_str(),
+        note: request.note.as_deref(),
+        created_ms: now_ms,
+    };
+    let action_id = store::recovery::insert_action(&mut tx, &action).await?;
+    let link =
+        LinkFor { account_id, kind, action_id: Some(action_id), requested_by: "agent", to: &to, username: &username };
+    let (token_id, email_id) = issue_link(&mut tx, config, now_ms, link).await?;
+    let summary =
+        format!("{} sent a {} email ({}, {})", agent.name, kind.human(), request.reason.as_str(), ticket.as_str());
+    let event = Event {
+        account_id,
+        kind: ActivityKind::AgentSent,
+        summary,
+        actor_email: Some(&agent.email),
+        email_id: Some(email_id),
+        token_id: Some(token_id),
+    };
+    events::record(&mut tx, now_ms, event).await?;
 
     let answer = ActionAccepted { action_id, email: EmailRef { id: email_id, status: EmailStatus::Queued } };
-    let body = serde_json::to_value(&answer).map_err(|e| ApiError::Internal(e.into()))?;
-    idempotency::store(&mut tx, session.agent.id, idem_key, &request_hash, 202, &body, now_ms).await?;
-    tx.commit().await?;
+    let body = serde_json::to_value(&answer).map_err(|e| DomainError::Internal(e.into()))?;
+    idempotency::answer(&mut tx, agent.id, idem_key, 202, &body).await?;
+    let entry = Entry {
+        target_type: Some("account"),
+        target_id: Some(account_id.to_string()),
+        reason: Some(request.reason.as_str()),
+        ticket: Some(ticket.as_str()),
+        detail: json!({ "action_id": action_id, "email_id": email_id, "note": request.note }),
+        ..Entry::new(kind.audit_action(), "success")
+    };
+    // Last: the chain's head is held from here to the commit.
+    audit::record(&mut tx, now_ms, &by.session.actor(by.client), entry).await?;
+    store::commit(tx).await?;
     Ok(Outcome { status: 202, body })
 }

@@ -1,16 +1,16 @@
 //! Agent sign-in (email + argon2id password + TOTP), opaque bearer sessions stored hashed, sign-out.
 
-use crate::store::Db;
 use chrono::{DateTime, Utc};
-use desk_api::{Agent, EmailAddress, Role, SecretText};
+use desk_api::{Agent, EmailAddress, SecretText};
 
 use super::rate::{self, Bucket};
+use super::{DomainError, DomainResult};
 use crate::audit::rollups::{self, Refusal};
 use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::clock::from_ms;
 use crate::crypto::{self, Sealed};
-use crate::error::{ApiError, ApiResult};
 use crate::http::client_ip;
+use crate::store::{self, Db};
 use crate::{totp, AppState, Config};
 
 pub struct NewSession {
@@ -38,29 +38,6 @@ impl Session {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct AgentRow {
-    id: i64,
-    email: String,
-    name: String,
-    role: String,
-    password_hash: String,
-    totp_secret: String,
-    disabled: i64,
-    totp_last_step: i64,
-}
-
-impl AgentRow {
-    fn agent(&self) -> Agent {
-        Agent {
-            id: self.id,
-            email: self.email.clone(),
-            name: self.name.clone(),
-            role: Role::parse(&self.role).unwrap_or(Role::Agent),
-        }
-    }
-}
-
 /// The three limits a sign-in attempt takes a unit of before its password is checked: the
 /// address from this client (so a flood from one client cannot lock the agent out of their own),
 /// the address from every client (an overall ceiling), and this client for every address.
@@ -83,7 +60,7 @@ pub async fn sign_in(
     email: &str,
     password: &SecretText,
     code: &SecretText,
-) -> ApiResult<NewSession> {
+) -> DomainResult<NewSession> {
     let (db, config, now_ms) = (&state.db, &state.config, state.clock.now_ms());
     // A malformed address cannot belong to an agent: it fails like any wrong credential, but is
     // still counted and audited under what was typed.
@@ -105,32 +82,22 @@ pub async fn sign_in(
     }
     if let Some(wait_ms) = refused {
         // Nothing taken stays taken; the refusal itself is summarised, not written each time.
-        tx.rollback().await?;
+        store::rollback(tx).await?;
         let mut tx = db.write().await?;
-        rollups::refused(
-            &mut tx,
-            now_ms,
-            &Actor::anonymous(client),
-            Refusal {
-                action: AuditAction::SignIn,
-                key: &email_norm,
-                target_type: Some("agent"),
-                target_id: Some(email_norm.clone()),
-                window_ms: config.sign_in_window_secs * 1000,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        return Err(ApiError::TooManyAttempts { retry_after: rate::secs(wait_ms) });
+        let refusal = Refusal {
+            action: AuditAction::SignIn,
+            key: &email_norm,
+            target_type: Some("agent"),
+            target_id: Some(email_norm.clone()),
+            window_ms: config.sign_in_window_secs * 1000,
+        };
+        rollups::refused(&mut tx, now_ms, &Actor::anonymous(client), refusal).await?;
+        store::commit(tx).await?;
+        return Err(DomainError::TooManyAttempts { retry_after: rate::secs(wait_ms) });
     }
-    tx.commit().await?;
+    store::commit(tx).await?;
 
-    let row: Option<AgentRow> = sqlx::query_as(
-        "SELECT id, email, name, role, password_hash, totp_secret, disabled, totp_last_step FROM agents WHERE email = $1",
-    )
-    .bind(&email_norm)
-    .fetch_optional(db.pool())
-    .await?;
+    let row = store::staff::credentials(&mut *db.acquire().await?, &email_norm).await?;
 
     // Verify the password even for an unknown agent, so both take the same time.
     let hash = row.as_ref().map(|r| r.password_hash.as_str()).unwrap_or_else(|| crypto::dummy_hash());
@@ -142,7 +109,7 @@ pub async fn sign_in(
             for b in &limits {
                 rate::give_back(&mut tx, b).await?;
             }
-            tx.commit().await?;
+            store::commit(tx).await?;
             return Err(e.into());
         }
     };
@@ -157,36 +124,18 @@ pub async fn sign_in(
     });
 
     let mut tx = db.write().await?;
-    let winner = match (&row, step) {
-        (Some(r), Some(step)) if r.disabled == 0 && step > r.totp_last_step => {
-            sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1 AND disabled = 0")
-                .bind(step)
-                .bind(r.id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1
+    let ok = match (&row, step) {
+        (Some(r), Some(step)) if !r.disabled.0 && step > r.totp_last_step => {
+            store::staff::take_totp_step(&mut tx, r.id, step).await?
         }
         _ => false,
     };
-    let ok = winner;
     let actor = match (&row, ok) {
         (Some(r), true) => {
-            Actor { id: Some(r.id), email: Some(r.email.clone()), role: Role::parse(&r.role), client: client.into() }
+            Actor { id: Some(r.id), email: Some(r.email.clone()), role: Some(r.role), client: client.into() }
         }
         _ => Actor::anonymous(client),
     };
-    audit::record(
-        &mut tx,
-        now_ms,
-        &actor,
-        Entry {
-            target_type: Some("agent"),
-            target_id: Some(email_norm.clone()),
-            ..Entry::new(AuditAction::SignIn, if ok { "success" } else { "failure" })
-        },
-    )
-    .await?;
     let result = match (row, ok) {
         (Some(r), true) => {
             // A success ends the run of failures from this client, and is no failure itself: the
@@ -195,77 +144,57 @@ pub async fn sign_in(
             rate::give_back(&mut tx, &limits[1]).await?;
             rate::give_back(&mut tx, &limits[2]).await?;
             let token = crypto::random_token();
+            let token_hash = crypto::token_hash(&token);
             let expires_ms = now_ms + config.session_ttl_secs * 1000;
-            sqlx::query(
-                "INSERT INTO agent_sessions (agent_id, token_hash, created_ms, expires_ms, client) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(r.id)
-            .bind(crypto::token_hash(&token))
-            .bind(now_ms)
-            .bind(expires_ms)
-            .bind(client)
-            .execute(&mut *tx)
-            .await?;
-            Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent: r.agent() })
+            let session = store::sessions::NewSession {
+                agent_id: r.id,
+                token_hash: &token_hash,
+                created_ms: now_ms,
+                expires_ms,
+                client,
+            };
+            store::sessions::insert(&mut tx, &session).await?;
+            let agent = Agent { id: r.id, email: r.email, name: r.name, role: r.role };
+            Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent })
         }
-        _ => Err(ApiError::InvalidCredentials),
+        _ => Err(DomainError::InvalidCredentials),
     };
-    tx.commit().await?;
+    let entry = Entry {
+        target_type: Some("agent"),
+        target_id: Some(email_norm.clone()),
+        ..Entry::new(AuditAction::SignIn, if ok { "success" } else { "failure" })
+    };
+    audit::record(&mut tx, now_ms, &actor, entry).await?;
+    store::commit(tx).await?;
     result
 }
 
 /// Resolves a bearer token. Unknown tokens are `unauthorized`; known but expired or revoked ones
 /// are `session_expired`, so the console can say why the agent is back at sign-in.
-pub async fn authenticate(db: &Db, now_ms: i64, token: &str) -> ApiResult<Session> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        sid: i64,
-        expires_ms: i64,
-        revoked_ms: Option<i64>,
-        aid: i64,
-        email: String,
-        name: String,
-        role: String,
-        disabled: i64,
-    }
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT s.id AS sid, s.expires_ms, s.revoked_ms, a.id AS aid, a.email, a.name, a.role, a.disabled \
-         FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1",
-    )
-    .bind(crypto::token_hash(token))
-    .fetch_optional(db.pool())
-    .await?;
-    let Some(Row { sid, expires_ms, revoked_ms, aid, email, name, role, disabled }) = row else {
-        return Err(ApiError::Unauthorized);
+pub async fn authenticate(db: &Db, now_ms: i64, token: &str) -> DomainResult<Session> {
+    let row = store::sessions::by_token_hash(&mut *db.acquire().await?, &crypto::token_hash(token)).await?;
+    let Some(r) = row else {
+        return Err(DomainError::Unauthorized);
     };
-    if revoked_ms.is_some() || expires_ms <= now_ms || disabled != 0 {
-        return Err(ApiError::SessionExpired);
+    if r.revoked_ms.is_some() || r.expires_ms <= now_ms || r.disabled.0 {
+        return Err(DomainError::SessionExpired);
     }
     Ok(Session {
-        id: sid,
-        agent: Agent { id: aid, email, name, role: Role::parse(&role).unwrap_or(Role::Agent) },
-        expires_at: from_ms(expires_ms),
+        id: r.session_id,
+        agent: Agent { id: r.agent_id, email: r.email, name: r.name, role: r.role },
+        expires_at: from_ms(r.expires_ms),
     })
 }
 
-pub async fn sign_out(db: &Db, now_ms: i64, session: &Session, client: &str) -> ApiResult<()> {
+pub async fn sign_out(db: &Db, now_ms: i64, session: &Session, client: &str) -> DomainResult<()> {
     let mut tx = db.write().await?;
-    sqlx::query("UPDATE agent_sessions SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
-        .bind(now_ms)
-        .bind(session.id)
-        .execute(&mut *tx)
-        .await?;
-    audit::record(
-        &mut tx,
-        now_ms,
-        &session.actor(client),
-        Entry {
-            target_type: Some("agent"),
-            target_id: Some(session.agent.id.to_string()),
-            ..Entry::new(AuditAction::SignOut, "success")
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    store::sessions::revoke(&mut tx, session.id, now_ms).await?;
+    let entry = Entry {
+        target_type: Some("agent"),
+        target_id: Some(session.agent.id.to_string()),
+        ..Entry::new(AuditAction::SignOut, "success")
+    };
+    audit::record(&mut tx, now_ms, &session.actor(client), entry).await?;
+    store::commit(tx).await?;
     Ok(())
 }

@@ -1,18 +1,15 @@
+use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
+use crate::access;
+use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
+use crate::domain::events;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
 use axum::extract::{Path, State};
 use axum::Json;
 use desk_api::{
     AccountDetail, AccountSummary, ActivityEvent, AddressCheckRequest, AddressCheckResult, EmailAddress, Page,
     RevealRequest, RevealedAddress, Ticket,
 };
-use serde_json::json;
-
-use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
-use crate::access;
-use crate::audit::{self, AuditAction, Entry};
-use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
-use crate::domain::events;
-use crate::error::{ApiError, ApiResult};
-use crate::AppState;
 
 /// Search accounts by username or display-name prefix, any of their email addresses, or id.
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])),
@@ -64,10 +61,7 @@ pub async fn activity(
     let id = parse_id(&id)?;
     let before = events::decode_cursor(params.get("cursor").map(String::as_str))
         .ok_or_else(|| ApiError::invalid("cursor", "this cursor is not one the service gave out"))?;
-    let exists: Option<i64> =
-        sqlx::query_scalar("SELECT id FROM accounts WHERE id = $1").bind(id).fetch_optional(state.db.pool()).await?;
-    exists.ok_or(ApiError::NotFound("account"))?;
-    Ok(Json(events::page(&state.db, id, before, 50, state.clock.now_ms()).await?))
+    Ok(Json(accounts::activity(&state.db, id, before, state.clock.now_ms()).await?))
 }
 
 /// Does the address the user states match one on file? Answers without revealing any address.
@@ -82,21 +76,8 @@ pub async fn address_check(
 ) -> ApiResult<Json<AddressCheckResult>> {
     let id = parse_id(&id)?;
     let address = EmailAddress::parse(&req.address).map_err(|m| ApiError::invalid("address", m))?;
-    let result = accounts::check_address(&state.db, id, &address).await?;
-    // A check is a sensitive read: it confirms an address belongs to the account.
-    let mut tx = state.db.write().await?;
-    audit::record(
-        &mut tx,
-        state.clock.now_ms(),
-        &auth.session.actor(&auth.client),
-        Entry {
-            target_type: Some("account"),
-            target_id: Some(id.to_string()),
-            ..Entry::new(AuditAction::AddressCheck, if result.matches { "match" } else { "no_match" })
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let actor = auth.session.actor(&auth.client);
+    let result = accounts::check_address(&state.db, state.clock.now_ms(), &actor, id, &address).await?;
     Ok(Json(result))
 }
 
@@ -121,22 +102,7 @@ pub async fn reveal(
         return Err(ApiError::invalid("reason", "say why the full address is needed (10 to 500 characters)"));
     }
     let ticket = Ticket::parse(&req.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
-    let address = accounts::address_of(&state.db, id, email_id).await?;
-    let mut tx = state.db.write().await?;
-    audit::record(
-        &mut tx,
-        state.clock.now_ms(),
-        &auth.session.actor(&auth.client),
-        Entry {
-            target_type: Some("account"),
-            target_id: Some(id.to_string()),
-            reason: Some(reason),
-            ticket: Some(ticket.as_str()),
-            detail: json!({ "email_id": email_id }),
-            ..Entry::new(AuditAction::AddressReveal, "success")
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let actor = auth.session.actor(&auth.client);
+    let address = accounts::reveal(&state.db, state.clock.now_ms(), &actor, id, email_id, reason, &ticket).await?;
     Ok(Json(RevealedAddress { address }))
 }

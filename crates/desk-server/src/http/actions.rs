@@ -5,7 +5,7 @@ use desk_api::{ActionAccepted, ResetRequest};
 
 use super::extract::{parse_id, ApiJson, Authorized};
 use crate::access;
-use crate::domain::{idempotency, recovery};
+use crate::domain::{idempotency, recovery, Acting};
 use crate::error::ApiResult;
 use crate::AppState;
 
@@ -53,17 +53,8 @@ async fn send(
     let id = parse_id(&id)?;
     let key = idempotency::parse_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))?;
     let valid = recovery::validate(req)?;
-    let outcome = recovery::send(
-        &state.db,
-        &state.config,
-        state.clock.now_ms(),
-        &auth.session,
-        &auth.client,
-        id,
-        kind,
-        valid,
-        &key,
-    )
-    .await?;
+    let by =
+        Acting { config: &state.config, now_ms: state.clock.now_ms(), session: &auth.session, client: &auth.client };
+    let outcome = recovery::send(&state.db, &by, id, kind, valid, &key).await?;
     Ok((StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::ACCEPTED), Json(outcome.body)))
 }

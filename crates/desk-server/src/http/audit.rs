@@ -4,12 +4,11 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
-use desk_api::{AuditEntry, AuditFilter, ExportFormat, Figures, Page, VerifyChunk, VerifyVerdict};
-use serde_json::json;
+use desk_api::{AuditEntry, AuditFilter, ExportFormat, Figures, Page, VerifyChunk};
 
 use super::extract::{ApiQuery, Authorized};
 use crate::access;
-use crate::audit::{self, query, verify, AuditAction, Entry};
+use crate::audit::{self, query, verify};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -106,61 +105,10 @@ pub async fn verify(
         return Err(ApiError::invalid("limit", format!("limit is at most {}", verify::MAX_CHUNK)));
     }
     let checkpoints = state.config.audit_checkpoint_path();
-    let now = state.clock.now_ms();
-    // A walk in stretches is one verification if each stretch starts where this session's last
-    // one ended, from entry 0: the continuation is taken by a conditional update.
-    let from_start = after == 0 || {
-        let mut tx = state.db.write().await?;
-        let taken = sqlx::query(
-            "UPDATE audit_verify_walks SET last_id = -1, updated_ms = $3 WHERE session_id = $1 AND last_id = $2",
-        )
-        .bind(auth.session.id)
-        .bind(after)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        taken == 1
-    };
-    let chunk = verify::chunk(&state.db, &state.keys, checkpoints.as_deref(), after, limit, from_start).await?;
-    let mut tx = state.db.write().await?;
-    if chunk.done {
-        sqlx::query("DELETE FROM audit_verify_walks WHERE session_id = $1")
-            .bind(auth.session.id)
-            .execute(&mut *tx)
-            .await?;
-        let detail = json!({
-            "after": after,
-            "entries": chunk.total,
-            "broken": chunk.broken,
-            "checkpoints": chunk.checkpoints_checked,
-        });
-        let outcome = match chunk.verdict {
-            VerifyVerdict::Intact => "intact",
-            VerifyVerdict::Partial => "partial",
-            VerifyVerdict::Unverifiable => "unverifiable",
-            VerifyVerdict::Broken | VerifyVerdict::InProgress => "broken",
-        };
-        audit::record(
-            &mut tx,
-            now,
-            &auth.session.actor(&auth.client),
-            Entry { detail, ..Entry::new(AuditAction::AuditVerify, outcome) },
-        )
-        .await?;
-    } else if from_start {
-        sqlx::query(
-            "INSERT INTO audit_verify_walks (session_id, last_id, updated_ms) VALUES ($1, $2, $3) \
-             ON CONFLICT (session_id) DO UPDATE SET last_id = $2, updated_ms = $3",
-        )
-        .bind(auth.session.id)
-        .bind(chunk.last_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    }
-    tx.commit().await?;
+    let stretch = verify::Stretch { session_id: auth.session.id, after, limit };
+    let actor = auth.session.actor(&auth.client);
+    let chunk =
+        verify::walk(&state.db, &state.keys, checkpoints.as_deref(), &actor, state.clock.now_ms(), stretch).await?;
     Ok(Json(chunk))
 }
 
@@ -180,16 +128,7 @@ pub async fn export(
         Some(_) => return Err(ApiError::invalid("format", "format is csv or ndjson")),
     };
     // The export is a sensitive read: it is on record before a byte leaves.
-    let mut tx = state.db.write().await?;
-    let detail = json!({ "format": format, "filter": f });
-    audit::record(
-        &mut tx,
-        state.clock.now_ms(),
-        &auth.session.actor(&auth.client),
-        Entry { detail, ..Entry::new(AuditAction::AuditExport, "success") },
-    )
-    .await?;
-    tx.commit().await?;
+    query::record_export(&state.db, state.clock.now_ms(), &auth.session.actor(&auth.client), &f, format).await?;
     let (content_type, ext) = match format {
         ExportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         ExportFormat::Ndjson => ("application/x-ndjson", "ndjson"),

@@ -1,5 +1,11 @@
 //! The queue API. Role and state rules live in `domain::queue::transitions`; handlers only parse.
 
+use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
+use crate::access;
+use crate::domain::queue::{self, transitions::Act, Input};
+use crate::domain::Acting;
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -8,14 +14,6 @@ use desk_api::{
     DecisionRequest, NoteRequest, Page, QueueFilter, QueueItem, ReassignRequest, RequestDetail, RequestState,
     RiskLevel, StateCount,
 };
-use serde_json::json;
-
-use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
-use crate::access;
-use crate::audit::{self, AuditAction, Entry};
-use crate::domain::queue::{self, transitions::Act, Input};
-use crate::error::{ApiError, ApiResult};
-use crate::AppState;
 
 type Auth = Authorized<access::WorkQueue>;
 
@@ -32,7 +30,9 @@ async fn answer(state: &AppState, id: i64) -> ApiResult<Json<RequestDetail>> {
 
 async fn act(state: &AppState, auth: &Auth, id: &str, act: Act, input: Input) -> ApiResult<Json<RequestDetail>> {
     let id = id_of(id)?;
-    queue::perform(&state.db, &state.config, state.clock.now_ms(), &auth.session, &auth.client, id, act, input).await?;
+    let by =
+        Acting { config: &state.config, now_ms: state.clock.now_ms(), session: &auth.session, client: &auth.client };
+    queue::perform(&state.db, &by, id, act, input).await?;
     answer(state, id).await
 }
 
@@ -83,7 +83,9 @@ pub async fn counts(State(state): State<AppState>, _auth: Auth) -> ApiResult<Jso
 #[utoipa::path(post, path = "/v1/requests/claim-next", tag = "queue", security(("bearer" = [])),
     responses((status = 200, body = RequestDetail), (status = 409, body = desk_api::Problem, description = "queue_empty")))]
 pub async fn claim_next(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<RequestDetail>> {
-    let id = queue::claim_next(&state.db, &state.config, state.clock.now_ms(), &auth.session, &auth.client).await?;
+    let by =
+        Acting { config: &state.config, now_ms: state.clock.now_ms(), session: &auth.session, client: &auth.client };
+    let id = queue::claim_next(&state.db, &by).await?;
     answer(&state, id).await
 }
 
@@ -182,21 +184,9 @@ pub async fn evidence(
 ) -> ApiResult<Response> {
     let id = id_of(&id)?;
     let file = parse_id(&file).map_err(|_| ApiError::invalid("file_id", "a file id is a positive whole number"))?;
-    let (name, content_type, bytes) = queue::evidence(&state.db, &state.config, id, file).await?;
-    let mut tx = state.db.write().await?;
-    audit::record(
-        &mut tx,
-        state.clock.now_ms(),
-        &auth.session.actor(&auth.client),
-        Entry {
-            target_type: Some("request"),
-            target_id: Some(id.to_string()),
-            detail: json!({ "file": file, "name": name }),
-            ..Entry::new(AuditAction::EvidenceView, "success")
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let actor = auth.session.actor(&auth.client);
+    let file = queue::view_evidence(&state.db, &state.config, state.clock.now_ms(), &actor, id, file).await?;
+    let (content_type, bytes) = (file.content_type, file.bytes);
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(

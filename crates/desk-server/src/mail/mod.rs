@@ -9,8 +9,9 @@
 //! - a row becomes `sent` only after the server accepted the message (its `250` to the final dot);
 //! - a failed attempt keeps the row `queued`, counts it, keeps the error text in `last_error` and
 //!   makes it due again after a doubling backoff; after `mail_max_attempts` it becomes `failed`;
-//! - a row is never deleted, and a row being sent is claimed (its `next_attempt_ms` pushed out) so
-//!   no other pass picks it up while the attempt is in flight.
+//! - a row is never deleted, and a row being sent is taken with a lease (its `next_attempt_ms`
+//!   pushed out, in the statement that picks it) so no other pass, on this instance or another,
+//!   picks it up while the attempt is in flight (`store::outbox::take_due`).
 //!
 //! Text messages (`kind = 'sms'`, addressed to a phone number) have no gateway yet: they go to the
 //! local mailbox whatever the transport, as in the embedded default.
@@ -23,20 +24,20 @@ pub mod smtp;
 
 use std::time::Duration;
 
-use crate::store::Db;
 use desk_api::{EmailStatus, ErrorCode, MailEventKind, MailboxMessage};
 
 use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::clock::from_ms;
 use crate::config::Config;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::{DomainError, DomainResult};
+use crate::store::{self, Db, StoreResult};
 use crate::AppState;
 
 /// The longest wait between two attempts.
 pub const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
 
-/// How far a row's `next_attempt_ms` is pushed while an attempt is in flight; longer than an
-/// attempt may take, so only a sender that died mid-attempt lets the row be tried again.
+/// How far a row's `next_attempt_ms` is pushed while an attempt is in flight (the lease); longer
+/// than a pass may take, so only a sender that died mid-attempt lets the row be tried again.
 const CLAIM_MS: i64 = 10 * 60 * 1000;
 
 /// Rows taken per pass.
@@ -77,51 +78,34 @@ pub fn spawn_sender(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             if let Err(e) = deliver_due(&state, &transport).await {
-                tracing::warn!(error = %e, "outbox delivery failed; will retry");
+                tracing::warn!(error = ?e, "outbox delivery failed; will retry");
             }
         }
     })
 }
 
 /// One pass of the sender: delivers every queued email that is due. Answers how many were sent.
-pub async fn deliver_due(state: &AppState, transport: &Transport) -> sqlx::Result<u64> {
+pub async fn deliver_due(state: &AppState, transport: &Transport) -> StoreResult<u64> {
     match transport {
         Transport::Local => deliver_queued(&state.db, state.clock.now_ms()).await,
         Transport::Held => Ok(0),
         Transport::Smtp(sender) => {
-            let texts = deliver_texts_locally(&state.db, state.clock.now_ms()).await?;
+            let texts = deliver_locally(&state.db, state.clock.now_ms(), true).await?;
             Ok(texts + deliver_over_smtp(state, sender).await?)
         }
     }
 }
 
 /// Moves every queued email that is due to the local mailbox. Answers how many moved.
-pub async fn deliver_queued(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
-    let mut tx = db.write().await?;
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $1 \
-         WHERE status = 'queued' AND next_attempt_ms <= $1",
-    )
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    Ok(done)
+pub async fn deliver_queued(db: &Db, now_ms: i64) -> StoreResult<u64> {
+    deliver_locally(db, now_ms, false).await
 }
 
 /// Text messages are not email: with SMTP configured they still go to the local mailbox.
-async fn deliver_texts_locally(db: &Db, now_ms: i64) -> sqlx::Result<u64> {
+async fn deliver_locally(db: &Db, now_ms: i64, texts_only: bool) -> StoreResult<u64> {
     let mut tx = db.write().await?;
-    let done = sqlx::query(
-        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $1 \
-         WHERE status = 'queued' AND next_attempt_ms <= $1 AND kind = 'sms'",
-    )
-    .bind(now_ms)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
+    let done = store::outbox::deliver_locally(&mut tx, now_ms, texts_only).await?;
+    store::commit(tx).await?;
     Ok(done)
 }
 
@@ -132,30 +116,13 @@ pub fn backoff_ms(first_ms: i64, attempts: i64) -> i64 {
     first_ms.max(1).saturating_mul(1i64 << doublings).min(MAX_BACKOFF_MS)
 }
 
-#[derive(sqlx::FromRow)]
-struct Due {
-    id: i64,
-    to_addr: String,
-    subject: String,
-    body: String,
-    attempts: i64,
-}
-
-async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> sqlx::Result<u64> {
+async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> StoreResult<u64> {
     let now = state.clock.now_ms();
-    let due: Vec<Due> = sqlx::query_as(
-        "SELECT id, to_addr, subject, body, attempts FROM outbox \
-         WHERE status = 'queued' AND next_attempt_ms <= $1 AND kind <> 'sms' ORDER BY next_attempt_ms, id LIMIT $2",
-    )
-    .bind(now)
-    .bind(BATCH)
-    .fetch_all(state.db.pool())
-    .await?;
+    let mut tx = state.db.write().await?;
+    let taken = store::outbox::take_due(&mut tx, now, now + CLAIM_MS, BATCH).await?;
+    store::commit(tx).await?;
     let mut sent = 0;
-    for row in due {
-        if !claim(&state.db, &row, state.clock.now_ms()).await? {
-            continue;
-        }
+    for row in taken {
         let outcome = sender.send(&row.to_addr, &row.subject, &row.body).await;
         let now = state.clock.now_ms();
         let attempt = row.attempts + 1;
@@ -167,14 +134,19 @@ async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> sqlx:
             }
             Err(error) => {
                 let max = state.config.mail_max_attempts.max(1);
-                let next = now + backoff_ms(state.config.mail_backoff_ms, attempt);
-                let gave_up = attempt >= max;
-                record_with_retries(|| mark_failed_attempt(&state.db, row.id, attempt, gave_up, next, now, &error))
-                    .await?;
-                if gave_up {
+                let failed = store::outbox::FailedAttempt {
+                    id: row.id,
+                    attempt,
+                    gave_up: attempt >= max,
+                    next_attempt_ms: now + backoff_ms(state.config.mail_backoff_ms, attempt),
+                    now_ms: now,
+                    error: &error,
+                };
+                record_with_retries(|| mark_failed_attempt(&state.db, &failed)).await?;
+                if failed.gave_up {
                     tracing::error!(email_id = row.id, attempt, error = %error, "email delivery failed; giving up, the email is marked failed");
                 } else {
-                    tracing::warn!(email_id = row.id, attempt, retry_in_ms = next - now, error = %error, "email delivery failed; will retry");
+                    tracing::warn!(email_id = row.id, attempt, retry_in_ms = failed.next_attempt_ms - now, error = %error, "email delivery failed; will retry");
                 }
             }
         }
@@ -182,70 +154,24 @@ async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> sqlx:
     Ok(sent)
 }
 
-/// Takes the row for this attempt: pushes its due time out so that no other pass (or process)
-/// sends it while the attempt is in flight. False when someone else took it first.
-async fn claim(db: &Db, row: &Due, now: i64) -> sqlx::Result<bool> {
+async fn mark_sent(db: &Db, id: i64, now: i64) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    let taken = sqlx::query(
-        "UPDATE outbox SET next_attempt_ms = $2 \
-         WHERE id = $1 AND status = 'queued' AND attempts = $3 AND next_attempt_ms <= $4",
-    )
-    .bind(row.id)
-    .bind(now + CLAIM_MS)
-    .bind(row.attempts)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    tx.commit().await?;
-    Ok(taken == 1)
+    store::outbox::mark_sent(&mut tx, id, now).await?;
+    store::commit(tx).await
 }
 
-async fn mark_sent(db: &Db, id: i64, now: i64) -> sqlx::Result<()> {
+async fn mark_failed_attempt(db: &Db, failed: &store::outbox::FailedAttempt<'_>) -> StoreResult<()> {
     let mut tx = db.write().await?;
-    sqlx::query(
-        // Once the mail server has it, the text (which may hold a reset link) is not kept here.
-        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, updated_ms = $2, \
-         body = '[delivered over SMTP; the text is not kept]' WHERE id = $1 AND status = 'queued'",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
-}
-
-async fn mark_failed_attempt(
-    db: &Db,
-    id: i64,
-    attempt: i64,
-    gave_up: bool,
-    next_attempt_ms: i64,
-    now: i64,
-    error: &str,
-) -> sqlx::Result<()> {
-    let mut tx = db.write().await?;
-    sqlx::query(
-        "UPDATE outbox SET status = $2, attempts = $3, next_attempt_ms = $4, last_error = $5, updated_ms = $6 \
-         WHERE id = $1 AND status = 'queued'",
-    )
-    .bind(id)
-    .bind(if gave_up { "failed" } else { "queued" })
-    .bind(attempt)
-    .bind(next_attempt_ms)
-    .bind(error)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
+    store::outbox::mark_failed_attempt(&mut tx, failed).await?;
+    store::commit(tx).await
 }
 
 /// Recording an attempt's outcome must not be lost to a passing store error (a lost "sent" would
 /// send the email again once the claim runs out): a few tries before giving up.
-async fn record_with_retries<F, Fut>(mut write: F) -> sqlx::Result<()>
+async fn record_with_retries<F, Fut>(mut write: F) -> StoreResult<()>
 where
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = sqlx::Result<()>>,
+    Fut: std::future::Future<Output = StoreResult<()>>,
 {
     let mut tries = 0;
     loop {
@@ -253,7 +179,7 @@ where
             Ok(()) => return Ok(()),
             Err(e) if tries < 4 => {
                 tries += 1;
-                tracing::warn!(error = %e, tries, "cannot record a delivery attempt yet; retrying");
+                tracing::warn!(error = ?e, tries, "cannot record a delivery attempt yet; retrying");
                 tokio::time::sleep(Duration::from_millis(50 << tries)).await;
             }
             Err(e) => return Err(e),
@@ -272,16 +198,10 @@ pub async fn apply_event(
     client: &str,
     email_id: i64,
     event: MailEventKind,
-) -> ApiResult<EmailStatus> {
+) -> DomainResult<EmailStatus> {
     let mut tx = db.write().await?;
-    let row: Option<(String, Option<i64>, String)> =
-        sqlx::query_as("SELECT status, account_id, to_addr FROM outbox WHERE id = $1")
-            .bind(email_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (status, account_id, to_addr) = row.ok_or(ApiError::NotFound("email"))?;
-    let current = EmailStatus::parse(&status)
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("outbox row {email_id} has an unknown status")))?;
+    let row = store::outbox::lock_for_report(&mut tx, email_id).await?.ok_or(DomainError::NotFound("email"))?;
+    let current = row.status;
     let next = match (event, current) {
         (MailEventKind::Delivered, EmailStatus::Sent) => EmailStatus::Delivered,
         (MailEventKind::Bounced, EmailStatus::Sent | EmailStatus::Delivered) => EmailStatus::Bounced,
@@ -289,61 +209,40 @@ pub async fn apply_event(
             return Ok(current);
         }
         _ => {
-            return Err(ApiError::Conflict {
-                code: ErrorCode::InvalidTransition,
-                message: format!("email {email_id} is {}; it cannot become {}", current.as_str(), event.as_str()),
-            })
+            return Err(DomainError::conflict(
+                ErrorCode::InvalidTransition,
+                format!("email {email_id} is {}; it cannot become {}", current.as_str(), event.as_str()),
+            ))
         }
     };
-    sqlx::query("UPDATE outbox SET status = $2, updated_ms = $3 WHERE id = $1")
-        .bind(email_id)
-        .bind(next.as_str())
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+    store::outbox::set_status(&mut tx, email_id, next, now_ms).await?;
     let mut flagged = 0;
-    if let (MailEventKind::Bounced, Some(account_id)) = (event, account_id) {
-        flagged =
-            sqlx::query("UPDATE account_emails SET bounced = 1 WHERE account_id = $1 AND lower(email) = lower($2)")
-                .bind(account_id)
-                .bind(&to_addr)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+    if let (MailEventKind::Bounced, Some(account_id)) = (event, row.account_id) {
+        flagged = store::accounts::flag_bounced(&mut tx, account_id, &row.to_addr).await?;
     }
-    audit::record(
-        &mut tx,
-        now_ms,
-        &Actor::anonymous(client),
-        Entry {
-            target_type: Some("email"),
-            target_id: Some(email_id.to_string()),
-            detail: serde_json::json!({"from": current.as_str(), "to": next.as_str(), "addresses_flagged": flagged}),
-            ..Entry::new(AuditAction::MailEvent, event.as_str())
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let entry = Entry {
+        target_type: Some("email"),
+        target_id: Some(email_id.to_string()),
+        detail: serde_json::json!({"from": current.as_str(), "to": next.as_str(), "addresses_flagged": flagged}),
+        ..Entry::new(AuditAction::MailEvent, event.as_str())
+    };
+    audit::record(&mut tx, now_ms, &Actor::anonymous(client), entry).await?;
+    store::commit(tx).await?;
     Ok(next)
 }
 
 /// The local mailbox, newest first.
-pub async fn mailbox(db: &Db, limit: i64) -> sqlx::Result<Vec<MailboxMessage>> {
-    let rows: Vec<(i64, String, String, String, String, i64)> = sqlx::query_as(
-        "SELECT id, to_addr, subject, body, status, created_ms FROM outbox WHERE status <> 'queued' ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(db.pool())
-    .await?;
+pub async fn mailbox(db: &Db, limit: i64) -> StoreResult<Vec<MailboxMessage>> {
+    let rows = store::outbox::mailbox(&mut *db.acquire().await?, limit).await?;
     Ok(rows
         .into_iter()
-        .map(|(id, to, subject, body, status, created)| MailboxMessage {
-            id,
-            to,
-            subject,
-            body,
-            status: EmailStatus::parse(&status).unwrap_or(EmailStatus::Sent),
-            created_at: from_ms(created),
+        .map(|r| MailboxMessage {
+            id: r.id,
+            to: r.to_addr,
+            subject: r.subject,
+            body: r.body,
+            status: r.status,
+            created_at: from_ms(r.created_ms),
         })
         .collect())
 }

@@ -13,7 +13,7 @@ use super::{escape, page};
 use crate::domain::end_user;
 use crate::domain::queue::lifecycle;
 use crate::domain::queue::submit::{self, Submission, Upload, MAX_FILES, MAX_FILE_BYTES};
-use crate::error::ApiError;
+use crate::domain::DomainError;
 use crate::http::ClientAddr;
 use crate::AppState;
 
@@ -273,8 +273,8 @@ pub async fn confirm(State(state): State<AppState>, Path(reference): Path<String
             ),
         ),
         Ok(false) => confirm_page(&reference, Some("That code is not right. Check the email and try again (5 tries at most).")),
-        Err(ApiError::NotFound(_)) => page(StatusCode::NOT_FOUND, "Request not found", "<p>Check the reference.</p>"),
-        Err(ApiError::Conflict { .. }) => page(StatusCode::OK, "Already confirmed", "<p>This request is already with our team.</p>"),
+        Err(DomainError::NotFound(_)) => page(StatusCode::NOT_FOUND, "Request not found", "<p>Check the reference.</p>"),
+        Err(DomainError::Conflict { .. }) => page(StatusCode::OK, "Already confirmed", "<p>This request is already with our team.</p>"),
         Err(_) => sorry(),
     }
 }
@@ -308,7 +308,7 @@ pub async fn reply(State(state): State<AppState>, Path(token): Path<String>, fie
             "Thank you",
             &format!("<p>Request <strong>{}</strong> is back with our team.</p>", escape(&reference)),
         ),
-        Err(ApiError::NotFound(_)) | Err(ApiError::Conflict { .. }) => page(
+        Err(DomainError::NotFound(_)) | Err(DomainError::Conflict { .. }) => page(
             StatusCode::GONE,
             "This link no longer works",
             "<p>The request has moved on. Reply to our last email instead.</p>",
@@ -342,8 +342,8 @@ pub async fn cancel(
 ) -> Response {
     match lifecycle::cancel(&state.db, state.clock.now_ms(), &token, &client).await {
         Ok(reference) => page(StatusCode::OK, "Cancelled", &format!("<p>Request <strong>{}</strong> was cancelled and nothing was changed. Consider changing your password.</p>", escape(&reference))),
-        Err(ApiError::NotFound(_)) => page(StatusCode::NOT_FOUND, "This link is not valid", "<p>Check that you copied the whole link.</p>"),
-        Err(ApiError::Conflict { .. }) => page(StatusCode::GONE, "Nothing to cancel", "<p>This change is no longer pending.</p>"),
+        Err(DomainError::NotFound(_)) => page(StatusCode::NOT_FOUND, "This link is not valid", "<p>Check that you copied the whole link.</p>"),
+        Err(DomainError::Conflict { .. }) => page(StatusCode::GONE, "Nothing to cancel", "<p>This change is no longer pending.</p>"),
         Err(_) => sorry(),
     }
 }

@@ -14,7 +14,7 @@
 //!   TOTP steps (`UPDATE … WHERE n < $cap`, `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING`);
 //! - a unique key claimed before the work: idempotency keys (`INSERT … ON CONFLICT DO NOTHING`);
 //! - a row lock taken first where a rule reads before it writes (an account's cooldown and daily
-//!   cap, a request's state): `SELECT … FOR UPDATE` on PostgreSQL ([`for_update`]), while SQLite's
+//!   cap, a request's state): `SELECT … FOR NO KEY UPDATE` on PostgreSQL ([`for_update`]), while SQLite's
 //!   one writer (`BEGIN IMMEDIATE`, [`Db::write`]) already serialises the whole transaction;
 //! - claim-next skips rows another instance holds: `FOR UPDATE SKIP LOCKED`;
 //! - the audit chain has one serialisation point: `pg_advisory_xact_lock` on the chain head.
@@ -26,6 +26,16 @@
 use std::borrow::Cow;
 use std::path::PathBuf;
 use std::time::Duration;
+
+pub mod accounts;
+pub mod at_rest;
+pub mod audit;
+pub mod idempotency;
+pub mod outbox;
+pub mod recovery;
+pub mod requests;
+pub mod sessions;
+pub mod staff;
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyTypeInfo};
@@ -70,11 +80,12 @@ impl Backend {
     }
 }
 
-/// ` FOR UPDATE` on PostgreSQL, where a row read before a write must stay as read until commit;
-/// nothing on SQLite, whose write transaction already holds the only write lock.
+/// A row lock on PostgreSQL, where a row read before a write must stay as read until commit;
+/// nothing on SQLite, whose write transaction already holds the only write lock. `NO KEY UPDATE`:
+/// it queues other lockers of the row without holding up inserts whose foreign keys point at it.
 pub fn for_update(conn: &Conn) -> &'static str {
     match Backend::of(conn) {
-        Backend::Postgres => " FOR UPDATE",
+        Backend::Postgres => " FOR NO KEY UPDATE",
         Backend::Sqlite => "",
     }
 }
@@ -135,20 +146,31 @@ impl Db {
     }
 
     /// A connection for reads outside a transaction.
-    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<Any>, sqlx::Error> {
-        self.pool.acquire().await
+    pub async fn acquire(&self) -> StoreResult<sqlx::pool::PoolConnection<Any>> {
+        self.pool.acquire().await.step("taking a database connection")
     }
 
     /// A write transaction. SQLite's default deferred transactions fail with SQLITE_BUSY when a
     /// read has to be upgraded to a write under contention; taking the write lock up front makes
     /// writers queue on the busy timeout instead. PostgreSQL's READ COMMITTED needs nothing more:
     /// the statements themselves are atomic (see the module header).
-    pub async fn write(&self) -> Result<Tx, sqlx::Error> {
+    pub async fn write(&self) -> StoreResult<Tx> {
         match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+        .step("starting a write transaction")
     }
+}
+
+/// Commits the transaction.
+pub async fn commit(tx: Tx) -> StoreResult<()> {
+    tx.commit().await.step("committing a transaction")
+}
+
+/// Ends the transaction without its changes.
+pub async fn rollback(tx: Tx) -> StoreResult<()> {
+    tx.rollback().await.step("rolling a transaction back")
 }
 
 /// A failed statement, with the step it was part of.

@@ -1,68 +1,39 @@
 //! The security-details queue: listing, claiming with leases, decisions and second approvals.
 //! Every move goes through `transitions::check` and writes a step and an audit entry in the same
 //! transaction as its effect.
+//!
+//! Across instances: a move locks the request's row before it checks the rules (`load`), so the
+//! state checked is the state written over; claim-next passes over rows another instance is
+//! claiming (`store::requests::next_to_claim`).
 
 pub mod lifecycle;
 pub mod submit;
 pub mod transitions;
 
 use desk_api::{
-    mask_email, ChangeKind, ChecklistItem, Decision, EvidenceFile, FactCheck, OnFile, Page, QueueFilter, QueueItem,
-    RequestDetail, RequestNote, RequestState, RequestStep, RiskLevel, Role, StateCount,
+    mask_email, AuditAction, ChangeKind, ChecklistItem, Decision, EvidenceFile, FactCheck, OnFile, Page, QueueFilter,
+    QueueItem, RequestDetail, RequestNote, RequestState, RequestStep, Role, StateCount,
 };
 use serde_json::json;
-use sqlx::{Any, QueryBuilder};
-
-use crate::store::{Conn, Db};
 
 use self::transitions::{check, needs_second_approval, Act, Ctx};
-use super::sessions::Session;
+use super::{Acting, DomainError, DomainResult};
 use crate::audit::{self, Actor, Entry};
 use crate::clock::from_ms;
-use crate::error::{ApiError, ApiResult};
+pub use crate::store::requests::RequestRow as Row;
+use crate::store::requests::{Assignee, ItemRow, Listing, NewStep};
+use crate::store::{self, Conn, Db};
 use crate::Config;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Row {
-    pub id: i64,
-    pub reference: String,
-    pub state: String,
-    pub risk: String,
-    pub risk_reasons: String,
-    pub change_kind: String,
-    pub new_value: Option<String>,
-    pub account_id: Option<i64>,
-    pub contact_email: String,
-    pub statement: String,
-    pub facts: String,
-    pub submitted_ms: i64,
-    pub sla_due_ms: i64,
-    pub assignee_id: Option<i64>,
-    pub lease_expires_ms: Option<i64>,
-    pub escalated_by: Option<i64>,
-    pub first_approver_id: Option<i64>,
-    pub apply_at_ms: Option<i64>,
-    pub touches_two_factor: i64,
-}
-
 impl Row {
-    pub fn state(&self) -> RequestState {
-        RequestState::parse(&self.state).unwrap_or(RequestState::Open)
-    }
-    pub fn risk(&self) -> RiskLevel {
-        RiskLevel::parse(&self.risk).unwrap_or(RiskLevel::High)
-    }
-    pub fn change(&self) -> ChangeKind {
-        ChangeKind::parse(&self.change_kind).unwrap_or(ChangeKind::Email)
-    }
     pub fn needs_second_approval(&self) -> bool {
-        needs_second_approval(self.risk(), self.change(), self.touches_two_factor != 0)
+        needs_second_approval(self.risk, self.change_kind, self.touches_two_factor.0)
     }
     /// The checklist an approval needs: the change's, and for a change that moves the second
     /// factor, the checks a removal of 2FA needs too.
     pub fn checklist(&self) -> Vec<ChecklistItem> {
-        let mut items = checklist_for(self.change());
-        if self.touches_two_factor != 0 {
+        let mut items = checklist_for(self.change_kind);
+        if self.touches_two_factor.0 {
             for extra in checklist_for(ChangeKind::RemoveTwoFactor) {
                 if !items.contains(&extra) {
                     items.push(extra);
@@ -73,16 +44,9 @@ impl Row {
     }
 }
 
-const ROW: &str = "SELECT id, reference, state, risk, risk_reasons, change_kind, new_value, account_id, contact_email, statement, \
-                   facts, submitted_ms, sla_due_ms, assignee_id, lease_expires_ms, escalated_by, first_approver_id, apply_at_ms, \
-                   touches_two_factor FROM security_requests";
-
-pub async fn load(conn: &mut Conn, id: i64) -> ApiResult<Row> {
-    sqlx::query_as::<_, Row>(&format!("{ROW} WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .ok_or(ApiError::NotFound("request"))
+/// The request, locked for the rest of the caller's transaction.
+pub async fn load(conn: &mut Conn, id: i64) -> DomainResult<Row> {
+    store::requests::lock(conn, id).await?.ok_or(DomainError::NotFound("request"))
 }
 
 /// The checklist an approval of this change needs.
@@ -107,14 +71,14 @@ pub fn checklist_for(change: ChangeKind) -> Vec<ChecklistItem> {
 }
 
 pub fn ctx_for(row: &Row, who: Option<(i64, Role)>, now_ms: i64) -> Ctx {
-    let live = row.lease_expires_ms.is_some_and(|t| t > now_ms) && row.state() == RequestState::Claimed;
+    let live = row.lease_expires_ms.is_some_and(|t| t > now_ms) && row.state == RequestState::Claimed;
     let me = who.map(|(id, _)| id);
     let mine = row.assignee_id.is_some() && row.assignee_id == me;
     Ctx {
         role: who.map(|(_, r)| r),
         holds: live && mine,
         held_by_other: live && !mine,
-        own_lease_expired: mine && !live && row.state() == RequestState::Claimed,
+        own_lease_expired: mine && !live && row.state == RequestState::Claimed,
         is_first_approver: row.first_approver_id.is_some() && row.first_approver_id == me,
         escalated: row.escalated_by.is_some(),
         escalated_by_caller: row.escalated_by.is_some() && row.escalated_by == me,
@@ -122,42 +86,33 @@ pub fn ctx_for(row: &Row, who: Option<(i64, Role)>, now_ms: i64) -> Ctx {
     }
 }
 
+/// One move of a request, as its step and audit entry record it.
+pub struct Move<'a> {
+    pub act: Act,
+    pub to: RequestState,
+    pub note: Option<&'a str>,
+    pub detail: serde_json::Value,
+}
+
 /// Writes the step and its audit entry.
-// The storage layer (issue 11) replaces these arguments with a step struct.
-#[allow(clippy::too_many_arguments)]
-pub async fn record_step(
-    conn: &mut Conn,
-    now_ms: i64,
-    actor: &Actor,
-    row: &Row,
-    act: Act,
-    to: RequestState,
-    note: Option<&str>,
-    detail: serde_json::Value,
-) -> sqlx::Result<()> {
-    let name = actor.email.clone();
-    sqlx::query("INSERT INTO request_steps (request_id, at_ms, actor, action, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(row.id)
-        .bind(now_ms)
-        .bind(&name)
-        .bind(act.as_str())
-        .bind(&row.state)
-        .bind(to.as_str())
-        .bind(note)
-        .execute(&mut *conn)
-        .await?;
-    audit::record(
-        conn,
-        now_ms,
-        actor,
-        Entry {
-            target_type: Some("request"),
-            target_id: Some(row.id.to_string()),
-            detail: json!({ "from": row.state, "to": to.as_str(), "reference": row.reference, "account": row.account_id, "detail": detail }),
-            ..Entry::new(act.audit_action(), "success")
-        },
-    )
-    .await?;
+pub async fn record_step(conn: &mut Conn, now_ms: i64, actor: &Actor, row: &Row, m: Move<'_>) -> DomainResult<()> {
+    let step = NewStep {
+        request_id: row.id,
+        at_ms: now_ms,
+        actor: actor.email.as_deref(),
+        action: m.act.as_str(),
+        from: row.state,
+        to: m.to,
+        note: m.note,
+    };
+    store::requests::insert_step(conn, &step).await?;
+    let entry = Entry {
+        target_type: Some("request"),
+        target_id: Some(row.id.to_string()),
+        detail: json!({ "from": row.state, "to": m.to, "reference": row.reference, "account": row.account_id, "detail": m.detail }),
+        ..Entry::new(m.act.audit_action(), "success")
+    };
+    audit::record(conn, now_ms, actor, entry).await?;
     Ok(())
 }
 
@@ -171,7 +126,8 @@ pub struct Input {
     pub reassign_to: Option<i64>,
 }
 
-fn decision_act(d: Decision) -> Act {
+/// The move a decision makes.
+pub fn act_of_decision(d: Decision) -> Act {
     match d {
         Decision::Approve => Act::Approve,
         Decision::Reject => Act::Reject,
@@ -180,132 +136,73 @@ fn decision_act(d: Decision) -> Act {
     }
 }
 
-pub fn act_of_decision(d: Decision) -> Act {
-    decision_act(d)
-}
-
 /// Makes one move on a request for a signed-in agent.
-// The storage layer (issue 11) replaces these arguments with a context struct.
-#[allow(clippy::too_many_arguments)]
-pub async fn perform(
-    db: &Db,
-    config: &Config,
-    now_ms: i64,
-    session: &Session,
-    client: &str,
-    id: i64,
-    act: Act,
-    input: Input,
-) -> ApiResult<()> {
+pub async fn perform(db: &Db, by: &Acting<'_>, id: i64, act: Act, input: Input) -> DomainResult<()> {
+    let (config, now_ms, session) = (by.config, by.now_ms, by.session);
     let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     if note.is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::invalid("note", "a note is at most 2000 characters"));
+        return Err(DomainError::invalid("note", "a note is at most 2000 characters"));
     }
     let deciding = matches!(act, Act::Approve | Act::Reject | Act::NeedInfo | Act::Escalate | Act::SecondApprove);
     if (deciding || act == Act::Note) && note.is_none() {
-        return Err(ApiError::invalid(if act == Act::Note { "text" } else { "note" }, "write a note saying why"));
+        return Err(DomainError::invalid(if act == Act::Note { "text" } else { "note" }, "write a note saying why"));
     }
     let message = input.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
     if message.is_some_and(|m| m.chars().count() > 2000) {
-        return Err(ApiError::invalid("message", "a message to the user is at most 2000 characters"));
+        return Err(DomainError::invalid("message", "a message to the user is at most 2000 characters"));
     }
     if act == Act::NeedInfo && message.is_none() {
-        return Err(ApiError::invalid("message", "write the question the user is to answer (the note stays internal)"));
+        return Err(DomainError::invalid(
+            "message",
+            "write the question the user is to answer (the note stays internal)",
+        ));
     }
     let mut tx = db.write().await?;
     let row = load(&mut tx, id).await?;
     let who = (session.agent.id, session.agent.role);
-    let to = check(row.state(), act, ctx_for(&row, Some(who), now_ms))?;
+    let to = check(row.state, act, ctx_for(&row, Some(who), now_ms))?;
     if act == Act::Approve {
         let required = row.checklist();
         let missing: Vec<&str> =
             required.iter().filter(|i| !input.checklist.contains(i)).map(|i| checklist_label(*i)).collect();
         if !missing.is_empty() {
-            return Err(ApiError::Conflict {
-                code: desk_api::ErrorCode::ChecklistIncomplete,
-                message: format!("tick every check before approving; missing: {}", missing.join(", ")),
-            });
+            return Err(DomainError::conflict(
+                desk_api::ErrorCode::ChecklistIncomplete,
+                format!("tick every check before approving; missing: {}", missing.join(", ")),
+            ));
         }
     }
-    let actor = session.actor(client);
+    let actor = session.actor(by.client);
     let lease = now_ms + config.lease_secs * 1000;
     match act {
-        Act::Claim => {
-            sqlx::query("UPDATE security_requests SET state = 'claimed', assignee_id = $1, lease_expires_ms = $2, claimed_ms = $3, updated_ms = $3 WHERE id = $4")
-                .bind(session.agent.id).bind(lease).bind(now_ms).bind(id).execute(&mut *tx).await?;
-        }
-        Act::Renew => {
-            sqlx::query("UPDATE security_requests SET lease_expires_ms = $1, updated_ms = $2 WHERE id = $3")
-                .bind(lease)
-                .bind(now_ms)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        Act::Claim => store::requests::set_claimed(&mut tx, id, session.agent.id, lease, now_ms).await?,
+        Act::Renew => store::requests::renew(&mut tx, id, lease, now_ms).await?,
         Act::Release | Act::Reject | Act::NeedInfo | Act::Escalate => {
-            sqlx::query("UPDATE security_requests SET state = $1, assignee_id = NULL, lease_expires_ms = NULL, updated_ms = $2 WHERE id = $3")
-                .bind(to.as_str()).bind(now_ms).bind(id).execute(&mut *tx).await?;
+            store::requests::put_down(&mut tx, id, to, now_ms).await?;
             if act == Act::Escalate {
-                sqlx::query("UPDATE security_requests SET escalated_by = $1 WHERE id = $2")
-                    .bind(session.agent.id)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                store::requests::set_escalated_by(&mut tx, id, session.agent.id).await?;
             }
         }
-        Act::Note => {
-            sqlx::query("INSERT INTO request_notes (request_id, author, at_ms, text) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(&session.agent.name)
-                .bind(now_ms)
-                .bind(note)
-                .execute(&mut *tx)
-                .await?;
-        }
+        Act::Note => store::requests::insert_note(&mut tx, id, &session.agent.name, now_ms, note.unwrap_or("")).await?,
         Act::Approve | Act::SecondApprove => {
             if to == RequestState::AwaitingSecondApproval {
-                sqlx::query("UPDATE security_requests SET state = $1, first_approver_id = $2, assignee_id = NULL, lease_expires_ms = NULL, updated_ms = $3 WHERE id = $4")
-                    .bind(to.as_str()).bind(session.agent.id).bind(now_ms).bind(id).execute(&mut *tx).await?;
+                store::requests::await_second_approval(&mut tx, id, session.agent.id, now_ms).await?;
             } else {
                 if act == Act::Approve {
-                    sqlx::query("UPDATE security_requests SET first_approver_id = $1 WHERE id = $2")
-                        .bind(session.agent.id)
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
+                    store::requests::set_first_approver(&mut tx, id, session.agent.id).await?;
                 }
                 lifecycle::approve(&mut tx, config, now_ms, &row).await?;
             }
         }
         Act::Reassign => {
             let target =
-                input.reassign_to.ok_or_else(|| ApiError::invalid("agent_id", "say whom to give the request to"))?;
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM agents WHERE id = $1 AND disabled = 0")
-                .bind(target)
-                .fetch_optional(&mut *tx)
-                .await?;
-            exists.ok_or_else(|| ApiError::invalid("agent_id", "no such agent"))?;
-            sqlx::query("UPDATE security_requests SET state = 'claimed', assignee_id = $1, lease_expires_ms = $2, claimed_ms = $3, updated_ms = $3 WHERE id = $4")
-                .bind(target).bind(lease).bind(now_ms).bind(id).execute(&mut *tx).await?;
+                input.reassign_to.ok_or_else(|| DomainError::invalid("agent_id", "say whom to give the request to"))?;
+            if !store::staff::is_enabled(&mut tx, target).await? {
+                return Err(DomainError::invalid("agent_id", "no such agent"));
+            }
+            store::requests::set_claimed(&mut tx, id, target, lease, now_ms).await?;
         }
-        _ => return Err(ApiError::Forbidden),
-    }
-    if act != Act::Renew && act != Act::Note {
-        // Renewals happen every minute and notes have their own table: neither needs a step.
-        let detail = json!({ "checklist": input.checklist, "reassigned_to": input.reassign_to, "message": message });
-        record_step(&mut tx, now_ms, &actor, &row, act, to, note, detail).await?;
-    } else if act == Act::Note {
-        audit::record(
-            &mut tx,
-            now_ms,
-            &actor,
-            Entry {
-                target_type: Some("request"),
-                target_id: Some(id.to_string()),
-                ..Entry::new(Act::Note.audit_action(), "success")
-            },
-        )
-        .await?;
+        _ => return Err(DomainError::Forbidden),
     }
     match to {
         RequestState::NeedsInfo if act == Act::NeedInfo => {
@@ -313,51 +210,47 @@ pub async fn perform(
         }
         RequestState::Rejected => {
             let why = message.map(|m| format!("\n\n{m}")).unwrap_or_default();
-            lifecycle::tell_user(
-                &mut tx,
-                now_ms,
-                &row,
-                "Your request was declined",
-                &format!(
-                    "We could not approve request {}.{why}\n\nIf you still need help, reply to this email.",
-                    row.reference
-                ),
-            )
-            .await?
+            let body = format!(
+                "We could not approve request {}.{why}\n\nIf you still need help, reply to this email.",
+                row.reference
+            );
+            lifecycle::tell_user(&mut tx, now_ms, &row, "Your request was declined", &body).await?
         }
         _ => {}
     }
-    tx.commit().await?;
+    // The audit entry last: the chain's head is held from there to the commit.
+    if act != Act::Renew && act != Act::Note {
+        // Renewals happen every minute and notes have their own table: neither needs a step.
+        let detail = json!({ "checklist": input.checklist, "reassigned_to": input.reassign_to, "message": message });
+        record_step(&mut tx, now_ms, &actor, &row, Move { act, to, note, detail }).await?;
+    } else if act == Act::Note {
+        let entry = Entry {
+            target_type: Some("request"),
+            target_id: Some(id.to_string()),
+            ..Entry::new(Act::Note.audit_action(), "success")
+        };
+        audit::record(&mut tx, now_ms, &actor, entry).await?;
+    }
+    store::commit(tx).await?;
     Ok(())
 }
 
-/// Claims the request due soonest that the caller may work on. Atomic: the write lock is taken
-/// before the pick, so two callers never get the same request.
-pub async fn claim_next(db: &Db, config: &Config, now_ms: i64, session: &Session, client: &str) -> ApiResult<i64> {
+/// Claims the request due soonest that the caller may work on. Atomic: the row is taken before
+/// the rules are checked, and a row another claimer is taking is passed over, so two callers never
+/// get the same request.
+pub async fn claim_next(db: &Db, by: &Acting<'_>) -> DomainResult<i64> {
+    let (session, now_ms) = (by.session, by.now_ms);
     let lead = matches!(session.agent.role, Role::Lead | Role::Admin);
     let mut tx = db.write().await?;
-    let sql = format!(
-        "{ROW} WHERE state = 'open' OR (state = 'claimed' AND lease_expires_ms <= $1 {}) {} ORDER BY sla_due_ms, id LIMIT 1",
-        if lead { "" } else { "AND escalated_by IS NULL" },
-        if lead { "OR state = 'escalated'" } else { "" }
-    );
-    let row: Option<Row> = sqlx::query_as(&sql).bind(now_ms).fetch_optional(&mut *tx).await?;
-    let Some(row) = row else {
-        return Err(ApiError::Conflict {
-            code: desk_api::ErrorCode::QueueEmpty,
-            message: "there is nothing to claim".into(),
-        });
+    let Some(row) = store::requests::next_to_claim(&mut tx, now_ms, lead).await? else {
+        return Err(DomainError::conflict(desk_api::ErrorCode::QueueEmpty, "there is nothing to claim"));
     };
-    let to = check(row.state(), Act::Claim, ctx_for(&row, Some((session.agent.id, session.agent.role)), now_ms))?;
-    sqlx::query("UPDATE security_requests SET state = 'claimed', assignee_id = $1, lease_expires_ms = $2, claimed_ms = $3, updated_ms = $3 WHERE id = $4")
-        .bind(session.agent.id)
-        .bind(now_ms + config.lease_secs * 1000)
-        .bind(now_ms)
-        .bind(row.id)
-        .execute(&mut *tx)
+    let to = check(row.state, Act::Claim, ctx_for(&row, Some((session.agent.id, session.agent.role)), now_ms))?;
+    store::requests::set_claimed(&mut tx, row.id, session.agent.id, now_ms + by.config.lease_secs * 1000, now_ms)
         .await?;
-    record_step(&mut tx, now_ms, &session.actor(client), &row, Act::Claim, to, None, json!({ "next": true })).await?;
-    tx.commit().await?;
+    let step = Move { act: Act::Claim, to, note: None, detail: json!({ "next": true }) };
+    record_step(&mut tx, now_ms, &session.actor(by.client), &row, step).await?;
+    store::commit(tx).await?;
     Ok(row.id)
 }
 
@@ -372,25 +265,19 @@ pub fn checklist_label(i: ChecklistItem) -> &'static str {
     }
 }
 
-type ItemRow =
-    (i64, String, String, String, String, Option<i64>, Option<String>, i64, i64, Option<String>, Option<i64>);
-
-const ITEM: &str = "SELECT r.id, r.reference, r.state, r.risk, r.change_kind, r.account_id, a.username, r.submitted_ms, r.sla_due_ms, g.name, r.assignee_id \
-                    FROM security_requests r LEFT JOIN accounts a ON a.id = r.account_id LEFT JOIN agents g ON g.id = r.assignee_id";
-
 fn item(r: ItemRow) -> QueueItem {
     QueueItem {
-        id: r.0,
-        reference: r.1,
-        state: RequestState::parse(&r.2).unwrap_or(RequestState::Open),
-        risk: RiskLevel::parse(&r.3).unwrap_or(RiskLevel::High),
-        change: ChangeKind::parse(&r.4).unwrap_or(ChangeKind::Email),
-        account_id: r.5,
-        username: r.6,
-        submitted_at: from_ms(r.7),
-        sla_due_at: from_ms(r.8),
-        assignee: r.9,
-        assignee_id: r.10,
+        id: r.id,
+        reference: r.reference,
+        state: r.state,
+        risk: r.risk,
+        change: r.change_kind,
+        account_id: r.account_id,
+        username: r.username,
+        submitted_at: from_ms(r.submitted_ms),
+        sla_due_at: from_ms(r.sla_due_ms),
+        assignee: r.assignee_name,
+        assignee_id: r.assignee_id,
     }
 }
 
@@ -402,44 +289,25 @@ pub async fn list(
     now_ms: i64,
     cursor: Option<(i64, i64)>,
     limit: i64,
-) -> ApiResult<Page<QueueItem>> {
-    let mut qb = QueryBuilder::<Any>::new(ITEM);
-    qb.push(" WHERE r.state <> 'unconfirmed'");
-    if let Some(s) = f.state {
-        qb.push(" AND r.state = ").push_bind(s.as_str());
-    }
-    match f.assignee.as_deref() {
-        None | Some("") => {}
-        Some("me") => {
-            qb.push(" AND r.assignee_id = ").push_bind(me);
-        }
-        Some("none") => {
-            qb.push(" AND r.assignee_id IS NULL");
-        }
-        Some(other) => {
-            let id = other
+) -> DomainResult<Page<QueueItem>> {
+    let assignee = match f.assignee.as_deref() {
+        None | Some("") => Assignee::Anyone,
+        Some("me") => Assignee::Agent(me),
+        Some("none") => Assignee::Nobody,
+        Some(other) => Assignee::Agent(
+            other
                 .parse::<i64>()
-                .map_err(|_| ApiError::invalid("assignee", "assignee is me, none or an agent id"))?;
-            qb.push(" AND r.assignee_id = ").push_bind(id);
-        }
-    }
-    if let Some(r) = f.risk {
-        qb.push(" AND r.risk = ").push_bind(r.as_str());
-    }
-    if let Some(h) = f.min_age_hours {
-        qb.push(" AND r.submitted_ms <= ").push_bind(now_ms - h * 3600 * 1000);
-    }
-    if let Some((due, id)) = cursor {
-        qb.push(" AND (r.sla_due_ms > ")
-            .push_bind(due)
-            .push(" OR (r.sla_due_ms = ")
-            .push_bind(due)
-            .push(" AND r.id > ")
-            .push_bind(id)
-            .push("))");
-    }
-    qb.push(" ORDER BY r.sla_due_ms, r.id LIMIT ").push_bind(limit + 1);
-    let rows: Vec<ItemRow> = qb.build_query_as().fetch_all(db.pool()).await?;
+                .map_err(|_| DomainError::invalid("assignee", "assignee is me, none or an agent id"))?,
+        ),
+    };
+    let listing = Listing {
+        state: f.state,
+        assignee,
+        risk: f.risk,
+        submitted_before_ms: f.min_age_hours.map(|h| now_ms - h * 3600 * 1000),
+        after: cursor,
+    };
+    let rows = store::requests::list(&mut *db.acquire().await?, &listing, limit + 1).await?;
     let more = rows.len() as i64 > limit;
     let items: Vec<QueueItem> = rows.into_iter().take(limit as usize).map(item).collect();
     let next_cursor =
@@ -457,26 +325,28 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<(i64, i64)>> {
     }
 }
 
-pub async fn counts(db: &Db) -> sqlx::Result<Vec<StateCount>> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, COUNT(*) FROM security_requests WHERE state <> 'unconfirmed' GROUP BY state")
-            .fetch_all(db.pool())
-            .await?;
+pub async fn counts(db: &Db) -> DomainResult<Vec<StateCount>> {
+    let rows = store::requests::counts(&mut *db.acquire().await?).await?;
     Ok(RequestState::ALL
         .into_iter()
         .filter(|s| *s != RequestState::Unconfirmed)
         .map(|s| StateCount {
             state: s,
-            count: rows.iter().find(|(st, _)| st == s.as_str()).map(|(_, c)| *c as u64).unwrap_or(0),
+            count: rows.iter().find(|r| r.state == s).map(|r| r.count as u64).unwrap_or(0),
         })
         .collect())
 }
 
-pub async fn detail(db: &Db, id: i64, now_ms: i64) -> ApiResult<RequestDetail> {
+fn parse_json<T: serde::de::DeserializeOwned>(row: &Row, column: &str, text: &str) -> DomainResult<T> {
+    serde_json::from_str(text)
+        .map_err(|e| DomainError::corrupt(&format!("security_requests.{column} of request {}", row.id), e))
+}
+
+pub async fn detail(db: &Db, id: i64, now_ms: i64) -> DomainResult<RequestDetail> {
     let mut conn = db.acquire().await?;
-    let row = load(&mut conn, id).await?;
+    let row = store::requests::get(&mut conn, id).await?.ok_or(DomainError::NotFound("request"))?;
+    let it = store::requests::item(&mut conn, id).await?.ok_or(DomainError::NotFound("request"))?;
     drop(conn);
-    let it: ItemRow = sqlx::query_as(&format!("{ITEM} WHERE r.id = $1")).bind(id).fetch_one(db.pool()).await?;
     let on_file = match row.account_id {
         Some(aid) => {
             let d = super::accounts::detail(db, aid, now_ms, 0).await?;
@@ -494,94 +364,93 @@ pub async fn detail(db: &Db, id: i64, now_ms: i64) -> ApiResult<RequestDetail> {
         }
         None => None,
     };
-    let (recent_activity, duplicates, earlier) = match row.account_id {
-        Some(aid) => {
-            let acts = super::events::page(db, aid, None, 10, now_ms).await?.items;
-            let dups = super::accounts::duplicates(db, aid).await?;
-            let earlier: Vec<ItemRow> = sqlx::query_as(&format!("{ITEM} WHERE r.account_id = $1 AND r.id <> $2 AND r.state <> 'unconfirmed' ORDER BY r.id DESC LIMIT 10"))
-                .bind(aid)
-                .bind(id)
-                .fetch_all(db.pool())
-                .await?;
-            (acts, dups, earlier.into_iter().map(item).collect())
-        }
-        None => (Vec::new(), Vec::new(), Vec::new()),
+    let recent_activity = match row.account_id {
+        Some(aid) => super::events::page(db, aid, None, 10, now_ms).await?.items,
+        None => Vec::new(),
     };
-    let evidence: Vec<(i64, String, String, i64)> =
-        sqlx::query_as("SELECT id, name, content_type, size FROM evidence_files WHERE request_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?;
-    let notes: Vec<(String, i64, String)> =
-        sqlx::query_as("SELECT author, at_ms, text FROM request_notes WHERE request_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(db.pool())
-            .await?;
-    #[derive(sqlx::FromRow)]
-    struct StepRow {
-        at_ms: i64,
-        actor: Option<String>,
-        action: String,
-        from_state: String,
-        to_state: String,
-        note: Option<String>,
-    }
-    let steps: Vec<StepRow> = sqlx::query_as(
-        "SELECT at_ms, actor, action, from_state, to_state, note FROM request_steps WHERE request_id = $1 ORDER BY id",
-    )
-    .bind(id)
-    .fetch_all(db.pool())
-    .await?;
-    let first_approver: Option<String> = match row.first_approver_id {
-        Some(a) => {
-            sqlx::query_scalar("SELECT name FROM agents WHERE id = $1").bind(a).fetch_optional(db.pool()).await?
-        }
+    let mut conn = db.acquire().await?;
+    let (duplicates, earlier) = match row.account_id {
+        Some(aid) => (
+            super::accounts::duplicates(&mut conn, aid).await?,
+            store::requests::earlier(&mut conn, aid, id).await?.into_iter().map(item).collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let evidence = store::requests::evidence(&mut conn, id).await?;
+    let notes = store::requests::notes(&mut conn, id).await?;
+    let steps = store::requests::steps(&mut conn, id).await?;
+    let first_approver = match row.first_approver_id {
+        Some(a) => store::staff::name(&mut conn, a).await?,
         None => None,
     };
     Ok(RequestDetail {
         item: item(it),
-        risk_reasons: serde_json::from_str(&row.risk_reasons).unwrap_or_default(),
+        risk_reasons: parse_json(&row, "risk_reasons", &row.risk_reasons)?,
         new_value: row.new_value.clone(),
         statement: row.statement.clone(),
         contact: mask_email(&row.contact_email),
-        facts: serde_json::from_str::<Vec<FactCheck>>(&row.facts).unwrap_or_default(),
+        facts: parse_json::<Vec<FactCheck>>(&row, "facts", &row.facts)?,
         on_file,
         recent_activity,
         duplicates,
         earlier_requests: earlier,
         evidence: evidence
             .into_iter()
-            .map(|(id, name, content_type, size)| EvidenceFile { id, name, content_type, size: size as u64 })
+            .map(|e| EvidenceFile { id: e.id, name: e.name, content_type: e.content_type, size: e.size as u64 })
             .collect(),
-        notes: notes.into_iter().map(|(author, at, text)| RequestNote { author, at: from_ms(at), text }).collect(),
+        notes: notes
+            .into_iter()
+            .map(|n| RequestNote { author: n.author, at: from_ms(n.at_ms), text: n.text })
+            .collect(),
         steps: steps
             .into_iter()
             .map(|s| RequestStep {
                 at: from_ms(s.at_ms),
                 actor: s.actor,
                 action: s.action,
-                from: RequestState::parse(&s.from_state).unwrap_or(RequestState::Open),
-                to: RequestState::parse(&s.to_state).unwrap_or(RequestState::Open),
+                from: s.from_state,
+                to: s.to_state,
                 note: s.note,
             })
             .collect(),
         checklist: row.checklist(),
-        lease_expires_at: row.lease_expires_ms.filter(|_| row.state() == RequestState::Claimed).map(from_ms),
+        lease_expires_at: row.lease_expires_ms.filter(|_| row.state == RequestState::Claimed).map(from_ms),
         first_approver,
         apply_at: row.apply_at_ms.map(from_ms),
         needs_second_approval: row.needs_second_approval(),
     })
 }
 
-/// An evidence file's bytes, for an agent (the caller audits the view).
-pub async fn evidence(db: &Db, config: &Config, request_id: i64, file_id: i64) -> ApiResult<(String, String, Vec<u8>)> {
-    let row: Option<(String, String, String)> =
-        sqlx::query_as("SELECT name, content_type, stored_name FROM evidence_files WHERE id = $1 AND request_id = $2")
-            .bind(file_id)
-            .bind(request_id)
-            .fetch_optional(db.pool())
-            .await?;
-    let (name, content_type, stored) = row.ok_or(ApiError::NotFound("evidence file"))?;
-    let bytes = tokio::fs::read(config.evidence_dir().join(&stored)).await.map_err(|e| ApiError::Internal(e.into()))?;
-    Ok((name, content_type, bytes))
+/// An evidence file, as an agent downloads it.
+pub struct EvidenceBytes {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An evidence file's bytes, for an agent; each view is on record.
+pub async fn view_evidence(
+    db: &Db,
+    config: &Config,
+    now_ms: i64,
+    actor: &Actor,
+    request_id: i64,
+    file_id: i64,
+) -> DomainResult<EvidenceBytes> {
+    let f = store::requests::evidence_file(&mut *db.acquire().await?, request_id, file_id)
+        .await?
+        .ok_or(DomainError::NotFound("evidence file"))?;
+    let bytes = tokio::fs::read(config.evidence_dir().join(&f.stored_name))
+        .await
+        .map_err(|e| DomainError::Internal(anyhow::anyhow!("reading evidence file {file_id}: {e}")))?;
+    let mut tx = db.write().await?;
+    let entry = Entry {
+        target_type: Some("request"),
+        target_id: Some(request_id.to_string()),
+        detail: json!({ "file": file_id, "name": f.name }),
+        ..Entry::new(AuditAction::EvidenceView, "success")
+    };
+    audit::record(&mut tx, now_ms, actor, entry).await?;
+    store::commit(tx).await?;
+    Ok(EvidenceBytes { name: f.name, content_type: f.content_type, bytes })
 }

@@ -1,11 +1,12 @@
 //! A user files the security-details form: what it matches on file, the risk, and the contact
 //! code that must come back before the request joins the queue.
 
-use crate::store::Db;
-use desk_api::{ChangeKind, EmailAddress, FactCheck, RiskLevel};
+use desk_api::{ChangeKind, EmailAddress, FactCheck, RequestState, RiskLevel};
 
 use crate::crypto::{self, Code, Keys};
 use crate::domain::outbox::{self, Mail};
+use crate::domain::{DomainError, DomainResult};
+use crate::store::{self, Db};
 use crate::Config;
 
 pub const MAX_FILES: usize = 3;
@@ -110,18 +111,15 @@ pub struct Assessment {
 
 /// Matches the submission to an account and weighs it. Each reason says what raised (or
 /// lowered) the risk, so the agent sees why.
-pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> sqlx::Result<Assessment> {
+pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> DomainResult<Assessment> {
+    let mut conn = db.acquire().await?;
+    let conn = &mut *conn;
     let ident = s.identifier.trim().to_lowercase();
-    let account: Option<(i64, String, String, i64)> = match EmailAddress::parse(&ident) {
-        Ok(e) => sqlx::query_as(
-            "SELECT a.id, a.display_name, a.country, a.created_ms FROM accounts a JOIN account_emails e ON e.account_id = a.id WHERE e.email_norm = $1 LIMIT 1",
-        )
-        .bind(e.as_str())
-        .fetch_optional(db.pool())
-        .await?,
-        Err(_) => sqlx::query_as("SELECT id, display_name, country, created_ms FROM accounts WHERE username_lc = $1").bind(&ident).fetch_optional(db.pool()).await?,
+    let account = match EmailAddress::parse(&ident) {
+        Ok(e) => store::accounts::profile_by_address(conn, e.as_str()).await?,
+        Err(_) => store::accounts::profile_by_username(conn, &ident).await?,
     };
-    let Some((id, name, country, created_ms)) = account else {
+    let Some(account) = account else {
         return Ok(Assessment {
             account_id: None,
             risk: RiskLevel::High,
@@ -130,6 +128,7 @@ pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> sqlx::Result<Assess
             touches_two_factor: s.change == ChangeKind::RemoveTwoFactor,
         });
     };
+    let (id, name, country, created_ms) = (account.id, account.display_name, account.country, account.created_ms);
     let mut score = 0i32;
     let mut reasons = Vec::new();
     let mut facts = Vec::new();
@@ -145,10 +144,7 @@ pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> sqlx::Result<Assess
     fact("Name", s.full_name.clone(), name.clone(), same_name, &mut score, &mut reasons);
     let same_country = s.country.trim().eq_ignore_ascii_case(&country);
     fact("Country", s.country.to_uppercase(), country.clone(), same_country, &mut score, &mut reasons);
-    let emails: Vec<String> = sqlx::query_scalar("SELECT email_norm FROM account_emails WHERE account_id = $1")
-        .bind(id)
-        .fetch_all(db.pool())
-        .await?;
+    let emails = store::accounts::normalised_addresses(conn, id).await?;
     // Name and country are often public; these two are what an owner knows. Leaving one out
     // scores like getting it wrong, never like giving it.
     let mut left_out = 0;
@@ -193,39 +189,21 @@ pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> sqlx::Result<Assess
         reasons.push("The contact address is not on the account: never seen on it before".into());
     }
     let week = now_ms - 7 * 24 * 3600 * 1000;
-    let changes: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM recovery_events WHERE account_id = $1 AND at_ms > $2 AND kind IN ('password_changed', 'answer_changed')",
-    )
-    .bind(id)
-    .bind(now_ms - 14 * 24 * 3600 * 1000)
-    .fetch_one(db.pool())
-    .await?;
-    if changes > 0 {
+    if store::recovery::secret_changes_since(conn, id, now_ms - 14 * 24 * 3600 * 1000).await? > 0 {
         score += 2;
         reasons.push("Security details changed in the last 14 days".into());
     }
-    let attempts: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM recovery_events WHERE account_id = $1 AND at_ms > $2 AND kind IN ('user_requested', 'agent_sent', 'two_factor_failed')",
-    )
-    .bind(id)
-    .bind(week)
-    .fetch_one(db.pool())
-    .await?;
+    let attempts = store::recovery::attempts_since(conn, id, week).await?;
     if attempts >= 3 {
         score += 1;
         reasons.push(format!("{attempts} recovery attempts in the last 7 days"));
     }
-    let earlier: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM security_requests WHERE account_id = $1 AND submitted_ms > $2")
-            .bind(id)
-            .bind(now_ms - 30 * 24 * 3600 * 1000)
-            .fetch_one(db.pool())
-            .await?;
+    let earlier = store::requests::count_for_account_since(conn, id, now_ms - 30 * 24 * 3600 * 1000).await?;
     if earlier > 0 {
         score += 1;
         reasons.push(format!("{earlier} earlier requests for this account in 30 days"));
     }
-    if !crate::domain::accounts::duplicates(db, id).await?.is_empty() {
+    if !crate::domain::accounts::duplicates(conn, id).await?.is_empty() {
         score += 1;
         reasons.push("Possible duplicate accounts".into());
     }
@@ -235,19 +213,11 @@ pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> sqlx::Result<Assess
         touches_two_factor = true;
         reasons.push("Removes two-step verification".into());
     }
-    if s.change == ChangeKind::Phone {
-        let sms: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM two_factor_methods WHERE account_id = $1 AND kind = 'sms'")
-                .bind(id)
-                .fetch_one(db.pool())
-                .await?;
-        if sms > 0 {
-            score += 1;
-            touches_two_factor = true;
-            reasons.push(
-                "Changes the phone that receives two-step codes: handled as removing two-step verification".into(),
-            );
-        }
+    if s.change == ChangeKind::Phone && store::accounts::has_method(conn, id, desk_api::TwoFactorKind::Sms).await? {
+        score += 1;
+        touches_two_factor = true;
+        reasons
+            .push("Changes the phone that receives two-step codes: handled as removing two-step verification".into());
     }
     let mut risk = match score {
         i32::MIN..=1 => RiskLevel::Low,
@@ -263,78 +233,77 @@ pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> sqlx::Result<Assess
 
 /// Stores the request (unconfirmed) and its evidence, and mails the contact code. Answers the
 /// reference the user quotes.
-pub async fn file(db: &Db, keys: &Keys, config: &Config, s: Submission, now_ms: i64) -> anyhow::Result<String> {
+pub async fn file(db: &Db, keys: &Keys, config: &Config, s: Submission, now_ms: i64) -> DomainResult<String> {
     let a = assess(db, &s, now_ms).await?;
     let reference = format!("SD-{}", &crypto::random_token().replace(['-', '_'], "").to_uppercase()[..8]);
     let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
     let dir = config.evidence_dir();
+    let io = |e: std::io::Error| DomainError::Internal(anyhow::anyhow!("storing evidence in {}: {e}", dir.display()));
     let mut stored = Vec::new();
     if !s.evidence.is_empty() {
-        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
     }
     for up in &s.evidence {
-        let content_type = sniff(&up.bytes).ok_or_else(|| anyhow::anyhow!("checked by the caller"))?;
+        let content_type =
+            sniff(&up.bytes).ok_or_else(|| DomainError::invalid("evidence", "not a PNG, JPEG or PDF"))?;
         let name = crypto::random_token();
-        tokio::fs::write(dir.join(&name), &up.bytes).await?;
+        tokio::fs::write(dir.join(&name), &up.bytes).await.map_err(io)?;
         stored.push((up.name.clone(), content_type, up.bytes.len() as i64, name, crypto::sha256_hex(&up.bytes)));
     }
+    let reasons = serde_json::to_string(&a.reasons).map_err(|e| DomainError::Internal(e.into()))?;
+    let facts = serde_json::to_string(&a.facts).map_err(|e| DomainError::Internal(e.into()))?;
+    let country = s.country.to_uppercase();
+    let code_hash = keys.code_hash(Code::Contact, &code);
+    let request = store::requests::NewRequest {
+        reference: &reference,
+        state: RequestState::Unconfirmed,
+        risk: a.risk,
+        risk_reasons: &reasons,
+        change: s.change,
+        new_value: s.new_value.as_deref(),
+        identifier: &s.identifier,
+        account_id: a.account_id,
+        contact_email: s.contact.as_str(),
+        contact_code_hash: Some(&code_hash),
+        full_name: &s.full_name,
+        country: &country,
+        former_address: s.former_address.as_deref(),
+        account_age_years: s.account_age_years,
+        statement: &s.statement,
+        facts: &facts,
+        submitted_ms: now_ms,
+        sla_due_ms: now_ms + config.sla_hours(a.risk) * 3600 * 1000,
+        escalated_by: None,
+        touches_two_factor: a.touches_two_factor,
+    };
     let mut tx = db.write().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, account_id, contact_email, \
-         contact_code_hash, full_name, country, former_address, account_age_years, statement, facts, submitted_ms, sla_due_ms, updated_ms, \
-         touches_two_factor) \
-         VALUES ($1, 'unconfirmed', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18) RETURNING id",
-    )
-    .bind(&reference)
-    .bind(a.risk.as_str())
-    .bind(serde_json::to_string(&a.reasons)?)
-    .bind(s.change.as_str())
-    .bind(&s.new_value)
-    .bind(&s.identifier)
-    .bind(a.account_id)
-    .bind(s.contact.as_str())
-    .bind(keys.code_hash(Code::Contact, &code))
-    .bind(&s.full_name)
-    .bind(s.country.to_uppercase())
-    .bind(&s.former_address)
-    .bind(s.account_age_years)
-    .bind(&s.statement)
-    .bind(serde_json::to_string(&a.facts)?)
-    .bind(now_ms)
-    .bind(now_ms + config.sla_hours(a.risk) * 3600 * 1000)
-    .bind(a.touches_two_factor as i64)
-    .fetch_one(&mut *tx)
-    .await?;
-    for (name, ct, size, stored_name, sha) in stored {
-        sqlx::query("INSERT INTO evidence_files (request_id, name, content_type, size, stored_name, sha256, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(id)
-            .bind(name)
-            .bind(ct)
-            .bind(size)
-            .bind(stored_name)
-            .bind(sha)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
+    let id = store::requests::insert(&mut tx, &request).await?;
+    for (name, content_type, size, stored_name, sha256) in &stored {
+        let file = store::requests::NewEvidence {
+            request_id: id,
+            name,
+            content_type,
+            size: *size,
+            stored_name,
+            sha256,
+            created_ms: now_ms,
+        };
+        store::requests::insert_evidence(&mut tx, &file).await?;
     }
     let body = format!(
         "Your confirmation code for request {reference} is {code}. Enter it on the page where you filed the request."
     );
-    outbox::enqueue(
-        &mut tx,
-        now_ms,
-        Mail {
-            account_id: a.account_id,
-            action_id: None,
-            token_id: None,
-            kind: "contact_code",
-            to: s.contact.as_str(),
-            subject: "Confirm your request",
-            body: &body,
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    let mail = Mail {
+        account_id: a.account_id,
+        action_id: None,
+        token_id: None,
+        kind: "contact_code",
+        to: s.contact.as_str(),
+        subject: "Confirm your request",
+        body: &body,
+    };
+    outbox::enqueue(&mut tx, now_ms, mail).await?;
+    store::commit(tx).await?;
     Ok(reference)
 }
 

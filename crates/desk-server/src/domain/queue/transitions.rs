@@ -3,7 +3,7 @@
 
 use desk_api::{AuditAction, ErrorCode, RequestState, Role};
 
-use crate::error::ApiError;
+use crate::domain::DomainError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Act {
@@ -86,11 +86,11 @@ fn is_lead(role: Option<Role>) -> bool {
     matches!(role, Some(Role::Lead | Role::Admin))
 }
 
-fn conflict(code: ErrorCode, message: &str) -> ApiError {
-    ApiError::Conflict { code, message: message.to_string() }
+fn conflict(code: ErrorCode, message: &str) -> DomainError {
+    DomainError::conflict(code, message)
 }
 
-fn wrong_state(state: RequestState, act: Act) -> ApiError {
+fn wrong_state(state: RequestState, act: Act) -> DomainError {
     conflict(
         ErrorCode::InvalidState,
         &format!("a request that is {} cannot be {}", state.as_str().replace('_', " "), act.as_str().replace('_', " ")),
@@ -98,22 +98,22 @@ fn wrong_state(state: RequestState, act: Act) -> ApiError {
 }
 
 /// The state a move leads to, or why it is refused.
-pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, ApiError> {
+pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, DomainError> {
     use RequestState as S;
     let staff = ctx.role.is_some();
     // Moves only the service or the end user make.
     let system_only = matches!(act, Act::Confirm | Act::UserReply | Act::Cancel | Act::Apply);
     if system_only && staff {
-        return Err(ApiError::Forbidden);
+        return Err(DomainError::Forbidden);
     }
     if !system_only && !staff {
-        return Err(ApiError::Forbidden);
+        return Err(DomainError::Forbidden);
     }
     // Moves only leads make.
     if matches!(act, Act::SecondApprove | Act::Reassign) && !is_lead(ctx.role) {
-        return Err(ApiError::Forbidden);
+        return Err(DomainError::Forbidden);
     }
-    let holder_needed = |next: S| -> Result<S, ApiError> {
+    let holder_needed = |next: S| -> Result<S, DomainError> {
         if ctx.held_by_other {
             Err(conflict(ErrorCode::ClaimedByOther, "another agent holds this request"))
         } else if ctx.own_lease_expired {
@@ -133,11 +133,11 @@ pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, Ap
         (S::Open, Act::Claim) => Ok(S::Claimed),
         // Escalated requests are for leads.
         (S::Escalated, Act::Claim) if is_lead(ctx.role) => Ok(S::Claimed),
-        (S::Escalated, Act::Claim) => Err(ApiError::Forbidden),
+        (S::Escalated, Act::Claim) => Err(DomainError::Forbidden),
         (S::Claimed, Act::Claim) if ctx.held_by_other => {
             Err(conflict(ErrorCode::ClaimedByOther, "another agent holds this request"))
         }
-        (S::Claimed, Act::Claim) if ctx.escalated && !is_lead(ctx.role) => Err(ApiError::Forbidden),
+        (S::Claimed, Act::Claim) if ctx.escalated && !is_lead(ctx.role) => Err(DomainError::Forbidden),
         (S::Claimed, Act::Claim) => Ok(S::Claimed),
         (S::Claimed, Act::Renew) => holder_needed(S::Claimed),
         (S::Claimed, Act::Release) => holder_needed(if ctx.escalated { S::Escalated } else { S::Open }),
@@ -146,7 +146,7 @@ pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, Ap
 
         (S::Claimed, Act::Approve | Act::Reject | Act::NeedInfo | Act::Escalate) => {
             if ctx.escalated && !is_lead(ctx.role) {
-                return Err(ApiError::Forbidden);
+                return Err(DomainError::Forbidden);
             }
             if ctx.escalated && act == Act::Escalate {
                 return Err(wrong_state(state, act));
@@ -166,7 +166,7 @@ pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, Ap
         (S::AwaitingSecondApproval, Act::Reject) if is_lead(ctx.role) => Ok(S::Rejected),
         (S::AwaitingSecondApproval, Act::SecondApprove) => {
             if ctx.is_first_approver {
-                Err(ApiError::Conflict {
+                Err(DomainError::Conflict {
                     code: ErrorCode::SameApprover,
                     message: "a second approval must come from a lead who did not give the first".into(),
                 })
@@ -210,15 +210,15 @@ mod tests {
     fn same_lead_cannot_approve_twice() {
         let c = Ctx { is_first_approver: true, ..ctx(Some(Role::Lead)) };
         let e = check(RequestState::AwaitingSecondApproval, Act::SecondApprove, c).unwrap_err();
-        assert_eq!(e.to_problem().code, ErrorCode::SameApprover);
+        assert_eq!(e.code(), ErrorCode::SameApprover);
     }
 
     #[test]
     fn agents_never_second_approve_and_users_never_claim() {
         assert!(matches!(
             check(RequestState::AwaitingSecondApproval, Act::SecondApprove, ctx(Some(Role::Agent))),
-            Err(ApiError::Forbidden)
+            Err(DomainError::Forbidden)
         ));
-        assert!(matches!(check(RequestState::Open, Act::Claim, ctx(None)), Err(ApiError::Forbidden)));
+        assert!(matches!(check(RequestState::Open, Act::Claim, ctx(None)), Err(DomainError::Forbidden)));
     }
 }
