@@ -11,6 +11,13 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// The database: a SQLite file path (created when missing) or a `postgres://` URL.
     pub db: String,
+    /// Connections one instance keeps to PostgreSQL at most (instances × this must stay under
+    /// the server's `max_connections`). SQLite uses 8.
+    pub db_max_connections: u32,
+    /// Where the files that go with the database are kept unless set one by one (the demo's
+    /// master key, `audit_checkpoint_path`, `evidence_dir`): default beside a SQLite file, and for
+    /// PostgreSQL `./recovery-desk-DBNAME` in the working directory.
+    pub data_dir: Option<PathBuf>,
     pub bind: SocketAddr,
     /// The address end users reach the service at; reset links are built from it, never from the
     /// request's Host header. Defaults to the bound address.
@@ -124,6 +131,8 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             db: "recovery-desk.db".to_string(),
+            db_max_connections: 10,
+            data_dir: None,
             bind: "127.0.0.1:8787".parse().expect("literal address"),
             public_url: None,
             demo: false,
@@ -278,9 +287,13 @@ impl Config {
         self.demo && self.smtp.is_none() && self.bind.ip().is_loopback()
     }
 
-    /// Where the files that belong with the database go by default: beside a SQLite file, and for
-    /// PostgreSQL in the working directory, named after the database (`recovery-desk-DBNAME`).
+    /// Where the files that belong with the database go by default: in `data_dir`, else beside a
+    /// SQLite file, and for PostgreSQL in the working directory, named after the database
+    /// (`recovery-desk-DBNAME`).
     fn beside_db(&self, suffix: &str) -> PathBuf {
+        if let Some(dir) = &self.data_dir {
+            return dir.join(format!("recovery-desk{suffix}"));
+        }
         let mut p = match crate::store::Location::parse(&self.db) {
             crate::store::Location::Sqlite(path) => path.into_os_string(),
             crate::store::Location::Postgres(url) => {

@@ -86,7 +86,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     config.validate()?;
     let keys = Arc::new(load_keys(&config)?);
     let proxies = Arc::new(config.proxies()?);
-    let db = store::Db::open(&config.db).await?;
+    let db = store::Db::open(&config.db, config.db_max_connections).await?;
     domain::at_rest::upgrade(&db, &keys).await.context("sealing secrets stored before the key existed")?;
     if config.demo {
         demo::seed_if_empty(&db, clock.as_ref(), &keys, config.demo_accounts, config.demo_requests).await?;

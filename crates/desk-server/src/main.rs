@@ -36,6 +36,17 @@ enum Command {
         #[arg(long)]
         secret_key_file: Option<PathBuf>,
     },
+    /// Apply the database's migrations and stop (PostgreSQL: run it as the tables' owner, and
+    /// name the role the service runs as, which gets what it needs and, on the audit log, only
+    /// insert and select).
+    Migrate {
+        /// A SQLite file path, or a postgres:// URL of the owner role.
+        #[arg(long, env = "DESK_DB")]
+        db: String,
+        /// The service's PostgreSQL role, to grant its privileges to.
+        #[arg(long)]
+        grant_to: Option<String>,
+    },
     /// Print a new master key (base64 of 32 random bytes) for `secret_key_file` or DESK_SECRET_KEY.
     Keygen,
     /// Print the current TOTP code of a base32 secret (for signing in to the demo).
@@ -53,6 +64,16 @@ async fn main() -> anyhow::Result<()> {
     let (config, demo, db, bind, public_url, demo_accounts, secret_key_file) = match Cli::parse().command {
         Command::Keygen => {
             println!("{}", desk_server::crypto::Keys::generate());
+            return Ok(());
+        }
+        Command::Migrate { db, grant_to } => {
+            let store = desk_server::store::Db::open(&db, 2).await?;
+            if let Some(role) = grant_to {
+                desk_server::store::roles::grant_service_role(&store, &role).await?;
+                println!("migrated; {role} may use the tables (the audit log: insert and select only)");
+            } else {
+                println!("migrated");
+            }
             return Ok(());
         }
         Command::Totp { secret } => {

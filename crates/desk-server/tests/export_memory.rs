@@ -27,7 +27,7 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
     let key = desk_server::crypto::Keys::generate();
     let keys = desk_server::crypto::Keys::parse(&key).unwrap();
     {
-        let pool = desk_server::store::Db::open(&db_path.display().to_string()).await.unwrap();
+        let pool = desk_server::store::Db::open(&db_path.display().to_string(), 2).await.unwrap();
         desk_server::demo::seed_if_empty(&pool, &SystemClock, &keys, 10, 0).await.unwrap();
         let mut tx = pool.write().await.unwrap();
         let actor = Actor {

@@ -6,8 +6,7 @@
 //! codes and TOTP steps are one conditional `UPDATE` each, checked by rows affected.
 
 use desk_api::{AccountStatus, DuplicateReason, TwoFactorKind};
-use sqlx::{Any, QueryBuilder};
-
+use super::sql::Builder;
 use super::{for_update, Conn, Flag, Step, StoreResult};
 
 /// What a search shows of an account.
@@ -520,26 +519,26 @@ pub struct NewAccount<'a> {
 
 pub async fn insert_many(conn: &mut Conn, rows: &[NewAccount<'_>]) -> StoreResult<()> {
     for chunk in rows.chunks(500) {
-        let mut qb = QueryBuilder::<Any>::new(
+        let mut qb = Builder::new(
             "INSERT INTO accounts (id, username, username_lc, display_name, display_name_lc, status, country, phone, \
              password_hash, security_question, created_ms, last_sign_in_ms, phone_digits) ",
         );
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.id)
-                .push_bind(r.username)
-                .push_bind(r.username.to_lowercase())
-                .push_bind(r.display_name)
-                .push_bind(r.display_name.to_lowercase())
-                .push_bind(r.status)
-                .push_bind(r.country)
-                .push_bind(r.phone)
-                .push_bind(r.password_hash)
-                .push_bind(r.security_question)
-                .push_bind(r.created_ms)
-                .push_bind(r.last_sign_in_ms)
-                .push_bind(r.phone.map(desk_api::phone_digits));
+        qb.push_values(chunk, |b, r| {
+            b.bind(r.id)
+                .bind(r.username)
+                .bind(r.username.to_lowercase())
+                .bind(r.display_name)
+                .bind(r.display_name.to_lowercase())
+                .bind(r.status)
+                .bind(r.country)
+                .bind(r.phone)
+                .bind(r.password_hash)
+                .bind(r.security_question)
+                .bind(r.created_ms)
+                .bind(r.last_sign_in_ms)
+                .bind(r.phone.map(desk_api::phone_digits));
         });
-        qb.build().execute(&mut *conn).await.step("adding accounts (accounts)")?;
+        qb.execute(&mut *conn).await.step("adding accounts (accounts)")?;
     }
     if super::Backend::of(conn) == super::Backend::Postgres {
         // The ids were given; the identity must carry on after them.
@@ -561,19 +560,19 @@ pub struct NewAddress<'a> {
 
 pub async fn insert_addresses(conn: &mut Conn, rows: &[NewAddress<'_>]) -> StoreResult<()> {
     for chunk in rows.chunks(800) {
-        let mut qb = QueryBuilder::<Any>::new(
+        let mut qb = Builder::new(
             "INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced) ",
         );
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.account_id)
-                .push_bind(r.email)
-                .push_bind(r.email.to_lowercase())
-                .push_bind(desk_api::canonical_email(r.email))
-                .push_bind(Flag(r.is_primary))
-                .push_bind(Flag(r.verified))
-                .push_bind(Flag(r.bounced));
+        qb.push_values(chunk, |b, r| {
+            b.bind(r.account_id)
+                .bind(r.email)
+                .bind(r.email.to_lowercase())
+                .bind(desk_api::canonical_email(r.email))
+                .bind(Flag(r.is_primary))
+                .bind(Flag(r.verified))
+                .bind(Flag(r.bounced));
         });
-        qb.build().execute(&mut *conn).await.step("adding addresses (account_emails)")?;
+        qb.execute(&mut *conn).await.step("adding addresses (account_emails)")?;
     }
     Ok(())
 }
@@ -589,11 +588,11 @@ pub struct NewMethod {
 pub async fn insert_methods(conn: &mut Conn, rows: &[NewMethod]) -> StoreResult<()> {
     for chunk in rows.chunks(1000) {
         let mut qb =
-            QueryBuilder::<Any>::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.account_id).push_bind(r.kind).push_bind(r.last_used_ms).push_bind(&r.secret);
+            Builder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
+        qb.push_values(chunk, |b, r| {
+            b.bind(r.account_id).bind(r.kind).bind(r.last_used_ms).bind(&r.secret);
         });
-        qb.build().execute(&mut *conn).await.step("adding 2FA methods (two_factor_methods)")?;
+        qb.execute(&mut *conn).await.step("adding 2FA methods (two_factor_methods)")?;
     }
     Ok(())
 }
@@ -605,11 +604,11 @@ pub struct NewBackupCode {
 
 pub async fn insert_backup_codes(conn: &mut Conn, rows: &[NewBackupCode]) -> StoreResult<()> {
     for chunk in rows.chunks(1000) {
-        let mut qb = QueryBuilder::<Any>::new("INSERT INTO backup_codes (account_id, code_hash) ");
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.account_id).push_bind(&r.code_hash);
+        let mut qb = Builder::new("INSERT INTO backup_codes (account_id, code_hash) ");
+        qb.push_values(chunk, |b, r| {
+            b.bind(r.account_id).bind(&r.code_hash);
         });
-        qb.build().execute(&mut *conn).await.step("adding backup codes (backup_codes)")?;
+        qb.execute(&mut *conn).await.step("adding backup codes (backup_codes)")?;
     }
     Ok(())
 }
@@ -621,11 +620,11 @@ pub struct NewUserSession {
 
 pub async fn insert_user_sessions(conn: &mut Conn, rows: &[NewUserSession]) -> StoreResult<()> {
     for chunk in rows.chunks(1000) {
-        let mut qb = QueryBuilder::<Any>::new("INSERT INTO user_sessions (account_id, created_ms) ");
-        qb.push_values(chunk, |mut b, r| {
-            b.push_bind(r.account_id).push_bind(r.created_ms);
+        let mut qb = Builder::new("INSERT INTO user_sessions (account_id, created_ms) ");
+        qb.push_values(chunk, |b, r| {
+            b.bind(r.account_id).bind(r.created_ms);
         });
-        qb.build().execute(&mut *conn).await.step("adding user sessions (user_sessions)")?;
+        qb.execute(&mut *conn).await.step("adding user sessions (user_sessions)")?;
     }
     Ok(())
 }

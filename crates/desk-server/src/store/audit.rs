@@ -13,8 +13,8 @@
 use desk_api::{AuditAction, AuditFilter, Role};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use sqlx::{Any, QueryBuilder};
 
+use super::sql::Builder;
 use super::{Backend, Conn, Step, StoreResult};
 use crate::audit::CanonicalRow;
 
@@ -138,7 +138,7 @@ pub struct EntryRow {
     pub hash: String,
 }
 
-fn push_filter(qb: &mut QueryBuilder<'_, Any>, f: &AuditFilter) {
+fn push_filter(qb: &mut Builder<'_>, f: &AuditFilter) {
     qb.push(" FROM audit_log WHERE 1 = 1");
     if let Some(agent) = f.agent {
         qb.push(" AND actor_id = ").push_bind(agent);
@@ -165,22 +165,22 @@ fn push_filter(qb: &mut QueryBuilder<'_, Any>, f: &AuditFilter) {
 
 /// Filtered entries before the id `before` (if any), newest first.
 pub async fn page(conn: &mut Conn, f: &AuditFilter, before: Option<i64>, limit: i64) -> StoreResult<Vec<EntryRow>> {
-    let mut qb = QueryBuilder::<Any>::new(format!("SELECT {CANONICAL}"));
+    let mut qb = Builder::new(format!("SELECT {CANONICAL}"));
     push_filter(&mut qb, f);
     if let Some(b) = before {
         qb.push(" AND id < ").push_bind(b);
     }
     qb.push(" ORDER BY id DESC LIMIT ").push_bind(limit);
-    qb.build_query_as().fetch_all(conn).await.step("reading the audit log (audit_log)")
+    qb.fetch_all(conn).await.step("reading the audit log (audit_log)")
 }
 
 /// Filtered entries after the id `after`, oldest first.
 pub async fn batch(conn: &mut Conn, f: &AuditFilter, after: i64, limit: i64) -> StoreResult<Vec<EntryRow>> {
-    let mut qb = QueryBuilder::<Any>::new(format!("SELECT {CANONICAL}"));
+    let mut qb = Builder::new(format!("SELECT {CANONICAL}"));
     push_filter(&mut qb, f);
     qb.push(" AND id > ").push_bind(after);
     qb.push(" ORDER BY id LIMIT ").push_bind(limit);
-    qb.build_query_as().fetch_all(conn).await.step("exporting the audit log (audit_log)")
+    qb.fetch_all(conn).await.step("exporting the audit log (audit_log)")
 }
 
 /// What the figures count: entries by staff in a period.
@@ -207,13 +207,9 @@ pub async fn staff_entries(conn: &mut Conn, from_ms: i64, to_ms: i64) -> StoreRe
     .step("reading staff actions for figures (audit_log)")
 }
 
-fn push_actions(qb: &mut QueryBuilder<'_, Any>, actions: &[AuditAction]) {
-    qb.push(" (");
-    let mut list = qb.separated(", ");
-    for a in actions {
-        list.push_bind(*a);
-    }
-    qb.push(")");
+fn push_actions(qb: &mut Builder<'_>, actions: &[AuditAction]) {
+    qb.push(" ");
+    qb.push_list(actions.iter().copied());
 }
 
 /// A decision, and when the same agent last claimed the request before it.
@@ -230,7 +226,7 @@ pub async fn decisions_with_claims(
     from_ms: i64,
     to_ms: i64,
 ) -> StoreResult<Vec<Handling>> {
-    let mut qb = QueryBuilder::<Any>::new(
+    let mut qb = Builder::new(
         "SELECT d.actor_id, d.at_ms AS decided_ms, (SELECT MAX(c.at_ms) FROM audit_log c WHERE c.target_type = 'request' \
            AND c.target_id = d.target_id AND c.actor_id = d.actor_id AND c.action = ",
     );
@@ -242,7 +238,7 @@ pub async fn decisions_with_claims(
     qb.push(" AND d.at_ms < ").push_bind(to_ms);
     qb.push(" AND d.action IN");
     push_actions(&mut qb, decisions);
-    qb.build_query_as().fetch_all(conn).await.step("reading handling times (audit_log)")
+    qb.fetch_all(conn).await.step("reading handling times (audit_log)")
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -257,13 +253,13 @@ pub async fn account_changes_since(
     changes: &[AuditAction],
     since_ms: i64,
 ) -> StoreResult<Vec<AccountChange>> {
-    let mut qb = QueryBuilder::<Any>::new(
+    let mut qb = Builder::new(
         "SELECT target_id, at_ms FROM audit_log WHERE target_type = 'account' AND target_id IS NOT NULL AND at_ms >= ",
     );
     qb.push_bind(since_ms);
     qb.push(" AND action IN");
     push_actions(&mut qb, changes);
-    qb.build_query_as().fetch_all(conn).await.step("reading account changes (audit_log)")
+    qb.fetch_all(conn).await.step("reading account changes (audit_log)")
 }
 
 #[derive(Debug, sqlx::FromRow)]

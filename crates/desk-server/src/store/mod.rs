@@ -34,11 +34,14 @@ pub mod idempotency;
 pub mod outbox;
 pub mod recovery;
 pub mod requests;
+pub mod roles;
 pub mod sessions;
+pub mod sql;
 pub mod staff;
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyTypeInfo};
+use sqlx::migrate::Migrator;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Database, Decode, Encode, Executor, Type};
@@ -97,16 +100,66 @@ pub struct Db {
     backend: Backend,
 }
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
 impl Db {
-    /// Opens (creating a SQLite file when missing) and applies pending migrations.
-    pub async fn open(db: &str) -> anyhow::Result<Self> {
+    /// Opens (creating a SQLite file when missing) and applies pending migrations. On PostgreSQL a
+    /// pool holds at most `max_connections`; a database that is up to date is not migrated, so a
+    /// service role that may not create tables starts on it (see `desk-server migrate`).
+    pub async fn open(db: &str, max_connections: u32) -> anyhow::Result<Self> {
         sqlx::any::install_default_drivers();
         match Location::parse(db) {
             Location::Sqlite(path) => Self::open_sqlite(path).await,
-            Location::Postgres(_) => anyhow::bail!("PostgreSQL is not supported yet"),
+            Location::Postgres(url) => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(max_connections.max(1))
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect(&url)
+                    .await
+                    .context("cannot connect to the PostgreSQL database")?;
+                let db = Self { pool, backend: Backend::Postgres };
+                db.migrate().await?;
+                Ok(db)
+            }
         }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies the migrations this build has and the database lacks; refuses a database whose
+    /// applied migrations differ from this build's, or that is newer than this build.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = self.migrator();
+        // The migrations applied so far. A fresh database has no table to read them from; any other
+        // failure to read it shows again, with its cause, when the migrator runs below.
+        let applied: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success ORDER BY version")
+                .fetch_all(&self.pool)
+                .await
+                .unwrap_or_default();
+        let ours: Vec<(i64, &[u8])> =
+            migrator.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| (m.version, &*m.checksum)).collect();
+        for (version, checksum) in &applied {
+            match ours.iter().find(|(v, _)| v == version) {
+                None => anyhow::bail!("the database has migration {version}, which this build does not know: it is newer than this build"),
+                Some((_, c)) if c != checksum => anyhow::bail!("migration {version} in the database differs from this build's"),
+                Some(_) => {}
+            }
+        }
+        if applied.len() == ours.len() {
+            return Ok(());
+        }
+        migrator.run(&self.pool).await.context(
+            "migrating the database (a role that may not create tables cannot: run `desk-server migrate` as the \
+             database's owner first; see the README's database roles)",
+        )?;
+        Ok(())
     }
 
     async fn open_sqlite(path: PathBuf) -> anyhow::Result<Self> {
@@ -133,8 +186,9 @@ impl Db {
             })
             .connect_with(sqlx::any::AnyConnectOptions::from_url(&opts.to_url_lossy())?)
             .await?;
-        SQLITE_MIGRATIONS.run(&pool).await.context("migrating the database")?;
-        Ok(Self { pool, backend: Backend::Sqlite })
+        let db = Self { pool, backend: Backend::Sqlite };
+        db.migrate().await?;
+        Ok(db)
     }
 
     pub fn backend(&self) -> Backend {

@@ -7,8 +7,7 @@
 //! tries are one conditional `UPDATE … RETURNING`.
 
 use desk_api::{ChangeKind, RequestState, RiskLevel};
-use sqlx::{Any, QueryBuilder};
-
+use super::sql::Builder;
 use super::{for_update, Backend, Conn, Flag, Step, StoreResult};
 
 /// A request as the rules see it.
@@ -349,7 +348,7 @@ pub struct Listing {
 
 /// Confirmed requests in SLA order.
 pub async fn list(conn: &mut Conn, l: &Listing, limit: i64) -> StoreResult<Vec<ItemRow>> {
-    let mut qb = QueryBuilder::<Any>::new(ITEM);
+    let mut qb = Builder::new(ITEM);
     qb.push(" WHERE r.state <> 'unconfirmed'");
     if let Some(s) = l.state {
         qb.push(" AND r.state = ").push_bind(s);
@@ -379,7 +378,7 @@ pub async fn list(conn: &mut Conn, l: &Listing, limit: i64) -> StoreResult<Vec<I
             .push("))");
     }
     qb.push(" ORDER BY r.sla_due_ms, r.id LIMIT ").push_bind(limit);
-    qb.build_query_as().fetch_all(conn).await.step("listing the queue (security_requests)")
+    qb.fetch_all(conn).await.step("listing the queue (security_requests)")
 }
 
 pub async fn item(conn: &mut Conn, id: i64) -> StoreResult<Option<ItemRow>> {
