@@ -1,6 +1,8 @@
 /// The commands the UI may call. Each gets an `allow-*` permission generated, and
 /// `capabilities/default.json` grants exactly these — nothing else is reachable from the webview.
 const COMMANDS: &[&str] = &[
+    "about",
+    "take_links",
     "session_status",
     "sign_in",
     "sign_out",

@@ -1,18 +1,31 @@
 //! One line each: unpack, call the console (which knows nothing of Tauri), answer.
 
 use chrono::{DateTime, Utc};
+use desk_api::{About, LinkEvent};
 use desk_api::{
     AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, AuditEntry, AuditFilter,
     CommandError, ExportFormat, ExportResult, Figures, Page, Progress, ResetRequest, RevealRequest, RevealedAddress,
     SessionStatus, SignInForm, VerifyReport,
 };
+use desk_client::links::LinkInbox;
 use desk_client::Console;
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::desktop::Facts;
 use crate::save::SavePath;
 
 type Answer<T> = Result<T, CommandError>;
+
+#[tauri::command]
+pub async fn about(console: State<'_, Console>, facts: State<'_, Facts>) -> Answer<About> {
+    Ok(console.about(&facts.get()).await)
+}
+
+#[tauri::command]
+pub fn take_links(inbox: State<'_, LinkInbox>) -> Vec<LinkEvent> {
+    inbox.take()
+}
 
 #[tauri::command]
 pub async fn session_status(console: State<'_, Console>) -> Answer<SessionStatus> {

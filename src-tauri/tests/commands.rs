@@ -279,3 +279,50 @@ fn queue_commands_claim_decide_and_release() {
     assert_eq!(err["code"], "not_found");
     rt.block_on(running.stop());
 }
+
+#[test]
+fn about_answers_both_versions_and_holds_no_token() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        ..Config::default()
+    };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let url = running.url();
+    let store = Arc::new(MemoryStore::default());
+    let app = recovery_desk_lib::build(mock_builder(), store.clone(), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": true}});
+    invoke(&webview, "sign_in", form).unwrap();
+    let token = store.load().unwrap().unwrap().token;
+
+    let about = invoke(&webview, "about", json!({})).unwrap();
+    assert_eq!(about["service"]["version"], env!("CARGO_PKG_VERSION"), "{about}");
+    assert_eq!(about["server_url"], url.as_str());
+    assert!(about["diagnostics"].as_str().unwrap().contains(env!("CARGO_PKG_VERSION")));
+    assert!(!about.to_string().contains(token.expose()), "the token reached the About box");
+    rt.block_on(running.stop());
+}
+
+#[test]
+fn links_reach_the_ui_once_and_bad_ones_only_as_a_message() {
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    assert_eq!(invoke(&webview, "take_links", json!({})).unwrap(), json!([]));
+
+    let args = ["recovery-desk", "--flag", "recovery-desk://account/42?ticket=T-123", "recovery-desk://request/x"];
+    recovery_desk_lib::desktop::take_link_args(app.handle(), &args.map(String::from));
+    let links = invoke(&webview, "take_links", json!({})).unwrap();
+    assert_eq!(links[0]["link"], json!({"target": "account", "id": 42, "ticket": "T-123"}));
+    assert_eq!(links[1]["link"], Value::Null);
+    assert!(links[1]["error"].as_str().unwrap().starts_with("This link cannot be opened"), "{links}");
+    assert_eq!(invoke(&webview, "take_links", json!({})).unwrap(), json!([]), "each link is handed over once");
+}

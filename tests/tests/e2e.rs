@@ -4,155 +4,49 @@
 //! `make test` builds both binaries first and runs this under xvfb-run and a session bus with
 //! gnome-keyring (the app reads the OS keychain on start).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use fantoccini::elements::Element;
+use desk_e2e::{find, open_console, shot, start_service, totp_now, AppHome, WAIT};
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{json, Value};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn binary(name: &str) -> Result<PathBuf> {
-    let p = target_dir().join("debug").join(name);
-    if !p.exists() {
-        bail!("{} is missing: build it first (`make test` does)", p.display());
-    }
-    Ok(p)
-}
-
-fn tool(name: &str) -> Result<PathBuf> {
-    let home_bin = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin").join(name));
-    for candidate in home_bin
-        .into_iter()
-        .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join(name)))
-    {
-        if candidate.exists() {
-            return Ok(candidate);
-        }
-    }
-    bail!("{name} is not installed: `make deps` installs it")
-}
-
-async fn wait_for_port(port: u16) -> Result<()> {
-    let start = Instant::now();
-    while start.elapsed() < WAIT {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("nothing listened on port {port} within {WAIT:?}")
-}
-
-async fn find(c: &Client, css: &str) -> Result<Element> {
-    c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
-}
-
-async fn shot(c: &Client, name: &str) -> Result<()> {
-    // Let the last DOM change paint.
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let dir = target_dir().join("e2e-screenshots");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?)?;
-    Ok(())
-}
-
-fn totp_now(secret: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    // Keep clear of a step boundary so the code is still valid when the service checks it.
-    let into_step = now % 30;
-    let at = if into_step > 25 { now + 5 } else { now };
-    desk_server::totp::code_at(secret, at).unwrap()
-}
+use fantoccini::{Client, Locator};
+use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Result<()> {
-    if std::env::var_os("DISPLAY").is_none() {
-        bail!("no X display: run through `make test`, which starts Xvfb");
-    }
-    let app = binary("recovery-desk")?;
-    let server_bin = binary("desk-server")?;
-    let dir = tempfile::tempdir()?;
-
+    desk_e2e::require_display()?;
     // Approved changes apply at once here, so the test sees the whole queue flow through.
-    let config = dir.path().join("desk.toml");
-    std::fs::write(
-        &config,
+    let service = start_service(
         "cooling_off_low_secs = 0\ncooling_off_medium_secs = 0\ncooling_off_high_secs = 0\nqueue_tick_ms = 200\n",
-    )?;
-    let service_port = free_port();
-    let service_url = format!("http://127.0.0.1:{service_port}");
-    let _service = Killed(
-        Command::new(&server_bin)
-            .args(["serve", "--demo", "--config"])
-            .arg(&config)
-            .arg("--db")
-            .arg(dir.path().join("desk.db"))
-            .args(["--bind", &format!("127.0.0.1:{service_port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start desk-server")?,
-    );
-    wait_for_port(service_port).await?;
-
+    )
+    .await?;
     let exports = tempfile::tempdir()?;
-    let driver_port = free_port();
-    let native_port = free_port();
-    let _driver = Killed(
-        Command::new(tool("tauri-driver")?)
-            .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .env("RECOVERY_DESK_SERVER_URL", &service_url)
-            .env("RECOVERY_DESK_SAVE_DIR", exports.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start tauri-driver")?,
-    );
-    wait_for_port(driver_port).await?;
-
-    // Two TLS backends are linked in (reqwest's and fantoccini's); name the one to use.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let caps = json!({"browserName": "wry", "tauri:options": {"application": app}});
-    let c = ClientBuilder::rustls()?
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .context("open a WebDriver session on the app")?;
+    let home = AppHome::new()?;
+    let mut env = home.env();
+    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    env.push(("RECOVERY_DESK_SAVE_DIR".into(), exports.path().into()));
+    let console = open_console(&desk_e2e::app_binary()?, &env).await?;
+    let c = &console.client;
+    let service_url = service.url.as_str();
     let outcome = async {
-        drive(&c, &service_url).await?;
-        queue_as_agent(&c, &service_url).await?;
-        audit_as_lead(&c, exports.path()).await?;
-        second_approval_as_lead(&c, &service_url).await
+        drive(c, service_url).await?;
+        queue_as_agent(c, service_url).await?;
+        audit_as_lead(c, exports.path()).await?;
+        second_approval_as_lead(c, service_url).await
     }
     .await;
-    let _ = shot(&c, "zz-last-state").await;
-    c.close().await.ok();
-    outcome
+    let _ = shot(c, "zz-last-state").await;
+    console.close().await;
+    outcome?;
+
+    // After the whole run: the console's log file is there, says what happened, and holds no secret.
+    let log = home.read_logs();
+    assert!(log.contains("Recovery Desk") && log.contains("starting"), "no log in {}: {log}", home.log_dir().display());
+    let leaked =
+        desk_e2e::secrets_in_log(&log, &service.dir.path().join("desk.db"), &["violet otter climbs 42 stairs"]).await?;
+    assert!(leaked.is_empty(), "the log holds {leaked:?}");
+    Ok(())
 }
 
 async fn drive(c: &Client, service_url: &str) -> Result<()> {

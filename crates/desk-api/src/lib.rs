@@ -4,6 +4,7 @@
 //! The TypeScript the UI uses is generated from these types (`typescript()`), and a test fails when
 //! the committed `ui/src/lib/contract.ts` is stale.
 
+mod about;
 mod accounts;
 mod audit;
 mod auth;
@@ -14,6 +15,7 @@ mod queue;
 mod secret;
 mod typescript;
 
+pub use about::*;
 pub use accounts::*;
 pub use audit::*;
 pub use auth::*;

@@ -64,6 +64,11 @@ pub fn typescript() -> String {
         AnomalyKind::decl(),
         Anomaly::decl(),
         Figures::decl(),
+        ServiceVersion::decl(),
+        About::decl(),
+        LinkTarget::decl(),
+        OpenLink::decl(),
+        LinkEvent::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.\n\n",

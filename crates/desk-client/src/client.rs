@@ -45,13 +45,22 @@ fn check_url(raw: &str) -> Result<String, ClientError> {
 
 impl Client {
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        Self::with_roots(base_url, crate::tls::extra_roots()?)
+    }
+
+    /// A client that trusts the OS's store plus `extra_roots` (the configured extra CA file's).
+    pub fn with_roots(base_url: &str, extra_roots: Vec<reqwest::Certificate>) -> Result<Self, ClientError> {
         let base = check_url(base_url)?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
-            .user_agent(concat!("recovery-desk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::UnexpectedResponse(e.to_string()))?;
+            .user_agent(concat!("recovery-desk/", env!("CARGO_PKG_VERSION")));
+        // The OS's certificate store is trusted (reqwest's native roots), plus the company's own CA
+        // when one is configured: a TLS-inspecting proxy or an internal CA then just works.
+        for cert in extra_roots {
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder.build().map_err(|e| ClientError::UnexpectedResponse(e.to_string()))?;
         Ok(Self { http, base })
     }
 
@@ -120,6 +129,12 @@ impl Client {
         } else {
             Err(Self::problem(res.status(), res).await)
         }
+    }
+
+    /// `GET /v1/version`, which needs no session.
+    pub async fn version(&self) -> Result<desk_api::ServiceVersion, ClientError> {
+        let res = self.send(|| self.request(Method::GET, "/v1/version", None)).await?;
+        Self::decode(res).await
     }
 
     pub async fn me(&self, token: &SecretText) -> Result<Me, ClientError> {

@@ -80,6 +80,12 @@ impl Console {
         }
     }
 
+    /// The service the console talks to (or would, at sign-in).
+    pub async fn server_url(&self) -> String {
+        let inner = self.inner.lock().await;
+        self.status_of(&inner).server_url.unwrap_or_else(|| self.default_server_url.clone())
+    }
+
     /// The session as it stands; on the first call, a session saved in the keychain is checked
     /// with the service and resumed if it still works.
     pub async fn status(&self) -> SessionStatus {

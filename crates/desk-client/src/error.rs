@@ -18,6 +18,9 @@ pub enum ClientError {
     NotSignedIn,
     #[error("the OS keychain is unavailable: {0}")]
     Keychain(String),
+    /// The console's TLS settings (the extra CA file) cannot be used.
+    #[error("{0}")]
+    TlsSetup(String),
 }
 
 impl ClientError {
@@ -30,6 +33,7 @@ impl ClientError {
             ClientError::UnexpectedResponse(_) => ErrorCode::UnexpectedResponse,
             ClientError::NotSignedIn => ErrorCode::NotSignedIn,
             ClientError::Keychain(_) => ErrorCode::KeychainUnavailable,
+            ClientError::TlsSetup(_) => ErrorCode::InvalidInput,
         }
     }
 

@@ -70,6 +70,10 @@ pub struct SmtpConfig {
     /// Require STARTTLS (the default); plain SMTP only for loopback relays and tests.
     #[serde(default = "yes")]
     pub starttls: bool,
+    /// A CA file (PEM) trusted besides the OS's certificate store: a company's own CA or a
+    /// TLS-inspecting relay. `DESK_SMTP_CA_FILE` / `--smtp-ca-file` override it.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn yes() -> bool {

@@ -31,6 +31,9 @@ enum Command {
         public_url: Option<String>,
         #[arg(long, env = "DESK_DEMO_ACCOUNTS")]
         demo_accounts: Option<usize>,
+        /// A CA file (PEM) the SMTP client trusts besides the OS's store (sets `smtp.ca_file`).
+        #[arg(long, env = "DESK_SMTP_CA_FILE")]
+        smtp_ca_file: Option<PathBuf>,
     },
     /// Print the current TOTP code of a base32 secret (for signing in to the demo).
     Totp { secret: String },
@@ -44,15 +47,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let (config, demo, db, bind, public_url, demo_accounts) = match Cli::parse().command {
+    let (config, demo, db, bind, public_url, demo_accounts, smtp_ca_file) = match Cli::parse().command {
         Command::Totp { secret } => {
             let code = desk_server::totp::code_at(&secret, chrono::Utc::now().timestamp())
                 .ok_or_else(|| anyhow::anyhow!("that is not a base32 secret"))?;
             println!("{code}");
             return Ok(());
         }
-        Command::Serve { config, demo, db, bind, public_url, demo_accounts } => {
-            (config, demo, db, bind, public_url, demo_accounts)
+        Command::Serve { config, demo, db, bind, public_url, demo_accounts, smtp_ca_file } => {
+            (config, demo, db, bind, public_url, demo_accounts, smtp_ca_file)
         }
     };
     let mut cfg = match config {
@@ -71,6 +74,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if let Some(n) = demo_accounts {
         cfg.demo_accounts = n;
+    }
+    if let (Some(ca), Some(smtp)) = (smtp_ca_file, cfg.smtp.as_mut()) {
+        smtp.ca_file = Some(ca);
     }
     let running = desk_server::start(cfg, Arc::new(SystemClock)).await?;
     println!("Recovery Desk service listening on {}", running.url());

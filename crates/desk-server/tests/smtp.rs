@@ -201,7 +201,13 @@ impl App {
             demo_accounts: 50,
             mail_poll_ms: 20,
             mail_backoff_ms: 1_000,
-            smtp: Some(SmtpConfig { host: "127.0.0.1".into(), port: smtp.port, from: FROM.into(), starttls: false }),
+            smtp: Some(SmtpConfig {
+                host: "127.0.0.1".into(),
+                port: smtp.port,
+                from: FROM.into(),
+                starttls: false,
+                ca_file: None,
+            }),
             ..Config::default()
         };
         tweak(&mut config);

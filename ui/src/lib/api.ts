@@ -2,7 +2,9 @@
 // Tauri converts the Rust commands' snake_case argument names to camelCase on this side;
 // fields inside `form` and `request` keep their serde (snake_case) names from contract.ts.
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import type {
+  About,
   AccountDetail,
   AccountSummary,
   ActionAccepted,
@@ -16,6 +18,7 @@ import type {
   ExportFormat,
   ExportResult,
   Figures,
+  LinkEvent,
   Page,
   Progress,
   QueueFilter,
@@ -203,4 +206,26 @@ export function requestReassign(id: number, agentId: number): Promise<RequestDet
 /** One evidence file's content (base64), for the viewer. */
 export function requestEvidence(id: number, fileId: number): Promise<EvidenceContent> {
   return call<EvidenceContent>('request_evidence', { id, fileId });
+}
+
+// The desktop shell: About box, links from tickets.
+
+/** The console's and the service's versions, and the diagnostics text (no secrets in it). */
+export function about(): Promise<About> {
+  return call<About>('about');
+}
+
+/** `recovery-desk://` links that arrived (each handed over once), or why each was refused. */
+export function takeLinks(): Promise<LinkEvent[]> {
+  return call<LinkEvent[]>('take_links');
+}
+
+/** Calls `onWaiting` whenever the shell has links for `takeLinks`; resolves to the unlisten function. */
+export function onLinksWaiting(onWaiting: () => void): Promise<() => void> {
+  return listen('desk://links-waiting', () => onWaiting());
+}
+
+/** Shows an OS notification (the notification plugin); the caller decides whether one is due. */
+export function osNotify(title: string, body: string): Promise<void> {
+  return invoke<void>('plugin:notification|notify', { options: { title, body } });
 }

@@ -223,4 +223,34 @@ entry_ids: number[], };
 
 export type Figures = { from: string, to: string, agents: Array<AgentFigures>, anomalies: Array<Anomaly>, };
 
+export type ServiceVersion = { 
+/**
+ * The service's release, e.g. `0.1.0`.
+ */
+version: string, 
+/**
+ * The API generation it serves (`v1`).
+ */
+api: string, };
+
+export type About = { app_version: string, server_url: string, 
+/**
+ * `None` when the service could not be asked; `service_error` then says why.
+ */
+service: ServiceVersion | null, service_error: string | null, 
+/**
+ * OS notifications (a high-risk request arrives, a hold is about to end) may be shown.
+ */
+notifications: boolean, 
+/**
+ * Plain text for a support ticket: versions, system, where the logs are, which settings apply.
+ */
+diagnostics: string, };
+
+export type LinkTarget = "account" | "request";
+
+export type OpenLink = { target: LinkTarget, id: number, ticket: string | null, };
+
+export type LinkEvent = { link: OpenLink | null, error: string | null, };
+
 export const REASON_CODES: ReasonCode[] = ["forgot_password", "email_not_received", "link_expired", "locked_out", "suspected_compromise", "other"];

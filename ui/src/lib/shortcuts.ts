@@ -8,6 +8,7 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
     title: 'Anywhere',
     items: [
       { keys: ['?'], action: 'Show these shortcuts' },
+      { keys: ['F1'], action: 'About Recovery Desk (versions, Copy diagnostics)' },
       { keys: ['Alt+1'], action: 'Open Lookup' },
       { keys: ['Alt+2'], action: 'Open Audit (leads and admins)' },
       { keys: ['Alt+3'], action: 'Open the Queue' },

@@ -9,6 +9,7 @@ mod mail_events;
 pub mod openapi;
 mod requests;
 mod sessions;
+mod version;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -53,7 +54,8 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/export", get(audit::export))
         .route("/audit/figures", get(audit::figures))
         .route("/mail/events", post(mail_events::receive))
-        .route("/openapi.json", get(openapi::serve));
+        .route("/openapi.json", get(openapi::serve))
+        .route("/version", get(version::version));
     // The local mailbox is the embedded default's stand-in for users' inboxes; a service that
     // delivers over SMTP has no such page.
     let dev = if state.config.smtp.is_none() {

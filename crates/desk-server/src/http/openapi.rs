@@ -33,6 +33,7 @@ use utoipa::{Modify, OpenApi};
         super::audit::export,
         super::audit::figures,
         super::mail_events::receive,
+        super::version::version,
     ),
     components(schemas(desk_api::Problem, desk_api::ErrorCode)),
     modifiers(&Bearer)

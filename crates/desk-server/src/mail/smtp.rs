@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::SmtpConfig;
@@ -31,8 +32,17 @@ impl SmtpSender {
         let from: Mailbox =
             config.from.parse().map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", config.from))?;
         let builder = if config.starttls {
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
-                .map_err(|e| anyhow::anyhow!("smtp.host {:?}: {e}", config.host))?
+            // STARTTLS required; the server's certificate must chain to the OS's store or to the
+            // configured extra CA.
+            let mut tls = TlsParameters::builder(config.host.clone());
+            if let Some(path) = &config.ca_file {
+                let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("smtp.ca_file {}: {e}", path.display()))?;
+                let cert = Certificate::from_pem(&pem)
+                    .map_err(|e| anyhow::anyhow!("smtp.ca_file {} holds no PEM certificate: {e}", path.display()))?;
+                tls = tls.add_root_certificate(cert);
+            }
+            let tls = tls.build().map_err(|e| anyhow::anyhow!("smtp TLS settings: {e}"))?;
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host).tls(Tls::Required(tls))
         } else {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
         };

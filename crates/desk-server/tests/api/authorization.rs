@@ -34,6 +34,8 @@ fn routes() -> Vec<Route> {
     vec![
         public(Method::POST, "/v1/sessions", "/v1/sessions"),
         public(Method::GET, "/v1/openapi.json", "/v1/openapi.json"),
+        // Public: the About box asks before sign-in; it names a build, nothing about accounts.
+        public(Method::GET, "/v1/version", "/v1/version"),
         public(Method::GET, "/dev/mailbox.json", "-"),
         public(Method::GET, "/dev/mailbox", "-"),
         public(Method::GET, "/recover", "-"),

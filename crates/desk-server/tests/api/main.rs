@@ -11,3 +11,4 @@ mod queue;
 mod recovery;
 mod reset;
 mod sessions;
+mod version;
