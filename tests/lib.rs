@@ -193,10 +193,15 @@ impl AppHome {
     /// The variables that point the app's folders (Tauri's path API, WebKit's storage) here.
     pub fn env(&self) -> Vec<(String, OsString)> {
         let d = self.dir.path();
-        ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"]
+        let mut env: Vec<(String, OsString)> = ["XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"]
             .iter()
             .map(|k| (k.to_string(), d.join(k.to_lowercase()).into_os_string()))
-            .collect()
+            .collect();
+        // No update checks against the real endpoint from tests (src-tauri/tests/updates.rs tests them).
+        env.push(("RECOVERY_DESK_UPDATES".into(), "off".into()));
+        // Machine settings of this machine stay out of the tests.
+        env.push(("RECOVERY_DESK_MACHINE_SETTINGS".into(), d.join("machine-settings.json").into_os_string()));
+        env
     }
 
     /// Where the log plugin writes on Linux: the app's data folder under XDG_DATA_HOME.

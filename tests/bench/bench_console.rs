@@ -112,7 +112,6 @@ async fn tauri(app: &Path, service_url: &str) -> Result<(f64, f64, f64)> {
         let home = AppHome::new()?;
         let mut env = home.env();
         env.push(("RECOVERY_DESK_SERVER_URL".into(), service_url.into()));
-        env.push(("RECOVERY_DESK_UPDATES".into(), "off".into()));
         let console = open_console(app, &env).await?;
         let c = &console.client;
         let mark = mark_ms(c).await?;

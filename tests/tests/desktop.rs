@@ -45,7 +45,6 @@ async fn a_second_start_hands_its_link_to_the_running_console_which_opens_it_wit
     let home = AppHome::new()?;
     let mut env = home.env();
     env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
-    env.push(("RECOVERY_DESK_UPDATES".into(), "off".into()));
     let console = open_console(&desk_e2e::app_binary()?, &env).await?;
     let c = &console.client;
     let outcome = async {
@@ -91,7 +90,6 @@ async fn the_window_comes_back_as_it_was_and_never_off_screen() -> Result<()> {
     desk_e2e::require_display()?;
     let home = AppHome::new()?;
     let mut env = home.env();
-    env.push(("RECOVERY_DESK_UPDATES".into(), "off".into()));
     let app = desk_e2e::app_binary()?;
 
     let console = open_console(&app, &env).await?;
