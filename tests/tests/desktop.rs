@@ -89,7 +89,7 @@ async fn window_rect(c: &Client) -> Result<(f64, f64, f64, f64)> {
 async fn the_window_comes_back_as_it_was_and_never_off_screen() -> Result<()> {
     desk_e2e::require_display()?;
     let home = AppHome::new()?;
-    let mut env = home.env();
+    let env = home.env();
     let app = desk_e2e::app_binary()?;
 
     let console = open_console(&app, &env).await?;

@@ -129,6 +129,9 @@ async fn reset_over_starttls(trust_company_ca: bool) -> (String, Option<String>,
             from: "Recovery Desk <no-reply@desk.test>".into(),
             starttls: true,
             ca_file: trust_company_ca.then_some(ca_file),
+            tls: false,
+            username: None,
+            password: None,
         }),
         ..Config::default()
     };

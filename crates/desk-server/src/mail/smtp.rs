@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -19,6 +20,25 @@ const MAX_ERROR_CHARS: usize = 500;
 pub struct SmtpSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The From address's domain, for Message-IDs.
+    domain: String,
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): mail written by a program, which out-of-office
+/// replies and other automatic answers must not answer.
+#[derive(Debug, Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
 }
 
 impl std::fmt::Debug for SmtpSender {
@@ -31,23 +51,25 @@ impl SmtpSender {
     pub fn new(config: &SmtpConfig) -> anyhow::Result<Self> {
         let from: Mailbox =
             config.from.parse().map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", config.from))?;
-        let builder = if config.starttls {
-            // STARTTLS required; the server's certificate must chain to the OS's store or to the
-            // configured extra CA.
-            let mut tls = TlsParameters::builder(config.host.clone());
-            if let Some(path) = &config.ca_file {
-                let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("smtp.ca_file {}: {e}", path.display()))?;
-                let cert = Certificate::from_pem(&pem)
-                    .map_err(|e| anyhow::anyhow!("smtp.ca_file {} holds no PEM certificate: {e}", path.display()))?;
-                tls = tls.add_root_certificate(cert);
-            }
-            let tls = tls.build().map_err(|e| anyhow::anyhow!("smtp TLS settings: {e}"))?;
-            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host).tls(Tls::Required(tls))
-        } else {
+        // Plain SMTP is only for a relay on this machine (`Config::validate` refuses it elsewhere).
+        // Over TLS the relay's certificate must chain to the OS's store or to `smtp.ca_file`.
+        let builder = if config.tls {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+                .tls(Tls::Wrapper(tls_parameters(config)?))
+        } else if config.starttls {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+                .tls(Tls::Required(tls_parameters(config)?))
+        } else if config.host_is_loopback() {
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+        } else {
+            anyhow::bail!("smtp: plain SMTP to {} is refused; set smtp.starttls or smtp.tls", config.host);
         };
-        let transport = builder.port(config.port).timeout(Some(ATTEMPT_TIMEOUT)).build();
-        Ok(Self { transport, from })
+        let mut builder = builder.port(config.port).timeout(Some(ATTEMPT_TIMEOUT));
+        if let (Some(user), Some(password)) = (&config.username, &config.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
+        }
+        let domain = from.email.domain().to_string();
+        Ok(Self { transport: builder.build(), from, domain })
     }
 
     /// Sends one plain-text email. `Ok` only once the server accepted the message. The error is the
@@ -58,6 +80,9 @@ impl SmtpSender {
             .from(self.from.clone())
             .to(to)
             .subject(subject)
+            // Without a Message-ID, filters such as SpamAssassin's MISSING_MID send the mail to spam.
+            .message_id(Some(format!("<{}@{}>", crate::crypto::random_token(), self.domain)))
+            .header(AutoSubmitted)
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_string())
             .map_err(|e| format!("cannot build the message: {e}"))?;
@@ -66,6 +91,19 @@ impl SmtpSender {
             Err(e) => Err(describe(&e)),
         }
     }
+}
+
+/// TLS to `config.host`, trusting the OS's certificate store (lettre's native roots) and the
+/// configured extra CA file.
+fn tls_parameters(config: &SmtpConfig) -> anyhow::Result<TlsParameters> {
+    let mut tls = TlsParameters::builder(config.host.clone());
+    if let Some(path) = &config.ca_file {
+        let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("smtp.ca_file {}: {e}", path.display()))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("smtp.ca_file {} holds no PEM certificate: {e}", path.display()))?;
+        tls = tls.add_root_certificate(cert);
+    }
+    tls.build().map_err(|e| anyhow::anyhow!("smtp TLS settings: {e}"))
 }
 
 /// The error and its causes in one line, cut to a bounded length.
