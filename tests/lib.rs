@@ -27,6 +27,30 @@ impl Drop for Killed {
     }
 }
 
+/// tauri-driver in a process group of its own, killed whole: its WebKitWebDriver would outlive it.
+struct KilledGroup(Child);
+
+impl Drop for KilledGroup {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", self.0.id())]).status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The processes running `exe` (Linux's /proc; the end-to-end tests run on Linux only).
+fn running(exe: &Path) -> Vec<u32> {
+    let exe = std::fs::canonicalize(exe).unwrap_or_else(|_| exe.to_path_buf());
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p == exe))
+        .collect()
+}
+
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -227,13 +251,23 @@ static DESKTOP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 /// A WebDriver session on the app; the driver process ends with it.
 pub struct Console {
     pub client: Client,
-    _driver: Killed,
+    app: PathBuf,
+    _driver: KilledGroup,
     _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
 impl Console {
+    /// Ends the session and waits for the app to be gone: a console still shutting down would
+    /// take the next start's place (one instance per desktop session) and that start would exit.
     pub async fn close(self) {
-        let _ = self.client.close().await;
+        let _ = self.client.clone().close().await;
+        let start = Instant::now();
+        while !running(&self.app).is_empty() && start.elapsed() < WAIT {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        for pid in running(&self.app) {
+            let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        }
     }
 }
 
@@ -242,26 +276,43 @@ pub async fn open_console(app: &Path, env: &[(String, OsString)]) -> Result<Cons
     let turn = DESKTOP.lock().await;
     let driver_port = free_port();
     let native_port = free_port();
+    // The previous test's console must be gone (see `Console::close`).
+    let start = Instant::now();
+    while !running(app).is_empty() {
+        if start.elapsed() > WAIT {
+            bail!("another {} is still running", app.display());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let mut cmd = Command::new(tool("tauri-driver")?);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     cmd.args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
-        .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
+    // E2E_VERBOSE=1 shows the driver's and the app's output.
+    if std::env::var_os("E2E_VERBOSE").is_none() {
+        cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let driver = Killed(cmd.spawn().context("start tauri-driver")?);
+    let driver = KilledGroup(cmd.spawn().context("start tauri-driver")?);
     wait_for_port(driver_port).await?;
 
     // Two TLS backends are linked in (reqwest's and fantoccini's); name the one to use.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let caps = json!({"browserName": "wry", "tauri:options": {"application": app}});
-    let client = ClientBuilder::rustls()?
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
+    let mut builder = ClientBuilder::rustls()?;
+    builder.capabilities(caps.as_object().unwrap().clone());
+    let url = format!("http://127.0.0.1:{driver_port}");
+    let connect = builder.connect(&url);
+    // An app that exits at once (e.g. handing over to a running one) leaves the driver waiting;
+    // a loaded machine may take a while to start WebKit, so the guard is generous.
+    let client = tokio::time::timeout(3 * WAIT, connect)
         .await
+        .context("the app did not start under WebDriver")?
         .context("open a WebDriver session on the app")?;
-    Ok(Console { client, _driver: driver, _turn: turn })
+    Ok(Console { client, app: app.to_path_buf(), _driver: driver, _turn: turn })
 }
 
 /// Signs in through the sign-in screen and waits for the lookup screen.

@@ -11,7 +11,14 @@ use support::tls::company_ca_front;
 
 async fn service() -> (Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+    // Demo mode: a service of its own keys, no key file to set up.
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 20,
+        ..Config::default()
+    };
     (desk_server::start(config, Arc::new(SystemClock)).await.unwrap(), dir)
 }
 

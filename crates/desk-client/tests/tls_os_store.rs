@@ -13,7 +13,14 @@ use support::tls::company_ca_front;
 #[tokio::test]
 async fn client_trusts_a_ca_of_the_os_certificate_store() {
     let dir = tempfile::tempdir().unwrap();
-    let config = Config { db: dir.path().join("desk.db"), bind: "127.0.0.1:0".parse().unwrap(), ..Config::default() };
+    // Demo mode: a service of its own keys, no key file to set up.
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 20,
+        ..Config::default()
+    };
     let running = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
     let front = company_ca_front(running.url().trim_start_matches("http://").trim_end_matches('/').to_string()).await;
     std::env::set_var("SSL_CERT_FILE", &front.ca_file);
