@@ -31,8 +31,9 @@ run: build
 serve: build
 	target/debug/desk-server serve --demo --db "$(DEMO_DB)" --bind "127.0.0.1:$(PORT)"
 
-# The gates: rustfmt, clippy with warnings as errors, prettier, eslint and svelte-check.
-lint: deps
+# The gates: rustfmt, clippy with warnings as errors, prettier, eslint and svelte-check. Clippy
+# compiles the app, whose generate_context! needs ui/dist, so the UI is built first.
+lint: ui
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run lint --silent && npm run check --silent
