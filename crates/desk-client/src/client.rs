@@ -24,23 +24,35 @@ impl std::fmt::Debug for Client {
 }
 
 /// Loopback may be plain HTTP; anything else must be HTTPS, since a session token crosses it.
+/// The decision is made on the host as the URL parser reads it (an IP address or a name), never on
+/// the text: `127.evil.example` and `127.0.0.1.nip.io` are names that anyone can point anywhere.
 fn check_url(raw: &str) -> Result<String, ClientError> {
     let url = reqwest::Url::parse(raw.trim())
         .map_err(|_| ClientError::InvalidServerUrl(format!("\"{raw}\" is not a URL like http://127.0.0.1:8787")))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]" | "::1"))
-        || url.host_str().is_some_and(|h| h.starts_with("127."));
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ClientError::InvalidServerUrl("the server URL cannot hold credentials".into()));
+    }
     match url.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if is_loopback(&url) => {}
         "http" => {
             return Err(ClientError::InvalidServerUrl("use https:// for a service that is not on this machine".into()))
         }
         _ => return Err(ClientError::InvalidServerUrl("the server URL starts with http:// or https://".into())),
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ClientError::InvalidServerUrl("the server URL cannot hold credentials".into()));
-    }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// An address in 127.0.0.0/8 or ::1 (an IPv4-mapped IPv6 address counts as its IPv4 address), or
+/// the name `localhost` itself, which resolvers keep on this machine (RFC 6761).
+fn is_loopback(url: &reqwest::Url) -> bool {
+    // The parser has already turned every spelling of an IP address (`0x7f.1`, `2130706433`,
+    // `127.0.0.1.`) into its canonical text, and a name never parses as an address.
+    let Some(host) = url.host_str() else { return false };
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => host == "localhost",
+    }
 }
 
 impl Client {
@@ -434,5 +446,45 @@ mod tests {
         assert!(check_url("not a url").is_err());
         assert!(check_url("https://user:pw@desk.example.com").is_err());
         assert_eq!(check_url("http://127.0.0.1:8787/").unwrap(), "http://127.0.0.1:8787");
+    }
+
+    #[test]
+    fn names_that_only_look_like_loopback_need_https() {
+        for url in [
+            "http://127.evil.example",
+            "http://127.0.0.1.nip.io:8787",
+            "http://127.0.0.1@evil.example",
+            "http://localhost@evil.example",
+            "http://localhost.evil.example",
+            "http://LOCALHOST.evil.example",
+            "http://127.0.0.1%2eevil.example",
+            "http://evil.example#@127.0.0.1",
+            "http://evil.example/127.0.0.1",
+            "http://0.0.0.0:8787",
+            "http://[::]:8787",
+            "http://[::ffff:10.0.0.1]:8787",
+            "http://10.127.0.1",
+        ] {
+            assert!(check_url(url).is_err(), "{url} was accepted as loopback");
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_a_loopback_address_is_loopback() {
+        // Each of these is parsed to an address in 127.0.0.0/8 or ::1, so plain HTTP stays on the machine.
+        for (url, canonical) in [
+            ("HTTP://LOCALHOST:8787", "http://localhost:8787"),
+            ("http://127.0.0.1.:8787", "http://127.0.0.1:8787"),
+            ("http://0x7f.1:8787", "http://127.0.0.1:8787"),
+            ("http://127.1:8787", "http://127.0.0.1:8787"),
+            ("http://2130706433:8787", "http://127.0.0.1:8787"),
+            ("http://0177.0.0.1:8787", "http://127.0.0.1:8787"),
+            ("http://127.200.3.4:8787", "http://127.200.3.4:8787"),
+            ("http://[::1]:8787", "http://[::1]:8787"),
+            ("http://[::ffff:127.0.0.1]:8787", "http://[::ffff:7f00:1]:8787"),
+            ("http://[0:0:0:0:0:0:0:1]:8787/", "http://[::1]:8787"),
+        ] {
+            assert_eq!(check_url(url).unwrap(), canonical, "{url}");
+        }
     }
 }

@@ -54,7 +54,10 @@ pub async fn file_and_confirm(app: &TestApp, f: reqwest::multipart::Form, contac
 }
 
 async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> crate::helpers::Answer {
-    let mut rb = app.req(method, path).bearer_auth(token);
+    // Each call is a new action of the agent, as the console sends it: a key of its own.
+    static KEYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let key = format!("queue-test-{}", KEYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let mut rb = app.req(method, path).bearer_auth(token).header("Idempotency-Key", key);
     if let Some(b) = body {
         rb = rb.json(&b);
     }
