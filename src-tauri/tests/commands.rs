@@ -257,19 +257,21 @@ fn queue_commands_claim_decide_and_release() {
     let err = invoke(
         &webview,
         "request_decide",
-        json!({"id": id, "decision": {"decision": "approve", "checklist": [], "note": "ok"}}),
+        json!({"id": id, "decision": {"decision": "approve", "checklist": [], "note": "ok"}, "idempotencyKey": "cmd-1"}),
     )
     .unwrap_err();
     assert_eq!(err["code"], "checklist_incomplete");
     let checklist = claimed["checklist"].clone();
-    let done = invoke(
-        &webview,
-        "request_decide",
-        json!({"id": id, "decision": {"decision": "approve", "checklist": checklist, "note": "facts match"}}),
-    )
-    .unwrap();
+    let approve = json!({"id": id, "decision": {"decision": "approve", "checklist": checklist, "note": "facts match"},
+                         "idempotencyKey": "cmd-2"});
+    let done = invoke(&webview, "request_decide", approve.clone()).unwrap();
     assert_eq!(done["item"]["state"], "approved");
-    let err = invoke(&webview, "request_second_approval", json!({"id": id, "note": "x"})).unwrap_err();
+    // The same action again (a retry under its key) decides nothing twice: it answers the request.
+    let again = invoke(&webview, "request_decide", approve).unwrap();
+    assert_eq!(again["item"]["state"], "approved");
+    assert_eq!(again["steps"].as_array().unwrap().len(), done["steps"].as_array().unwrap().len());
+    let err = invoke(&webview, "request_second_approval", json!({"id": id, "note": "x", "idempotencyKey": "cmd-3"}))
+        .unwrap_err();
     assert_eq!(err["code"], "forbidden");
     let other = invoke(&webview, "queue_claim_next", json!({})).unwrap();
     let other_id = other["item"]["id"].as_i64().unwrap();

@@ -10,6 +10,10 @@ use serde::de::DeserializeOwned;
 
 use crate::ClientError;
 
+/// Sends of one call at most (the first and two retries), and the pauses between them.
+const ATTEMPTS: u32 = 3;
+const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(250), Duration::from_secs(1)];
+
 /// A typed client of the service's `/v1` API.
 #[derive(Clone)]
 pub struct Client {
@@ -79,24 +83,37 @@ impl Client {
         }
     }
 
-    /// Sends, retrying once when the connection failed before an answer: every call here is
-    /// either a read or carries an Idempotency-Key, so a retry never does anything twice.
+    /// Sends, retrying when the connection failed before an answer came. A request that never
+    /// reached the service (connection refused) is always sent again; one that may have reached it
+    /// (the connection broke or timed out after it was sent) only when repeating it is harmless: a
+    /// read, or an action with an Idempotency-Key, which the service does at most once per key.
     async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
+        let mut reached = false;
         let mut last = None;
-        for attempt in 0..2 {
-            match build().send().await {
+        for attempt in 1..=ATTEMPTS {
+            let request = build().build().map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()))?;
+            let repeatable = request.method() == Method::GET || request.headers().contains_key("idempotency-key");
+            match self.http.execute(request).await {
                 Ok(r) => return Ok(r),
-                Err(e) if e.is_connect() || e.is_timeout() => {
-                    last = Some(e);
-                    if attempt == 0 {
-                        tokio::time::sleep(Duration::from_millis(150)).await;
+                Err(e) if e.is_connect() => last = Some(e),
+                Err(e) => {
+                    reached = true;
+                    tracing::debug!(error = ?e.without_url(), attempt, "connection lost before the answer");
+                    if !repeatable {
+                        return Err(ClientError::ConnectionLost { url: self.base.clone(), attempts: attempt });
                     }
                 }
-                Err(e) => return Err(ClientError::UnexpectedResponse(e.without_url().to_string())),
+            }
+            if attempt < ATTEMPTS {
+                tokio::time::sleep(RETRY_PAUSES[attempt as usize - 1]).await;
             }
         }
         tracing::debug!(error = ?last.map(|e| e.without_url()), "service unreachable");
-        Err(ClientError::Unreachable { url: self.base.clone() })
+        Err(if reached {
+            ClientError::ConnectionLost { url: self.base.clone(), attempts: ATTEMPTS }
+        } else {
+            ClientError::Unreachable { url: self.base.clone() }
+        })
     }
 
     async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
@@ -398,6 +415,44 @@ impl Client {
         body: Option<serde_json::Value>,
     ) -> Result<desk_api::RequestDetail, ClientError> {
         self.req_json(token, method, &format!("/v1/requests{path}"), body).await
+    }
+
+    /// A decision on a request. `idempotency_key` names the agent's one action: the same key on a
+    /// retry decides nothing twice.
+    pub async fn decide(
+        &self,
+        token: &SecretText,
+        id: i64,
+        decision: &desk_api::DecisionRequest,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        let res = self
+            .send(|| {
+                self.request(Method::POST, &format!("/v1/requests/{id}/decision"), Some(token))
+                    .header("Idempotency-Key", idempotency_key)
+                    .json(decision)
+            })
+            .await?;
+        Self::decode(res).await
+    }
+
+    /// A lead's second approval, with the same promise as `decide`.
+    pub async fn second_approval(
+        &self,
+        token: &SecretText,
+        id: i64,
+        note: &str,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        let body = desk_api::NoteRequest { text: note.to_string() };
+        let res = self
+            .send(|| {
+                self.request(Method::POST, &format!("/v1/requests/{id}/second-approval"), Some(token))
+                    .header("Idempotency-Key", idempotency_key)
+                    .json(&body)
+            })
+            .await?;
+        Self::decode(res).await
     }
 
     pub async fn request_release(&self, token: &SecretText, id: i64) -> Result<(), ClientError> {
