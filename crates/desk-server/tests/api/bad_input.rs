@@ -146,3 +146,20 @@ async fn openapi_document_lists_every_v1_route() {
         assert!(documented.is_some(), "{} {} is routed but not in the OpenAPI document", route.method, route.doc);
     }
 }
+
+/// Numbers a query may carry but that overflow what they are multiplied into are refused with a
+/// problem (a `min_age_hours` of 2^63-1 once made the service panic and drop the connection).
+#[tokio::test]
+async fn numbers_too_large_for_a_query_are_refused_not_a_crash() {
+    let app = TestApp::spawn().await;
+    let t = app.agent_token().await;
+    for path in [
+        "/v1/requests?min_age_hours=9223372036854775807",
+        "/v1/requests?min_age_hours=1000001",
+        "/v1/requests?cursor=q99999999999999999999.1",
+        "/v1/accounts?q=maria&cursor=a99999999999999999999",
+    ] {
+        TestApp::assert_problem(&app.get(&t, path).await, 422, "invalid_input");
+    }
+    assert_eq!(app.get(&t, "/v1/requests?min_age_hours=1000000").await.status, 200);
+}
