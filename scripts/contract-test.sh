@@ -76,8 +76,9 @@ run() {
     -H "Authorization: Bearer $token" -H "X-Webhook-Secret: $secret" \
     --no-color "${seed[@]}" "$@") >"$out" 2>&1; then
     cat "$out"
-    echo "schemathesis found failures as the $name (service log: above the summary)" >&2
-    tail -20 "$work/server.log" >&2
+    echo "schemathesis found failures as the $name; the service's first errors:" >&2
+    grep -m 5 -A 4 -E 'panicked|ERROR' "$work/server.log" >&2 || true
+    [ -z "${CONTRACT_KEEP:-}" ] || cp "$work/server.log" "$CONTRACT_KEEP"
     exit 1
   fi
   sed -n '/^Test cases:/,/^$/p' "$out"
