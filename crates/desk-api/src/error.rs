@@ -47,6 +47,11 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// The thing is not in a state this change applies to (e.g. `delivered` for a failed email).
     InvalidTransition,
+    /// The service has too much work in hand (sign-ins wait for password checks); `retry_after`
+    /// says when to try again.
+    ServiceBusy,
+    /// The request took longer than the service allows (a body sent too slowly, a stuck step).
+    RequestTimeout,
     /// Something failed inside the service; the details are in its log, not in the answer.
     Internal,
     /// Client side: the service could not be reached.
@@ -89,6 +94,8 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::ServiceBusy => "service_busy",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Internal => "internal",
             ErrorCode::ServiceUnreachable => "service_unreachable",
             ErrorCode::ConnectionLost => "connection_lost",
@@ -150,6 +157,8 @@ mod tests {
             ErrorCode::InvalidInput,
             ErrorCode::TooManyAttempts,
             ErrorCode::InvalidTransition,
+            ErrorCode::ServiceBusy,
+            ErrorCode::RequestTimeout,
             ErrorCode::KeychainUnavailable,
             ErrorCode::ConnectionLost,
         ] {

@@ -236,6 +236,7 @@ async fn a_service_restart_in_the_middle_of_a_decision_decides_once() {
         decision: Decision::Reject,
         checklist: vec![],
         note: "The statement contradicts the account's history.".into(),
+        message: Some("We could not confirm that the account is yours.".into()),
     };
     let decide = tokio::spawn({
         let console = Arc::new(console);

@@ -41,8 +41,21 @@ pub enum ApiError {
     /// The request does not fit the current state of what it names (409).
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
+    #[error("the service has too many sign-ins in hand; try again in a moment")]
+    Busy,
+    #[error("the request took too long and was stopped; nothing was changed by it")]
+    Timeout,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+impl From<crate::crypto::GateError> for ApiError {
+    fn from(e: crate::crypto::GateError) -> Self {
+        match e {
+            crate::crypto::GateError::Busy => ApiError::Busy,
+            crate::crypto::GateError::Failed(m) => ApiError::Internal(anyhow::anyhow!(m)),
+        }
+    }
 }
 
 impl ApiError {
@@ -75,6 +88,8 @@ impl ApiError {
             // key's state, so 409 rather than the 422 of the IETF draft.
             IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused"),
             Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
+            Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceBusy, "Busy"),
+            Timeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout, "Request timeout"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal error"),
         }
     }
@@ -90,6 +105,7 @@ impl ApiError {
             ApiError::TooManyAttempts { retry_after }
             | ApiError::Cooldown { retry_after, .. }
             | ApiError::Limited { retry_after, .. } => (None, Some(*retry_after)),
+            ApiError::Busy => (None, Some(1)),
             _ => (None, None),
         };
         Problem {

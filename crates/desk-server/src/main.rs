@@ -31,7 +31,12 @@ enum Command {
         public_url: Option<String>,
         #[arg(long, env = "DESK_DEMO_ACCOUNTS")]
         demo_accounts: Option<usize>,
+        /// The master key's file (see `keygen`); or put the key itself in DESK_SECRET_KEY.
+        #[arg(long)]
+        secret_key_file: Option<PathBuf>,
     },
+    /// Print a new master key (base64 of 32 random bytes) for `secret_key_file` or DESK_SECRET_KEY.
+    Keygen,
     /// Print the current TOTP code of a base32 secret (for signing in to the demo).
     Totp { secret: String },
 }
@@ -44,21 +49,25 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let (config, demo, db, bind, public_url, demo_accounts) = match Cli::parse().command {
+    let (config, demo, db, bind, public_url, demo_accounts, secret_key_file) = match Cli::parse().command {
+        Command::Keygen => {
+            println!("{}", desk_server::crypto::Keys::generate());
+            return Ok(());
+        }
         Command::Totp { secret } => {
             let code = desk_server::totp::code_at(&secret, chrono::Utc::now().timestamp())
                 .ok_or_else(|| anyhow::anyhow!("that is not a base32 secret"))?;
             println!("{code}");
             return Ok(());
         }
-        Command::Serve { config, demo, db, bind, public_url, demo_accounts } => {
-            (config, demo, db, bind, public_url, demo_accounts)
+        Command::Serve { config, demo, db, bind, public_url, demo_accounts, secret_key_file } => {
+            (config, demo, db, bind, public_url, demo_accounts, secret_key_file)
         }
     };
-    let mut cfg = match config {
-        Some(path) => Config::from_file(&path)?,
-        None => Config::default(),
-    };
+    let mut cfg = Config::load(config.as_deref(), std::env::vars())?;
+    if secret_key_file.is_some() {
+        cfg.secret_key_file = secret_key_file;
+    }
     cfg.demo |= demo;
     if let Some(db) = db {
         cfg.db = db;

@@ -36,6 +36,7 @@ const FIELD_LABELS: Record<string, string> = {
   agent_id: 'agent id',
   checklist: 'checklist',
   decision: 'decision',
+  message: 'message to the user',
 };
 
 export function fieldLabel(field: string): string {
@@ -162,6 +163,10 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
       return 'This request has moved on; reload it.';
     case 'checklist_incomplete':
       return 'Tick every item of the verification checklist before deciding.';
+    case 'service_busy':
+      return 'The service is busy; try again in a moment.';
+    case 'request_timeout':
+      return 'The service took too long to answer; try again.';
     case 'idempotency_key_reused':
       return 'This request was already sent with different details. Close the dialog and start again.';
     default:

@@ -2,11 +2,13 @@
 //! nothing of HTTP.
 
 pub mod accounts;
+pub mod at_rest;
 pub mod end_user;
 pub mod events;
 pub mod idempotency;
 pub mod outbox;
 pub mod queue;
+pub mod rate;
 pub mod recovery;
 pub mod sessions;
 

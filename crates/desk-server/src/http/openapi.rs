@@ -97,7 +97,13 @@ fn refine_schemas(doc: &mut Value) {
         json!({ "type": "string", "maxLength": 254, "pattern": EMAIL });
     let note = json!({ "type": "string", "maxLength": 2000, "pattern": NOT_BLANK });
     schemas["NoteRequest"]["properties"]["text"] = note.clone();
-    schemas["DecisionRequest"]["properties"]["note"] = note;
+    let decision = &mut schemas["DecisionRequest"];
+    decision["properties"]["note"] = note;
+    decision["properties"]["message"]["maxLength"] = json!(2000);
+    // Asking the user for more information needs the question to send them.
+    decision["if"] = json!({ "properties": { "decision": { "const": "need_info" } }, "required": ["decision"] });
+    decision["then"] =
+        json!({ "required": ["message"], "properties": { "message": { "type": "string", "pattern": NOT_BLANK } } });
     schemas["MailEvent"]["properties"]["email_id"]["minimum"] = json!(1);
 }
 
@@ -174,6 +180,7 @@ fn apply_operation_rules(op: &mut Value) {
     if params.iter().any(|(at, _)| at == "path") {
         add(responses, 404, "`not_found`");
     }
+    add(responses, 408, "`timeout`: no answer within the service's `request_timeout_secs`");
     add(responses, 500, "`internal`: something failed inside the service; the details are in its log");
     for (status, response) in responses.iter_mut() {
         if status.starts_with('4') || status.starts_with('5') {

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Authorized, IdempotencyKey};
 use crate::access;
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::db::begin_write;
 use crate::domain::queue::{self, transitions::Act, Input};
 use crate::error::{ApiError, ApiResult};
@@ -174,8 +174,13 @@ pub async fn decide(
     key: IdempotencyKey,
     ApiJson(req): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<RequestDetail>> {
-    let input =
-        Input { note: Some(req.note), checklist: req.checklist, idempotency_key: Some(key.key), ..Default::default() };
+    let input = Input {
+        note: Some(req.note),
+        message: req.message,
+        checklist: req.checklist,
+        idempotency_key: Some(key.key),
+        ..Default::default()
+    };
     act(&state, &auth, &id, queue::act_of_decision(req.decision), input).await
 }
 
@@ -231,12 +236,10 @@ pub async fn evidence(
         state.clock.now_ms(),
         &auth.session.actor(&auth.client),
         Entry {
-            action: "evidence_view",
             target_type: Some("request"),
             target_id: Some(id.to_string()),
-            outcome: "success",
             detail: json!({ "file": file, "name": name }),
-            ..Default::default()
+            ..Entry::new(AuditAction::EvidenceView, "success")
         },
     )
     .await?;

@@ -13,22 +13,14 @@ use crate::AppState;
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", operation_id = "sign_in", request_body = SignInRequest,
     responses((status = 201, body = SessionCreated),
               (status = 401, description = "`invalid_credentials`: email, password or code is wrong (not saying which)"),
-              (status = 429, description = "`too_many_attempts` for this address or client")))]
+              (status = 429, description = "`too_many_attempts` for this address or client"),
+              (status = 503, description = "`service_busy`: too many sign-ins in hand; retry after `Retry-After`")))]
 pub async fn create(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
-    let s = sessions::sign_in(
-        &state.db,
-        &state.config,
-        state.clock.now_ms(),
-        &client,
-        &req.email,
-        &req.password,
-        &req.totp,
-    )
-    .await?;
+    let s = sessions::sign_in(&state, &client, &req.email, &req.password, &req.totp).await?;
     Ok((StatusCode::CREATED, Json(SessionCreated { token: s.token, expires_at: s.expires_at, agent: s.agent })))
 }
 

@@ -34,7 +34,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/security-details/reply/{token}", get(security_details::reply_form).post(security_details::reply))
         .route("/security-details/cancel/{token}", get(security_details::cancel_form).post(security_details::cancel))
+        .route(
+            "/security-details/verify-email/{token}",
+            get(security_details::verify_email_form).post(security_details::verify_email),
+        )
 }
+
+/// The largest body any route reads: the security-details form with its files.
+pub const BODY_LIMIT: usize = security_details::BODY_LIMIT;
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")

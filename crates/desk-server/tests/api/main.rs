@@ -4,10 +4,16 @@
 mod helpers;
 
 mod accounts;
+mod at_rest;
 mod audit;
 mod authorization;
 mod bad_input;
+mod figures;
 mod queue;
 mod recovery;
 mod reset;
+mod risk;
+mod second_factor;
 mod sessions;
+mod sign_in_limits;
+mod smaller;
