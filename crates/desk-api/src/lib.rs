@@ -12,6 +12,7 @@ mod error;
 pub mod mail;
 mod queue;
 mod secret;
+mod staff;
 mod typescript;
 
 pub use accounts::*;
@@ -22,6 +23,7 @@ pub use error::*;
 pub use mail::{MailEvent, MailEventKind};
 pub use queue::*;
 pub use secret::SecretText;
+pub use staff::*;
 pub use typescript::typescript;
 
 /// One page of a keyset-paginated list. `next_cursor` is opaque; absent on the last page.

@@ -64,6 +64,16 @@ pub fn typescript() -> String {
         AnomalyKind::decl(),
         Anomaly::decl(),
         Figures::decl(),
+        StaffStatus::decl(),
+        EnrolmentState::decl(),
+        PendingMfaReset::decl(),
+        StaffMember::decl(),
+        InviteRequest::decl(),
+        InviteSent::decl(),
+        StaffChange::decl(),
+        RoleChange::decl(),
+        SsoSettings::decl(),
+        SsoSettingsChange::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.\n\n",

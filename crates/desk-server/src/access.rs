@@ -14,6 +14,8 @@ pub enum Permission {
     WorkQueue,
     ViewEvidence,
     ReadAudit,
+    /// Invite staff, change roles, disable, reset authenticators, require single sign-on.
+    ManageStaff,
 }
 
 pub fn allowed(role: Role, permission: Permission) -> bool {
@@ -29,6 +31,7 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
                 | WorkQueue
                 | ViewEvidence
         ),
+        Role::Admin if permission == ManageStaff => true,
         Role::Lead | Role::Admin => matches!(
             permission,
             ReadOwnSession
@@ -64,7 +67,8 @@ perms!(
     RevealAddress,
     WorkQueue,
     ViewEvidence,
-    ReadAudit
+    ReadAudit,
+    ManageStaff
 );
 
 #[cfg(test)]
@@ -76,5 +80,12 @@ mod tests {
         assert!(!allowed(Role::Agent, Permission::ReadAudit));
         assert!(allowed(Role::Lead, Permission::ReadAudit));
         assert!(allowed(Role::Agent, Permission::SendRecoveryEmail));
+    }
+
+    #[test]
+    fn only_admins_manage_staff() {
+        assert!(allowed(Role::Admin, Permission::ManageStaff));
+        assert!(!allowed(Role::Lead, Permission::ManageStaff));
+        assert!(!allowed(Role::Agent, Permission::ManageStaff));
     }
 }

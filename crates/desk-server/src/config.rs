@@ -58,6 +58,65 @@ pub struct Config {
     pub evidence_dir: Option<PathBuf>,
     /// How often due approved changes are applied.
     pub queue_tick_ms: u64,
+    /// How long a staff enrolment link (invite or authenticator reset) works.
+    pub staff_invite_ttl_secs: i64,
+    /// How long a caller-verification challenge may be answered, and how long a passed one
+    /// counts as recent.
+    pub caller_challenge_ttl_secs: i64,
+    pub caller_verified_for_secs: i64,
+    /// Wrong answers a challenge tolerates; challenges one account may get in an hour.
+    pub caller_max_attempts: i64,
+    pub caller_challenges_per_hour: i64,
+    /// The actions that need the caller verified first: any of `unlock`, `end_sessions`,
+    /// `reveal`, `verification_email`, `password_reset`, `security_answer_reset`.
+    pub caller_verification_required: Vec<String>,
+    /// OpenID Connect single sign-on for staff; without it, only password + code.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// The company's identity provider, as the service validates its ID tokens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The issuer URL; its `/.well-known/openid-configuration` names the endpoints and keys.
+    pub issuer: String,
+    /// The console's client id at the provider: the audience ID tokens must carry.
+    pub client_id: String,
+    /// The claim that names the staff member (matched against their email address).
+    #[serde(default = "email_claim")]
+    pub user_claim: String,
+    /// The claim listing the person's groups, and which group gives which role.
+    #[serde(default = "groups_claim")]
+    pub groups_claim: String,
+    #[serde(default)]
+    pub role_groups: RoleGroups,
+    /// Scopes the console asks for.
+    #[serde(default = "default_scopes")]
+    pub scopes: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGroups {
+    pub agent: String,
+    pub lead: String,
+    pub admin: String,
+}
+
+impl Default for RoleGroups {
+    fn default() -> Self {
+        Self { agent: "desk-agents".into(), lead: "desk-leads".into(), admin: "desk-admins".into() }
+    }
+}
+
+fn email_claim() -> String {
+    "email".into()
+}
+fn groups_claim() -> String {
+    "groups".into()
+}
+fn default_scopes() -> String {
+    "openid email profile".into()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +168,13 @@ impl Default for Config {
             lease_secs: 300,
             evidence_dir: None,
             queue_tick_ms: 1000,
+            staff_invite_ttl_secs: 48 * 3600,
+            caller_challenge_ttl_secs: 10 * 60,
+            caller_verified_for_secs: 15 * 60,
+            caller_max_attempts: 5,
+            caller_challenges_per_hour: 5,
+            caller_verification_required: vec!["unlock".into(), "end_sessions".into(), "reveal".into()],
+            oidc: None,
         }
     }
 }
@@ -150,6 +216,11 @@ impl Config {
             desk_api::RiskLevel::Medium => self.cooling_off_medium_secs,
             desk_api::RiskLevel::High => self.cooling_off_high_secs,
         }
+    }
+
+    /// Whether `action` needs a recent caller verification.
+    pub fn needs_caller_verification(&self, action: &str) -> bool {
+        self.caller_verification_required.iter().any(|a| a == action)
     }
 
     pub fn public_url(&self) -> String {

@@ -115,7 +115,7 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
         (ADMIN_EMAIL, "Ada Admin", "admin", &admin_hash, ADMIN_TOTP),
     ] {
         sqlx::query(
-            "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms, enrolled_ms) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
         .bind(email)
         .bind(name)

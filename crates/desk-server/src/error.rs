@@ -41,6 +41,18 @@ pub enum ApiError {
     /// The request does not fit the current state of what it names (409).
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
+    /// The role allows the route, but not this use of it (403); `code` says why.
+    #[error("{message}")]
+    Denied { code: ErrorCode, message: String },
+    /// Something must happen first (428), e.g. verifying the caller.
+    #[error("{message}")]
+    PreconditionRequired { code: ErrorCode, message: String },
+    /// Well-formed, but refused on its content (422), e.g. a wrong code or a common password.
+    #[error("{message}")]
+    Unprocessable { code: ErrorCode, message: String },
+    /// A sign-in that failed for a reason the person can act on (401), e.g. single sign-on.
+    #[error("{message}")]
+    SignInRefused { code: ErrorCode, message: String },
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -75,6 +87,10 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused")
             }
             Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
+            Denied { code, .. } => (StatusCode::FORBIDDEN, *code, "Forbidden"),
+            PreconditionRequired { code, .. } => (StatusCode::PRECONDITION_REQUIRED, *code, "Precondition required"),
+            Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code, "Refused"),
+            SignInRefused { code, .. } => (StatusCode::UNAUTHORIZED, *code, "Sign-in refused"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal error"),
         }
     }

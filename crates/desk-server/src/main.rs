@@ -34,6 +34,60 @@ enum Command {
     },
     /// Print the current TOTP code of a base32 secret (for signing in to the demo).
     Totp { secret: String },
+    /// Staff administration from the command line (the first admin of a new deployment).
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create the first admin and print their one-time enrolment link. Refused when an admin
+    /// exists, unless --force with a --reason (kept in the audit log).
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, requires = "reason")]
+        force: bool,
+        /// Why another admin is created although one exists (with --force).
+        #[arg(long)]
+        reason: Option<String>,
+        #[arg(long, env = "DESK_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, env = "DESK_DB")]
+        db: Option<PathBuf>,
+        /// Where staff reach the service; the link is built from it.
+        #[arg(long, env = "DESK_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+}
+
+async fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::Create { email, name, force, reason, config, db, public_url } = command;
+    let mut cfg = match config {
+        Some(path) => Config::from_file(&path)?,
+        None => Config::default(),
+    };
+    if let Some(db) = db {
+        cfg.db = db;
+    }
+    if public_url.is_some() {
+        cfg.public_url = public_url;
+    }
+    let pool = desk_server::db::open(&cfg.db).await?;
+    let force_reason = if force { reason.as_deref() } else { None };
+    let now = chrono::Utc::now().timestamp_millis();
+    let link =
+        desk_server::domain::staff::enrol::create_first_admin(&pool, &cfg, now, &email, &name, force_reason).await?;
+    let hours = cfg.staff_invite_ttl_secs / 3600;
+    println!(
+        "Admin {email} created. Open this link within {hours} hours to choose a password and enrol an authenticator:"
+    );
+    println!("{link}");
+    Ok(())
 }
 
 #[tokio::main]
@@ -51,6 +105,7 @@ async fn main() -> anyhow::Result<()> {
             println!("{code}");
             return Ok(());
         }
+        Command::Admin { command } => return admin(command).await,
         Command::Serve { config, demo, db, bind, public_url, demo_accounts } => {
             (config, demo, db, bind, public_url, demo_accounts)
         }

@@ -1,6 +1,6 @@
 // Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.
 
-export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
+export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "staff_exists" | "last_admin" | "own_change" | "weak_password" | "sso_required" | "sso_failed" | "caller_verification_required" | "wrong_code" | "challenge_expired" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
 
 export type CommandError = { code: ErrorCode, message: string, field: string | null, retry_after: number | null, };
 
@@ -222,5 +222,41 @@ export type Anomaly = { kind: AnomalyKind, agent_id: number, agent_email: string
 entry_ids: number[], };
 
 export type Figures = { from: string, to: string, agents: Array<AgentFigures>, anomalies: Array<Anomaly>, };
+
+export type StaffStatus = "invited" | "active" | "disabled";
+
+export type EnrolmentState = "pending" | "enrolled" | "authenticator_reset";
+
+export type PendingMfaReset = { id: number, requested_by_id: number, requested_by: string, requested_at: string, reason: string, ticket: string, };
+
+export type StaffMember = { id: number, email: string, name: string, role: Role, status: StaffStatus, enrolment: EnrolmentState, last_sign_in_at: string | null, 
+/**
+ * When the newest enrolment link stops working, while one is open.
+ */
+enrolment_link_expires_at: string | null, pending_mfa_reset: PendingMfaReset | null, };
+
+export type InviteRequest = { email: string, name: string, role: Role, 
+/**
+ * Why (3 to 500 characters), e.g. "new hire, starts Monday".
+ */
+reason: string, ticket: string, };
+
+export type InviteSent = { member: StaffMember, email: EmailRef, };
+
+export type StaffChange = { reason: string, ticket: string, };
+
+export type RoleChange = { role: Role, reason: string, ticket: string, };
+
+export type SsoSettings = { 
+/**
+ * An OpenID provider is configured on the service.
+ */
+configured: boolean, 
+/**
+ * Staff must sign in through the provider; password + code is refused.
+ */
+required: boolean, };
+
+export type SsoSettingsChange = { required: boolean, reason: string, ticket: string, };
 
 export const REASON_CODES: ReasonCode[] = ["forgot_password", "email_not_received", "link_expired", "locked_out", "suspected_compromise", "other"];

@@ -9,3 +9,5 @@ pub mod outbox;
 pub mod queue;
 pub mod recovery;
 pub mod sessions;
+pub mod staff;
+pub mod vault;

@@ -143,6 +143,19 @@ pub async fn sign_in(
         (Some(r), Some(step)) => password_ok && r.disabled == 0 && step > r.totp_last_step,
         _ => false,
     };
+    // Staff (issue 9): a backup code stands in for the authenticator's code, once each; an
+    // unfinished enrolment or a desk that requires single sign-on refuses right credentials.
+    let backup_ok = match (&row, step) {
+        (Some(r), None) if password_ok && r.disabled == 0 => {
+            crate::domain::staff::use_backup_code(db, r.id, code.expose(), now_ms).await?
+        }
+        _ => false,
+    };
+    let refusal = match &row {
+        Some(r) if ok || backup_ok => crate::domain::staff::local_sign_in_refusal(db, r.id).await?,
+        _ => None,
+    };
+    let ok = (ok || backup_ok) && refusal.is_none();
 
     let mut tx = begin_write(db).await?;
     sqlx::query("INSERT INTO sign_in_attempts (email_norm, client, success, at_ms) VALUES ($1, $2, $3, $4)")
@@ -158,7 +171,11 @@ pub async fn sign_in(
         }
         _ => Actor::anonymous(client),
     };
-    let outcome = if ok { "success" } else { "failure" };
+    let outcome = match (&refusal, ok) {
+        (_, true) => "success",
+        (Some(ApiError::Denied { .. }), _) => "refused_sso_required",
+        _ => "failure",
+    };
     audit::record(
         &mut tx,
         now_ms,
@@ -175,11 +192,13 @@ pub async fn sign_in(
     .await?;
     let result = match (row, ok) {
         (Some(r), true) => {
-            sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2")
-                .bind(step)
-                .bind(r.id)
-                .execute(&mut *tx)
-                .await?;
+            if let Some(step) = step {
+                sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2")
+                    .bind(step)
+                    .bind(r.id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let token = crypto::random_token();
             let expires_ms = now_ms + config.session_ttl_secs * 1000;
             sqlx::query(
@@ -194,7 +213,7 @@ pub async fn sign_in(
             .await?;
             Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent: r.agent() })
         }
-        _ => Err(ApiError::InvalidCredentials),
+        _ => Err(refusal.unwrap_or(ApiError::InvalidCredentials)),
     };
     tx.commit().await?;
     result

@@ -9,6 +9,7 @@ mod mail_events;
 pub mod openapi;
 mod requests;
 mod sessions;
+mod staff;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderValue};
@@ -52,6 +53,14 @@ pub fn router(state: AppState) -> Router {
         .route("/audit/verify", get(audit::verify))
         .route("/audit/export", get(audit::export))
         .route("/audit/figures", get(audit::figures))
+        .route("/staff", get(staff::list))
+        .route("/staff/invites", post(staff::invite))
+        .route("/staff/{id}/role", post(staff::role))
+        .route("/staff/{id}/disable", post(staff::disable))
+        .route("/staff/{id}/enable", post(staff::enable))
+        .route("/staff/{id}/mfa-reset", post(staff::mfa_reset))
+        .route("/staff/mfa-resets/{reset_id}/approve", post(staff::approve_mfa_reset))
+        .route("/settings/sso", get(staff::sso_settings).put(staff::set_sso))
         .route("/mail/events", post(mail_events::receive))
         .route("/openapi.json", get(openapi::serve));
     // The local mailbox is the embedded default's stand-in for users' inboxes; a service that

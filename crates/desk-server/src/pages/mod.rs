@@ -1,6 +1,7 @@
 //! The end user's pages: plain server-rendered HTML that works without JavaScript, on the
 //! service's own origin. "Forgot password?", "Forgot your answer?", and the links they send.
 
+mod enrol;
 mod recover;
 mod reset;
 mod security_details;
@@ -34,6 +35,9 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/security-details/reply/{token}", get(security_details::reply_form).post(security_details::reply))
         .route("/security-details/cancel/{token}", get(security_details::cancel_form).post(security_details::cancel))
+        .route("/enrol/{token}", get(enrol::show).post(enrol::password))
+        .route("/enrol/{token}/authenticator", post(enrol::authenticator))
+        .route("/enrol/{token}/confirm", post(enrol::confirm))
 }
 
 pub fn escape(s: &str) -> String {

@@ -17,6 +17,7 @@ enum Caller {
 
 const ALL: [Caller; 3] = [Caller::Agent, Caller::Lead, Caller::Admin];
 const LEADS: [Caller; 2] = [Caller::Lead, Caller::Admin];
+const ADMINS: [Caller; 1] = [Caller::Admin];
 
 struct Route {
     method: Method,
@@ -64,6 +65,16 @@ fn routes() -> Vec<Route> {
         r(Method::GET, "/v1/audit/verify", "/v1/audit/verify", &LEADS),
         r(Method::GET, "/v1/audit/export?format=ndjson", "/v1/audit/export", &LEADS),
         r(Method::GET, "/v1/audit/figures", "/v1/audit/figures", &LEADS),
+        // Staff administration is the admin's alone. Ids that do not exist, so no cell disables a caller.
+        r(Method::GET, "/v1/staff", "/v1/staff", &ADMINS),
+        r(Method::POST, "/v1/staff/invites", "/v1/staff/invites", &ADMINS),
+        r(Method::POST, "/v1/staff/9999/role", "/v1/staff/{id}/role", &ADMINS),
+        r(Method::POST, "/v1/staff/9999/disable", "/v1/staff/{id}/disable", &ADMINS),
+        r(Method::POST, "/v1/staff/9999/enable", "/v1/staff/{id}/enable", &ADMINS),
+        r(Method::POST, "/v1/staff/9999/mfa-reset", "/v1/staff/{id}/mfa-reset", &ADMINS),
+        r(Method::POST, "/v1/staff/mfa-resets/9999/approve", "/v1/staff/mfa-resets/{reset_id}/approve", &ADMINS),
+        r(Method::GET, "/v1/settings/sso", "/v1/settings/sso", &ADMINS),
+        r(Method::PUT, "/v1/settings/sso", "/v1/settings/sso", &ADMINS),
         // Last: it ends the caller's session.
         r(Method::DELETE, "/v1/sessions/current", "/v1/sessions/current", &ALL),
     ]
@@ -90,7 +101,7 @@ async fn every_route_answers_every_role_as_the_role_table_says() {
     for route in &routes {
         for caller in [Caller::Nobody, Caller::Agent, Caller::Lead, Caller::Admin] {
             let mut rb = app.req(route.method.clone(), route.path).header("Idempotency-Key", format!("m-{cells}"));
-            if route.method == Method::POST {
+            if route.method == Method::POST || route.method == Method::PUT {
                 rb = rb.json(&json!({
                     "reason": "the user asked on the phone", "ticket": "SUP-M", "note": "matrix", "text": "matrix",
                     "decision": "reject", "checklist": [], "agent_id": 1,
