@@ -5,6 +5,7 @@
 //! the committed `ui/src/lib/contract.ts` is stale.
 
 mod accounts;
+mod actions;
 mod audit;
 mod auth;
 mod domain;
@@ -16,6 +17,7 @@ mod staff;
 mod typescript;
 
 pub use accounts::*;
+pub use actions::*;
 pub use audit::*;
 pub use auth::*;
 pub use domain::*;

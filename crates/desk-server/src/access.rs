@@ -14,6 +14,10 @@ pub enum Permission {
     WorkQueue,
     ViewEvidence,
     ReadAudit,
+    /// Unlock an account, send a verification email, end the user's sessions.
+    ActOnAccount,
+    /// Challenge the caller for a code of the user's own factor.
+    VerifyCaller,
     /// Invite staff, change roles, disable, reset authenticators, require single sign-on.
     ManageStaff,
 }
@@ -30,6 +34,8 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
                 | RevealAddress
                 | WorkQueue
                 | ViewEvidence
+                | ActOnAccount
+                | VerifyCaller
         ),
         Role::Admin if permission == ManageStaff => true,
         Role::Lead | Role::Admin => matches!(
@@ -42,6 +48,8 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
                 | WorkQueue
                 | ViewEvidence
                 | ReadAudit
+                | ActOnAccount
+                | VerifyCaller
         ),
     }
 }
@@ -68,6 +76,8 @@ perms!(
     WorkQueue,
     ViewEvidence,
     ReadAudit,
+    ActOnAccount,
+    VerifyCaller,
     ManageStaff
 );
 

@@ -71,13 +71,37 @@ reason: string, ticket: string, };
 
 export type RevealedAddress = { address: string, };
 
-export type ActivityKind = "user_requested" | "agent_sent" | "email" | "link_opened" | "two_factor_passed" | "two_factor_failed" | "sms_code_sent" | "password_changed" | "answer_changed" | "notice_sent";
+export type ActivityKind = "user_requested" | "agent_sent" | "email" | "link_opened" | "two_factor_passed" | "two_factor_failed" | "sms_code_sent" | "password_changed" | "answer_changed" | "notice_sent" | "account_unlocked" | "verification_sent" | "email_verified" | "sessions_ended" | "caller_challenged" | "caller_verified" | "caller_verification_failed";
 
 export type ActivityEvent = { id: number, at: string, kind: ActivityKind, summary: string, 
 /**
  * The agent, for agent actions.
  */
 actor: string | null, email_id: number | null, email_status: EmailStatus | null, link: LinkState | null, };
+
+export type CallerMethod = "authenticator_app" | "sms" | "email";
+
+export type CallerChallengeRequest = { method: CallerMethod, };
+
+export type CallerChallenge = { id: number, method: CallerMethod, expires_at: string, attempts_left: number, 
+/**
+ * The message carrying the code, for `sms` and `email`.
+ */
+message: EmailRef | null, };
+
+export type CallerCodeRequest = { code: string, };
+
+export type CallerVerified = { method: CallerMethod, verified_at: string, 
+/**
+ * Until when it counts for the actions that need it.
+ */
+valid_until: string, by: string, by_id: number, };
+
+export type ActionDone = { action_id: number, 
+/**
+ * The emails the action sent (the user's notice, or the verification link).
+ */
+emails: Array<EmailRef>, sessions_ended: number, };
 
 export type AccountDetail = { id: number, username: string, display_name: string, status: AccountStatus, country: string, created_at: string, last_sign_in_at: string | null, emails: Array<MaskedEmail>, phone: string | null, two_factor: Array<TwoFactorMethod>, security_question_set: boolean, recent_emails: Array<RecoveryEmail>, 
 /**
@@ -87,7 +111,11 @@ password_reset_available_in: number,
 /**
  * Seconds until a security-answer reset may be sent again (0: now).
  */
-answer_reset_available_in: number, duplicates: Array<DuplicateAccount>, };
+answer_reset_available_in: number, duplicates: Array<DuplicateAccount>, 
+/**
+ * The newest caller verification on this account, while it counts (15 minutes).
+ */
+caller_verified: CallerVerified | null, };
 
 export type ResetRequest = { reason: ReasonCode, 
 /**

@@ -1,7 +1,9 @@
 //! The rules of the service. Functions here take the store, the time and parsed inputs; they know
 //! nothing of HTTP.
 
+pub mod account_actions;
 pub mod accounts;
+pub mod caller_verification;
 pub mod end_user;
 pub mod events;
 pub mod idempotency;

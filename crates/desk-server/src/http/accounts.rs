@@ -11,7 +11,7 @@ use crate::access;
 use crate::audit::{self, Entry};
 use crate::db::begin_write;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
-use crate::domain::events;
+use crate::domain::{caller_verification, events};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -49,7 +49,10 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> ApiResult<Json<AccountDetail>> {
     let id = parse_id(&id)?;
-    Ok(Json(accounts::detail(&state.db, id, state.clock.now_ms(), state.config.reset_cooldown_secs).await?))
+    let now = state.clock.now_ms();
+    let mut detail = accounts::detail(&state.db, id, now, state.config.reset_cooldown_secs).await?;
+    detail.caller_verified = caller_verification::current(&state.db, &state.config, id, now).await?;
+    Ok(Json(detail))
 }
 
 /// The account's recovery activity, newest first.
@@ -107,7 +110,8 @@ pub async fn address_check(
 /// The full address, for a stated reason; the reveal is on record before it is answered.
 #[utoipa::path(post, path = "/v1/accounts/{id}/emails/{email_id}/reveal", tag = "accounts", security(("bearer" = [])),
     params(("id" = i64, Path), ("email_id" = i64, Path)), request_body = RevealRequest,
-    responses((status = 200, body = RevealedAddress), (status = 422, body = desk_api::Problem)))]
+    responses((status = 200, body = RevealedAddress), (status = 422, body = desk_api::Problem),
+              (status = 428, body = desk_api::Problem, content_type = "application/problem+json", description = "caller_verification_required")))]
 pub async fn reveal(
     State(state): State<AppState>,
     auth: Authorized<access::RevealAddress>,
@@ -127,6 +131,13 @@ pub async fn reveal(
     let ticket = Ticket::parse(&req.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
     let address = accounts::address_of(&state.db, id, email_id).await?;
     let mut tx = begin_write(&state.db).await?;
+    let now = state.clock.now_ms();
+    let gate =
+        caller_verification::require(&mut tx, &state.config, now, &auth.session, &auth.client, id, "reveal").await?;
+    if let Err(refused) = gate {
+        tx.commit().await?;
+        return Err(refused);
+    }
     audit::record(
         &mut tx,
         state.clock.now_ms(),

@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, extractors that parse and authorise, problem answers.
 
+mod account_actions;
 mod accounts;
 mod actions;
 mod audit;
@@ -35,6 +36,11 @@ pub fn router(state: AppState) -> Router {
         .route("/accounts/{id}/password-reset", post(actions::password_reset))
         .route("/accounts/{id}/security-answer-reset", post(actions::answer_reset))
         .route("/accounts/{id}/activity", get(accounts::activity))
+        .route("/accounts/{id}/unlock", post(account_actions::unlock))
+        .route("/accounts/{id}/end-sessions", post(account_actions::end_sessions))
+        .route("/accounts/{id}/emails/{email_id}/verification", post(account_actions::verification_email))
+        .route("/accounts/{id}/caller-verification", post(account_actions::challenge))
+        .route("/accounts/{id}/caller-verification/{challenge_id}/check", post(account_actions::check))
         .route("/accounts/{id}/address-check", post(accounts::address_check))
         .route("/accounts/{id}/emails/{email_id}/reveal", post(accounts::reveal))
         .route("/requests", get(requests::list))

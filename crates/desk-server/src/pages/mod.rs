@@ -5,6 +5,7 @@ mod enrol;
 mod recover;
 mod reset;
 mod security_details;
+mod verify_email;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/enrol/{token}", get(enrol::show).post(enrol::password))
         .route("/enrol/{token}/authenticator", post(enrol::authenticator))
         .route("/enrol/{token}/confirm", post(enrol::confirm))
+        .route("/verify-email/{token}", get(verify_email::form).post(verify_email::confirm))
 }
 
 pub fn escape(s: &str) -> String {

@@ -3,10 +3,12 @@
 
 mod helpers;
 
+mod account_actions;
 mod accounts;
 mod audit;
 mod authorization;
 mod bad_input;
+mod caller;
 mod deployment;
 mod queue;
 mod recovery;
