@@ -59,7 +59,7 @@ impl Client {
         &self.base
     }
 
-    fn request(&self, method: Method, path: &str, token: Option<&SecretText>) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str, token: Option<&SecretText>) -> RequestBuilder {
         let rb = self.http.request(method, format!("{}{}", self.base, path));
         match token {
             Some(t) => rb.bearer_auth(t.expose()),
@@ -69,7 +69,7 @@ impl Client {
 
     /// Sends, retrying once when the connection failed before an answer: every call here is
     /// either a read or carries an Idempotency-Key, so a retry never does anything twice.
-    async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
+    pub(crate) async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
         let mut last = None;
         for attempt in 0..2 {
             match build().send().await {
@@ -87,7 +87,7 @@ impl Client {
         Err(ClientError::Unreachable { url: self.base.clone() })
     }
 
-    async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
+    pub(crate) async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
         let status = res.status();
         if status.is_success() {
             return res.json::<T>().await.map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()));

@@ -167,7 +167,7 @@ impl Console {
 
     /// Runs a call with the active session; a call the service answers with an ended session
     /// drops the session here and in the keychain, so the UI returns to sign-in.
-    async fn with_session<T, F, Fut>(&self, call: F) -> Result<T, ClientError>
+    pub(crate) async fn with_session<T, F, Fut>(&self, call: F) -> Result<T, ClientError>
     where
         F: FnOnce(Client, SecretText) -> Fut,
         Fut: std::future::Future<Output = Result<T, ClientError>>,

@@ -1,6 +1,7 @@
 //! The console's side of the contract: a typed HTTP client (`Client`), and the agent's session
 //! (`Console`) with its keychain store. Nothing here knows of Tauri; the app is a thin shell on it.
 
+mod admin;
 mod client;
 mod console;
 mod error;

@@ -6,6 +6,17 @@ import type {
   AccountDetail,
   AccountSummary,
   ActionAccepted,
+  ActionDone,
+  CallerChallenge,
+  CallerMethod,
+  CallerVerified,
+  InviteRequest,
+  InviteSent,
+  RoleChange,
+  SsoSettings,
+  SsoSettingsChange,
+  StaffChange,
+  StaffMember,
   ActivityEvent,
   AddressCheckResult,
   AuditEntry,
@@ -203,4 +214,73 @@ export function requestReassign(id: number, agentId: number): Promise<RequestDet
 /** One evidence file's content (base64), for the viewer. */
 export function requestEvidence(id: number, fileId: number): Promise<EvidenceContent> {
   return call<EvidenceContent>('request_evidence', { id, fileId });
+}
+
+// Staff administration (admins).
+
+export function staffList(): Promise<StaffMember[]> {
+  return call<StaffMember[]>('staff_list');
+}
+
+export function staffInvite(request: InviteRequest): Promise<InviteSent> {
+  return call<InviteSent>('staff_invite', { request });
+}
+
+export function staffSetRole(id: number, change: RoleChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_set_role', { id, change });
+}
+
+export function staffDisable(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_disable', { id, change });
+}
+
+export function staffEnable(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_enable', { id, change });
+}
+
+export function staffMfaReset(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_mfa_reset', { id, change });
+}
+
+export function staffApproveMfaReset(resetId: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_approve_mfa_reset', { resetId, change });
+}
+
+export function ssoSettings(): Promise<SsoSettings> {
+  return call<SsoSettings>('sso_settings');
+}
+
+export function setSsoRequired(change: SsoSettingsChange): Promise<SsoSettings> {
+  return call<SsoSettings>('set_sso_required', { change });
+}
+
+// The account actions of a call, and caller verification.
+
+export function unlockAccount(
+  id: number,
+  request: ResetRequest,
+  idempotencyKey: string,
+): Promise<ActionDone> {
+  return call<ActionDone>('unlock_account', { id, request, idempotencyKey });
+}
+
+export function endSessions(id: number, request: ResetRequest, idempotencyKey: string): Promise<ActionDone> {
+  return call<ActionDone>('end_sessions', { id, request, idempotencyKey });
+}
+
+export function sendVerificationEmail(
+  id: number,
+  emailId: number,
+  request: ResetRequest,
+  idempotencyKey: string,
+): Promise<ActionDone> {
+  return call<ActionDone>('send_verification_email', { id, emailId, request, idempotencyKey });
+}
+
+export function callerChallenge(id: number, method: CallerMethod): Promise<CallerChallenge> {
+  return call<CallerChallenge>('caller_challenge', { id, method });
+}
+
+export function callerCheck(id: number, challengeId: number, code: string): Promise<CallerVerified> {
+  return call<CallerVerified>('caller_check', { id, challengeId, code });
 }

@@ -48,8 +48,9 @@ function account(id: number, extra: Partial<AccountDetail> = {}): AccountDetail 
             },
           ]
         : [],
+    caller_verified: null,
     ...extra,
-  };
+  } as AccountDetail;
 }
 
 function event(id: number, extra: Partial<ActivityEvent> = {}): ActivityEvent {
