@@ -13,6 +13,7 @@ mod error;
 pub mod mail;
 mod queue;
 mod secret;
+mod sso;
 mod staff;
 mod typescript;
 
@@ -25,6 +26,7 @@ pub use error::*;
 pub use mail::{MailEvent, MailEventKind};
 pub use queue::*;
 pub use secret::SecretText;
+pub use sso::*;
 pub use staff::*;
 pub use typescript::typescript;
 

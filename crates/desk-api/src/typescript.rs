@@ -80,6 +80,8 @@ pub fn typescript() -> String {
         RoleChange::decl(),
         SsoSettings::decl(),
         SsoSettingsChange::decl(),
+        SsoAvailability::decl(),
+        SsoSignInForm::decl(),
     ];
     let mut out = String::from(
         "// Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.\n\n",

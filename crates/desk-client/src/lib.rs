@@ -6,6 +6,7 @@ mod client;
 mod console;
 mod error;
 pub mod keychain;
+pub mod sso;
 
 pub use client::Client;
 pub use console::{Console, DEFAULT_IDLE_LOCK_SECS, DEFAULT_SERVER_URL};

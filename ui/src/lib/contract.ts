@@ -287,4 +287,8 @@ required: boolean, };
 
 export type SsoSettingsChange = { required: boolean, reason: string, ticket: string, };
 
+export type SsoAvailability = { enabled: boolean, required: boolean, };
+
+export type SsoSignInForm = { server_url: string, stay_signed_in: boolean, };
+
 export const REASON_CODES: ReasonCode[] = ["forgot_password", "email_not_received", "link_expired", "locked_out", "suspected_compromise", "other"];

@@ -7,6 +7,7 @@ pub mod caller_verification;
 pub mod end_user;
 pub mod events;
 pub mod idempotency;
+pub mod oidc;
 pub mod outbox;
 pub mod queue;
 pub mod recovery;

@@ -277,3 +277,27 @@ pub async fn sign_out(db: &SqlitePool, now_ms: i64, session: &Session, client: &
     tx.commit().await?;
     Ok(())
 }
+
+/// A session for an agent the company's identity provider has identified (issue 9's single
+/// sign-on): the same opaque token, stored hashed, as a password + code sign-in gives.
+pub async fn issue_session(
+    conn: &mut sqlx::SqliteConnection,
+    config: &Config,
+    now_ms: i64,
+    agent: Agent,
+    client: &str,
+) -> sqlx::Result<NewSession> {
+    let token = crypto::random_token();
+    let expires_ms = now_ms + config.session_ttl_secs * 1000;
+    sqlx::query(
+        "INSERT INTO agent_sessions (agent_id, token_hash, created_ms, expires_ms, client) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(agent.id)
+    .bind(crypto::token_hash(&token))
+    .bind(now_ms)
+    .bind(expires_ms)
+    .bind(client)
+    .execute(conn)
+    .await?;
+    Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent })
+}

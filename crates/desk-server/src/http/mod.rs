@@ -10,6 +10,7 @@ mod mail_events;
 pub mod openapi;
 mod requests;
 mod sessions;
+mod sso;
 mod staff;
 
 use axum::extract::DefaultBodyLimit;
@@ -31,6 +32,9 @@ pub fn router(state: AppState) -> Router {
         .route("/sessions", post(sessions::create))
         .route("/sessions/current", axum::routing::delete(sessions::delete))
         .route("/me", get(sessions::me))
+        .route("/sso", get(sso::availability))
+        .route("/sso/start", post(sso::start))
+        .route("/sso/finish", post(sso::finish))
         .route("/accounts", get(accounts::search))
         .route("/accounts/{id}", get(accounts::detail))
         .route("/accounts/{id}/password-reset", post(actions::password_reset))

@@ -35,6 +35,10 @@ fn routes() -> Vec<Route> {
     vec![
         public(Method::POST, "/v1/sessions", "/v1/sessions"),
         public(Method::GET, "/v1/openapi.json", "/v1/openapi.json"),
+        // Single sign-on starts before anyone is signed in (409 here: no provider configured).
+        public(Method::GET, "/v1/sso", "/v1/sso"),
+        public(Method::POST, "/v1/sso/start", "/v1/sso/start"),
+        public(Method::POST, "/v1/sso/finish", "/v1/sso/finish"),
         public(Method::GET, "/dev/mailbox.json", "-"),
         public(Method::GET, "/dev/mailbox", "-"),
         public(Method::GET, "/recover", "-"),

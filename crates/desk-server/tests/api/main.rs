@@ -14,4 +14,5 @@ mod queue;
 mod recovery;
 mod reset;
 mod sessions;
+mod sso;
 mod staff;
