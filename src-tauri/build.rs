@@ -41,6 +41,8 @@ const COMMANDS: &[&str] = &[
     "send_verification_email",
     "caller_challenge",
     "caller_check",
+    "sso_availability",
+    "sign_in_sso",
 ];
 
 fn main() {

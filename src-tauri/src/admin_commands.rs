@@ -104,3 +104,16 @@ pub async fn caller_check(
 ) -> Answer<CallerVerified> {
     Ok(console.caller_check(id, challenge_id, code).await?)
 }
+
+#[tauri::command]
+pub async fn sso_availability(console: State<'_, Console>, server_url: String) -> Answer<desk_api::SsoAvailability> {
+    Ok(console.sso_availability(&server_url).await?)
+}
+
+#[tauri::command]
+pub async fn sign_in_sso(
+    console: State<'_, Console>,
+    form: desk_api::SsoSignInForm,
+) -> Answer<desk_api::SessionStatus> {
+    Ok(console.sign_in_sso(form, crate::browser::open).await?)
+}

@@ -2,6 +2,7 @@
 //! The app builder is generic over the runtime so that tests run it on the mock runtime.
 
 mod admin_commands;
+mod browser;
 mod commands;
 pub mod save;
 
@@ -61,6 +62,8 @@ pub fn build_with<R: Runtime>(builder: Builder<R>, console: Console) -> Builder<
         admin_commands::send_verification_email,
         admin_commands::caller_challenge,
         admin_commands::caller_check,
+        admin_commands::sso_availability,
+        admin_commands::sign_in_sso,
     ])
 }
 

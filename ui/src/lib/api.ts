@@ -15,6 +15,8 @@ import type {
   RoleChange,
   SsoSettings,
   SsoSettingsChange,
+  SsoAvailability,
+  SsoSignInForm,
   StaffChange,
   StaffMember,
   ActivityEvent,
@@ -57,7 +59,7 @@ export function setSessionLostHandler(handler: SessionLostHandler | null): () =>
 }
 
 /** Commands whose failure never means "a session we had is gone". */
-const SIGN_IN_COMMANDS = new Set(['session_status', 'sign_in']);
+const SIGN_IN_COMMANDS = new Set(['session_status', 'sign_in', 'sign_in_sso', 'sso_availability']);
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -283,4 +285,14 @@ export function callerChallenge(id: number, method: CallerMethod): Promise<Calle
 
 export function callerCheck(id: number, challengeId: number, code: string): Promise<CallerVerified> {
   return call<CallerVerified>('caller_check', { id, challengeId, code });
+}
+
+// Single sign-on: the app opens the browser and keeps every token; the webview gets the status.
+
+export function ssoAvailability(serverUrl: string): Promise<SsoAvailability> {
+  return call<SsoAvailability>('sso_availability', { serverUrl });
+}
+
+export function signInSso(form: SsoSignInForm): Promise<SessionStatus> {
+  return call<SessionStatus>('sign_in_sso', { form });
 }
