@@ -218,6 +218,48 @@ impl Config {
         }
     }
 
+    /// The `DESK_*` variables of the staff, caller-verification and single-sign-on settings
+    /// (issue 9), over what the file said. `DESK_OIDC_ISSUER` and `DESK_OIDC_CLIENT_ID` together
+    /// configure a provider; `DESK_CALLER_VERIFICATION_REQUIRED` is a comma-separated list.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let num = |name: &str| -> anyhow::Result<Option<i64>> {
+            get(name)
+                .map(|v| v.trim().parse::<i64>().map_err(|_| anyhow::anyhow!("{name} is a whole number")))
+                .transpose()
+        };
+        if let Some(v) = num("DESK_STAFF_INVITE_TTL_SECS")? {
+            self.staff_invite_ttl_secs = v;
+        }
+        if let Some(v) = num("DESK_CALLER_VERIFIED_FOR_SECS")? {
+            self.caller_verified_for_secs = v;
+        }
+        if let Some(v) = num("DESK_CALLER_MAX_ATTEMPTS")? {
+            self.caller_max_attempts = v;
+        }
+        if let Some(v) = get("DESK_CALLER_VERIFICATION_REQUIRED") {
+            self.caller_verification_required =
+                v.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
+        }
+        match (get("DESK_OIDC_ISSUER"), get("DESK_OIDC_CLIENT_ID")) {
+            (Some(issuer), Some(client_id)) => {
+                let mut oidc = self.oidc.clone().unwrap_or(OidcConfig {
+                    issuer: String::new(),
+                    client_id: String::new(),
+                    user_claim: email_claim(),
+                    groups_claim: groups_claim(),
+                    role_groups: RoleGroups::default(),
+                    scopes: default_scopes(),
+                });
+                oidc.issuer = issuer;
+                oidc.client_id = client_id;
+                self.oidc = Some(oidc);
+            }
+            (None, None) => {}
+            _ => anyhow::bail!("set DESK_OIDC_ISSUER and DESK_OIDC_CLIENT_ID together"),
+        }
+        Ok(())
+    }
+
     /// Whether `action` needs a recent caller verification.
     pub fn needs_caller_verification(&self, action: &str) -> bool {
         self.caller_verification_required.iter().any(|a| a == action)
@@ -239,5 +281,21 @@ mod tests {
         assert_eq!(c.bind.port(), 9000);
         assert_eq!(c.reset_token_ttl_secs, 1800);
         assert!(toml::from_str::<Config>("no_such_setting = 1").is_err());
+    }
+
+    #[test]
+    fn staff_and_sso_settings_come_from_the_environment_too() {
+        let mut c: Config = toml::from_str("[oidc]\nissuer = \"https://a.test\"\nclient_id = \"x\"\n").unwrap();
+        assert_eq!(c.oidc.as_ref().unwrap().role_groups.lead, "desk-leads");
+        let env = |k: &str| match k {
+            "DESK_CALLER_VERIFICATION_REQUIRED" => Some("unlock, reveal".to_string()),
+            "DESK_OIDC_ISSUER" => Some("https://b.test".to_string()),
+            "DESK_OIDC_CLIENT_ID" => Some("desk".to_string()),
+            _ => None,
+        };
+        c.apply_env(env).unwrap();
+        assert_eq!(c.caller_verification_required, vec!["unlock", "reveal"]);
+        assert_eq!(c.oidc.as_ref().unwrap().issuer, "https://b.test");
+        assert!(c.apply_env(|k| (k == "DESK_OIDC_ISSUER").then(|| "x".to_string())).is_err());
     }
 }

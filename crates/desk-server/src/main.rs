@@ -71,6 +71,7 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
         Some(path) => Config::from_file(&path)?,
         None => Config::default(),
     };
+    cfg.apply_env(|k| std::env::var(k).ok())?;
     if let Some(db) = db {
         cfg.db = db;
     }
@@ -114,6 +115,7 @@ async fn main() -> anyhow::Result<()> {
         Some(path) => Config::from_file(&path)?,
         None => Config::default(),
     };
+    cfg.apply_env(|k| std::env::var(k).ok())?;
     cfg.demo |= demo;
     if let Some(db) = db {
         cfg.db = db;
