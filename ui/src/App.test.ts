@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-
-vi.mock('@tauri-apps/api/core', () => ({
-  invoke: vi.fn(),
-  Channel: class {
-    onmessage: (message: unknown) => void = () => {};
-  },
-}));
-
-import { invoke } from '@tauri-apps/api/core';
+import { fail, mockCore, type FakeCore, type Handlers } from './test/core';
+import { el, key } from './test/dom';
 import App from './App.svelte';
-
-const invokeMock = vi.mocked(invoke);
 
 const agent = { id: 1, email: 'ana@desk.test', name: 'Ana Agent', role: 'lead' as const };
 const signedIn = {
@@ -60,26 +51,11 @@ function detail(id: number, extra: object = {}) {
   };
 }
 
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`missing ${selector}`);
-  return found;
+let core: FakeCore;
+
+function backend(handlers: Handlers) {
+  core = mockCore(handlers);
 }
-
-type Handler = (args: Record<string, unknown> | undefined) => unknown;
-
-function backend(handlers: Record<string, Handler>) {
-  invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
-    const handler = handlers[cmd];
-    if (!handler) throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
-    return handler(args as Record<string, unknown> | undefined);
-  });
-}
-
-const key = (target: Element | Window, k: string, init: KeyboardEventInit = {}) =>
-  fireEvent.keyDown(target, { key: k, ...init });
-
-afterEach(() => invokeMock.mockReset());
 
 describe('App', () => {
   it('starts on sign-in with the notice when no session was restored', async () => {
@@ -105,7 +81,7 @@ describe('App', () => {
       session_status: () => signedIn,
       search_accounts: () => ({ items: summaries, next_cursor: null }),
       get_account: (a) =>
-        detail(a!.id as number, {
+        detail(a.id as number, {
           recent_emails: resets
             ? [
                 {
@@ -134,7 +110,7 @@ describe('App', () => {
     await fireEvent.input(search, { target: { value: 'ali' } });
     await key(search, 'Enter');
     await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
-    expect(invokeMock).toHaveBeenCalledWith('search_accounts', { q: 'ali', cursor: null });
+    expect(core.log).toContainEqual(['search_accounts', { q: 'ali', cursor: null }]);
     expect(document.querySelector('#load-more')).toBeNull();
 
     await key(search, 'ArrowDown');
@@ -149,7 +125,7 @@ describe('App', () => {
 
     await key(search, 'Enter');
     await waitFor(() => expect(el('#account-username').textContent).toBe('alina'));
-    expect(invokeMock).toHaveBeenCalledWith('get_account', { id: 12 });
+    expect(core.log).toContainEqual(['get_account', { id: 12 }]);
 
     // `p` in the search box types a letter; elsewhere it opens the reset dialog.
     await key(search, 'p');
@@ -179,7 +155,7 @@ describe('App', () => {
     backend({
       session_status: () => signedIn,
       search_accounts: (a) =>
-        a!.cursor === null
+        a.cursor === null
           ? { items: [summaries[0]], next_cursor: 'c2' }
           : { items: [summaries[1]], next_cursor: null },
     });
@@ -190,7 +166,7 @@ describe('App', () => {
     await waitFor(() => expect(document.querySelector('#load-more')).not.toBeNull());
     await fireEvent.click(el('#load-more'));
     await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
-    expect(invokeMock).toHaveBeenCalledWith('search_accounts', { q: 'al', cursor: 'c2' });
+    expect(core.log).toContainEqual(['search_accounts', { q: 'al', cursor: 'c2' }]);
     expect(document.querySelector('#load-more')).toBeNull();
   });
 
@@ -205,14 +181,14 @@ describe('App', () => {
     try {
       await fireEvent.input(el('#search'), { target: { value: 'a' } });
       await vi.advanceTimersByTimeAsync(1000);
-      expect(invokeMock).not.toHaveBeenCalledWith('search_accounts', expect.anything());
+      expect(core.calls('search_accounts')).toHaveLength(0);
       await fireEvent.input(el('#search'), { target: { value: 'al' } });
       await vi.advanceTimersByTimeAsync(100);
       await fireEvent.input(el('#search'), { target: { value: 'ali' } });
       await vi.advanceTimersByTimeAsync(200);
-      expect(invokeMock).not.toHaveBeenCalledWith('search_accounts', expect.anything());
+      expect(core.calls('search_accounts')).toHaveLength(0);
       await vi.advanceTimersByTimeAsync(60);
-      expect(invokeMock.mock.calls.filter((c) => c[0] === 'search_accounts')).toEqual([
+      expect(core.log.filter((c) => c[0] === 'search_accounts')).toEqual([
         ['search_accounts', { q: 'ali', cursor: null }],
       ]);
     } finally {
@@ -224,9 +200,7 @@ describe('App', () => {
   it('goes back to sign-in with a notice when the session is gone', async () => {
     backend({
       session_status: () => signedIn,
-      search_accounts: () => {
-        throw { code: 'session_expired', message: 'expired', field: null, retry_after: null };
-      },
+      search_accounts: () => fail('session_expired', 'expired'),
     });
     render(App);
     await waitFor(() => expect(document.querySelector('#search')).not.toBeNull());
@@ -257,7 +231,7 @@ describe('App', () => {
     expect(el('#nav-lookup').getAttribute('aria-current')).toBe('page');
     await key(window, '2', { altKey: true, code: 'Digit2' });
     expect(document.querySelector('#audit-view')).toBeNull();
-    expect(invokeMock.mock.calls.some((c) => String(c[0]).startsWith('audit_'))).toBe(false);
+    expect(core.log.some((c) => String(c[0]).startsWith('audit_'))).toBe(false);
   });
 
   it('leads switch between Lookup and Audit with the tabs and Alt+1 / Alt+2', async () => {
@@ -276,7 +250,7 @@ describe('App', () => {
     expect(el('#nav-audit').getAttribute('aria-current')).toBe('page');
     expect(el('#audit-view').closest<HTMLElement>('.view')!.hidden).toBe(false);
     expect(el('#search').closest<HTMLElement>('.view')!.hidden).toBe(true);
-    await waitFor(() => expect(invokeMock).toHaveBeenCalledWith('audit_query', { filter: {}, cursor: null }));
+    await waitFor(() => expect(core.log).toContainEqual(['audit_query', { filter: {}, cursor: null }]));
 
     await key(window, '1', { altKey: true, code: 'Digit1' });
     await waitFor(() => expect(el('#search').closest<HTMLElement>('.view')!.hidden).toBe(false));
@@ -287,7 +261,7 @@ describe('App', () => {
     await key(window, '2', { altKey: true, code: 'Digit2' });
     await waitFor(() => expect(el('#audit-view').closest<HTMLElement>('.view')!.hidden).toBe(false));
     // Kept mounted: switching back does not query again.
-    expect(invokeMock.mock.calls.filter((c) => c[0] === 'audit_query')).toHaveLength(1);
+    expect(core.log.filter((c) => c[0] === 'audit_query')).toHaveLength(1);
   });
 
   it('every role has the Queue tab between Lookup and Audit; Alt+3 opens it', async () => {
@@ -333,7 +307,7 @@ describe('App', () => {
     // `n` claims only while the queue is shown.
     el<HTMLButtonElement>('#sign-out').focus();
     await key(document.activeElement!, 'n');
-    expect(invokeMock.mock.calls.some((c) => c[0] === 'queue_claim_next')).toBe(false);
+    expect(core.log.some((c) => c[0] === 'queue_claim_next')).toBe(false);
   });
 
   it('leads see Lookup, Queue, Audit in that order', async () => {
@@ -349,10 +323,8 @@ describe('App', () => {
 });
 
 describe('idle lock', () => {
-  afterEach(() => vi.useRealTimers());
-
   const signedOut = { ...signedIn, signed_in: false, agent: null };
-  const signOutCalls = () => invokeMock.mock.calls.filter((c) => c[0] === 'sign_out').length;
+  const signOutCalls = () => core.log.filter((c) => c[0] === 'sign_out').length;
 
   /** Boots signed in with fake timers (and clock) from the start, so the idle timer is a fake one. */
   async function bootSignedIn(idleLockSecs: number) {
@@ -400,11 +372,7 @@ describe('idle lock', () => {
 
   it('shows the sign-in notice even when the service cannot be told', async () => {
     await bootSignedIn(120);
-    invokeMock.mockImplementation(async (cmd: string) => {
-      if (cmd === 'sign_out')
-        throw { code: 'service_unreachable', message: 'down', field: null, retry_after: null };
-      throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
-    });
+    core.on({ sign_out: () => fail('service_unreachable', 'down') });
     await vi.advanceTimersByTimeAsync(120_000);
     await vi.advanceTimersByTimeAsync(0);
     expect(signOutCalls()).toBe(1);

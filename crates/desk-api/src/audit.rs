@@ -4,6 +4,213 @@ use ts_rs::TS;
 
 use crate::Role;
 
+/// Every action the service writes to the audit log: the one list the service records from and
+/// the per-agent figures count from, so a name cannot drift between writer and reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    SignIn,
+    SignOut,
+    /// An agent sent a password-reset email.
+    PasswordReset,
+    /// An agent sent a security-answer-reset email.
+    SecurityAnswerReset,
+    AddressCheck,
+    AddressReveal,
+    EvidenceView,
+    AuditVerify,
+    AuditExport,
+    /// The mail provider reported a delivery or a bounce.
+    MailEvent,
+    /// Public recovery requests refused by a limit, summarised per client and window.
+    PublicRequestLimited,
+    PasswordChanged,
+    AnswerChanged,
+    EmailChanged,
+    PhoneChanged,
+    TwoFactorRemoved,
+    /// The new address of an applied email change was confirmed through the link mailed to it.
+    EmailVerified,
+    RequestConfirm,
+    RequestClaim,
+    /// A lease renewed (not written: renewals come every minute).
+    RequestRenew,
+    RequestRelease,
+    RequestNote,
+    RequestApprove,
+    RequestReject,
+    RequestNeedInfo,
+    RequestEscalate,
+    RequestSecondApprove,
+    RequestReassign,
+    RequestUserReply,
+    RequestCancel,
+    RequestApply,
+    /// An admin invited a staff member (or sent a new enrolment link).
+    StaffInvite,
+    /// A staff member finished enrolling (password, authenticator, backup codes).
+    StaffEnrolled,
+    StaffRoleChange,
+    StaffDisable,
+    StaffEnable,
+    /// An admin asked for a reset of a staff member's authenticator.
+    StaffMfaResetRequest,
+    /// A second admin approved it.
+    StaffMfaResetApprove,
+    /// An admin required single sign-on, or stopped requiring it.
+    SsoSetting,
+    /// `desk-server admin create` made an admin.
+    AdminCreate,
+    /// An agent unlocked an account locked by failed sign-ins.
+    Unlock,
+    /// An agent sent a verification email to an unverified address.
+    VerificationEmail,
+    /// An agent ended every session of a user.
+    EndSessions,
+    /// An agent challenged a caller for a code of the user's own factor.
+    CallerChallenge,
+    /// The code a caller read back, checked.
+    CallerCheck,
+}
+
+/// What an action counts as in the per-agent figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionGroup {
+    /// A recovery email sent by an agent.
+    Reset,
+    /// A decision on a queue request (approve, reject, need info, escalate).
+    Decision,
+    SecondApproval,
+    /// Taking a request to work on it: where handling time starts.
+    Claim,
+    /// A change to an account's security details.
+    AccountChange,
+    Reveal,
+    /// Sessions, reads and the rest.
+    Other,
+}
+
+impl AuditAction {
+    pub const ALL: [AuditAction; 45] = [
+        AuditAction::SignIn,
+        AuditAction::SignOut,
+        AuditAction::PasswordReset,
+        AuditAction::SecurityAnswerReset,
+        AuditAction::AddressCheck,
+        AuditAction::AddressReveal,
+        AuditAction::EvidenceView,
+        AuditAction::AuditVerify,
+        AuditAction::AuditExport,
+        AuditAction::MailEvent,
+        AuditAction::PublicRequestLimited,
+        AuditAction::PasswordChanged,
+        AuditAction::AnswerChanged,
+        AuditAction::EmailChanged,
+        AuditAction::PhoneChanged,
+        AuditAction::TwoFactorRemoved,
+        AuditAction::EmailVerified,
+        AuditAction::RequestConfirm,
+        AuditAction::RequestClaim,
+        AuditAction::RequestRenew,
+        AuditAction::RequestRelease,
+        AuditAction::RequestNote,
+        AuditAction::RequestApprove,
+        AuditAction::RequestReject,
+        AuditAction::RequestNeedInfo,
+        AuditAction::RequestEscalate,
+        AuditAction::RequestSecondApprove,
+        AuditAction::RequestReassign,
+        AuditAction::RequestUserReply,
+        AuditAction::RequestCancel,
+        AuditAction::RequestApply,
+        AuditAction::StaffInvite,
+        AuditAction::StaffEnrolled,
+        AuditAction::StaffRoleChange,
+        AuditAction::StaffDisable,
+        AuditAction::StaffEnable,
+        AuditAction::StaffMfaResetRequest,
+        AuditAction::StaffMfaResetApprove,
+        AuditAction::SsoSetting,
+        AuditAction::AdminCreate,
+        AuditAction::Unlock,
+        AuditAction::VerificationEmail,
+        AuditAction::EndSessions,
+        AuditAction::CallerChallenge,
+        AuditAction::CallerCheck,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        use AuditAction::*;
+        match self {
+            SignIn => "sign_in",
+            SignOut => "sign_out",
+            PasswordReset => "password_reset",
+            SecurityAnswerReset => "security_answer_reset",
+            AddressCheck => "address_check",
+            AddressReveal => "address_reveal",
+            EvidenceView => "evidence_view",
+            AuditVerify => "audit_verify",
+            AuditExport => "audit_export",
+            MailEvent => "mail_event",
+            PublicRequestLimited => "public_request_limited",
+            PasswordChanged => "password_changed",
+            AnswerChanged => "answer_changed",
+            EmailChanged => "email_changed",
+            PhoneChanged => "phone_changed",
+            TwoFactorRemoved => "two_factor_removed",
+            EmailVerified => "email_verified",
+            RequestConfirm => "request_confirm",
+            RequestClaim => "request_claim",
+            RequestRenew => "request_renew",
+            RequestRelease => "request_release",
+            RequestNote => "request_note",
+            RequestApprove => "request_approve",
+            RequestReject => "request_reject",
+            RequestNeedInfo => "request_need_info",
+            RequestEscalate => "request_escalate",
+            RequestSecondApprove => "request_second_approve",
+            RequestReassign => "request_reassign",
+            RequestUserReply => "request_user_reply",
+            RequestCancel => "request_cancel",
+            RequestApply => "request_apply",
+            StaffInvite => "staff_invite",
+            StaffEnrolled => "staff_enrolled",
+            StaffRoleChange => "staff_role_change",
+            StaffDisable => "staff_disable",
+            StaffEnable => "staff_enable",
+            StaffMfaResetRequest => "staff_mfa_reset_request",
+            StaffMfaResetApprove => "staff_mfa_reset_approve",
+            SsoSetting => "sso_setting",
+            AdminCreate => "admin_create",
+            Unlock => "unlock",
+            VerificationEmail => "verification_email",
+            EndSessions => "end_sessions",
+            CallerChallenge => "caller_challenge",
+            CallerCheck => "caller_check",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    pub fn group(self) -> ActionGroup {
+        use AuditAction::*;
+        match self {
+            PasswordReset | SecurityAnswerReset => ActionGroup::Reset,
+            RequestApprove | RequestReject | RequestNeedInfo | RequestEscalate => ActionGroup::Decision,
+            RequestSecondApprove => ActionGroup::SecondApproval,
+            RequestClaim => ActionGroup::Claim,
+            PasswordChanged | AnswerChanged | EmailChanged | PhoneChanged | TwoFactorRemoved => {
+                ActionGroup::AccountChange
+            }
+            AddressReveal => ActionGroup::Reveal,
+            _ => ActionGroup::Other,
+        }
+    }
+}
+
 /// One entry of the audit log, as stored and hashed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -72,6 +279,9 @@ pub struct BrokenEntry {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VerifyChunk {
+    /// What this stretch says of the log. `intact` only for a walk that began at the first entry
+    /// and reached the end with every checkpoint signed and matching.
+    pub verdict: VerifyVerdict,
     #[ts(type = "number")]
     pub checked: u64,
     #[ts(type = "number")]
@@ -82,6 +292,23 @@ pub struct VerifyChunk {
     pub broken: Option<BrokenEntry>,
     pub checkpoints_checked: u32,
     pub head_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyVerdict {
+    /// More stretches follow; pass `last_id` back as `after`.
+    InProgress,
+    /// The whole chain, from the first entry, verified and matches every signed checkpoint.
+    Intact,
+    /// An entry or a checkpoint does not match: `broken` says where.
+    Broken,
+    /// The chain holds together, but the signed checkpoints that would catch a rewritten log are
+    /// missing, cut short, unsigned or unreadable: the log cannot be vouched for.
+    Unverifiable,
+    /// The stretch from `after` to the end verified, but the entries before it were not walked.
+    Partial,
 }
 
 /// What the console reports after walking the whole chain.
@@ -171,6 +398,9 @@ pub enum AnomalyKind {
     ResetsOnRecentlyChangedAccounts,
     /// The same agent revealing full addresses again and again.
     RepeatedReveals,
+    /// Many failed or refused sign-ins for the agent's address: someone is guessing, or trying to
+    /// keep the agent out.
+    SignInFlood,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
@@ -194,4 +424,21 @@ pub struct Figures {
     pub to: DateTime<Utc>,
     pub agents: Vec<AgentFigures>,
     pub anomalies: Vec<Anomaly>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_audit_action_is_listed_once_and_spelt_as_serde_spells_it() {
+        let mut seen = std::collections::HashSet::new();
+        for a in AuditAction::ALL {
+            assert!(seen.insert(a), "{a:?} is listed twice");
+            assert_eq!(serde_json::to_value(a).unwrap(), serde_json::Value::String(a.as_str().into()));
+            assert_eq!(AuditAction::parse(a.as_str()), Some(a));
+        }
+        assert_eq!(AuditAction::parse("request_approved"), None);
+        assert_eq!(AuditAction::RequestApprove.group(), ActionGroup::Decision);
+    }
 }

@@ -65,6 +65,11 @@ pub enum ErrorCode {
     WrongCode,
     /// The caller-verification challenge expired or was already used.
     ChallengeExpired,
+    /// The service has too much work in hand (sign-ins wait for password checks); `retry_after`
+    /// says when to try again.
+    ServiceBusy,
+    /// The request took longer than the service allows (a body sent too slowly, a stuck step).
+    RequestTimeout,
     /// Something failed inside the service; the details are in its log, not in the answer.
     Internal,
     /// Client side: the service could not be reached.
@@ -112,6 +117,8 @@ impl ErrorCode {
             ErrorCode::CallerVerificationRequired => "caller_verification_required",
             ErrorCode::WrongCode => "wrong_code",
             ErrorCode::ChallengeExpired => "challenge_expired",
+            ErrorCode::ServiceBusy => "service_busy",
+            ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Internal => "internal",
             ErrorCode::ServiceUnreachable => "service_unreachable",
             ErrorCode::UnexpectedResponse => "unexpected_response",
@@ -172,6 +179,8 @@ mod tests {
             ErrorCode::InvalidInput,
             ErrorCode::TooManyAttempts,
             ErrorCode::InvalidTransition,
+            ErrorCode::ServiceBusy,
+            ErrorCode::RequestTimeout,
             ErrorCode::KeychainUnavailable,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));

@@ -256,7 +256,13 @@ pub struct RequestDetail {
 pub struct DecisionRequest {
     pub decision: Decision,
     pub checklist: Vec<ChecklistItem>,
+    /// The internal note: why the agent decided so. Staff see it; the user never does.
     pub note: String,
+    /// The message to the user, mailed with a rejection or a request for more information (for
+    /// "need more information" it is the question, and required). Never the internal note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]

@@ -1,11 +1,12 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use desk_api::SecretText;
+use serde::{Deserialize, Serialize};
 
 /// The service's settings. Read from a TOML file (`--config`), then overridden by environment
 /// variables (`DESK_*`) and command-line flags, in that order.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// The SQLite database file (created when missing).
@@ -28,9 +29,35 @@ pub struct Config {
     pub agent_hourly_cap: i64,
     /// Public recovery requests allowed per address (and per client, ×5) in 15 minutes.
     pub public_max_requests: i64,
-    /// Failed sign-ins allowed per address within `sign_in_window_secs`, and per client (×4).
+    /// Failed sign-ins allowed for one address from one client within `sign_in_window_secs`. A
+    /// flood from one client then stops without locking the agent out of their own client.
     pub sign_in_max_failures: i64,
+    /// Failed sign-ins allowed for one address from all clients together in the window (NIST SP
+    /// 800-63B-4 allows at most 100 in a row).
+    pub sign_in_account_max_failures: i64,
+    /// Failed sign-ins allowed from one client for all addresses together in the window.
+    pub sign_in_client_max_failures: i64,
     pub sign_in_window_secs: i64,
+    /// Password checks (argon2, 19 MiB each) run at once; default one per core.
+    pub argon2_workers: Option<usize>,
+    /// Password checks that may wait for a worker; beyond it sign-ins are answered 503 at once.
+    pub argon2_waiting: usize,
+    /// Proxies (CIDRs) whose `X-Forwarded-For` is believed; without them the client is the socket.
+    pub trusted_proxies: Vec<String>,
+    /// The file holding the master key that seals secrets at rest and signs audit checkpoints
+    /// (`desk-server keygen` prints one). `DESK_SECRET_KEY` may carry the key itself instead.
+    /// Demo mode creates one beside the database when neither is given.
+    pub secret_key_file: Option<PathBuf>,
+    /// The key itself, from `DESK_SECRET_KEY` only (never from the file).
+    #[serde(skip)]
+    pub secret_key: Option<SecretText>,
+    /// SMS codes one reset link may send, and one account may get in an hour.
+    pub sms_per_link: i64,
+    pub sms_account_hourly_cap: i64,
+    /// How long a request may take before it is answered 408 (the body of an upload included).
+    pub request_timeout_secs: u64,
+    /// Evidence of security-details requests never confirmed is deleted after this long.
+    pub unconfirmed_retention_secs: i64,
     /// How often the outbox sender looks for queued mail.
     pub mail_poll_ms: u64,
     /// Where audit checkpoints (head id and hash) are appended; keep it apart from the database,
@@ -75,7 +102,7 @@ pub struct Config {
 }
 
 /// The company's identity provider, as the service validates its ID tokens.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcConfig {
     /// The issuer URL; its `/.well-known/openid-configuration` names the endpoints and keys.
@@ -95,7 +122,7 @@ pub struct OidcConfig {
     pub scopes: String,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RoleGroups {
     pub agent: String,
@@ -119,16 +146,33 @@ fn default_scopes() -> String {
     "openid email profile".into()
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpConfig {
     pub host: String,
     pub port: u16,
     /// The From address of every email.
     pub from: String,
-    /// Require STARTTLS (the default); plain SMTP only for loopback relays and tests.
+    /// Require STARTTLS (the default). Plain SMTP is refused unless the host is loopback.
     #[serde(default = "yes")]
     pub starttls: bool,
+    /// TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS.
+    #[serde(default)]
+    pub tls: bool,
+    /// Sign in to the relay as this user; the password comes from `DESK_SMTP_PASSWORD`.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// From `DESK_SMTP_PASSWORD` only, never from the file.
+    #[serde(skip)]
+    pub password: Option<SecretText>,
+}
+
+impl SmtpConfig {
+    /// Whether the relay is this machine, where plain SMTP crosses no network.
+    pub fn host_is_loopback(&self) -> bool {
+        let host = self.host.trim_start_matches('[').trim_end_matches(']');
+        host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
 }
 
 fn yes() -> bool {
@@ -151,7 +195,18 @@ impl Default for Config {
             agent_hourly_cap: 60,
             public_max_requests: 3,
             sign_in_max_failures: 5,
+            sign_in_account_max_failures: 100,
+            sign_in_client_max_failures: 20,
             sign_in_window_secs: 15 * 60,
+            argon2_workers: None,
+            argon2_waiting: 32,
+            trusted_proxies: Vec::new(),
+            secret_key_file: None,
+            secret_key: None,
+            sms_per_link: 3,
+            sms_account_hourly_cap: 5,
+            request_timeout_secs: 30,
+            unconfirmed_retention_secs: 24 * 3600,
             mail_poll_ms: 200,
             audit_checkpoint_path: None,
             audit_checkpoint_secs: 60,
@@ -162,8 +217,10 @@ impl Default for Config {
             sla_hours_low: 48,
             sla_hours_medium: 24,
             sla_hours_high: 8,
-            cooling_off_low_secs: 0,
-            cooling_off_medium_secs: 24 * 3600,
+            // Every change of a recovery factor waits at least a day, so that the owner has time
+            // to see the "this wasn't me" mail and cancel.
+            cooling_off_low_secs: 24 * 3600,
+            cooling_off_medium_secs: 48 * 3600,
             cooling_off_high_secs: 72 * 3600,
             lease_secs: 300,
             evidence_dir: None,
@@ -179,11 +236,130 @@ impl Default for Config {
     }
 }
 
+/// Settings the command line reads itself (flags with their own `DESK_*` variables).
+const FLAG_KEYS: &[&str] = &["config", "demo", "db", "bind", "public_url", "demo_accounts"];
+
 impl Config {
     pub fn from_file(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+        Self::load(Some(path), std::iter::empty())
+    }
+
+    /// The file's settings (if any), then every `DESK_<KEY>` variable over them: each top-level
+    /// key of the file has one. `DESK_TRUSTED_PROXIES` is a comma-separated list;
+    /// `DESK_SECRET_KEY` and `DESK_SMTP_PASSWORD` carry secrets that never sit in the file.
+    pub fn load(path: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> anyhow::Result<Self> {
+        let mut table: toml::Table = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read config file {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        let known: Vec<String> = match serde_json::to_value(Config::default()) {
+            Ok(serde_json::Value::Object(fields)) => fields.keys().cloned().collect(),
+            _ => Vec::new(),
+        };
+        let (mut secret_key, mut smtp_password) = (None, None);
+        for (name, value) in env {
+            let Some(key) = name.strip_prefix("DESK_").map(str::to_lowercase) else { continue };
+            match key.as_str() {
+                "secret_key" => secret_key = Some(SecretText::new(value.trim())),
+                "smtp_password" => smtp_password = Some(SecretText::new(value)),
+                "trusted_proxies" => {
+                    let list = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+                    table.insert(key, toml::Value::Array(list.map(|s| toml::Value::String(s.into())).collect()));
+                }
+                "caller_verification_required" => {
+                    let list = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+                    table.insert(key, toml::Value::Array(list.map(|s| toml::Value::String(s.into())).collect()));
+                }
+                // The provider's address and our client id; the rest of `[oidc]` is in the file.
+                "oidc_issuer" | "oidc_client_id" => {
+                    let oidc = table.entry("oidc").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let Some(t) = oidc.as_table_mut() {
+                        t.insert(key.trim_start_matches("oidc_").to_string(), toml::Value::String(value));
+                    }
+                }
+                k if FLAG_KEYS.contains(&k) => {}
+                // `smtp` is a table: it is set in the file.
+                k if k != "smtp" && k != "oidc" && known.iter().any(|n| n == k) => {
+                    let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+                        .ok()
+                        .and_then(|mut t| t.remove("v"))
+                        .unwrap_or(toml::Value::String(value));
+                    table.insert(key, parsed);
+                }
+                _ => {}
+            }
+        }
+        let mut config: Config = toml::Value::Table(table).try_into().map_err(|e| {
+            anyhow::anyhow!("settings{}: {e}", path.map(|p| format!(" ({})", p.display())).unwrap_or_default())
+        })?;
+        config.secret_key = secret_key;
+        if let Some(smtp) = config.smtp.as_mut() {
+            smtp.password = smtp_password;
+        }
+        Ok(config)
+    }
+
+    /// Refuses settings that would run the service unsafely, with a message saying what to fix.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(smtp) = &self.smtp {
+            if !smtp.starttls && !smtp.tls && !smtp.host_is_loopback() {
+                anyhow::bail!(
+                    "smtp: plain SMTP to {} would send reset links across the network in the clear; \
+                     set smtp.starttls = true (or smtp.tls = true for SMTPS)",
+                    smtp.host
+                );
+            }
+            if smtp.username.is_some() != smtp.password.is_some() {
+                anyhow::bail!("smtp: set both smtp.username (in the file) and DESK_SMTP_PASSWORD, or neither");
+            }
+        }
+        for (name, v) in [
+            ("sign_in_max_failures", self.sign_in_max_failures),
+            ("sign_in_account_max_failures", self.sign_in_account_max_failures),
+            ("sign_in_client_max_failures", self.sign_in_client_max_failures),
+            ("sign_in_window_secs", self.sign_in_window_secs),
+            ("public_max_requests", self.public_max_requests),
+            ("sms_per_link", self.sms_per_link),
+            ("sms_account_hourly_cap", self.sms_account_hourly_cap),
+        ] {
+            if v < 1 {
+                anyhow::bail!("{name} must be at least 1");
+            }
+        }
+        if self.request_timeout_secs == 0 {
+            anyhow::bail!("request_timeout_secs must be at least 1");
+        }
+        self.proxies()?;
+        Ok(())
+    }
+
+    /// The trusted proxies, parsed.
+    pub fn proxies(&self) -> anyhow::Result<Vec<ipnet::IpNet>> {
+        self.trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>().or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from)).map_err(
+                    |_| anyhow::anyhow!("trusted_proxies: {p:?} is not an address or a CIDR such as 10.0.0.0/8"),
+                )
+            })
+            .collect()
+    }
+
+    /// The local mailbox exists only for a demo on this machine: mail is shown there instead of
+    /// being sent, so anywhere else it would hand reset links to whoever asks.
+    pub fn local_mailbox(&self) -> bool {
+        self.demo && self.smtp.is_none() && self.bind.ip().is_loopback()
+    }
+
+    /// The master key's file in demo mode: beside the database.
+    pub fn demo_key_path(&self) -> PathBuf {
+        let mut p = self.db.clone().into_os_string();
+        p.push(".key");
+        PathBuf::from(p)
     }
 
     pub fn audit_checkpoint_path(&self) -> Option<PathBuf> {
@@ -218,48 +394,6 @@ impl Config {
         }
     }
 
-    /// The `DESK_*` variables of the staff, caller-verification and single-sign-on settings
-    /// (issue 9), over what the file said. `DESK_OIDC_ISSUER` and `DESK_OIDC_CLIENT_ID` together
-    /// configure a provider; `DESK_CALLER_VERIFICATION_REQUIRED` is a comma-separated list.
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        let num = |name: &str| -> anyhow::Result<Option<i64>> {
-            get(name)
-                .map(|v| v.trim().parse::<i64>().map_err(|_| anyhow::anyhow!("{name} is a whole number")))
-                .transpose()
-        };
-        if let Some(v) = num("DESK_STAFF_INVITE_TTL_SECS")? {
-            self.staff_invite_ttl_secs = v;
-        }
-        if let Some(v) = num("DESK_CALLER_VERIFIED_FOR_SECS")? {
-            self.caller_verified_for_secs = v;
-        }
-        if let Some(v) = num("DESK_CALLER_MAX_ATTEMPTS")? {
-            self.caller_max_attempts = v;
-        }
-        if let Some(v) = get("DESK_CALLER_VERIFICATION_REQUIRED") {
-            self.caller_verification_required =
-                v.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_string).collect();
-        }
-        match (get("DESK_OIDC_ISSUER"), get("DESK_OIDC_CLIENT_ID")) {
-            (Some(issuer), Some(client_id)) => {
-                let mut oidc = self.oidc.clone().unwrap_or(OidcConfig {
-                    issuer: String::new(),
-                    client_id: String::new(),
-                    user_claim: email_claim(),
-                    groups_claim: groups_claim(),
-                    role_groups: RoleGroups::default(),
-                    scopes: default_scopes(),
-                });
-                oidc.issuer = issuer;
-                oidc.client_id = client_id;
-                self.oidc = Some(oidc);
-            }
-            (None, None) => {}
-            _ => anyhow::bail!("set DESK_OIDC_ISSUER and DESK_OIDC_CLIENT_ID together"),
-        }
-        Ok(())
-    }
-
     /// Whether `action` needs a recent caller verification.
     pub fn needs_caller_verification(&self, action: &str) -> bool {
         self.caller_verification_required.iter().any(|a| a == action)
@@ -284,18 +418,67 @@ mod tests {
     }
 
     #[test]
-    fn staff_and_sso_settings_come_from_the_environment_too() {
-        let mut c: Config = toml::from_str("[oidc]\nissuer = \"https://a.test\"\nclient_id = \"x\"\n").unwrap();
-        assert_eq!(c.oidc.as_ref().unwrap().role_groups.lead, "desk-leads");
-        let env = |k: &str| match k {
-            "DESK_CALLER_VERIFICATION_REQUIRED" => Some("unlock, reveal".to_string()),
-            "DESK_OIDC_ISSUER" => Some("https://b.test".to_string()),
-            "DESK_OIDC_CLIENT_ID" => Some("desk".to_string()),
-            _ => None,
+    fn every_setting_has_a_desk_variable_and_secrets_come_only_from_the_environment() {
+        let env = [
+            ("DESK_RESET_COOLDOWN_SECS", "7"),
+            ("DESK_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1"),
+            ("DESK_SECRET_KEY_FILE", "/etc/desk/key"),
+            ("DESK_SECRET_KEY", "c2VjcmV0"),
+            ("DESK_SMTP_PASSWORD", "hunter2-smtp"),
+            ("DESK_PUBLIC_URL", "https://ignored.example"),
+            ("PATH", "/bin"),
+        ];
+        let dir = std::env::temp_dir().join(format!("desk-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("desk.toml");
+        std::fs::write(&file, "reset_cooldown_secs = 5\n[smtp]\nhost = \"smtp.example\"\nport = 587\nfrom = \"d@example\"\nusername = \"desk\"\n").unwrap();
+        let c = Config::load(Some(&file), env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        assert_eq!(c.reset_cooldown_secs, 7, "the variable wins over the file");
+        assert_eq!(c.trusted_proxies, vec!["10.0.0.0/8", "127.0.0.1"]);
+        assert_eq!(c.proxies().unwrap().len(), 2);
+        assert_eq!(c.secret_key_file.as_deref(), Some(Path::new("/etc/desk/key")));
+        assert_eq!(c.secret_key.as_ref().unwrap().expose(), "c2VjcmV0");
+        assert_eq!(c.smtp.as_ref().unwrap().password.as_ref().unwrap().expose(), "hunter2-smtp");
+        assert_eq!(c.public_url, None, "flags read their own variables");
+        assert!(!format!("{c:?}").contains("hunter2-smtp"), "a logged config never shows the password");
+        assert!(toml::from_str::<Config>("secret_key = \"x\"").is_err(), "the key is not a file setting");
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn plain_smtp_to_another_host_is_refused() {
+        let smtp = |host: &str, starttls: bool| SmtpConfig {
+            host: host.into(),
+            port: 25,
+            from: "d@example".into(),
+            starttls,
+            tls: false,
+            username: None,
+            password: None,
         };
-        c.apply_env(env).unwrap();
+        let with = |s| Config { smtp: Some(s), ..Config::default() };
+        let e = with(smtp("smtp.example.com", false)).validate().unwrap_err().to_string();
+        assert!(e.contains("starttls"), "{e}");
+        assert!(with(smtp("127.0.0.1", false)).validate().is_ok());
+        assert!(with(smtp("localhost", false)).validate().is_ok());
+        assert!(with(smtp("smtp.example.com", true)).validate().is_ok());
+        let no_password = SmtpConfig { username: Some("u".into()), ..smtp("smtp.example.com", true) };
+        assert!(with(no_password).validate().is_err());
+    }
+
+    #[test]
+    fn staff_and_sso_settings_have_desk_variables_too() {
+        let env = [
+            ("DESK_STAFF_INVITE_TTL_SECS", "3600"),
+            ("DESK_CALLER_VERIFICATION_REQUIRED", "unlock, reveal"),
+            ("DESK_OIDC_ISSUER", "https://login.example"),
+            ("DESK_OIDC_CLIENT_ID", "desk"),
+        ];
+        let c = Config::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        assert_eq!(c.staff_invite_ttl_secs, 3600);
         assert_eq!(c.caller_verification_required, vec!["unlock", "reveal"]);
-        assert_eq!(c.oidc.as_ref().unwrap().issuer, "https://b.test");
-        assert!(c.apply_env(|k| (k == "DESK_OIDC_ISSUER").then(|| "x".to_string())).is_err());
+        let oidc = c.oidc.unwrap();
+        assert_eq!((oidc.issuer.as_str(), oidc.client_id.as_str()), ("https://login.example", "desk"));
+        assert_eq!(oidc.role_groups.lead, "desk-leads");
     }
 }

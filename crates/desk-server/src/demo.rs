@@ -102,7 +102,13 @@ pub const KNOWN: &[Known] = &[
     },
 ];
 
-pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, requests: usize) -> anyhow::Result<()> {
+pub async fn seed_if_empty(
+    db: &SqlitePool,
+    clock: &dyn Clock,
+    keys: &crypto::Keys,
+    accounts: usize,
+    requests: usize,
+) -> anyhow::Result<()> {
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agents").fetch_one(db).await?;
     if count > 0 {
         return Ok(());
@@ -128,7 +134,7 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
         .bind(name)
         .bind(role)
         .bind(hash)
-        .bind(secret)
+        .bind(keys.seal(crypto::Sealed::AgentTotp, secret))
         .bind(now)
         .execute(&mut *tx)
         .await?;
@@ -158,11 +164,11 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
             email_rows.push((id, e.to_string(), *primary, *verified, false));
         }
         for m in k.two_factor {
-            let secret = (*m == "authenticator_app").then(|| MARIA_TOTP.to_string());
+            let secret = (*m == "authenticator_app").then(|| keys.seal(crypto::Sealed::UserTotp, MARIA_TOTP));
             tfa_rows.push((id, *m, Some(now - 10 * day), secret));
             if *m == "backup_codes" {
                 for c in MARIA_BACKUP_CODES {
-                    backup_rows.push((id, crypto::token_hash(&c.replace('-', ""))));
+                    backup_rows.push((id, keys.code_hash(crypto::Code::Backup, &c.replace('-', ""))));
                 }
             }
         }
@@ -216,12 +222,13 @@ pub async fn seed_if_empty(db: &SqlitePool, clock: &dyn Clock, accounts: usize, 
             if rng.gen_bool(p) {
                 let secret = (kind == "authenticator_app").then(|| {
                     let bytes: [u8; 10] = rng.gen();
-                    data_encoding::BASE32_NOPAD.encode(&bytes)
+                    keys.seal(crypto::Sealed::UserTotp, &data_encoding::BASE32_NOPAD.encode(&bytes))
                 });
                 tfa_rows.push((id, kind, rng.gen_bool(0.7).then(|| now - rng.gen_range(0..200) * day), secret));
                 if kind == "backup_codes" {
                     for _ in 0..3 {
-                        backup_rows.push((id, crypto::token_hash(&format!("{:08}", rng.gen_range(0..100_000_000u32)))));
+                        let code = format!("{:08}", rng.gen_range(0..100_000_000u32));
+                        backup_rows.push((id, keys.code_hash(crypto::Code::Backup, &code)));
                     }
                 }
             }

@@ -53,8 +53,21 @@ pub enum ApiError {
     /// A sign-in that failed for a reason the person can act on (401), e.g. single sign-on.
     #[error("{message}")]
     SignInRefused { code: ErrorCode, message: String },
+    #[error("the service has too many sign-ins in hand; try again in a moment")]
+    Busy,
+    #[error("the request took too long and was stopped; nothing was changed by it")]
+    Timeout,
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
+}
+
+impl From<crate::crypto::GateError> for ApiError {
+    fn from(e: crate::crypto::GateError) -> Self {
+        match e {
+            crate::crypto::GateError::Busy => ApiError::Busy,
+            crate::crypto::GateError::Failed(m) => ApiError::Internal(anyhow::anyhow!(m)),
+        }
+    }
 }
 
 impl ApiError {
@@ -91,6 +104,8 @@ impl ApiError {
             PreconditionRequired { code, .. } => (StatusCode::PRECONDITION_REQUIRED, *code, "Precondition required"),
             Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code, "Refused"),
             SignInRefused { code, .. } => (StatusCode::UNAUTHORIZED, *code, "Sign-in refused"),
+            Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceBusy, "Busy"),
+            Timeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout, "Request timeout"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal error"),
         }
     }
@@ -106,6 +121,7 @@ impl ApiError {
             ApiError::TooManyAttempts { retry_after }
             | ApiError::Cooldown { retry_after, .. }
             | ApiError::Limited { retry_after, .. } => (None, Some(*retry_after)),
+            ApiError::Busy => (None, Some(1)),
             _ => (None, None),
         };
         Problem {

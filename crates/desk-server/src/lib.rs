@@ -31,6 +31,31 @@ pub struct AppState {
     pub db: sqlx::SqlitePool,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// The subkeys of the master key (secrets at rest, code hashes, checkpoint signatures).
+    pub keys: Arc<crypto::Keys>,
+    /// Bounds the argon2 work in hand.
+    pub argon: Arc<crypto::ArgonGate>,
+    /// `trusted_proxies`, parsed.
+    pub proxies: Arc<Vec<ipnet::IpNet>>,
+}
+
+/// The master key: from `DESK_SECRET_KEY`, from `secret_key_file`, or (demo only) from a file
+/// beside the database, created on first start. Anything else refuses to start.
+pub fn load_keys(config: &Config) -> anyhow::Result<crypto::Keys> {
+    if let Some(key) = &config.secret_key {
+        return crypto::Keys::parse(key.expose()).context("DESK_SECRET_KEY");
+    }
+    if let Some(path) = &config.secret_key_file {
+        return crypto::Keys::load_file(path, false);
+    }
+    if config.demo {
+        return crypto::Keys::load_file(&config.demo_key_path(), true);
+    }
+    anyhow::bail!(
+        "no secret key is set. The service seals TOTP secrets and signs audit checkpoints with a key kept \
+         outside the database: run `desk-server keygen > /etc/recovery-desk/secret.key` (readable by the service \
+         only) and set secret_key_file (or DESK_SECRET_KEY_FILE), or put the key in DESK_SECRET_KEY"
+    )
 }
 
 /// A running service: its address, and the handle that stops it.
@@ -58,10 +83,25 @@ impl Running {
 
 /// Opens the store, migrates it, seeds it when asked, binds, and serves until stopped.
 pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Running> {
+    config.validate()?;
+    let keys = Arc::new(load_keys(&config)?);
+    let proxies = Arc::new(config.proxies()?);
     let db = db::open(&config.db).await?;
+    domain::at_rest::upgrade(&db, &keys).await.context("sealing secrets stored before the key existed")?;
     if config.demo {
-        demo::seed_if_empty(&db, clock.as_ref(), config.demo_accounts, config.demo_requests).await?;
+        demo::seed_if_empty(&db, clock.as_ref(), &keys, config.demo_accounts, config.demo_requests).await?;
     }
+    if let Some(path) = config.audit_checkpoint_path() {
+        audit::checkpoints::start_file(&db, &keys, &path, clock.now_ms()).await?;
+    }
+    if config.smtp.is_none() && !config.local_mailbox() {
+        tracing::warn!(
+            "no [smtp] is configured and this is not a demo on loopback: emails stay queued in the outbox \
+             (nothing is sent, no mailbox page is served) until smtp is set"
+        );
+    }
+    let workers = config.argon2_workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let argon = Arc::new(crypto::ArgonGate::new(workers, config.argon2_waiting));
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
@@ -70,7 +110,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     if config.public_url.is_none() {
         config.public_url = Some(format!("http://{addr}"));
     }
-    let state = AppState { db, clock, config: Arc::new(config) };
+    let state = AppState { db, clock, config: Arc::new(config), keys, argon, proxies };
     let app = http::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let sender = mail::spawn_sender(state.clone());

@@ -31,7 +31,12 @@ enum Command {
         public_url: Option<String>,
         #[arg(long, env = "DESK_DEMO_ACCOUNTS")]
         demo_accounts: Option<usize>,
+        /// The master key's file (see `keygen`); or put the key itself in DESK_SECRET_KEY.
+        #[arg(long)]
+        secret_key_file: Option<PathBuf>,
     },
+    /// Print a new master key (base64 of 32 random bytes) for `secret_key_file` or DESK_SECRET_KEY.
+    Keygen,
     /// Print the current TOTP code of a base32 secret (for signing in to the demo).
     Totp { secret: String },
     /// Staff administration from the command line (the first admin of a new deployment).
@@ -62,27 +67,39 @@ enum AdminCommand {
         /// Where staff reach the service; the link is built from it.
         #[arg(long, env = "DESK_PUBLIC_URL")]
         public_url: Option<String>,
+        /// The service's master key (as for `serve`): the audit checkpoints are signed with it.
+        #[arg(long, env = "DESK_SECRET_KEY_FILE")]
+        secret_key_file: Option<PathBuf>,
     },
 }
 
 async fn admin(command: AdminCommand) -> anyhow::Result<()> {
-    let AdminCommand::Create { email, name, force, reason, config, db, public_url } = command;
-    let mut cfg = match config {
-        Some(path) => Config::from_file(&path)?,
-        None => Config::default(),
-    };
-    cfg.apply_env(|k| std::env::var(k).ok())?;
+    let AdminCommand::Create { email, name, force, reason, config, db, public_url, secret_key_file } = command;
+    let mut cfg = Config::load(config.as_deref(), std::env::vars())?;
     if let Some(db) = db {
         cfg.db = db;
     }
     if public_url.is_some() {
         cfg.public_url = public_url;
     }
+    if secret_key_file.is_some() {
+        cfg.secret_key_file = secret_key_file;
+    }
+    let keys = desk_server::load_keys(&cfg)?;
     let pool = desk_server::db::open(&cfg.db).await?;
     let force_reason = if force { reason.as_deref() } else { None };
     let now = chrono::Utc::now().timestamp_millis();
+    // The entry this writes is the log's first on a new deployment: the checkpoint file starts
+    // here, and the new head is checkpointed, as the service would.
+    let checkpoints = cfg.audit_checkpoint_path();
+    if let Some(path) = &checkpoints {
+        desk_server::audit::checkpoints::start_file(&pool, &keys, path, now).await?;
+    }
     let link =
         desk_server::domain::staff::enrol::create_first_admin(&pool, &cfg, now, &email, &name, force_reason).await?;
+    if let Some(path) = &checkpoints {
+        desk_server::audit::checkpoints::write(&pool, &keys, path, now).await?;
+    }
     let hours = cfg.staff_invite_ttl_secs / 3600;
     println!(
         "Admin {email} created. Open this link within {hours} hours to choose a password and enrol an authenticator:"
@@ -99,7 +116,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let (config, demo, db, bind, public_url, demo_accounts) = match Cli::parse().command {
+    let (config, demo, db, bind, public_url, demo_accounts, secret_key_file) = match Cli::parse().command {
+        Command::Keygen => {
+            println!("{}", desk_server::crypto::Keys::generate());
+            return Ok(());
+        }
         Command::Totp { secret } => {
             let code = desk_server::totp::code_at(&secret, chrono::Utc::now().timestamp())
                 .ok_or_else(|| anyhow::anyhow!("that is not a base32 secret"))?;
@@ -107,15 +128,14 @@ async fn main() -> anyhow::Result<()> {
             return Ok(());
         }
         Command::Admin { command } => return admin(command).await,
-        Command::Serve { config, demo, db, bind, public_url, demo_accounts } => {
-            (config, demo, db, bind, public_url, demo_accounts)
+        Command::Serve { config, demo, db, bind, public_url, demo_accounts, secret_key_file } => {
+            (config, demo, db, bind, public_url, demo_accounts, secret_key_file)
         }
     };
-    let mut cfg = match config {
-        Some(path) => Config::from_file(&path)?,
-        None => Config::default(),
-    };
-    cfg.apply_env(|k| std::env::var(k).ok())?;
+    let mut cfg = Config::load(config.as_deref(), std::env::vars())?;
+    if secret_key_file.is_some() {
+        cfg.secret_key_file = secret_key_file;
+    }
     cfg.demo |= demo;
     if let Some(db) = db {
         cfg.db = db;

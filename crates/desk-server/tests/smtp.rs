@@ -51,6 +51,8 @@ struct ServerState {
     connections: usize,
     /// Every complete message: those the server answered `250` after the final dot.
     messages: Vec<Received>,
+    /// The user and password of every successful AUTH.
+    logins: Vec<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -59,14 +61,24 @@ struct SmtpServer {
     state: Arc<Mutex<ServerState>>,
     /// How long to wait before answering the final dot (to hold an attempt in flight).
     reply_delay: Duration,
+    /// When set, the server offers AUTH PLAIN and refuses mail until a client signs in with these.
+    auth: Option<(String, String)>,
 }
 
 impl SmtpServer {
     async fn start(faults: impl IntoIterator<Item = Fault>, reply_delay: Duration) -> Self {
+        Self::start_full(faults, reply_delay, None).await
+    }
+
+    async fn start_full(
+        faults: impl IntoIterator<Item = Fault>,
+        reply_delay: Duration,
+        auth: Option<(String, String)>,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let state = Arc::new(Mutex::new(ServerState { faults: faults.into_iter().collect(), ..Default::default() }));
-        let server = SmtpServer { port, state, reply_delay };
+        let server = SmtpServer { port, state, reply_delay, auth };
         let s = server.clone();
         tokio::spawn(async move {
             loop {
@@ -83,6 +95,15 @@ impl SmtpServer {
             }
         });
         server
+    }
+
+    /// A server that wants AUTH with this user and password.
+    async fn start_with_auth(user: &str, password: &str) -> Self {
+        Self::start_full([], Duration::ZERO, Some((user.into(), password.into()))).await
+    }
+
+    fn logins(&self) -> Vec<(String, String)> {
+        self.state.lock().unwrap().logins.clone()
     }
 
     fn messages(&self) -> Vec<Received> {
@@ -102,10 +123,28 @@ impl SmtpServer {
         }
         w.write_all(b"220 smtp.test ESMTP ready\r\n").await?;
         let (mut mail_from, mut rcpt_to) = (String::new(), Vec::new());
+        let mut signed_in = self.auth.is_none();
         loop {
             let Some(line) = read_line(&mut r).await? else { return Ok(()) };
             let upper = line.to_ascii_uppercase();
-            if upper.starts_with("EHLO") {
+            if upper.starts_with("EHLO") && self.auth.is_some() {
+                w.write_all(b"250-smtp.test greets you\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n").await?;
+            } else if upper.starts_with("AUTH PLAIN ") {
+                use base64::Engine;
+                let raw = base64::engine::general_purpose::STANDARD.decode(line[11..].trim()).unwrap_or_default();
+                let parts: Vec<String> =
+                    raw.split(|b| *b == 0).map(|p| String::from_utf8_lossy(p).into_owned()).collect();
+                let given = (parts.get(1).cloned().unwrap_or_default(), parts.get(2).cloned().unwrap_or_default());
+                if Some(&given) == self.auth.as_ref() {
+                    signed_in = true;
+                    self.state.lock().unwrap().logins.push(given);
+                    w.write_all(b"235 2.7.0 signed in\r\n").await?;
+                } else {
+                    w.write_all(b"535 5.7.8 wrong user or password\r\n").await?;
+                }
+            } else if upper.starts_with("MAIL FROM:") && !signed_in {
+                w.write_all(b"530 5.7.0 sign in first\r\n").await?;
+            } else if upper.starts_with("EHLO") {
                 w.write_all(b"250-smtp.test greets you\r\n250-8BITMIME\r\n250 SIZE 1000000\r\n").await?;
             } else if upper.starts_with("HELO") {
                 w.write_all(b"250 smtp.test\r\n").await?;
@@ -201,7 +240,15 @@ impl App {
             demo_accounts: 50,
             mail_poll_ms: 20,
             mail_backoff_ms: 1_000,
-            smtp: Some(SmtpConfig { host: "127.0.0.1".into(), port: smtp.port, from: FROM.into(), starttls: false }),
+            smtp: Some(SmtpConfig {
+                host: "127.0.0.1".into(),
+                port: smtp.port,
+                from: FROM.into(),
+                starttls: false,
+                tls: false,
+                username: None,
+                password: None,
+            }),
             ..Config::default()
         };
         tweak(&mut config);
@@ -536,7 +583,7 @@ async fn webhook_marks_delivered_and_bounced_and_flags_the_address() {
     assert_eq!((entries[1].1.clone(), entries[1].2.as_str()), (bounced_id.to_string(), "bounced"));
     assert!(entries[0].3.starts_with("127.0.0.1"));
     let cp = app.running.state.config.audit_checkpoint_path();
-    assert_eq!(desk_server::audit::first_broken(db, cp.as_deref()).await.unwrap(), None);
+    assert_eq!(desk_server::audit::first_broken(db, &app.running.state.keys, cp.as_deref()).await.unwrap(), None);
     app.running.stop().await;
 }
 
@@ -583,4 +630,83 @@ async fn a_service_that_delivers_over_smtp_has_no_local_mailbox_page() {
         assert_eq!(res.status(), 404, "{path}");
     }
     app.running.stop().await;
+}
+
+#[tokio::test]
+async fn every_email_carries_a_message_id_and_says_it_was_sent_automatically() {
+    let smtp = SmtpServer::start([], Duration::ZERO).await;
+    let app = App::start(&smtp, |_| {}).await;
+    let id = app.reset(1).await;
+    app.wait_row(id, "the email to be sent", |r| r.status == "sent").await;
+    let m = smtp.messages().pop().expect("a message");
+    let header = |name: &str| {
+        m.data
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .find(|l| l.to_ascii_lowercase().starts_with(&format!("{}:", name.to_ascii_lowercase())))
+            .map(|l| l[name.len() + 1..].trim().to_string())
+    };
+    let mid = header("Message-ID").unwrap_or_else(|| panic!("no Message-ID: {}", m.data));
+    assert!(mid.starts_with('<') && mid.ends_with("@desk.test>"), "{mid}");
+    assert_eq!(header("Auto-Submitted").as_deref(), Some("auto-generated"), "{}", m.data);
+    // Another email gets another id.
+    let second = app.reset(2).await;
+    app.wait_row(second, "the second email to be sent", |r| r.status == "sent").await;
+    assert!(!smtp.messages().last().unwrap().data.contains(&mid));
+    app.running.stop().await;
+}
+
+#[tokio::test]
+async fn signs_in_to_the_relay_with_the_username_and_the_password_from_the_environment() {
+    let smtp = SmtpServer::start_with_auth("desk-mailer", "relay-pass-7781").await;
+    let app = App::start(&smtp, |c| {
+        let s = c.smtp.as_mut().unwrap();
+        s.username = Some("desk-mailer".into());
+        s.password = Some(desk_api::SecretText::new("relay-pass-7781"));
+    })
+    .await;
+    let id = app.reset(1).await;
+    let row = app.wait_row(id, "the email to be sent", |r| r.status == "sent").await;
+    assert_eq!(row.last_error, None);
+    assert_eq!(smtp.logins(), vec![("desk-mailer".to_string(), "relay-pass-7781".to_string())]);
+    assert_eq!(smtp.messages().len(), 1);
+    assert!(!format!("{:?}", app.running.state.config).contains("relay-pass-7781"), "the password is never printed");
+    app.running.stop().await;
+}
+
+#[tokio::test]
+async fn a_relay_that_wants_a_password_gets_none_and_the_email_waits() {
+    let smtp = SmtpServer::start_with_auth("desk-mailer", "relay-pass-7781").await;
+    let app = App::start(&smtp, |_| {}).await;
+    let id = app.reset(1).await;
+    let row = app.wait_row(id, "the refused attempt", |r| r.attempts == 1).await;
+    assert_eq!(row.status, "queued");
+    assert!(row.last_error.unwrap_or_default().contains("530"));
+    assert!(smtp.messages().is_empty());
+    app.running.stop().await;
+}
+
+#[tokio::test]
+async fn plain_smtp_to_a_host_across_the_network_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 10,
+        smtp: Some(SmtpConfig {
+            host: "smtp.example.com".into(),
+            port: 25,
+            from: FROM.into(),
+            starttls: false,
+            tls: false,
+            username: None,
+            password: None,
+        }),
+        ..Config::default()
+    };
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
+    let err = desk_server::start(config, clock).await.err().expect("the service must not start");
+    let text = format!("{err:#}");
+    assert!(text.contains("starttls") && text.contains("smtp.example.com"), "{text}");
 }

@@ -1,25 +1,21 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-
-vi.mock('@tauri-apps/api/core', () => ({
-  invoke: vi.fn(),
-  Channel: class {
-    onmessage: (message: unknown) => void = () => {};
-  },
-}));
-
-import { invoke } from '@tauri-apps/api/core';
+import { mockCore } from '../test/core';
 import * as api from './api';
 
-const invokeMock = vi.mocked(invoke);
+/** A core that answers every command with `{}`. */
+const anyCommand = () => mockCore({}, () => ({}));
 
-afterEach(() => {
-  invokeMock.mockReset();
-  api.setSessionLostHandler(null);
-});
+/** A core that rejects every command with `reason`. */
+const rejecting = (reason: unknown) =>
+  mockCore({}, () => {
+    throw reason;
+  });
+
+afterEach(() => api.setSessionLostHandler(null));
 
 describe('api commands', () => {
   it('use the Rust command names and camelCase argument names', async () => {
-    invokeMock.mockResolvedValue({});
+    const core = anyCommand();
     const form = {
       server_url: 'http://127.0.0.1:8787',
       email: 'a@b.c',
@@ -33,10 +29,10 @@ describe('api commands', () => {
     await api.searchAccounts('alice', null);
     await api.getAccount(7);
     await api.sendPasswordReset(7, { reason: 'forgot_password', ticket: 'SUP-1' }, 'key-1');
-    expect(invokeMock.mock.calls).toEqual([
-      ['session_status', undefined],
+    expect(core.log).toEqual([
+      ['session_status', {}],
       ['sign_in', { form }],
-      ['sign_out', undefined],
+      ['sign_out', {}],
       ['search_accounts', { q: 'alice', cursor: null }],
       ['get_account', { id: 7 }],
       [
@@ -47,7 +43,7 @@ describe('api commands', () => {
   });
 
   it('the queue commands', async () => {
-    invokeMock.mockResolvedValue({});
+    const core = anyCommand();
     const decision = {
       decision: 'approve' as const,
       checklist: ['facts_match_account' as const],
@@ -65,10 +61,10 @@ describe('api commands', () => {
     await api.requestSecondApproval(4, 'ok too');
     await api.requestReassign(4, 12);
     await api.requestEvidence(4, 70);
-    expect(invokeMock.mock.calls).toEqual([
-      ['queue_counts', undefined],
+    expect(core.log).toEqual([
+      ['queue_counts', {}],
       ['queue_list', { filter: { assignee: 'me', risk: 'high' }, cursor: 'c1' }],
-      ['queue_claim_next', undefined],
+      ['queue_claim_next', {}],
       ['request_detail', { id: 4 }],
       ['request_claim', { id: 4 }],
       ['request_renew', { id: 4 }],
@@ -82,14 +78,14 @@ describe('api commands', () => {
   });
 
   it('the recovery commands: answer reset, address check, reveal and activity', async () => {
-    invokeMock.mockResolvedValue({});
+    const core = anyCommand();
     const request = { reason: 'other' as const, ticket: 'SUP-2', note: 'asked twice' };
     await api.sendAnswerReset(7, request, 'key-2');
     await api.checkAddress(7, 'maria@example.com');
     await api.revealAddress(7, 31, { reason: 'user cannot tell which address', ticket: 'SUP-2' });
     await api.accountActivity(7, null);
     await api.accountActivity(7, 'c9');
-    expect(invokeMock.mock.calls).toEqual([
+    expect(core.log).toEqual([
       ['send_answer_reset', { id: 7, request, idempotencyKey: 'key-2' }],
       ['check_address', { id: 7, address: 'maria@example.com' }],
       [
@@ -102,7 +98,7 @@ describe('api commands', () => {
   });
 
   it('returns what the command resolved with', async () => {
-    invokeMock.mockResolvedValue({ items: [], next_cursor: null });
+    mockCore({ search_accounts: () => ({ items: [], next_cursor: null }) });
     await expect(api.searchAccounts('x', 'c1')).resolves.toEqual({ items: [], next_cursor: null });
   });
 });
@@ -111,25 +107,22 @@ describe('audit commands', () => {
   type Ch = { onmessage: (p: unknown) => void };
 
   it('pass the filter, cursor and range as named', async () => {
-    invokeMock.mockResolvedValue({});
+    const core = anyCommand();
     await api.auditQuery({ agent: 3 }, 'c2');
     await api.auditFigures('2024-05-01T00:00:00Z', '2024-05-08T00:00:00Z');
-    expect(invokeMock.mock.calls).toEqual([
+    expect(core.log).toEqual([
       ['audit_query', { filter: { agent: 3 }, cursor: 'c2' }],
       ['audit_figures', { from: '2024-05-01T00:00:00Z', to: '2024-05-08T00:00:00Z' }],
     ]);
   });
 
   it('verify and export hand a progress channel to the core (onProgress)', async () => {
-    invokeMock.mockResolvedValue({});
+    const core = anyCommand();
     const verifyProgress = vi.fn();
     const exportProgress = vi.fn();
     await api.auditVerify(verifyProgress);
     await api.auditExport('csv', { outcome: 'failure' }, exportProgress);
-    const [[verifyCmd, verifyArgs], [exportCmd, exportArgs]] = invokeMock.mock.calls as [
-      string,
-      Record<string, unknown>,
-    ][];
+    const [[verifyCmd, verifyArgs], [exportCmd, exportArgs]] = core.log;
     expect(verifyCmd).toBe('audit_verify');
     expect(Object.keys(verifyArgs)).toEqual(['onProgress']);
     (verifyArgs.onProgress as Ch).onmessage({ done: 1, total: 2, bytes: 0 });
@@ -148,7 +141,7 @@ describe('session loss', () => {
   it('calls the handler and still rejects with the CommandError', async () => {
     const handler = vi.fn();
     api.setSessionLostHandler(handler);
-    invokeMock.mockRejectedValue(expired);
+    rejecting(expired);
     await expect(api.getAccount(1)).rejects.toBe(expired);
     expect(handler).toHaveBeenCalledWith(expired);
   });
@@ -156,13 +149,13 @@ describe('session loss', () => {
   it('is not triggered by sign-in failures or other errors', async () => {
     const handler = vi.fn();
     api.setSessionLostHandler(handler);
-    invokeMock.mockRejectedValue({ ...expired, code: 'unauthorized' });
+    rejecting({ ...expired, code: 'unauthorized' });
     await expect(
       api.signIn({ server_url: '', email: '', password: '', totp: '', stay_signed_in: false }),
     ).rejects.toBeTruthy();
-    invokeMock.mockRejectedValue({ ...expired, code: 'internal' });
+    rejecting({ ...expired, code: 'internal' });
     await expect(api.getAccount(1)).rejects.toBeTruthy();
-    invokeMock.mockRejectedValue('not_signed_in');
+    rejecting('not_signed_in');
     await expect(api.getAccount(1)).rejects.toBe('not_signed_in');
     expect(handler).not.toHaveBeenCalled();
   });
@@ -173,7 +166,7 @@ describe('session loss', () => {
     const removeFirst = api.setSessionLostHandler(first);
     api.setSessionLostHandler(second);
     removeFirst();
-    invokeMock.mockRejectedValue({ ...expired, code: 'not_signed_in' });
+    rejecting({ ...expired, code: 'not_signed_in' });
     await expect(api.searchAccounts('q', null)).rejects.toBeTruthy();
     expect(second).toHaveBeenCalledTimes(1);
     expect(first).not.toHaveBeenCalled();

@@ -54,6 +54,7 @@ export const ANOMALY_LABELS: Record<AnomalyKind, string> = {
   outside_usual_hours: 'Activity outside usual hours',
   resets_on_recently_changed_accounts: 'Resets on recently changed accounts',
   repeated_reveals: 'Repeated address reveals',
+  sign_in_flood: 'Many failed sign-ins for this address',
 };
 
 export function label(map: Record<string, string>, value: string): string {

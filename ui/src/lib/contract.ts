@@ -1,6 +1,6 @@
 // Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.
 
-export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "staff_exists" | "last_admin" | "own_change" | "weak_password" | "sso_required" | "sso_failed" | "caller_verification_required" | "wrong_code" | "challenge_expired" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
+export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "staff_exists" | "last_admin" | "own_change" | "weak_password" | "sso_required" | "sso_failed" | "caller_verification_required" | "wrong_code" | "challenge_expired" | "service_busy" | "request_timeout" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
 
 export type CommandError = { code: ErrorCode, message: string, field: string | null, retry_after: number | null, };
 
@@ -169,7 +169,16 @@ contact: string, facts: Array<FactCheck>, on_file: OnFile | null, recent_activit
  */
 checklist: Array<ChecklistItem>, lease_expires_at: string | null, first_approver: string | null, apply_at: string | null, needs_second_approval: boolean, };
 
-export type DecisionRequest = { decision: Decision, checklist: Array<ChecklistItem>, note: string, };
+export type DecisionRequest = { decision: Decision, checklist: Array<ChecklistItem>, 
+/**
+ * The internal note: why the agent decided so. Staff see it; the user never does.
+ */
+note: string, 
+/**
+ * The message to the user, mailed with a rejection or a request for more information (for
+ * "need more information" it is the question, and required). Never the internal note.
+ */
+message?: string, };
 
 export type NoteRequest = { text: string, };
 
@@ -241,7 +250,7 @@ median_handling_secs: number | null, second_approvals: number,
  */
 by_hour: number[], };
 
-export type AnomalyKind = "high_rate" | "outside_usual_hours" | "resets_on_recently_changed_accounts" | "repeated_reveals";
+export type AnomalyKind = "high_rate" | "outside_usual_hours" | "resets_on_recently_changed_accounts" | "repeated_reveals" | "sign_in_flood";
 
 export type Anomaly = { kind: AnomalyKind, agent_id: number, agent_email: string, summary: string, 
 /**

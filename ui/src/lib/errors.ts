@@ -36,6 +36,7 @@ const FIELD_LABELS: Record<string, string> = {
   agent_id: 'agent id',
   checklist: 'checklist',
   decision: 'decision',
+  message: 'message to the user',
 };
 
 export function fieldLabel(field: string): string {
@@ -168,6 +169,10 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
       return 'This desk requires single sign-on: use "Sign in with your company account".';
     case 'sso_failed':
       return err.message || 'Single sign-on failed; try again.';
+    case 'service_busy':
+      return 'The service is busy; try again in a moment.';
+    case 'request_timeout':
+      return 'The service took too long to answer; try again.';
     case 'idempotency_key_reused':
       return 'This request was already sent with different details. Close the dialog and start again.';
     default:

@@ -40,3 +40,9 @@ export function navigate(key: string, selected: number, count: number): NavOutco
       return { selected: current, open: current >= 0 ? current : null };
   }
 }
+
+/** Scrolls the row with `data-index={index}` inside `list` into view (after the selection moved). */
+export function revealRow(list: HTMLElement | undefined, index: number): void {
+  if (index < 0 || !list) return;
+  list.querySelector<HTMLElement>(`[data-index="${index}"]`)?.scrollIntoView?.({ block: 'nearest' });
+}

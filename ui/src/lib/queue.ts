@@ -135,6 +135,14 @@ export const QUICK_FILTERS: readonly { id: QuickFilter; elementId: string; label
   { id: 'escalated', elementId: 'queue-filter-escalated', label: 'Escalated' },
 ];
 
+/** The filter the agent chose: a quick filter and a risk level ('' for any). */
+export type QueueChoice = { quick: QuickFilter; risk: RiskLevel | '' };
+
+/** The choice as text ("all", "mine:high"): what the list exposes as `data-filter`. */
+export function choiceKey({ quick, risk }: QueueChoice): string {
+  return risk ? `${quick}:${risk}` : quick;
+}
+
 /** The service filter for a quick filter and a risk level ('' for any). */
 export function toQueueFilter(quick: QuickFilter, risk: RiskLevel | ''): QueueFilter {
   const filter: QueueFilter = {};

@@ -56,8 +56,3 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
     ],
   },
 ];
-
-/** `?` (Shift+/ on most layouts) without Ctrl, Cmd or Alt. */
-export function isHelpKey(e: Pick<KeyboardEvent, 'key' | 'ctrlKey' | 'metaKey' | 'altKey'>): boolean {
-  return e.key === '?' && !e.ctrlKey && !e.metaKey && !e.altKey;
-}

@@ -3,19 +3,23 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Timelike, Utc};
-use desk_api::{ActionCount, AgentFigures, Anomaly, AnomalyKind, Figures, Role};
+use desk_api::{ActionCount, ActionGroup, AgentFigures, Anomaly, AnomalyKind, AuditAction, Figures, Role};
 use sqlx::SqlitePool;
 
+use super::rollups;
 use crate::clock::from_ms;
 
-/// Actions that count as sending a recovery email.
-const RESETS: &[&str] = &["password_reset", "security_answer_reset"];
-/// Actions that change an account's security details (written by recovery and the queue).
-const ACCOUNT_CHANGES: &[&str] =
-    &["password_changed", "answer_changed", "email_changed", "phone_changed", "two_factor_removed"];
-const REVEALS: &str = "address_reveal";
-const DECISIONS: &[&str] = &["request_approved", "request_rejected", "request_need_info", "request_escalated"];
-const SECOND_APPROVAL: &str = "request_second_approval";
+/// The action names of a group, as stored.
+fn names(group: ActionGroup) -> Vec<&'static str> {
+    AuditAction::ALL.into_iter().filter(|a| a.group() == group).map(AuditAction::as_str).collect()
+}
+
+fn in_group(action: &str, group: ActionGroup) -> bool {
+    AuditAction::parse(action).is_some_and(|a| a.group() == group)
+}
+
+/// Failed or refused sign-ins for one agent's address in the period that make a flood.
+const SIGN_IN_FLOOD_MIN: u64 = 20;
 
 /// A rate this many times the team's median, and at least `HIGH_RATE_MIN` actions, is flagged.
 const HIGH_RATE_FACTOR: u64 = 3;
@@ -84,6 +88,7 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
     let agents: Vec<(i64, String, String, String)> =
         sqlx::query_as("SELECT id, email, name, role FROM agents ORDER BY id").fetch_all(pool).await?;
     let period = entries(pool, from_ms, to_ms).await?;
+    let mut handling = handling_secs(pool, from_ms, to_ms).await?;
     let mut by_agent: HashMap<i64, Vec<&E>> = HashMap::new();
     for e in &period {
         by_agent.entry(e.actor_id).or_default().push(e);
@@ -105,17 +110,43 @@ pub async fn figures(pool: &SqlitePool, from: DateTime<Utc>, to: DateTime<Utc>) 
             role: Role::parse(role).unwrap_or(Role::Agent),
             actions: mine.len() as u64,
             by_action: counts.iter().map(|(a, c)| ActionCount { action: a.to_string(), count: *c }).collect(),
-            resets_sent: mine.iter().filter(|e| RESETS.contains(&e.action.as_str()) && e.outcome == "success").count()
-                as u64,
-            queue_decisions: mine.iter().filter(|e| DECISIONS.contains(&e.action.as_str())).count() as u64,
-            median_handling_secs: None,
-            second_approvals: mine.iter().filter(|e| e.action == SECOND_APPROVAL).count() as u64,
+            resets_sent: mine
+                .iter()
+                .filter(|e| in_group(&e.action, ActionGroup::Reset) && e.outcome == "success")
+                .count() as u64,
+            queue_decisions: mine.iter().filter(|e| in_group(&e.action, ActionGroup::Decision)).count() as u64,
+            median_handling_secs: median(handling.remove(id).unwrap_or_default()),
+            second_approvals: mine.iter().filter(|e| in_group(&e.action, ActionGroup::SecondApproval)).count() as u64,
             by_hour,
         });
     }
 
-    let anomalies = anomalies(pool, &agents, &by_agent, from_ms).await?;
+    let anomalies = anomalies(pool, &agents, &by_agent, from_ms, to_ms).await?;
     Ok(Figures { from, to, agents: out, anomalies })
+}
+
+/// Per agent, the seconds from their claim of a request to their decision on it, for each
+/// decision of the period (the claim may be older than the period). One query for all agents.
+async fn handling_secs(pool: &SqlitePool, from_ms: i64, to_ms: i64) -> sqlx::Result<HashMap<i64, Vec<u64>>> {
+    let decisions = names(ActionGroup::Decision).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ");
+    let rows: Vec<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT d.actor_id, d.at_ms, (SELECT MAX(c.at_ms) FROM audit_log c WHERE c.target_type = 'request' \
+           AND c.target_id = d.target_id AND c.actor_id = d.actor_id AND c.action = $3 AND c.id < d.id) \
+         FROM audit_log d WHERE d.action IN ({decisions}) AND d.target_type = 'request' AND d.actor_id IS NOT NULL \
+           AND d.at_ms >= $1 AND d.at_ms < $2"
+    ))
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(AuditAction::RequestClaim.as_str())
+    .fetch_all(pool)
+    .await?;
+    let mut out: HashMap<i64, Vec<u64>> = HashMap::new();
+    for (agent, decided, claimed) in rows {
+        if let Some(claimed) = claimed {
+            out.entry(agent).or_default().push(((decided - claimed).max(0) / 1000) as u64);
+        }
+    }
+    Ok(out)
 }
 
 fn from_ms_hour(ms: i64) -> usize {
@@ -127,6 +158,7 @@ async fn anomalies(
     agents: &[(i64, String, String, String)],
     by_agent: &HashMap<i64, Vec<&E>>,
     from_ms: i64,
+    to_ms: i64,
 ) -> sqlx::Result<Vec<Anomaly>> {
     let email_of: HashMap<i64, &str> = agents.iter().map(|(id, e, _, _)| (*id, e.as_str())).collect();
     let mut flags = Vec::new();
@@ -180,7 +212,7 @@ async fn anomalies(
     // Resets on accounts whose security details changed shortly before.
     let changes: Vec<(String, i64)> = sqlx::query_as(&format!(
         "SELECT target_id, at_ms FROM audit_log WHERE target_type = 'account' AND action IN ({}) AND at_ms >= $1",
-        ACCOUNT_CHANGES.iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ")
+        names(ActionGroup::AccountChange).iter().map(|a| format!("'{a}'")).collect::<Vec<_>>().join(", ")
     ))
     .bind(from_ms - RECENT_CHANGE_MS)
     .fetch_all(pool)
@@ -192,7 +224,7 @@ async fn anomalies(
     for (agent, mine) in by_agent {
         let hits: Vec<i64> = mine
             .iter()
-            .filter(|e| RESETS.contains(&e.action.as_str()) && e.outcome == "success")
+            .filter(|e| in_group(&e.action, ActionGroup::Reset) && e.outcome == "success")
             .filter(|e| {
                 e.target
                     .as_deref()
@@ -213,7 +245,7 @@ async fn anomalies(
 
     // Repeated reveals of full addresses.
     for (agent, mine) in by_agent {
-        let reveals: Vec<&E> = mine.iter().copied().filter(|e| e.action == REVEALS).collect();
+        let reveals: Vec<&E> = mine.iter().copied().filter(|e| in_group(&e.action, ActionGroup::Reveal)).collect();
         if reveals.len() >= REPEATED_REVEALS_MIN {
             let accounts: HashSet<_> = reveals.iter().filter_map(|e| e.target.as_deref()).collect();
             flag(
@@ -221,6 +253,39 @@ async fn anomalies(
                 *agent,
                 format!("{} full-address reveals on {} accounts", reveals.len(), accounts.len()),
                 reveals.iter().map(|e| e.id).collect(),
+            );
+        }
+    }
+    // Failed and refused sign-ins aimed at an agent's address: someone guessing, or keeping the
+    // agent out. Refusals are summarised per window, so a summary stands for many.
+    #[derive(sqlx::FromRow)]
+    struct SignIn {
+        id: i64,
+        target_id: Option<String>,
+        client: String,
+        detail: String,
+    }
+    let attempts: Vec<SignIn> = sqlx::query_as(
+        "SELECT id, target_id, client, detail FROM audit_log WHERE action = $1 AND outcome IN ('failure', $2) \
+         AND at_ms >= $3 AND at_ms < $4 ORDER BY id",
+    )
+    .bind(AuditAction::SignIn.as_str())
+    .bind(rollups::OUTCOME)
+    .bind(from_ms)
+    .bind(to_ms)
+    .fetch_all(pool)
+    .await?;
+    for (id, email, _, _) in agents {
+        let aimed: Vec<&SignIn> = attempts.iter().filter(|a| a.target_id.as_deref() == Some(email.as_str())).collect();
+        let count: u64 =
+            aimed.iter().map(|a| rollups::refusals_in(&serde_json::from_str(&a.detail).unwrap_or_default())).sum();
+        if count >= SIGN_IN_FLOOD_MIN {
+            let clients: HashSet<&str> = aimed.iter().map(|a| crate::http::client_ip(&a.client)).collect();
+            flag(
+                AnomalyKind::SignInFlood,
+                *id,
+                format!("{count} failed or refused sign-ins for this agent's address from {} clients", clients.len()),
+                aimed.iter().map(|a| a.id).collect(),
             );
         }
     }

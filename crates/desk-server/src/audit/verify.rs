@@ -3,11 +3,13 @@
 
 use std::path::Path;
 
-use desk_api::{BrokenEntry, VerifyChunk};
+use desk_api::{BrokenEntry, VerifyChunk, VerifyVerdict};
 use futures_util::TryStreamExt;
 use sqlx::SqlitePool;
 
+use super::checkpoints::Evidence;
 use super::{entry_hash, CanonicalRow, GENESIS};
+use crate::crypto::Keys;
 
 pub const MAX_CHUNK: i64 = 20_000;
 
@@ -15,8 +17,16 @@ const COLUMNS: &str = "id, at_ms, actor_id, actor_email, actor_role, action, tar
                        outcome, client, detail, prev_hash";
 
 /// Checks the entries after `after` (at most `limit`): each one's hash, its link to the one
-/// before, and that no id is missing. The stretch that reaches the end also checks checkpoints.
-pub async fn chunk(pool: &SqlitePool, checkpoints: Option<&Path>, after: i64, limit: i64) -> sqlx::Result<VerifyChunk> {
+/// before, and that no id is missing. The stretch that reaches the end also checks checkpoints;
+/// it is `intact` only when the walk began at the first entry (`from_start`), `partial` otherwise.
+pub async fn chunk(
+    pool: &SqlitePool,
+    keys: &Keys,
+    checkpoints: Option<&Path>,
+    after: i64,
+    limit: i64,
+    from_start: bool,
+) -> sqlx::Result<VerifyChunk> {
     let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log").fetch_one(pool).await?;
     let mut expected_prev = if after == 0 {
         GENESIS.to_string()
@@ -88,11 +98,29 @@ pub async fn chunk(pool: &SqlitePool, checkpoints: Option<&Path>, after: i64, li
     if !done {
         return Ok(report(checked, last_id, total, false, None, 0, expected_prev));
     }
-    let (checkpoints_checked, broken_cp) = match checkpoints {
-        Some(path) => super::checkpoints::check(pool, path, last_id).await?,
-        None => (0, None),
+    let evidence = match checkpoints {
+        Some(path) => super::checkpoints::check(pool, keys, path, last_id).await?,
+        None => {
+            Evidence::Unverifiable { checked: 0, first_unvouched: 1, why: "no checkpoint file is configured".into() }
+        }
     };
-    Ok(report(checked, last_id, total, true, broken_cp, checkpoints_checked, expected_prev))
+    let mut r = match evidence {
+        Evidence::Holds { checked: cps } => report(checked, last_id, total, true, None, cps, expected_prev),
+        Evidence::Broken { checked: cps, entry } => {
+            report(checked, last_id, total, true, Some(entry), cps, expected_prev)
+        }
+        Evidence::Unverifiable { checked: cps, first_unvouched, why } => {
+            let mut r = report(checked, last_id, total, true, None, cps, expected_prev);
+            // Clients that only look at `broken` must not take this for intact either.
+            r.broken = Some(broken(first_unvouched, &format!("the log cannot be verified: {why}")));
+            r.verdict = VerifyVerdict::Unverifiable;
+            r
+        }
+    };
+    if r.verdict == VerifyVerdict::Intact && !from_start {
+        r.verdict = VerifyVerdict::Partial;
+    }
+    Ok(r)
 }
 
 fn broken(id: i64, reason: &str) -> BrokenEntry {
@@ -108,7 +136,12 @@ fn report(
     checkpoints_checked: u32,
     head_hash: String,
 ) -> VerifyChunk {
-    VerifyChunk { checked, last_id, total: total.max(0) as u64, done, broken, checkpoints_checked, head_hash }
+    let verdict = match (&broken, done) {
+        (Some(_), _) => VerifyVerdict::Broken,
+        (None, false) => VerifyVerdict::InProgress,
+        (None, true) => VerifyVerdict::Intact,
+    };
+    VerifyChunk { verdict, checked, last_id, total: total.max(0) as u64, done, broken, checkpoints_checked, head_hash }
 }
 
 struct RowWithHash {

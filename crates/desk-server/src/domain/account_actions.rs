@@ -4,7 +4,7 @@
 //! may need a recent caller verification, and writes its timeline event, its emails and its
 //! audit entry in one transaction.
 
-use desk_api::{ActionDone, ActivityKind, EmailRef, EmailStatus, ErrorCode, ReasonCode};
+use desk_api::{ActionDone, ActivityKind, AuditAction, EmailRef, EmailStatus, ErrorCode, ReasonCode};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -34,6 +34,13 @@ impl AccountAction {
             AccountAction::Unlock => "unlock",
             AccountAction::VerificationEmail { .. } => "verification_email",
             AccountAction::EndSessions => "end_sessions",
+        }
+    }
+    fn audit(self) -> AuditAction {
+        match self {
+            AccountAction::Unlock => AuditAction::Unlock,
+            AccountAction::VerificationEmail { .. } => AuditAction::VerificationEmail,
+            AccountAction::EndSessions => AuditAction::EndSessions,
         }
     }
     fn done(self) -> &'static str {
@@ -113,6 +120,7 @@ pub async fn perform(
         session,
         client,
         account_id,
+        action.audit(),
         action.name(),
     )
     .await?
@@ -138,7 +146,7 @@ pub async fn perform(
                 now_ms,
                 &session.actor(client),
                 Entry {
-                    action: action.name(),
+                    action: action.audit(),
                     target_type: Some("account"),
                     target_id: Some(account_id.to_string()),
                     reason: Some(request.reason.as_str()),
@@ -229,7 +237,7 @@ pub async fn perform(
         now_ms,
         &session.actor(client),
         Entry {
-            action: action.name(),
+            action: action.audit(),
             target_type: Some("account"),
             target_id: Some(account_id.to_string()),
             reason: Some(request.reason.as_str()),
@@ -376,12 +384,10 @@ pub async fn verify_email(db: &SqlitePool, token: &str, now_ms: i64, client: &st
         now_ms,
         &audit::Actor::anonymous(client),
         Entry {
-            action: "email_verified",
             target_type: Some("account"),
             target_id: Some(account_id.to_string()),
-            outcome: "success",
             detail: json!({ "email_id": email_id }),
-            ..Default::default()
+            ..Entry::new(AuditAction::EmailVerified, "success")
         },
     )
     .await?;

@@ -4,7 +4,9 @@
 //! where it went. Attempts are capped by one conditional UPDATE; a passed verification counts
 //! for `caller_verified_for_secs` for the actions the settings list.
 
-use desk_api::{ActivityKind, CallerChallenge, CallerMethod, CallerVerified, EmailRef, EmailStatus, ErrorCode};
+use desk_api::{
+    ActivityKind, AuditAction, CallerChallenge, CallerMethod, CallerVerified, EmailRef, EmailStatus, ErrorCode,
+};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -13,6 +15,7 @@ use super::sessions::Session;
 use super::{outbox, vault};
 use crate::audit::{self, Entry};
 use crate::clock::from_ms;
+use crate::crypto::Keys;
 use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
 use crate::{crypto, totp, Config};
@@ -31,7 +34,7 @@ async fn audit_entry(
     conn: &mut SqliteConnection,
     now_ms: i64,
     actor: &crate::audit::Actor,
-    action: &str,
+    action: AuditAction,
     account_id: i64,
     outcome: &str,
     detail: serde_json::Value,
@@ -41,12 +44,10 @@ async fn audit_entry(
         now_ms,
         actor,
         Entry {
-            action,
             target_type: Some("account"),
             target_id: Some(account_id.to_string()),
-            outcome,
             detail,
-            ..Default::default()
+            ..Entry::new(action, outcome)
         },
     )
     .await
@@ -56,6 +57,7 @@ async fn audit_entry(
 /// for it only when the user contacted them.
 pub async fn challenge(
     db: &SqlitePool,
+    keys: &Keys,
     config: &Config,
     now_ms: i64,
     session: &Session,
@@ -115,7 +117,7 @@ pub async fn challenge(
             &mut tx,
             now_ms,
             &session.actor(client),
-            "caller_challenge",
+            AuditAction::CallerChallenge,
             account_id,
             "refused_cap",
             json!({ "method": method.as_str() }),
@@ -133,7 +135,7 @@ pub async fn challenge(
     .bind(account_id)
     .bind(session.agent.id)
     .bind(method.as_str())
-    .bind(code.as_deref().map(vault::code_hash))
+    .bind(code.as_deref().map(|c| vault::caller_code_hash(keys, c)))
     .bind(now_ms)
     .bind(expires_ms)
     .fetch_one(&mut *tx)
@@ -195,7 +197,7 @@ pub async fn challenge(
         &mut tx,
         now_ms,
         &session.actor(client),
-        "caller_challenge",
+        AuditAction::CallerChallenge,
         account_id,
         "success",
         json!({ "challenge_id": id, "method": method.as_str(), "email_id": email.as_ref().map(|e| e.id) }),
@@ -216,6 +218,7 @@ pub async fn challenge(
 #[allow(clippy::too_many_arguments)] // the storage layer (issue 11) brings a context struct
 pub async fn check(
     db: &SqlitePool,
+    keys: &Keys,
     config: &Config,
     now_ms: i64,
     session: &Session,
@@ -273,7 +276,7 @@ pub async fn check(
             &mut tx,
             now_ms,
             &session.actor(client),
-            "caller_check",
+            AuditAction::CallerCheck,
             account_id,
             outcome,
             json!({ "challenge_id": challenge_id }),
@@ -292,7 +295,8 @@ pub async fn check(
             .fetch_optional(&mut *tx)
             .await?
             .flatten();
-            match secret.and_then(|s| totp::matching_step(&s, code, now_ms / 1000)) {
+            let secret = secret.and_then(|s| vault::open_user_totp(keys, &s));
+            match secret.and_then(|s| totp::matching_step(s.expose(), code, now_ms / 1000)) {
                 // A step read back once cannot verify another challenge.
                 Some(step) => {
                     sqlx::query(
@@ -308,7 +312,7 @@ pub async fn check(
                 None => false,
             }
         }
-        (_, Some(hash)) => crypto::constant_time_eq(vault::code_hash(code).as_bytes(), hash.as_bytes()),
+        (_, Some(hash)) => crypto::constant_time_eq(vault::caller_code_hash(keys, code).as_bytes(), hash.as_bytes()),
         (_, None) => false,
     };
     if !right {
@@ -330,7 +334,7 @@ pub async fn check(
             &mut tx,
             now_ms,
             &session.actor(client),
-            "caller_check",
+            AuditAction::CallerCheck,
             account_id,
             "failure",
             json!({ "challenge_id": challenge_id, "attempts_left": left }),
@@ -366,7 +370,7 @@ pub async fn check(
         &mut tx,
         now_ms,
         &session.actor(client),
-        "caller_check",
+        AuditAction::CallerCheck,
         account_id,
         "success",
         json!({ "challenge_id": challenge_id, "method": method.as_str() }),
@@ -415,9 +419,10 @@ pub async fn require(
     session: &Session,
     client: &str,
     account_id: i64,
-    action: &str,
+    action: AuditAction,
+    setting: &str,
 ) -> ApiResult<Result<(), ApiError>> {
-    if !config.needs_caller_verification(action) {
+    if !config.needs_caller_verification(setting) {
         return Ok(Ok(()));
     }
     let recent: Option<i64> = sqlx::query_scalar(

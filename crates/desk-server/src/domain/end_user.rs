@@ -1,16 +1,19 @@
 //! The end user's side of recovery: asking for a link, opening it, passing two-step verification,
 //! and setting a new password or security answer.
 
-use desk_api::{ActivityKind, EmailAddress, TwoFactorKind};
+use desk_api::{ActivityKind, EmailAddress, SecretText, TwoFactorKind};
 use serde_json::json;
 use sqlx::SqlitePool;
 
 use super::events::{self, Event};
 use super::outbox;
+use super::rate::{self, Bucket};
 use super::recovery::{issue_link, RecoveryKind};
-use crate::audit::{self, Actor, Entry};
-use crate::crypto;
+use crate::audit::rollups::{self, Refusal};
+use crate::audit::{self, Actor, AuditAction, Entry};
+use crate::crypto::{self, ArgonGate, Code, Keys, Sealed};
 use crate::db::begin_write;
+use crate::http::client_ip;
 use crate::{totp, Config};
 
 /// Wrong codes a link tolerates before it stops working.
@@ -119,16 +122,60 @@ impl ValidLink {
     }
 }
 
-/// Sends a 6-digit code to the phone on file (the demo's SMS gateway is the local mailbox).
-pub async fn send_sms_code(db: &SqlitePool, link: &ValidLink, now_ms: i64) -> sqlx::Result<bool> {
+/// What became of a request for an SMS code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsSent {
+    Sent,
+    NoPhone,
+    /// The link has sent all the codes it may.
+    LinkSpent,
+    /// The account had the most codes an hour allows; the next may go at this time.
+    AccountLimited {
+        retry_at_ms: i64,
+    },
+}
+
+/// Sends a 6-digit code to the phone on file (the demo's SMS gateway is the local mailbox). The
+/// new code cancels the older ones of the link. Each link sends at most `sms_per_link` codes and
+/// each account gets at most `sms_account_hourly_cap` an hour: both counted by conditional updates
+/// in the transaction that sends, so concurrent requests cannot pass them.
+pub async fn send_sms_code(
+    db: &SqlitePool,
+    keys: &Keys,
+    config: &Config,
+    link: &ValidLink,
+    now_ms: i64,
+) -> sqlx::Result<SmsSent> {
     let phone: Option<String> =
         sqlx::query_scalar("SELECT phone FROM accounts WHERE id = $1").bind(link.account_id).fetch_one(db).await?;
-    let Some(phone) = phone else { return Ok(false) };
-    let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
+    let Some(phone) = phone else { return Ok(SmsSent::NoPhone) };
     let mut tx = begin_write(db).await?;
+    let took = sqlx::query("UPDATE recovery_tokens SET sms_sends = sms_sends + 1 WHERE id = $1 AND sms_sends < $2")
+        .bind(link.token_id)
+        .bind(config.sms_per_link)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if took != 1 {
+        tx.rollback().await?;
+        return Ok(SmsSent::LinkSpent);
+    }
+    let hourly = Bucket::new("sms_account", link.account_id.to_string(), config.sms_account_hourly_cap, 3600 * 1000);
+    if let Err(wait_ms) = rate::take(&mut tx, now_ms, &hourly).await? {
+        tx.rollback().await?;
+        return Ok(SmsSent::AccountLimited { retry_at_ms: now_ms + wait_ms });
+    }
+    sqlx::query(
+        "UPDATE sms_codes SET superseded_ms = $1 WHERE token_id = $2 AND used_ms IS NULL AND superseded_ms IS NULL",
+    )
+    .bind(now_ms)
+    .bind(link.token_id)
+    .execute(&mut *tx)
+    .await?;
+    let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
     sqlx::query("INSERT INTO sms_codes (token_id, code_hash, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
         .bind(link.token_id)
-        .bind(crypto::token_hash(&code))
+        .bind(keys.code_hash(Code::Sms, &code))
         .bind(now_ms)
         .bind(now_ms + SMS_CODE_TTL_MS)
         .execute(&mut *tx)
@@ -162,52 +209,101 @@ pub async fn send_sms_code(db: &SqlitePool, link: &ValidLink, now_ms: i64) -> sq
     )
     .await?;
     tx.commit().await?;
-    Ok(true)
+    Ok(SmsSent::Sent)
 }
 
-/// Checks a code from one of the account's methods. Answers whether it passed.
+/// What became of a code typed on a link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    Passed,
+    /// Wrong (or already used); this many tries are left on the link.
+    Wrong {
+        tries_left: i64,
+    },
+    /// The link has had all the wrong codes it tolerates.
+    Locked,
+}
+
+/// Checks a code from one of the account's methods. The try is taken from the link's allowance
+/// before the code is looked at (and given back when it passes), by a conditional update, so
+/// concurrent guesses never get more tries than the cap. Every code works once: SMS and backup
+/// codes are marked used, and an authenticator code's 30-second step is remembered per account,
+/// conditionally, so the same code cannot pass on two links or in two racing requests.
 pub async fn verify_code(
     db: &SqlitePool,
+    keys: &Keys,
     link: &ValidLink,
     method: TwoFactorKind,
     code: &str,
     now_ms: i64,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Verified> {
     let code = code.trim();
     let mut tx = begin_write(db).await?;
+    let tried: Option<i64> = sqlx::query_scalar(
+        "UPDATE recovery_tokens SET failed_codes = failed_codes + 1 WHERE id = $1 AND failed_codes < $2 RETURNING failed_codes",
+    )
+    .bind(link.token_id)
+    .bind(MAX_FAILED_CODES)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(tried) = tried else {
+        tx.rollback().await?;
+        return Ok(Verified::Locked);
+    };
     let ok = if !link.methods.contains(&method) || code.is_empty() || code.len() > 32 {
         false
     } else {
         match method {
             TwoFactorKind::AuthenticatorApp => {
-                let secret: Option<String> = sqlx::query_scalar(
+                let stored: Option<String> = sqlx::query_scalar(
                     "SELECT secret FROM two_factor_methods WHERE account_id = $1 AND kind = 'authenticator_app' LIMIT 1",
                 )
                 .bind(link.account_id)
                 .fetch_optional(&mut *tx)
                 .await?
                 .flatten();
-                secret.is_some_and(|s| totp::verify(&s, code, now_ms / 1000))
+                let step = stored
+                    .and_then(|s| keys.open(Sealed::UserTotp, &s))
+                    .and_then(|secret| totp::matching_step(secret.expose(), code, now_ms / 1000));
+                match step {
+                    Some(step) => {
+                        sqlx::query(
+                            "UPDATE two_factor_methods SET totp_last_step = $1 \
+                             WHERE account_id = $2 AND kind = 'authenticator_app' AND totp_last_step < $1",
+                        )
+                        .bind(step)
+                        .bind(link.account_id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected()
+                            >= 1
+                    }
+                    None => false,
+                }
             }
             TwoFactorKind::Sms => {
-                sqlx::query("UPDATE sms_codes SET used_ms = $1 WHERE token_id = $2 AND code_hash = $3 AND used_ms IS NULL AND expires_ms > $1")
-                    .bind(now_ms)
-                    .bind(link.token_id)
-                    .bind(crypto::token_hash(code))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
+                sqlx::query(
+                    "UPDATE sms_codes SET used_ms = $1 WHERE token_id = $2 AND code_hash = $3 \
+                     AND used_ms IS NULL AND superseded_ms IS NULL AND expires_ms > $1",
+                )
+                .bind(now_ms)
+                .bind(link.token_id)
+                .bind(keys.code_hash(Code::Sms, code))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
                     == 1
             }
             TwoFactorKind::BackupCodes => {
-                let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+                let normalised: String =
+                    code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
                 sqlx::query(
-                    "UPDATE backup_codes SET used_ms = $1 WHERE id = \
+                    "UPDATE backup_codes SET used_ms = $1 WHERE used_ms IS NULL AND id = \
                      (SELECT id FROM backup_codes WHERE account_id = $2 AND code_hash = $3 AND used_ms IS NULL LIMIT 1)",
                 )
                 .bind(now_ms)
                 .bind(link.account_id)
-                .bind(crypto::token_hash(&normalised))
+                .bind(keys.code_hash(Code::Backup, &normalised))
                 .execute(&mut *tx)
                 .await?
                 .rows_affected()
@@ -221,11 +317,13 @@ pub async fn verify_code(
         TwoFactorKind::BackupCodes => "backup code",
     };
     if ok {
-        sqlx::query("UPDATE recovery_tokens SET two_factor_passed_ms = $1 WHERE id = $2")
-            .bind(now_ms)
-            .bind(link.token_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE recovery_tokens SET two_factor_passed_ms = $1, failed_codes = failed_codes - 1 WHERE id = $2",
+        )
+        .bind(now_ms)
+        .bind(link.token_id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE two_factor_methods SET last_used_ms = $1 WHERE account_id = $2 AND kind = $3")
             .bind(now_ms)
             .bind(link.account_id)
@@ -246,10 +344,6 @@ pub async fn verify_code(
         )
         .await?;
     } else {
-        sqlx::query("UPDATE recovery_tokens SET failed_codes = failed_codes + 1 WHERE id = $1")
-            .bind(link.token_id)
-            .execute(&mut *tx)
-            .await?;
         events::record(
             &mut tx,
             now_ms,
@@ -265,7 +359,7 @@ pub async fn verify_code(
         .await?;
     }
     tx.commit().await?;
-    Ok(ok)
+    Ok(if ok { Verified::Passed } else { Verified::Wrong { tries_left: MAX_FAILED_CODES - tried } })
 }
 
 /// The password rule: long enough to resist guessing, and not the account's own name.
@@ -321,21 +415,16 @@ pub enum NewSecret {
 /// address, and records it — one transaction. Answers false when the link stopped being valid.
 pub async fn complete(
     db: &SqlitePool,
+    argon: &ArgonGate,
     link: &ValidLink,
     secret: NewSecret,
     now_ms: i64,
     client: &str,
 ) -> anyhow::Result<bool> {
     let (column_update, hash, question) = match &secret {
-        NewSecret::Password(p) => {
-            let p = p.clone();
-            let h = tokio::task::spawn_blocking(move || crypto::hash_password(&p)).await??;
-            ("password", h, None)
-        }
+        NewSecret::Password(p) => ("password", argon.hash(&SecretText::new(p.as_str())).await?, None),
         NewSecret::Answer { question, answer } => {
-            let a = normalise_answer(answer);
-            let h = tokio::task::spawn_blocking(move || crypto::hash_password(&a)).await??;
-            ("answer", h, Some(question.clone()))
+            ("answer", argon.hash(&SecretText::new(normalise_answer(answer))).await?, Some(question.clone()))
         }
     };
     let mut tx = begin_write(db).await?;
@@ -357,7 +446,12 @@ pub async fn complete(
             .bind(link.account_id)
             .execute(&mut *tx)
             .await?;
-        (ActivityKind::PasswordChanged, "Your password was changed", "Your password was changed", "password_changed")
+        (
+            ActivityKind::PasswordChanged,
+            "Your password was changed",
+            "Your password was changed",
+            AuditAction::PasswordChanged,
+        )
     } else {
         sqlx::query("UPDATE accounts SET security_question = $1, security_answer_hash = $2 WHERE id = $3")
             .bind(&question)
@@ -369,7 +463,7 @@ pub async fn complete(
             ActivityKind::AnswerChanged,
             "Your security question was changed",
             "Your security question and answer were changed",
-            "answer_changed",
+            AuditAction::AnswerChanged,
         )
     };
     let ended = sqlx::query("UPDATE user_sessions SET revoked_ms = $1 WHERE account_id = $2 AND revoked_ms IS NULL")
@@ -418,12 +512,10 @@ pub async fn complete(
         now_ms,
         &Actor::anonymous(client),
         Entry {
-            action,
             target_type: Some("account"),
             target_id: Some(link.account_id.to_string()),
-            outcome: "success",
             detail: json!({ "sessions_ended": ended, "notices": notices.len() }),
-            ..Default::default()
+            ..Entry::new(action, "success")
         },
     )
     .await?;
@@ -431,35 +523,42 @@ pub async fn complete(
     Ok(true)
 }
 
-/// Counts a public request and answers whether it is within the limits (per address and per client).
+/// Counts a public request and answers whether it is within the limits (per identifier and per
+/// client address). Every request counts, refused or not, but in one counter row per key; a
+/// refusal is summarised in the audit log per client and window rather than written each time.
 pub async fn within_public_limits(
     db: &SqlitePool,
     config: &Config,
     scope: &str,
     identifier: &str,
-    client_ip: &str,
+    client: &str,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
-    let window = now_ms - 15 * 60 * 1000;
+    let window = 15 * 60 * 1000;
+    let ip = client_ip(client);
+    let limits = [
+        Bucket::new("public_identifier", format!("{scope} {identifier}"), config.public_max_requests, window),
+        Bucket::new("public_client", format!("{scope} {ip}"), config.public_max_requests * 5, window),
+    ];
     let mut tx = begin_write(db).await?;
-    let count = |key: String| {
-        sqlx::query_scalar::<_, i64>(
-            "SELECT COUNT(*) FROM public_attempts WHERE scope = $1 AND key = $2 AND at_ms > $3",
+    let mut ok = true;
+    for b in &limits {
+        ok &= rate::hit(&mut tx, now_ms, b).await?.is_ok();
+    }
+    if !ok {
+        rollups::refused(
+            &mut tx,
+            now_ms,
+            &Actor::anonymous(client),
+            Refusal {
+                action: AuditAction::PublicRequestLimited,
+                key: &format!("{scope} {ip}"),
+                target_type: None,
+                target_id: None,
+                window_ms: window,
+            },
         )
-        .bind(scope)
-        .bind(key)
-        .bind(window)
-    };
-    let by_id = count(format!("id:{identifier}")).fetch_one(&mut *tx).await?;
-    let by_client = count(format!("ip:{client_ip}")).fetch_one(&mut *tx).await?;
-    let ok = by_id < config.public_max_requests && by_client < config.public_max_requests * 5;
-    for key in [format!("id:{identifier}"), format!("ip:{client_ip}")] {
-        sqlx::query("INSERT INTO public_attempts (scope, key, at_ms) VALUES ($1, $2, $3)")
-            .bind(scope)
-            .bind(key)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
+        .await?;
     }
     tx.commit().await?;
     Ok(ok)

@@ -3,6 +3,7 @@
 
 pub mod account_actions;
 pub mod accounts;
+pub mod at_rest;
 pub mod caller_verification;
 pub mod end_user;
 pub mod events;
@@ -10,6 +11,7 @@ pub mod idempotency;
 pub mod oidc;
 pub mod outbox;
 pub mod queue;
+pub mod rate;
 pub mod recovery;
 pub mod sessions;
 pub mod staff;

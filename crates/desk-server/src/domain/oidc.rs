@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use desk_api::{Agent, ErrorCode, Role, SecretText, SsoStart};
+use desk_api::{Agent, AuditAction, ErrorCode, Role, SecretText, SsoStart};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
@@ -310,11 +310,9 @@ pub async fn finish(
                 now_ms,
                 &Actor::anonymous(client),
                 Entry {
-                    action: "sign_in",
                     target_type: Some("agent"),
-                    outcome: "failure",
                     detail: json!({ "method": "sso", "why": e.to_string() }),
-                    ..Default::default()
+                    ..Entry::new(AuditAction::SignIn, "failure")
                 },
             )
             .await?;
@@ -337,12 +335,10 @@ pub async fn finish(
         now_ms,
         &actor,
         Entry {
-            action: "sign_in",
             target_type: Some("agent"),
             target_id: Some(agent.email.clone()),
-            outcome: "success",
             detail: json!({ "method": "sso", "role_from": stored_role, "role": agent.role.as_str() }),
-            ..Default::default()
+            ..Entry::new(AuditAction::SignIn, "success")
         },
     )
     .await?;

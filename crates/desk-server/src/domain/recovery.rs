@@ -10,7 +10,7 @@ use sqlx::SqliteConnection;
 use super::events::{self, Event};
 use super::sessions::Session;
 use super::{idempotency, outbox};
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::crypto;
 use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
@@ -34,6 +34,13 @@ impl RecoveryKind {
             "password_reset" => Some(Self::PasswordReset),
             "security_answer_reset" => Some(Self::AnswerReset),
             _ => None,
+        }
+    }
+    /// The audit log's name for an agent sending this kind of email.
+    pub fn audit_action(self) -> AuditAction {
+        match self {
+            RecoveryKind::PasswordReset => AuditAction::PasswordReset,
+            RecoveryKind::AnswerReset => AuditAction::SecurityAnswerReset,
         }
     }
     pub fn link_path(self) -> &'static str {
@@ -284,13 +291,12 @@ pub async fn send(
             now_ms,
             &session.actor(client),
             Entry {
-                action: kind.as_str(),
                 target_type: Some("account"),
                 target_id: Some(account_id.to_string()),
                 reason: Some(request.reason.as_str()),
                 ticket: Some(ticket.as_str()),
-                outcome,
                 detail: json!({ "retry_after": retry_after }),
+                ..Entry::new(kind.audit_action(), outcome)
             },
         )
         .await?;
@@ -339,13 +345,12 @@ pub async fn send(
         now_ms,
         &session.actor(client),
         Entry {
-            action: kind.as_str(),
             target_type: Some("account"),
             target_id: Some(account_id.to_string()),
             reason: Some(request.reason.as_str()),
             ticket: Some(ticket.as_str()),
-            outcome: "success",
             detail: json!({ "action_id": action_id, "email_id": email_id, "note": request.note }),
+            ..Entry::new(kind.audit_action(), "success")
         },
     )
     .await?;

@@ -2,15 +2,17 @@
 
 use chrono::{DateTime, Utc};
 use desk_api::{Agent, EmailAddress, Role, SecretText};
-use serde_json::json;
 use sqlx::SqlitePool;
 
-use crate::audit::{self, Actor, Entry};
+use super::rate::{self, Bucket};
+use crate::audit::rollups::{self, Refusal};
+use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::clock::from_ms;
-use crate::crypto;
+use crate::crypto::{self, Sealed};
 use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
-use crate::{totp, Config};
+use crate::http::client_ip;
+use crate::{totp, AppState, Config};
 
 pub struct NewSession {
     pub token: SecretText,
@@ -60,15 +62,30 @@ impl AgentRow {
     }
 }
 
+/// The three limits a sign-in attempt takes a unit of before its password is checked: the
+/// address from this client (so a flood from one client cannot lock the agent out of their own),
+/// the address from every client (an overall ceiling), and this client for every address.
+fn buckets(config: &Config, email_norm: &str, ip: &str) -> [Bucket; 3] {
+    let window = config.sign_in_window_secs * 1000;
+    [
+        Bucket::new("sign_in_address_client", format!("{email_norm} {ip}"), config.sign_in_max_failures, window),
+        Bucket::new("sign_in_address", email_norm, config.sign_in_account_max_failures, window),
+        Bucket::new("sign_in_client", ip, config.sign_in_client_max_failures, window),
+    ]
+}
+
+/// Signs an agent in. The attempt is counted against the limits first, in one transaction of
+/// atomic takes, so concurrent attempts cannot all slip under them; only then does argon2 run,
+/// within the bounds of the gate. A TOTP step is accepted once, by a conditional update, so two
+/// requests racing with one code get one session.
 pub async fn sign_in(
-    db: &SqlitePool,
-    config: &Config,
-    now_ms: i64,
+    state: &AppState,
     client: &str,
     email: &str,
     password: &SecretText,
     code: &SecretText,
 ) -> ApiResult<NewSession> {
+    let (db, config, now_ms) = (&state.db, &state.config, state.clock.now_ms());
     // A malformed address cannot belong to an agent: it fails like any wrong credential, but is
     // still counted and audited under what was typed.
     let email_norm = EmailAddress::parse(email).map(|e| e.as_str().to_string()).unwrap_or_else(|_| {
@@ -76,51 +93,38 @@ pub async fn sign_in(
         s.truncate(254);
         s
     });
+    let ip = client_ip(client);
+    let limits = buckets(config, &email_norm, ip);
 
-    let window_start = now_ms - config.sign_in_window_secs * 1000;
-    let (by_email, oldest_email): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(at_ms) FROM sign_in_attempts WHERE email_norm = $1 AND success = 0 AND at_ms > $2",
-    )
-    .bind(&email_norm)
-    .bind(window_start)
-    .fetch_one(db)
-    .await?;
-    // Limits count per address, whatever user agent the caller claims.
-    let client_ip = client.split(' ').next().unwrap_or(client);
-    let (by_client, oldest_client): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), MIN(at_ms) FROM sign_in_attempts WHERE client = $1 AND success = 0 AND at_ms > $2",
-    )
-    .bind(client_ip)
-    .bind(window_start)
-    .fetch_one(db)
-    .await?;
-    let limited = if by_email >= config.sign_in_max_failures {
-        oldest_email
-    } else if by_client >= config.sign_in_max_failures * 4 {
-        oldest_client
-    } else {
-        None
-    };
-    if let Some(oldest) = limited {
-        let retry_after = ((oldest + config.sign_in_window_secs * 1000 - now_ms) / 1000).max(1) as u64;
+    let mut tx = begin_write(db).await?;
+    let mut refused = None;
+    for b in &limits {
+        if let Err(wait_ms) = rate::take(&mut tx, now_ms, b).await? {
+            refused = Some(wait_ms);
+            break;
+        }
+    }
+    if let Some(wait_ms) = refused {
+        // Nothing taken stays taken; the refusal itself is summarised, not written each time.
+        tx.rollback().await?;
         let mut tx = begin_write(db).await?;
-        audit::record(
+        rollups::refused(
             &mut tx,
             now_ms,
             &Actor::anonymous(client),
-            Entry {
-                action: "sign_in",
+            Refusal {
+                action: AuditAction::SignIn,
+                key: &email_norm,
                 target_type: Some("agent"),
                 target_id: Some(email_norm.clone()),
-                outcome: "rate_limited",
-                detail: json!({}),
-                ..Default::default()
+                window_ms: config.sign_in_window_secs * 1000,
             },
         )
         .await?;
         tx.commit().await?;
-        return Err(ApiError::TooManyAttempts { retry_after });
+        return Err(ApiError::TooManyAttempts { retry_after: rate::secs(wait_ms) });
     }
+    tx.commit().await?;
 
     let row: Option<AgentRow> = sqlx::query_as(
         "SELECT id, email, name, role, password_hash, totp_secret, disabled, totp_last_step FROM agents WHERE email = $1",
@@ -131,74 +135,85 @@ pub async fn sign_in(
 
     // Verify the password even for an unknown agent, so both take the same time.
     let hash = row.as_ref().map(|r| r.password_hash.as_str()).unwrap_or_else(|| crypto::dummy_hash());
-    let password_ok = {
-        let (pw, hash) = (password.expose().to_string(), hash.to_string());
-        tokio::task::spawn_blocking(move || crypto::verify_password(&pw, &hash))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
+    let password_ok = match state.argon.verify(password, hash).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            // Not checked, so not a failure: the units go back.
+            let mut tx = begin_write(db).await?;
+            for b in &limits {
+                rate::give_back(&mut tx, b).await?;
+            }
+            tx.commit().await?;
+            return Err(e.into());
+        }
     };
     // A code is good once: a step at or before the last one used is a replay.
-    let step = row.as_ref().and_then(|r| totp::matching_step(&r.totp_secret, code.expose(), now_ms / 1000));
-    let ok = match (&row, step) {
-        (Some(r), Some(step)) => password_ok && r.disabled == 0 && step > r.totp_last_step,
-        _ => false,
-    };
-    // Staff (issue 9): a backup code stands in for the authenticator's code, once each; an
-    // unfinished enrolment or a desk that requires single sign-on refuses right credentials.
+    let step = row.as_ref().filter(|_| password_ok).and_then(|r| {
+        let Some(secret) = state.keys.open(Sealed::AgentTotp, &r.totp_secret) else {
+            // Only a key other than the one that sealed it: the operator must hear of it.
+            tracing::error!(agent_id = r.id, "an agent's TOTP secret does not open with this service's key");
+            return None;
+        };
+        totp::matching_step(secret.expose(), code.expose(), now_ms / 1000)
+    });
+
+    // Staff (issue 9): a backup code stands in for the authenticator's code, once each.
     let backup_ok = match (&row, step) {
         (Some(r), None) if password_ok && r.disabled == 0 => {
-            crate::domain::staff::use_backup_code(db, r.id, code.expose(), now_ms).await?
+            crate::domain::staff::use_backup_code(db, &state.keys, r.id, code.expose(), now_ms).await?
         }
         _ => false,
     };
-    let refusal = match &row {
-        Some(r) if ok || backup_ok => crate::domain::staff::local_sign_in_refusal(db, r.id).await?,
-        _ => None,
-    };
-    let ok = (ok || backup_ok) && refusal.is_none();
 
     let mut tx = begin_write(db).await?;
-    sqlx::query("INSERT INTO sign_in_attempts (email_norm, client, success, at_ms) VALUES ($1, $2, $3, $4)")
-        .bind(&email_norm)
-        .bind(client_ip)
-        .bind(ok as i64)
-        .bind(now_ms)
-        .execute(&mut *tx)
-        .await?;
+    let winner = match (&row, step) {
+        (Some(r), Some(step)) if r.disabled == 0 && step > r.totp_last_step => {
+            sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1 AND disabled = 0")
+                .bind(step)
+                .bind(r.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1
+        }
+        _ => false,
+    };
+    // Right credentials are still refused while the enrolment is unfinished (mid authenticator
+    // reset) or when the desk requires single sign-on (issue 9).
+    let refusal = match &row {
+        Some(r) if winner || backup_ok => crate::domain::staff::local_sign_in_refusal(db, r.id).await?,
+        _ => None,
+    };
+    let ok = (winner || backup_ok) && refusal.is_none();
+    let outcome = match (&refusal, ok) {
+        (_, true) => "success",
+        (Some(ApiError::Denied { .. }), _) => "refused_sso_required",
+        _ => "failure",
+    };
     let actor = match (&row, ok) {
         (Some(r), true) => {
             Actor { id: Some(r.id), email: Some(r.email.clone()), role: Role::parse(&r.role), client: client.into() }
         }
         _ => Actor::anonymous(client),
     };
-    let outcome = match (&refusal, ok) {
-        (_, true) => "success",
-        (Some(ApiError::Denied { .. }), _) => "refused_sso_required",
-        _ => "failure",
-    };
     audit::record(
         &mut tx,
         now_ms,
         &actor,
         Entry {
-            action: "sign_in",
             target_type: Some("agent"),
             target_id: Some(email_norm.clone()),
-            outcome,
-            detail: json!({}),
-            ..Default::default()
+            ..Entry::new(AuditAction::SignIn, outcome)
         },
     )
     .await?;
     let result = match (row, ok) {
         (Some(r), true) => {
-            if let Some(step) = step {
-                sqlx::query("UPDATE agents SET totp_last_step = $1 WHERE id = $2")
-                    .bind(step)
-                    .bind(r.id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            // A success ends the run of failures from this client, and is no failure itself: the
+            // address's and the client's units go back (an office behind one address signs in).
+            rate::clear(&mut tx, &limits[0]).await?;
+            rate::give_back(&mut tx, &limits[1]).await?;
+            rate::give_back(&mut tx, &limits[2]).await?;
             let token = crypto::random_token();
             let expires_ms = now_ms + config.session_ttl_secs * 1000;
             sqlx::query(
@@ -265,12 +280,9 @@ pub async fn sign_out(db: &SqlitePool, now_ms: i64, session: &Session, client: &
         now_ms,
         &session.actor(client),
         Entry {
-            action: "sign_out",
             target_type: Some("agent"),
             target_id: Some(session.agent.id.to_string()),
-            outcome: "success",
-            detail: json!({}),
-            ..Default::default()
+            ..Entry::new(AuditAction::SignOut, "success")
         },
     )
     .await?;

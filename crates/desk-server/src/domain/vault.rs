@@ -1,13 +1,15 @@
 //! Where the secrets of staff onboarding and caller verification are turned into what is stored:
-//! enrolment-link tokens and one-time codes become hashes (never stored plain), and TOTP secrets
-//! go through `seal`/`open` on their way into and out of `agents.totp_secret`. Keeping every such
-//! write behind these few functions lets the service's key-based protection (keyed hashes of
-//! codes, encryption of TOTP secrets with a key outside the database) take over in one place.
+//! enrolment-link tokens become SHA-256 hashes (256 random bits: a slow or keyed hash adds
+//! nothing), one-time codes become keyed hashes, and TOTP secrets are sealed with the service's
+//! key on their way into `agents.totp_secret` (`crate::crypto::Keys`). Every such write goes
+//! through these few functions.
 
 use base64::Engine;
 use rand::RngCore;
 
-use crate::crypto;
+use desk_api::SecretText;
+
+use crate::crypto::{self, Code, Keys, Sealed};
 
 /// A single-use link token (256 random bits), stored by its hash.
 pub fn new_link_token() -> String {
@@ -24,8 +26,14 @@ pub fn normalise_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase()
 }
 
-pub fn code_hash(code: &str) -> String {
-    crypto::token_hash(&format!("code:{}", normalise_code(code)))
+/// A staff backup code, as stored: a keyed hash.
+pub fn backup_code_hash(keys: &Keys, code: &str) -> String {
+    keys.code_hash(Code::Backup, &normalise_code(code))
+}
+
+/// A caller-verification code, as stored: a keyed hash.
+pub fn caller_code_hash(keys: &Keys, code: &str) -> String {
+    keys.code_hash(Code::Contact, &normalise_code(code))
 }
 
 /// A new authenticator secret: 160 random bits (RFC 4226's recommendation), base32 as apps want.
@@ -36,13 +44,18 @@ pub fn new_totp_secret() -> String {
 }
 
 /// What goes into `agents.totp_secret` for a secret.
-pub fn seal_totp_secret(secret: &str) -> String {
-    secret.to_string()
+pub fn seal_totp_secret(keys: &Keys, secret: &str) -> String {
+    keys.seal(Sealed::AgentTotp, secret)
 }
 
-/// The secret back from what `seal_totp_secret` stored.
-pub fn open_totp_secret(stored: &str) -> String {
-    stored.to_string()
+/// A staff member's secret back from what `seal_totp_secret` stored.
+pub fn open_totp_secret(keys: &Keys, stored: &str) -> Option<SecretText> {
+    keys.open(Sealed::AgentTotp, stored)
+}
+
+/// A user's authenticator secret (`two_factor_methods.secret`), for a caller to be checked against.
+pub fn open_user_totp(keys: &Keys, stored: &str) -> Option<SecretText> {
+    keys.open(Sealed::UserTotp, stored)
 }
 
 /// Ten backup codes of 8 characters (40 bits each), shown once as `xxxx-xxxx`.
@@ -78,13 +91,20 @@ mod tests {
 
     #[test]
     fn codes_hash_the_same_however_they_are_typed_and_never_plain() {
-        assert_eq!(code_hash("ABCD-EFGH"), code_hash("abcd efgh"));
-        assert_ne!(code_hash("abcd-efgh"), "abcdefgh");
-        assert_ne!(code_hash("abcd-efgh"), code_hash("abcd-efgj"));
+        let keys = Keys::from_master(&[7u8; 32]);
+        assert_eq!(backup_code_hash(&keys, "ABCD-EFGH"), backup_code_hash(&keys, "abcd efgh"));
+        assert!(!backup_code_hash(&keys, "abcd-efgh").contains("abcd"));
+        assert_ne!(backup_code_hash(&keys, "abcd-efgh"), backup_code_hash(&keys, "abcd-efgj"));
+        assert_ne!(backup_code_hash(&keys, "123456"), caller_code_hash(&keys, "123456"));
+        let other = Keys::from_master(&[8u8; 32]);
+        assert_ne!(backup_code_hash(&keys, "abcd-efgh"), backup_code_hash(&other, "abcd-efgh"));
         let codes = new_backup_codes();
         assert_eq!(codes.len(), 10);
         assert!(codes.iter().all(|c| c.len() == 9 && c.as_bytes()[4] == b'-'));
         assert_eq!(new_totp_secret().len(), 32);
-        assert_eq!(open_totp_secret(&seal_totp_secret("JBSWY3DPEHPK3PXP")), "JBSWY3DPEHPK3PXP");
+        let sealed = seal_totp_secret(&keys, "JBSWY3DPEHPK3PXP");
+        assert!(!sealed.contains("JBSWY3DPEHPK3PXP"));
+        assert_eq!(open_totp_secret(&keys, &sealed).unwrap().expose(), "JBSWY3DPEHPK3PXP");
+        assert!(open_totp_secret(&other, &sealed).is_none());
     }
 }

@@ -128,6 +128,7 @@ pub async fn challenge(
     let id = parse_id(&id)?;
     let c = caller_verification::challenge(
         &state.db,
+        &state.keys,
         &state.config,
         state.clock.now_ms(),
         &auth.session,
@@ -159,6 +160,7 @@ pub async fn check(
     let now = state.clock.now_ms();
     let v = caller_verification::check(
         &state.db,
+        &state.keys,
         &state.config,
         now,
         &auth.session,

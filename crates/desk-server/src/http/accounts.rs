@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
 use crate::access;
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::db::begin_write;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
 use crate::domain::{caller_verification, events};
@@ -94,12 +94,9 @@ pub async fn address_check(
         state.clock.now_ms(),
         &auth.session.actor(&auth.client),
         Entry {
-            action: "address_check",
             target_type: Some("account"),
             target_id: Some(id.to_string()),
-            outcome: if result.matches { "match" } else { "no_match" },
-            detail: json!({}),
-            ..Default::default()
+            ..Entry::new(AuditAction::AddressCheck, if result.matches { "match" } else { "no_match" })
         },
     )
     .await?;
@@ -132,8 +129,17 @@ pub async fn reveal(
     let address = accounts::address_of(&state.db, id, email_id).await?;
     let mut tx = begin_write(&state.db).await?;
     let now = state.clock.now_ms();
-    let gate =
-        caller_verification::require(&mut tx, &state.config, now, &auth.session, &auth.client, id, "reveal").await?;
+    let gate = caller_verification::require(
+        &mut tx,
+        &state.config,
+        now,
+        &auth.session,
+        &auth.client,
+        id,
+        AuditAction::AddressReveal,
+        "reveal",
+    )
+    .await?;
     if let Err(refused) = gate {
         tx.commit().await?;
         return Err(refused);
@@ -143,13 +149,12 @@ pub async fn reveal(
         state.clock.now_ms(),
         &auth.session.actor(&auth.client),
         Entry {
-            action: "address_reveal",
             target_type: Some("account"),
             target_id: Some(id.to_string()),
             reason: Some(reason),
             ticket: Some(ticket.as_str()),
-            outcome: "success",
             detail: json!({ "email_id": email_id }),
+            ..Entry::new(AuditAction::AddressReveal, "success")
         },
     )
     .await?;

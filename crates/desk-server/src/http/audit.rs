@@ -4,12 +4,12 @@ use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
-use desk_api::{AuditEntry, AuditFilter, ExportFormat, Figures, Page, VerifyChunk};
+use desk_api::{AuditEntry, AuditFilter, ExportFormat, Figures, Page, VerifyChunk, VerifyVerdict};
 use serde_json::json;
 
 use super::extract::{ApiQuery, Authorized};
 use crate::access;
-use crate::audit::{self, query, verify, Entry};
+use crate::audit::{self, query, verify, AuditAction, Entry};
 use crate::db::begin_write;
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
@@ -107,22 +107,61 @@ pub async fn verify(
         return Err(ApiError::invalid("limit", format!("limit is at most {}", verify::MAX_CHUNK)));
     }
     let checkpoints = state.config.audit_checkpoint_path();
-    let chunk = verify::chunk(&state.db, checkpoints.as_deref(), after, limit).await?;
-    if chunk.done {
-        let now = state.clock.now_ms();
+    let now = state.clock.now_ms();
+    // A walk in stretches is one verification if each stretch starts where this session's last
+    // one ended, from entry 0: the continuation is taken by a conditional update.
+    let from_start = after == 0 || {
         let mut tx = begin_write(&state.db).await?;
-        let outcome = if chunk.broken.is_some() { "broken" } else { "intact" };
-        let detail =
-            json!({ "entries": chunk.total, "broken": chunk.broken, "checkpoints": chunk.checkpoints_checked });
+        let taken = sqlx::query(
+            "UPDATE audit_verify_walks SET last_id = -1, updated_ms = $3 WHERE session_id = $1 AND last_id = $2",
+        )
+        .bind(auth.session.id)
+        .bind(after)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        taken == 1
+    };
+    let chunk = verify::chunk(&state.db, &state.keys, checkpoints.as_deref(), after, limit, from_start).await?;
+    let mut tx = begin_write(&state.db).await?;
+    if chunk.done {
+        sqlx::query("DELETE FROM audit_verify_walks WHERE session_id = $1")
+            .bind(auth.session.id)
+            .execute(&mut *tx)
+            .await?;
+        let detail = json!({
+            "after": after,
+            "entries": chunk.total,
+            "broken": chunk.broken,
+            "checkpoints": chunk.checkpoints_checked,
+        });
+        let outcome = match chunk.verdict {
+            VerifyVerdict::Intact => "intact",
+            VerifyVerdict::Partial => "partial",
+            VerifyVerdict::Unverifiable => "unverifiable",
+            VerifyVerdict::Broken | VerifyVerdict::InProgress => "broken",
+        };
         audit::record(
             &mut tx,
             now,
             &auth.session.actor(&auth.client),
-            Entry { action: "audit_verify", outcome, detail, ..Default::default() },
+            Entry { detail, ..Entry::new(AuditAction::AuditVerify, outcome) },
         )
         .await?;
-        tx.commit().await?;
+    } else if from_start {
+        sqlx::query(
+            "INSERT INTO audit_verify_walks (session_id, last_id, updated_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (session_id) DO UPDATE SET last_id = $2, updated_ms = $3",
+        )
+        .bind(auth.session.id)
+        .bind(chunk.last_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
     }
+    tx.commit().await?;
     Ok(Json(chunk))
 }
 
@@ -148,7 +187,7 @@ pub async fn export(
         &mut tx,
         state.clock.now_ms(),
         &auth.session.actor(&auth.client),
-        Entry { action: "audit_export", outcome: "success", detail, ..Default::default() },
+        Entry { detail, ..Entry::new(AuditAction::AuditExport, "success") },
     )
     .await?;
     tx.commit().await?;

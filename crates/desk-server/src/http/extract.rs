@@ -1,6 +1,6 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
@@ -50,14 +50,50 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
-/// The caller's address, for rate limits and the audit log.
+/// The caller's address and user agent ("ADDRESS AGENT"), for rate limits and the audit log.
+/// Limits key on the address only ([`client_ip`]): a user agent is whatever the caller says.
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+/// The address part of a [`ClientAddr`] string.
+pub fn client_ip(client: &str) -> &str {
+    client.split(' ').next().unwrap_or(client)
+}
+
+/// The client's address: the socket's peer, or — only when the peer is a trusted proxy — the
+/// right-most address in `X-Forwarded-For` that is not itself a trusted proxy. Hops to the left of
+/// it were written by whoever sent the request, and prove nothing.
+pub fn client_address(peer: Option<IpAddr>, forwarded: &[&str], trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer?;
+    if !is_trusted(&client) {
+        return Some(client);
+    }
+    let hops = forwarded.iter().flat_map(|h| h.split(',')).map(str::trim).filter(|h| !h.is_empty()).collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        let Some(ip) = parse_hop(hop) else { break };
+        client = ip;
+        if !is_trusted(&ip) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| hop.trim_start_matches('[').trim_end_matches(']').parse().ok())
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        let addr = client_address(peer, &forwarded, &state.proxies).map(|ip| ip.to_string());
         let agent: String = parts
             .headers
             .get(axum::http::header::USER_AGENT)
@@ -107,4 +143,34 @@ pub fn parse_id(raw: &str) -> ApiResult<i64> {
         .ok()
         .filter(|id| *id > 0)
         .ok_or_else(|| ApiError::invalid("id", "an account id is a positive whole number"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    fn ip(s: &str) -> Option<IpAddr> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy_and_only_up_to_the_first_untrusted_hop() {
+        let peer = ip("10.0.0.2");
+        let xff = ["198.51.100.1, 203.0.113.9", "10.0.0.7"];
+        assert_eq!(client_address(peer, &xff, &[]), peer, "no trusted proxies: the socket");
+        assert_eq!(client_address(peer, &xff, &nets(&["192.168.0.0/16"])), peer, "the peer is not trusted");
+        assert_eq!(client_address(peer, &xff, &nets(&["10.0.0.0/8"])), ip("203.0.113.9"), "right-most untrusted hop");
+        assert_eq!(
+            client_address(peer, &xff, &nets(&["10.0.0.0/8", "203.0.113.0/24"])),
+            ip("198.51.100.1"),
+            "a chain of trusted proxies"
+        );
+        assert_eq!(client_address(peer, &["junk, 10.0.0.9"], &nets(&["10.0.0.0/8"])), ip("10.0.0.9"));
+        assert_eq!(client_address(peer, &[], &nets(&["10.0.0.0/8"])), peer);
+        assert_eq!(client_address(ip("::1"), &["[2001:db8::1]:443"], &nets(&["::1/128"])), ip("2001:db8::1"));
+    }
 }

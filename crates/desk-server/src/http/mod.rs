@@ -22,10 +22,46 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use crate::error::ApiError;
 use crate::AppState;
 
-pub use extract::{parse_id, Authorized, ClientAddr};
+pub use extract::{client_address, client_ip, parse_id, Authorized, ClientAddr};
 
 /// Request bodies of the API are small JSON documents.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The body limit's own refusal (a declared length over the limit) as a problem document, like
+/// every other refusal.
+async fn problem_for_413(res: axum::response::Response) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let bare = res.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE
+        && res.headers().get(header::CONTENT_TYPE).is_none_or(|t| t.as_bytes().starts_with(b"text/plain"));
+    if bare {
+        ApiError::PayloadTooLarge.into_response()
+    } else {
+        res
+    }
+}
+
+/// Answers 408 when a request is not answered within `request_timeout_secs`. Only producing the
+/// answer is timed: a long export streams its body after it. The evidence upload (up to 6 MB from
+/// a user's phone) gets four times as long.
+async fn time_limit(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let upload = req.method() == axum::http::Method::POST && req.uri().path() == "/security-details";
+    let secs = state.config.request_timeout_secs * if upload { 4 } else { 1 };
+    let limit = std::time::Duration::from_secs(secs);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let mut res = ApiError::Timeout.into_response();
+            // The body may not have been read to its end: the connection cannot be reused.
+            res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+            res
+        }
+    }
+}
 
 pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
@@ -73,9 +109,9 @@ pub fn router(state: AppState) -> Router {
         .route("/settings/sso", get(staff::sso_settings).put(staff::set_sso))
         .route("/mail/events", post(mail_events::receive))
         .route("/openapi.json", get(openapi::serve));
-    // The local mailbox is the embedded default's stand-in for users' inboxes; a service that
-    // delivers over SMTP has no such page.
-    let dev = if state.config.smtp.is_none() {
+    // The local mailbox is a demo's stand-in for users' inboxes: it shows every reset link, so it
+    // exists only for a demo bound to loopback without SMTP, and nowhere else.
+    let dev = if state.config.local_mailbox() {
         Router::new().route("/dev/mailbox", get(dev::mailbox_html)).route("/dev/mailbox.json", get(dev::mailbox_json))
     } else {
         Router::new()
@@ -87,6 +123,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // Every route: no body larger than the largest form (the evidence upload) is read, and no
+        // request holds a worker longer than the timeout (a body trickled in slowly included).
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(crate::pages::BODY_LIMIT))
+        .layer(axum::middleware::map_response(problem_for_413))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), time_limit))
         // Answers carry account data: no cache may keep them, no page may leak them in a referrer.
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))

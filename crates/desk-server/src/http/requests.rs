@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
 use crate::access;
-use crate::audit::{self, Entry};
+use crate::audit::{self, AuditAction, Entry};
 use crate::db::begin_write;
 use crate::domain::queue::{self, transitions::Act, Input};
 use crate::error::{ApiError, ApiResult};
@@ -145,7 +145,7 @@ pub async fn decide(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<DecisionRequest>,
 ) -> ApiResult<Json<RequestDetail>> {
-    let input = Input { note: Some(req.note), checklist: req.checklist, reassign_to: None };
+    let input = Input { note: Some(req.note), message: req.message, checklist: req.checklist, reassign_to: None };
     act(&state, &auth, &id, queue::act_of_decision(req.decision), input).await
 }
 
@@ -190,12 +190,10 @@ pub async fn evidence(
         state.clock.now_ms(),
         &auth.session.actor(&auth.client),
         Entry {
-            action: "evidence_view",
             target_type: Some("request"),
             target_id: Some(id.to_string()),
-            outcome: "success",
             detail: json!({ "file": file, "name": name }),
-            ..Default::default()
+            ..Entry::new(AuditAction::EvidenceView, "success")
         },
     )
     .await?;

@@ -11,22 +11,14 @@ use crate::AppState;
 
 /// Sign in with email, password and the current TOTP code.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignInRequest,
-    responses((status = 201, body = SessionCreated), (status = 401, body = desk_api::Problem), (status = 429, body = desk_api::Problem)))]
+    responses((status = 201, body = SessionCreated), (status = 401, body = desk_api::Problem), (status = 429, body = desk_api::Problem),
+        (status = 503, body = desk_api::Problem, description = "service_busy: too many sign-ins in hand; retry after Retry-After")))]
 pub async fn create(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
-    let s = sessions::sign_in(
-        &state.db,
-        &state.config,
-        state.clock.now_ms(),
-        &client,
-        &req.email,
-        &req.password,
-        &req.totp,
-    )
-    .await?;
+    let s = sessions::sign_in(&state, &client, &req.email, &req.password, &req.totp).await?;
     Ok((StatusCode::CREATED, Json(SessionCreated { token: s.token, expires_at: s.expires_at, agent: s.agent })))
 }
 

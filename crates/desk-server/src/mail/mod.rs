@@ -1,8 +1,9 @@
 //! The outbox sender, and what the mail provider tells us afterwards.
 //!
 //! Actions write their email to the `outbox` table in their own transaction; one sender task moves
-//! it on. The embedded default delivers to the local mailbox (the outbox table itself, viewable at
-//! `/dev/mailbox`), so "delivering" is moving the row from `queued` to `sent`. With `[smtp]`
+//! it on. A demo on loopback delivers to the local mailbox (the outbox table itself, viewable at
+//! `/dev/mailbox`), so "delivering" is moving the row from `queued` to `sent`. Without `[smtp]`
+//! anywhere else, mail is held: it stays `queued`, and no page shows it. With `[smtp]`
 //! configured, each due row is sent over SMTP, one at a time:
 //!
 //! - a row becomes `sent` only after the server accepted the message (its `250` to the final dot);
@@ -25,7 +26,7 @@ use std::time::Duration;
 use desk_api::{EmailStatus, ErrorCode, MailEventKind, MailboxMessage};
 use sqlx::SqlitePool;
 
-use crate::audit::{self, Actor, Entry};
+use crate::audit::{self, Actor, AuditAction, Entry};
 use crate::clock::from_ms;
 use crate::config::Config;
 use crate::db::begin_write;
@@ -45,16 +46,19 @@ const BATCH: i64 = 100;
 /// Where the outbox goes.
 #[derive(Debug)]
 pub enum Transport {
-    /// The embedded default: the local mailbox.
+    /// A demo on loopback: the local mailbox.
     Local,
     Smtp(Box<smtp::SmtpSender>),
+    /// Neither: mail stays queued (and the console says so) until SMTP is configured.
+    Held,
 }
 
 impl Transport {
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         match &config.smtp {
-            None => Ok(Transport::Local),
             Some(smtp) => Ok(Transport::Smtp(Box::new(smtp::SmtpSender::new(smtp)?))),
+            None if config.local_mailbox() => Ok(Transport::Local),
+            None => Ok(Transport::Held),
         }
     }
 }
@@ -84,6 +88,7 @@ pub fn spawn_sender(state: AppState) -> tokio::task::JoinHandle<()> {
 pub async fn deliver_due(state: &AppState, transport: &Transport) -> sqlx::Result<u64> {
     match transport {
         Transport::Local => deliver_queued(&state.db, state.clock.now_ms()).await,
+        Transport::Held => Ok(0),
         Transport::Smtp(sender) => {
             let texts = deliver_texts_locally(&state.db, state.clock.now_ms()).await?;
             Ok(texts + deliver_over_smtp(state, sender).await?)
@@ -312,12 +317,10 @@ pub async fn apply_event(
         now_ms,
         &Actor::anonymous(client),
         Entry {
-            action: "mail_event",
             target_type: Some("email"),
             target_id: Some(email_id.to_string()),
-            outcome: event.as_str(),
             detail: serde_json::json!({"from": current.as_str(), "to": next.as_str(), "addresses_flagged": flagged}),
-            ..Default::default()
+            ..Entry::new(AuditAction::MailEvent, event.as_str())
         },
     )
     .await?;

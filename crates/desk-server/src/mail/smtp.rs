@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
+use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::SmtpConfig;
@@ -18,6 +19,25 @@ const MAX_ERROR_CHARS: usize = 500;
 pub struct SmtpSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// The From address's domain, for Message-IDs.
+    domain: String,
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): mail written by a program, which out-of-office
+/// replies and other automatic answers must not answer.
+#[derive(Debug, Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_string())
+    }
 }
 
 impl std::fmt::Debug for SmtpSender {
@@ -30,14 +50,24 @@ impl SmtpSender {
     pub fn new(config: &SmtpConfig) -> anyhow::Result<Self> {
         let from: Mailbox =
             config.from.parse().map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", config.from))?;
-        let builder = if config.starttls {
+        // Plain SMTP is only for a relay on this machine (`Config::validate` refuses it elsewhere).
+        let builder = if config.tls {
+            AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)
+                .map_err(|e| anyhow::anyhow!("smtp.host {:?}: {e}", config.host))?
+        } else if config.starttls {
             AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
                 .map_err(|e| anyhow::anyhow!("smtp.host {:?}: {e}", config.host))?
-        } else {
+        } else if config.host_is_loopback() {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+        } else {
+            anyhow::bail!("smtp: plain SMTP to {} is refused; set smtp.starttls or smtp.tls", config.host);
         };
-        let transport = builder.port(config.port).timeout(Some(ATTEMPT_TIMEOUT)).build();
-        Ok(Self { transport, from })
+        let mut builder = builder.port(config.port).timeout(Some(ATTEMPT_TIMEOUT));
+        if let (Some(user), Some(password)) = (&config.username, &config.password) {
+            builder = builder.credentials(Credentials::new(user.clone(), password.expose().to_string()));
+        }
+        let domain = from.email.domain().to_string();
+        Ok(Self { transport: builder.build(), from, domain })
     }
 
     /// Sends one plain-text email. `Ok` only once the server accepted the message. The error is the
@@ -48,6 +78,9 @@ impl SmtpSender {
             .from(self.from.clone())
             .to(to)
             .subject(subject)
+            // Without a Message-ID, filters such as SpamAssassin's MISSING_MID send the mail to spam.
+            .message_id(Some(format!("<{}@{}>", crate::crypto::random_token(), self.domain)))
+            .header(AutoSubmitted)
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_string())
             .map_err(|e| format!("cannot build the message: {e}"))?;

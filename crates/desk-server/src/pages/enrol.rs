@@ -169,7 +169,7 @@ async fn new_secret_page(state: &AppState, token: &str) -> Response {
         Ok(e) => e,
         Err(r) => return r,
     };
-    match enrol::new_authenticator(&state.db, &e).await {
+    match enrol::new_authenticator(&state.db, &state.keys, &e).await {
         Ok(Some(secret)) => authenticator_page(&e, token, &secret),
         Ok(None) => password_page(&e, token, None),
         Err(err) => broken(err),
@@ -192,7 +192,7 @@ pub async fn confirm(
     };
     let fields = form.map(|Form(f)| f).unwrap_or_default();
     let code = fields.get("code").map(String::as_str).unwrap_or("");
-    match enrol::confirm(&state.db, &e, code, state.clock.now_ms(), &client).await {
+    match enrol::confirm(&state.db, &state.keys, &e, code, state.clock.now_ms(), &client).await {
         Ok(Ok(codes)) => {
             let list: String = codes.iter().map(|c| format!("<li><code>{}</code></li>", escape(c))).collect();
             page(

@@ -40,7 +40,14 @@ pub fn routes() -> Router<AppState> {
         .route("/enrol/{token}/authenticator", post(enrol::authenticator))
         .route("/enrol/{token}/confirm", post(enrol::confirm))
         .route("/verify-email/{token}", get(verify_email::form).post(verify_email::confirm))
+        .route(
+            "/security-details/verify-email/{token}",
+            get(security_details::verify_email_form).post(security_details::verify_email),
+        )
 }
+
+/// The largest body any route reads: the security-details form with its files.
+pub const BODY_LIMIT: usize = security_details::BODY_LIMIT;
 
 pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")

@@ -66,8 +66,7 @@ async fn submit(
         return form(kind, Some("Enter your username or email address."));
     }
     let now = state.clock.now_ms();
-    let ip = client.split(' ').next().unwrap_or("unknown").to_string();
-    match end_user::within_public_limits(&state.db, &state.config, kind.as_str(), &identifier, &ip, now).await {
+    match end_user::within_public_limits(&state.db, &state.config, kind.as_str(), &identifier, &client, now).await {
         Ok(true) => {}
         Ok(false) => {
             return page(

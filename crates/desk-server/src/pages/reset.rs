@@ -10,7 +10,7 @@ use axum::Form;
 use desk_api::TwoFactorKind;
 
 use super::{escape, page};
-use crate::domain::end_user::{self, Link, NewSecret, ValidLink, QUESTIONS};
+use crate::domain::end_user::{self, Link, NewSecret, SmsSent, ValidLink, Verified, QUESTIONS};
 use crate::domain::recovery::RecoveryKind;
 use crate::http::ClientAddr;
 use crate::AppState;
@@ -32,10 +32,47 @@ fn dead_link(kind: RecoveryKind, link: &Link) -> Response {
         Link::Superseded => {
             ("A newer link was sent", "Use the link in the newest email we sent you; older links stop working.")
         }
-        Link::TooManyCodes => ("This link is locked", "Too many wrong verification codes were entered."),
+        Link::TooManyCodes => return locked(kind),
         _ => ("This link is not valid", "Check that you copied the whole link from the email."),
     };
     page(StatusCode::GONE, title, &format!("<p>{why}</p><p><a href=\"{}\">Ask for a new link</a>.</p>", restart(kind)))
+}
+
+/// The page of a link that had too many wrong codes: what happened and what to do now.
+fn locked(kind: RecoveryKind) -> Response {
+    page(
+        StatusCode::LOCKED,
+        "This link is locked",
+        &format!(
+            "<p>Too many wrong verification codes were entered, so this link no longer works. This protects your \
+             account from someone guessing codes.</p>\
+             <ul><li>If it was you: <a href=\"{}\">ask for a new link</a> and enter the newest code you receive.</li>\
+             <li>If you no longer have your phone, authenticator app or backup codes, \
+             <a href=\"/security-details\">ask us to update your security information</a>.</li>\
+             <li>If it was not you, your account is safe: nothing was changed.</li></ul>",
+            restart(kind)
+        ),
+    )
+}
+
+/// "Wait before asking again", with when.
+fn wait_page(title: &str, why: &str, retry_at_ms: Option<i64>, base: &str) -> Response {
+    let when = retry_at_ms
+        .map(|t| {
+            format!(
+                "<p>You can ask for another code after <strong>{} UTC</strong>.</p>",
+                crate::clock::from_ms(t).format("%H:%M")
+            )
+        })
+        .unwrap_or_default();
+    page(
+        StatusCode::TOO_MANY_REQUESTS,
+        title,
+        &format!(
+            "<p>{why}</p>{when}<ul><li>Use the newest code we already sent; it works for 10 minutes.</li>\
+             <li>Or <a href=\"{base}\">choose another way to verify</a>.</li></ul>"
+        ),
+    )
 }
 
 fn method_label(m: TwoFactorKind) -> &'static str {
@@ -157,15 +194,19 @@ async fn verify(state: AppState, token: String, fields: Fields, kind: RecoveryKi
     let f = fields.map(|Form(f)| f).unwrap_or_default();
     let method = f.get("method").and_then(|m| TwoFactorKind::parse(m)).unwrap_or(link.methods[0]);
     let code = f.get("code").cloned().unwrap_or_default();
-    match end_user::verify_code(&state.db, &link, method, &code, state.clock.now_ms()).await {
-        Ok(true) => Redirect::to(&base).into_response(),
-        Ok(false) => two_factor_page(
+    match end_user::verify_code(&state.db, &state.keys, &link, method, &code, state.clock.now_ms()).await {
+        Ok(Verified::Passed) => Redirect::to(&base).into_response(),
+        Ok(Verified::Wrong { tries_left }) => two_factor_page(
             &link,
             &base,
             Some(method.as_str()),
-            Some("That code is not right. Check it and try again."),
+            Some(&format!(
+                "That code is not right (or was already used). Check it and try again: {tries_left} {} left.",
+                if tries_left == 1 { "try" } else { "tries" }
+            )),
             false,
         ),
+        Ok(Verified::Locked) => locked(kind),
         Err(e) => {
             tracing::error!(error = %e, "could not check a verification code");
             page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
@@ -182,8 +223,25 @@ async fn sms(state: AppState, token: String, kind: RecoveryKind) -> Response {
     if !link.methods.contains(&TwoFactorKind::Sms) {
         return Redirect::to(&base).into_response();
     }
-    match end_user::send_sms_code(&state.db, &link, state.clock.now_ms()).await {
-        Ok(_) => Redirect::to(&format!("{base}?method=sms&sent=1")).into_response(),
+    match end_user::send_sms_code(&state.db, &state.keys, &state.config, &link, state.clock.now_ms()).await {
+        Ok(SmsSent::Sent) => Redirect::to(&format!("{base}?method=sms&sent=1")).into_response(),
+        Ok(SmsSent::NoPhone) => Redirect::to(&base).into_response(),
+        Ok(SmsSent::LinkSpent) => wait_page(
+            "No more codes for this link",
+            &format!(
+                "This link has sent the most codes it may ({}). To get more, <a href=\"{}\">ask for a new link</a>.",
+                state.config.sms_per_link,
+                restart(kind)
+            ),
+            None,
+            &base,
+        ),
+        Ok(SmsSent::AccountLimited { retry_at_ms }) => wait_page(
+            "Please wait before asking again",
+            "Your account has been sent the most codes allowed in an hour.",
+            Some(retry_at_ms),
+            &base,
+        ),
         Err(e) => {
             tracing::error!(error = %e, "could not send an SMS code");
             page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
@@ -225,7 +283,7 @@ async fn set(state: AppState, token: String, client: String, fields: Fields, kin
             NewSecret::Answer { question, answer }
         }
     };
-    match end_user::complete(&state.db, &link, secret, state.clock.now_ms(), &client).await {
+    match end_user::complete(&state.db, &state.argon, &link, secret, state.clock.now_ms(), &client).await {
         Ok(true) => page(
             StatusCode::OK,
             "All set",

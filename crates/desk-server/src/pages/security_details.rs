@@ -62,7 +62,7 @@ fn form_page(error: Option<&str>, v: &HashMap<String, String>) -> Response {
              <input id=\"account_age_years\" name=\"account_age_years\" inputmode=\"numeric\" maxlength=\"2\" value=\"{}\">\
              <label for=\"statement\">What happened</label>\
              <textarea id=\"statement\" name=\"statement\" required maxlength=\"2000\" rows=\"6\">{}</textarea>\
-             <label for=\"evidence\">Evidence (optional): up to {MAX_FILES} PNG, JPEG or PDF files of at most 2 MB each</label>\
+             <label for=\"evidence\">Evidence (optional): up to {MAX_FILES} PNG, JPEG or PDF files of at most 2 MB each (images up to 40 megapixels)</label>\
              <input id=\"evidence\" name=\"evidence\" type=\"file\" multiple accept=\"image/png,image/jpeg,application/pdf\">\
              <button type=\"submit\">Send the request</button></form>",
             val("identifier"), val("contact"),
@@ -103,8 +103,8 @@ async fn read(mut mp: Multipart) -> Result<(HashMap<String, String>, Vec<Upload>
             if bytes.len() > MAX_FILE_BYTES {
                 return Err(format!("{file_name} is larger than 2 MB."));
             }
-            if submit::sniff(&bytes).is_none() {
-                return Err(format!("{file_name} is not a PNG, JPEG or PDF file."));
+            if let Some(problem) = submit::evidence_problem(&file_name, &bytes) {
+                return Err(problem);
             }
             files.push(Upload { name: file_name, bytes: bytes.to_vec() });
         } else {
@@ -202,13 +202,12 @@ pub async fn submit(
         Err(e) => return form_page(Some(e), &fields),
     };
     let now = state.clock.now_ms();
-    let ip = client.split(' ').next().unwrap_or("unknown").to_string();
     match end_user::within_public_limits(
         &state.db,
         &state.config,
         "security_details",
         submission.contact.as_str(),
-        &ip,
+        &client,
         now,
     )
     .await
@@ -223,7 +222,7 @@ pub async fn submit(
         }
         Err(_) => return sorry(),
     }
-    match submit::file(&state.db, &state.config, submission, now).await {
+    match submit::file(&state.db, &state.keys, &state.config, submission, now).await {
         Ok(reference) => Redirect::to(&format!("/security-details/{reference}/confirm")).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "could not file a security-details request");
@@ -263,7 +262,7 @@ pub async fn confirm(State(state): State<AppState>, Path(reference): Path<String
         return page(StatusCode::NOT_FOUND, "Request not found", "<p>Check the reference.</p>");
     }
     let code = fields.ok().and_then(|Form(f)| f.get("code").cloned()).unwrap_or_default();
-    match lifecycle::confirm_contact(&state.db, state.clock.now_ms(), &reference, &code).await {
+    match lifecycle::confirm_contact(&state.db, &state.keys, state.clock.now_ms(), &reference, &code).await {
         Ok(true) => page(
             StatusCode::OK,
             "We have your request",
@@ -345,6 +344,40 @@ pub async fn cancel(
         Ok(reference) => page(StatusCode::OK, "Cancelled", &format!("<p>Request <strong>{}</strong> was cancelled and nothing was changed. Consider changing your password.</p>", escape(&reference))),
         Err(ApiError::NotFound(_)) => page(StatusCode::NOT_FOUND, "This link is not valid", "<p>Check that you copied the whole link.</p>"),
         Err(ApiError::Conflict { .. }) => page(StatusCode::GONE, "Nothing to cancel", "<p>This change is no longer pending.</p>"),
+        Err(_) => sorry(),
+    }
+}
+
+/// The link mailed to the new address of an applied email change. Opening it asks for a click:
+/// mail scanners open links on their own, and must not confirm an address for the user.
+pub async fn verify_email_form(Path(token): Path<String>) -> Response {
+    page(
+        StatusCode::OK,
+        "Confirm your new email address",
+        &format!(
+            "<p>Confirm that this address is yours to make it your account's main address.</p>\
+             <form method=\"post\" action=\"/security-details/verify-email/{}\"><button type=\"submit\">Confirm this address</button></form>",
+            escape(&token)
+        ),
+    )
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ClientAddr(client): ClientAddr,
+    Path(token): Path<String>,
+) -> Response {
+    match lifecycle::verify_email(&state.db, state.clock.now_ms(), &token, &client).await {
+        Ok(Some(_)) => page(
+            StatusCode::OK,
+            "Address confirmed",
+            "<p>Your new address is confirmed and is now your account's main address.</p>",
+        ),
+        Ok(None) => page(
+            StatusCode::GONE,
+            "This link no longer works",
+            "<p>It was already used, or it expired after 7 days. If the address still needs confirming, contact support.</p>",
+        ),
         Err(_) => sorry(),
     }
 }

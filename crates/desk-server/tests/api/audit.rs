@@ -75,7 +75,8 @@ async fn verify_catches_a_cut_off_tail_through_the_checkpoints() {
     let app = TestApp::spawn().await;
     some_history(&app).await;
     let path = app.running.state.config.audit_checkpoint_path().unwrap();
-    assert!(audit::checkpoints::write(&app.running.state.db, &path, app.clock.now_ms()).await.unwrap());
+    let state = &app.running.state;
+    assert!(audit::checkpoints::write(&state.db, &state.keys, &path, app.clock.now_ms()).await.unwrap());
     let head: i64 = sqlx::query_scalar("SELECT MAX(id) FROM audit_log").fetch_one(&app.running.state.db).await.unwrap();
     tamper(&app, &format!("DELETE FROM audit_log WHERE id > {}", head - 2)).await;
     let broken = app.verify().await.expect("the cut is caught");
@@ -98,8 +99,10 @@ async fn lead_walks_the_chain_over_http_in_stretches() {
         rounds += 1;
         if a.body["done"] == true {
             assert_eq!(checked, a.body["total"].as_u64().unwrap());
+            assert_eq!(a.body["verdict"], "intact", "a walk from the start in stretches is whole: {}", a.text);
             break;
         }
+        assert_eq!(a.body["verdict"], "in_progress");
     }
     assert!(rounds > 2);
     // The verification itself is on record.
@@ -108,6 +111,11 @@ async fn lead_walks_the_chain_over_http_in_stretches() {
         .await
         .unwrap();
     assert_eq!(last, "audit_verify");
+    let outcome: String = sqlx::query_scalar("SELECT outcome FROM audit_log ORDER BY id DESC LIMIT 1")
+        .fetch_one(&app.running.state.db)
+        .await
+        .unwrap();
+    assert_eq!(outcome, "intact");
 }
 
 #[tokio::test]
@@ -208,12 +216,10 @@ async fn record_as(
         at.timestamp_millis(),
         &actor,
         Entry {
-            action,
             target_type: target.map(|_| "account"),
             target_id: target.map(|t| t.to_string()),
-            outcome: "success",
             detail: json!({}),
-            ..Default::default()
+            ..Entry::new(audit::AuditAction::parse(action).expect("a real action name"), "success")
         },
     )
     .await
@@ -291,4 +297,126 @@ async fn figures_count_each_agents_work_and_flag_anomalies() {
     let changed = flags.iter().find(|f| f["kind"] == "resets_on_recently_changed_accounts").unwrap();
     assert_eq!(changed["entry_ids"], json!(reset_ids[..3]));
     assert!(flags.iter().all(|f| f["agent_id"] != 2), "the lead did nothing unusual");
+}
+
+/// Rewrites entry `from` onwards so that every hash and link is right again, as a forger with
+/// write access to the database (but not the key) would.
+async fn rechain_from(app: &TestApp, from: i64) {
+    use desk_server::audit::{entry_hash, CanonicalRow};
+    let mut raw = app.raw().await;
+    let rows: Vec<CanonicalRow> = sqlx::query_as(
+        "SELECT id, at_ms, actor_id, actor_email, actor_role, action, target_type, target_id, reason, ticket, outcome, \
+         client, detail, prev_hash FROM audit_log ORDER BY id",
+    )
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    let mut prev = desk_server::audit::GENESIS.to_string();
+    for mut row in rows {
+        if row.id >= from {
+            row.prev_hash = prev.clone();
+            let hash = entry_hash(&row);
+            sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE id = $3")
+                .bind(&row.prev_hash)
+                .bind(&hash)
+                .bind(row.id)
+                .execute(&mut raw)
+                .await
+                .unwrap();
+            prev = hash;
+        } else {
+            prev = entry_hash(&row);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_rewritten_log_with_recomputed_hashes_and_a_rewritten_checkpoint_file_is_caught() {
+    let app = TestApp::spawn().await;
+    some_history(&app).await;
+    let state = &app.running.state;
+    let path = state.config.audit_checkpoint_path().unwrap();
+    desk_server::audit::checkpoints::write(&state.db, &state.keys, &path, app.clock.now_ms()).await.unwrap();
+    // The forger changes an entry, recomputes the whole chain after it…
+    tamper(&app, "UPDATE audit_log SET ticket = 'SUP-0000' WHERE id = 3").await;
+    rechain_from(&app, 3).await;
+    // …and rewrites the checkpoint file to match, without the key.
+    let hashes: std::collections::HashMap<i64, String> =
+        sqlx::query_as("SELECT id, hash FROM audit_log").fetch_all(&state.db).await.unwrap().into_iter().collect();
+    let forged: String = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let mut cp: serde_json::Value = serde_json::from_str(l).unwrap();
+            let id = cp["head_id"].as_i64().unwrap();
+            if let Some(h) = hashes.get(&id) {
+                cp["head_hash"] = h.clone().into();
+            }
+            if cp.get("mac").is_some() {
+                cp["mac"] = desk_server::crypto::sha256_hex(cp.to_string().as_bytes()).into();
+            }
+            format!("{cp}\n")
+        })
+        .collect();
+    std::fs::write(&path, forged).unwrap();
+    let broken = app.verify().await;
+    println!("rewritten log + rewritten checkpoints: {broken:?}");
+    let broken = broken.expect("the forgery is caught");
+    assert!(broken.reason.contains("not signed with the service's key"), "{}", broken.reason);
+}
+
+#[tokio::test]
+async fn a_missing_cut_or_unreadable_checkpoint_file_leaves_the_log_unverifiable_never_intact() {
+    let app = TestApp::spawn().await;
+    some_history(&app).await;
+    let lead = app.lead_token().await;
+    let state = &app.running.state;
+    let path = state.config.audit_checkpoint_path().unwrap();
+    desk_server::audit::checkpoints::write(&state.db, &state.keys, &path, app.clock.now_ms()).await.unwrap();
+    let good = std::fs::read_to_string(&path).unwrap();
+    let intact = app.get(&lead, "/v1/audit/verify?limit=20000").await;
+    assert_eq!(intact.body["verdict"], "intact", "{}", intact.text);
+
+    let cut = good[..good.len() - 20].to_string();
+    for (what, content) in
+        [("missing", None), ("cut short", Some(cut)), ("unreadable", Some(format!("{good}not json\n")))]
+    {
+        match &content {
+            None => std::fs::remove_file(&path).unwrap(),
+            Some(c) => std::fs::write(&path, c).unwrap(),
+        }
+        let a = app.get(&lead, "/v1/audit/verify?limit=20000").await;
+        println!("checkpoint file {what}: verdict {}, broken {}", a.body["verdict"], a.body["broken"]);
+        assert_eq!(a.body["verdict"], "unverifiable", "{what}: {}", a.text);
+        assert!(!a.body["broken"].is_null(), "a client reading only `broken` is not told it is intact");
+        let outcome: String =
+            sqlx::query_scalar("SELECT outcome FROM audit_log WHERE action = 'audit_verify' ORDER BY id DESC LIMIT 1")
+                .fetch_one(&state.db)
+                .await
+                .unwrap();
+        assert_eq!(outcome, "unverifiable");
+    }
+}
+
+#[tokio::test]
+async fn a_verification_from_the_middle_is_recorded_as_partial() {
+    let app = TestApp::spawn().await;
+    some_history(&app).await;
+    let lead = app.lead_token().await;
+    let a = app.get(&lead, "/v1/audit/verify?after=3").await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    println!("verify from entry 3: verdict {}", a.body["verdict"]);
+    assert_eq!(a.body["verdict"], "partial");
+    let (outcome, detail): (String, String) =
+        sqlx::query_as("SELECT outcome, detail FROM audit_log WHERE action = 'audit_verify' ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.running.state.db)
+            .await
+            .unwrap();
+    assert_eq!(outcome, "partial");
+    assert!(detail.contains("\"after\":3"), "{detail}");
+    // Continuing another session's walk does not make it whole either.
+    let other = app.lead_token().await;
+    let first = app.get(&lead, "/v1/audit/verify?after=0&limit=2").await;
+    let rest = app.get(&other, &format!("/v1/audit/verify?after={}&limit=20000", first.body["last_id"])).await;
+    assert_eq!(rest.body["verdict"], "partial", "{}", rest.text);
 }

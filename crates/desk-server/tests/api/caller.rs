@@ -156,7 +156,7 @@ async fn a_reveal_needs_a_recent_caller_verification_by_the_service_not_only_the
     let ok = app.post_json(&t, path, body).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     let refusals: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM audit_log WHERE action = 'reveal' AND outcome = 'refused_caller_not_verified'",
+        "SELECT COUNT(*) FROM audit_log WHERE action = 'address_reveal' AND outcome = 'refused_caller_not_verified'",
     )
     .fetch_one(&app.running.state.db)
     .await

@@ -9,10 +9,23 @@ use crate::helpers::TestApp;
 
 const BIN: &str = env!("CARGO_BIN_EXE_desk-server");
 
+/// The master key, kept outside the database (`desk-server keygen`), beside it here.
+fn key_file(db: &std::path::Path) -> std::path::PathBuf {
+    let path = db.with_extension("key");
+    if !path.exists() {
+        let key = Command::new(BIN).arg("keygen").output().expect("desk-server keygen");
+        assert!(key.status.success());
+        std::fs::write(&path, &key.stdout).unwrap();
+    }
+    path
+}
+
 fn admin_create(db: &std::path::Path, extra: &[&str]) -> std::process::Output {
     Command::new(BIN)
         .args(["admin", "create", "--db"])
         .arg(db)
+        .arg("--secret-key-file")
+        .arg(key_file(db))
         .args(["--public-url", "https://desk.example.test"])
         .args(extra)
         .env_remove("DESK_CONFIG")
@@ -24,6 +37,32 @@ fn link_path(stdout: &str) -> String {
     let url = stdout.split_whitespace().find(|w| w.starts_with("http")).expect("the command prints a link");
     assert!(url.starts_with("https://desk.example.test/enrol/"), "{url}");
     url.trim_start_matches("https://desk.example.test").to_string()
+}
+
+/// Invites by email and reads the link from the outbox: outside the loopback demo there is no
+/// local mailbox, and the outbox is what the SMTP sender would deliver.
+async fn invite(app: &TestApp, admin: &str, email: &str, name: &str, role: &str) -> String {
+    let a = app
+        .post_json(
+            admin,
+            "/v1/staff/invites",
+            serde_json::json!({
+                "email": email, "name": name, "role": role, "reason": "new hire", "ticket": "HR-1"
+            }),
+        )
+        .await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    let body: String = sqlx::query_scalar(
+        "SELECT body FROM outbox WHERE to_addr = $1 AND kind = 'staff_invite' ORDER BY id DESC LIMIT 1",
+    )
+    .bind(email)
+    .fetch_one(&app.running.state.db)
+    .await
+    .unwrap();
+    let url = body.split_whitespace().find(|w| w.contains("/enrol/")).expect("the mailed link").to_string();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    app.secrets.lock().unwrap().push(token.clone());
+    format!("/enrol/{token}")
 }
 
 #[tokio::test]
@@ -40,10 +79,12 @@ async fn a_new_deployment_goes_from_nothing_to_a_working_team() {
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("an admin exists already"));
 
-    // 2. The service, without --demo, on that database.
+    // 2. The service, without --demo, on that database, with the same key.
+    let key_file = key_file(&db);
     let app = TestApp::spawn_with(|c| {
         c.demo = false;
         c.db = db.clone();
+        c.secret_key_file = Some(key_file.clone());
     })
     .await;
     let accounts: i64 =
@@ -63,7 +104,7 @@ async fn a_new_deployment_goes_from_nothing_to_a_working_team() {
         ("ana@corp.test", "Ana Agent", "agent", "violet kettle on a tuesday"),
         ("leo@corp.test", "Leo Lead", "lead", "seven quiet harbours north"),
     ] {
-        let link = app.invite(&admin_token, email, name, role).await;
+        let link = invite(&app, &admin_token, email, name, role).await;
         let enrolled = app.enrol(&link, password).await;
         let s = app.sign_in_as(email, password, &enrolled.secret).await;
         assert_eq!(s.status, 201, "{}", s.text);
@@ -81,7 +122,8 @@ async fn a_new_deployment_goes_from_nothing_to_a_working_team() {
     assert_eq!(rows.len(), 3);
     assert!(rows.iter().all(|m| m["status"] == "active" && m["enrolment"] == "enrolled"), "{}", staff.text);
     assert!(rows.iter().all(|m| m["last_sign_in_at"].is_string()));
-    assert!(app.verify().await.is_none(), "the audit chain verifies");
+    let broken = app.verify().await;
+    assert!(broken.is_none(), "the audit chain verifies: {broken:?}");
     let created = app.get(&admin_token, "/v1/audit?action=admin_create").await;
     assert_eq!(created.body["items"].as_array().unwrap().len(), 1);
     let _ = app.send(app.req(Method::GET, "/v1/me").bearer_auth(&admin_token)).await;
@@ -99,9 +141,11 @@ async fn a_forced_second_admin_from_the_command_line_is_audited_with_its_reason(
         &["--email", "bob@corp.test", "--name", "Bob", "--force", "--reason", "Ada is on leave, INC-42"],
     );
     assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
+    let key_file = key_file(&db);
     let app = TestApp::spawn_with(|c| {
         c.demo = false;
         c.db = db.clone();
+        c.secret_key_file = Some(key_file.clone());
     })
     .await;
     let row: (String, String) = sqlx::query_as(

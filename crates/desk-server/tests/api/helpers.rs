@@ -15,7 +15,9 @@ pub struct TestApp {
     /// What no API answer may ever contain: the demo's TOTP secrets and backup codes, password
     /// hashes, and every reset token (and its hash) this test saw mailed.
     pub secrets: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
+    /// The settings it was started with, to start it again on the same files.
+    pub config: Config,
+    pub dir: tempfile::TempDir,
 }
 
 pub struct Answer {
@@ -45,7 +47,7 @@ impl TestApp {
         tweak(&mut config);
         // A fixed start in the middle of a TOTP step, so codes computed for "now" stay valid.
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
-        let running = desk_server::start(config, clock.clone()).await.expect("service starts");
+        let running = desk_server::start(config.clone(), clock.clone()).await.expect("service starts");
         use desk_server::demo::*;
         let mut secrets: Vec<String> =
             [AGENT_TOTP, LEAD_TOTP, ADMIN_TOTP, MARIA_TOTP, AGENT_PASSWORD, LEAD_PASSWORD, "$argon2"]
@@ -59,8 +61,48 @@ impl TestApp {
             http: reqwest::Client::new(),
             seen: Default::default(),
             secrets: Arc::new(Mutex::new(secrets)),
-            _dir: dir,
+            config,
+            dir,
         }
+    }
+
+    /// Stops the service and starts it again on the same database and files, as after a deploy.
+    pub async fn restart(self) -> Self {
+        let TestApp { running, clock, http, seen, secrets, config, dir } = self;
+        running.stop().await;
+        let running = desk_server::start(config.clone(), clock.clone()).await.expect("service starts again");
+        TestApp { running, clock, http, seen, secrets, config, dir }
+    }
+
+    /// A sign-in as a client behind the (trusted) proxy would forward it.
+    pub async fn sign_in_from(&self, client: &str, email: &str, password: &str, totp: &str) -> Answer {
+        let body = serde_json::json!({"email": email, "password": password, "totp": totp});
+        self.send(self.req(Method::POST, "/v1/sessions").header("X-Forwarded-For", client).json(&body)).await
+    }
+
+    /// The codes texted so far, newest first.
+    pub async fn sms_codes(&self) -> Vec<String> {
+        self.mailbox()
+            .await
+            .into_iter()
+            .filter(|m| m["subject"] == "SMS")
+            .map(|m| m["body"].as_str().unwrap().chars().filter(|c| c.is_ascii_digit()).take(6).collect())
+            .collect()
+    }
+
+    /// Runs `n` copies of `f` at once and answers their results.
+    pub async fn concurrently<F, Fut, T>(self: &Arc<Self>, n: usize, f: F) -> Vec<T>
+    where
+        F: Fn(Arc<Self>, usize) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(f(self.clone(), i))).collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.expect("a concurrent request panicked"));
+        }
+        out
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -153,7 +195,8 @@ impl TestApp {
     /// Walks the chain and the checkpoints as the service's verify does.
     pub async fn verify(&self) -> Option<desk_api::BrokenEntry> {
         let cp = self.running.state.config.audit_checkpoint_path();
-        desk_server::audit::first_broken(&self.running.state.db, cp.as_deref()).await.unwrap()
+        let state = &self.running.state;
+        desk_server::audit::first_broken(&state.db, &state.keys, cp.as_deref()).await.unwrap()
     }
 
     pub async fn lead_token(&self) -> String {
@@ -290,4 +333,13 @@ impl TestApp {
         assert_eq!(done.status, 200, "{}", done.text);
         secret
     }
+}
+
+/// Counts of each status in a list of answers, for reports: "5 × 401, 35 × 429".
+pub fn tally(statuses: &[u16]) -> String {
+    let mut counts: std::collections::BTreeMap<u16, usize> = Default::default();
+    for s in statuses {
+        *counts.entry(*s).or_default() += 1;
+    }
+    counts.iter().map(|(s, n)| format!("{n} × {s}")).collect::<Vec<_>>().join(", ")
 }

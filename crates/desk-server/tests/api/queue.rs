@@ -15,7 +15,7 @@ use crate::helpers::TestApp;
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
 
-fn form(identifier: &str, contact: &str, change: &str, new_value: &str) -> reqwest::multipart::Form {
+pub fn form(identifier: &str, contact: &str, change: &str, new_value: &str) -> reqwest::multipart::Form {
     reqwest::multipart::Form::new()
         .text("identifier", identifier.to_string())
         .text("contact", contact.to_string())
@@ -53,7 +53,13 @@ pub async fn file_and_confirm(app: &TestApp, f: reqwest::multipart::Form, contac
         .unwrap()
 }
 
-async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> crate::helpers::Answer {
+pub async fn call(
+    app: &TestApp,
+    token: &str,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> crate::helpers::Answer {
     let mut rb = app.req(method, path).bearer_auth(token);
     if let Some(b) = body {
         rb = rb.json(&b);
@@ -61,7 +67,7 @@ async fn call(app: &TestApp, token: &str, method: Method, path: &str, body: Opti
     app.send(rb).await
 }
 
-fn full_checklist(detail: &Value) -> Value {
+pub fn full_checklist(detail: &Value) -> Value {
     detail["checklist"].clone()
 }
 
@@ -294,7 +300,11 @@ fn moves() -> Vec<(&'static str, &'static str, Value)> {
         ("note", "notes", json!({"text": "looked at it"})),
         ("approve", "decision", json!({"decision": "approve", "checklist": checklist, "note": "ok"})),
         ("reject", "decision", json!({"decision": "reject", "checklist": [], "note": "no"})),
-        ("need_info", "decision", json!({"decision": "need_info", "checklist": [], "note": "which phone?"})),
+        (
+            "need_info",
+            "decision",
+            json!({"decision": "need_info", "checklist": [], "note": "unsure", "message": "Which phone?"}),
+        ),
         ("escalate", "decision", json!({"decision": "escalate", "checklist": [], "note": "unsure"})),
         ("second_approve", "second-approval", json!({"text": "agreed"})),
         ("reassign", "reassign", json!({"agent_id": 1})),
@@ -501,11 +511,15 @@ async fn need_info_emails_the_user_and_their_answer_returns_the_request_to_the_q
         &t,
         Method::POST,
         &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "need_info", "checklist": [], "note": "Which phone did you use before?"})),
+        Some(json!({
+            "decision": "need_info", "checklist": [], "note": "internal: the statement is vague",
+            "message": "Which phone did you use before?"
+        })),
     )
     .await;
     let mail = app.mailbox().await.into_iter().find(|m| m["subject"] == "We need more information").expect("asked");
     assert!(mail["body"].as_str().unwrap().contains("Which phone did you use before?"));
+    assert!(!mail["body"].as_str().unwrap().contains("internal"), "the note stays internal: {}", mail["body"]);
     let link = mail["body"]
         .as_str()
         .unwrap()
@@ -564,7 +578,13 @@ async fn this_wasnt_me_cancels_the_change_before_it_applies() {
     assert!(done.text.contains("was cancelled"), "{}", done.text);
     app.clock.advance(Duration::days(5));
     assert_eq!(
-        desk_server::domain::queue::lifecycle::apply_due(&app.running.state.db, app.clock.now_ms()).await.unwrap(),
+        desk_server::domain::queue::lifecycle::apply_due(
+            &app.running.state.db,
+            &app.running.state.config,
+            app.clock.now_ms()
+        )
+        .await
+        .unwrap(),
         0
     );
     let state: String = sqlx::query_scalar("SELECT state FROM security_requests WHERE id = $1")
@@ -593,21 +613,54 @@ async fn an_approved_change_applies_after_cooling_off_ends_sessions_and_tells_ev
     let db = &app.running.state.db;
     app.clock.advance(Duration::minutes(59));
     assert_eq!(
-        desk_server::domain::queue::lifecycle::apply_due(db, app.clock.now_ms()).await.unwrap(),
+        desk_server::domain::queue::lifecycle::apply_due(db, &app.running.state.config, app.clock.now_ms())
+            .await
+            .unwrap(),
         0,
         "not before its time"
     );
     app.clock.advance(Duration::minutes(1));
-    assert_eq!(desk_server::domain::queue::lifecycle::apply_due(db, app.clock.now_ms()).await.unwrap(), 1);
+    assert_eq!(
+        desk_server::domain::queue::lifecycle::apply_due(db, &app.running.state.config, app.clock.now_ms())
+            .await
+            .unwrap(),
+        1
+    );
     let (state,): (String,) =
         sqlx::query_as("SELECT state FROM security_requests WHERE id = $1").bind(id).fetch_one(db).await.unwrap();
     assert_eq!(state, "applied");
-    let primary: String =
-        sqlx::query_scalar("SELECT email FROM account_emails WHERE account_id = 2 AND is_primary = 1")
+    // The new address is on file, but neither verified nor primary until its link is used.
+    let primary = || async {
+        sqlx::query_scalar::<_, String>("SELECT email FROM account_emails WHERE account_id = 2 AND is_primary = 1")
             .fetch_one(db)
             .await
-            .unwrap();
-    assert_eq!(primary, "j.new@mail.test");
+            .unwrap()
+    };
+    assert_eq!(primary().await, "james.smith@example.com");
+    let verified: i64 = sqlx::query_scalar("SELECT verified FROM account_emails WHERE email = 'j.new@mail.test'")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(verified, 0);
+    let confirm = app
+        .mailbox()
+        .await
+        .into_iter()
+        .find(|m| m["to"] == "j.new@mail.test" && m["subject"] == "Confirm your new email address")
+        .expect("the new address is asked to confirm");
+    let verify_link = confirm["body"]
+        .as_str()
+        .unwrap()
+        .split_whitespace()
+        .find(|w| w.contains("/security-details/verify-email/"))
+        .unwrap()
+        .replace(&app.running.url(), "");
+    assert!(app.page(&verify_link).await.text.contains("Confirm this address"), "opening the link changes nothing");
+    assert_eq!(primary().await, "james.smith@example.com");
+    let done = app.post_form(&verify_link, &[]).await;
+    assert!(done.text.contains("Address confirmed"), "{}", done.text);
+    assert_eq!(primary().await, "j.new@mail.test");
+    assert_eq!(app.post_form(&verify_link, &[]).await.status, 410, "the link works once");
     let live: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM user_sessions WHERE account_id = 2 AND revoked_ms IS NULL")
             .fetch_one(db)
@@ -631,5 +684,10 @@ async fn an_approved_change_applies_after_cooling_off_ends_sessions_and_tells_ev
         .await
         .unwrap();
     assert_eq!(steps, vec!["confirm", "claim", "approve", "apply"]);
+    let verified: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'email_verified'")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(verified, 1);
     assert_eq!(app.verify().await, None, "every step is in the audit chain");
 }

@@ -121,7 +121,12 @@ async fn the_enrolment_link_completes_once_under_concurrent_confirmations() {
 
 #[tokio::test]
 async fn a_backup_code_signs_in_once_even_when_raced() {
-    let app = TestApp::spawn_with(|c| c.sign_in_max_failures = 1000).await;
+    let app = TestApp::spawn_with(|c| {
+        c.sign_in_max_failures = 1000;
+        c.sign_in_account_max_failures = 1000;
+        c.sign_in_client_max_failures = 1000;
+    })
+    .await;
     let admin = app.admin_token().await;
     let link = app.invite(&admin, "backup@corp.test", "Bea Backup", "agent").await;
     let e = app.enrol(&link, PASSWORD).await;

@@ -1,27 +1,12 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-
-vi.mock('@tauri-apps/api/core', () => ({
-  invoke: vi.fn(),
-  Channel: class {
-    onmessage: (message: unknown) => void = () => {};
-  },
-}));
-
-import { invoke } from '@tauri-apps/api/core';
+import { deferred, fail, mockCore, type FakeCore, type Handlers } from '../../test/core';
+import { el } from '../../test/dom';
 import type { AuditEntry, Figures, Progress } from '../../lib/contract';
 import AuditScreen from './AuditScreen.svelte';
 
-const invokeMock = vi.mocked(invoke);
-
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`missing ${selector}`);
-  return found;
-}
-
 const rows = () => Array.from(document.querySelectorAll<HTMLElement>('[data-testid="audit-row"]'));
-const queries = () => invokeMock.mock.calls.filter((c) => c[0] === 'audit_query').map((c) => c[1]);
+const queries = () => core.calls('audit_query');
 
 function entry(id: number, extra: Partial<AuditEntry> = {}): AuditEntry {
   return {
@@ -92,36 +77,23 @@ const figures: Figures = {
   ],
 };
 
-type Handler = (args: Record<string, unknown>) => unknown;
+let core: FakeCore;
 
-function backend(handlers: Record<string, Handler>) {
-  const all: Record<string, Handler> = {
+function backend(handlers: Handlers) {
+  core = mockCore({
     audit_query: () => ({ items: page(500, 100), next_cursor: null }),
     audit_figures: () => figures,
     ...handlers,
-  };
-  invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
-    const handler = all[cmd];
-    if (!handler) throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
-    return handler((args ?? {}) as Record<string, unknown>);
   });
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
 }
 
 type ProgressChannel = { onmessage: (p: Progress) => void };
 
-async function setup(handlers: Record<string, Handler> = {}) {
+async function setup(handlers: Handlers = {}) {
   backend(handlers);
   render(AuditScreen, { serverUrl: 'http://127.0.0.1:8787' });
   await waitFor(() => expect(rows().length).toBeGreaterThan(0));
 }
-
-afterEach(() => invokeMock.mockReset());
 
 describe('AuditScreen log', () => {
   it('queries the first page unfiltered and renders only a window of the rows', async () => {
@@ -224,9 +196,7 @@ describe('AuditScreen log', () => {
 
   it('says who may see the log when the role is not allowed', async () => {
     backend({
-      audit_query: () => {
-        throw { code: 'forbidden', message: 'nope', field: null, retry_after: null };
-      },
+      audit_query: () => fail('forbidden', 'nope'),
     });
     render(AuditScreen, {});
     await waitFor(() => expect(document.querySelector('#audit-error')).not.toBeNull());
@@ -333,12 +303,10 @@ describe('AuditScreen agents and anomalies', () => {
     expect(bo.querySelector('[data-figure="median_handling"]')!.textContent).toBe('—');
 
     // A new period fetches the figures again for that range.
-    const before = invokeMock.mock.calls.filter((c) => c[0] === 'audit_figures').length;
+    const before = core.calls('audit_figures').length;
     await fireEvent.change(el('#audit-agents-period'), { target: { value: '24h' } });
-    await waitFor(() =>
-      expect(invokeMock.mock.calls.filter((c) => c[0] === 'audit_figures').length).toBe(before + 1),
-    );
-    const last = invokeMock.mock.calls.filter((c) => c[0] === 'audit_figures').at(-1)![1] as {
+    await waitFor(() => expect(core.calls('audit_figures').length).toBe(before + 1));
+    const last = core.calls('audit_figures').at(-1) as {
       from: string;
       to: string;
     };

@@ -1,19 +1,10 @@
 // The account view inside the workspace: polling, duplicates, reveal, troubleshooting, shortcuts.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-
-vi.mock('@tauri-apps/api/core', () => ({
-  invoke: vi.fn(),
-  Channel: class {
-    onmessage: (message: unknown) => void = () => {};
-  },
-}));
-
-import { invoke } from '@tauri-apps/api/core';
+import { mockCore, type FakeCore, type Handlers } from '../../test/core';
+import { el, key } from '../../test/dom';
 import type { AccountDetail, ActivityEvent } from '../../lib/contract';
 import Workspace from '../Workspace.svelte';
-
-const invokeMock = vi.mocked(invoke);
 
 const agent = { id: 1, email: 'ana@desk.test', name: 'Ana Agent', role: 'agent' as const };
 
@@ -67,10 +58,10 @@ function event(id: number, extra: Partial<ActivityEvent> = {}): ActivityEvent {
   };
 }
 
-type Handler = (args: Record<string, unknown>) => unknown;
+let core: FakeCore;
 
-function backend(overrides: Record<string, Handler> = {}) {
-  const handlers: Record<string, Handler> = {
+function backend(overrides: Handlers = {}) {
+  core = mockCore({
     search_accounts: () => ({
       items: [
         {
@@ -109,24 +100,10 @@ function backend(overrides: Record<string, Handler> = {}) {
           }
         : { items: [event(0, { kind: 'user_requested' })], next_cursor: null },
     ...overrides,
-  };
-  invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
-    const handler = handlers[cmd];
-    if (!handler) throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
-    return handler((args ?? {}) as Record<string, unknown>);
   });
 }
 
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`missing ${selector}`);
-  return found;
-}
-
-const key = (target: Element | Window, k: string, init: KeyboardEventInit = {}) =>
-  fireEvent.keyDown(target, { key: k, ...init });
-
-const calls = (cmd: string) => invokeMock.mock.calls.filter((c) => c[0] === cmd);
+const calls = (cmd: string) => core.log.filter((c) => c[0] === cmd);
 
 /** Renders the workspace and opens the first search result (maria.lopez, id 1). */
 async function openMaria() {
@@ -141,11 +118,6 @@ async function openMaria() {
   await waitFor(() => expect(document.querySelectorAll('[data-testid="activity"]')).toHaveLength(2));
   return view;
 }
-
-afterEach(() => {
-  invokeMock.mockReset();
-  vi.useRealTimers();
-});
 
 describe('account view', () => {
   it('shows the facts, the weakest factor, both resets, activity, duplicates and the checklist', async () => {
@@ -190,7 +162,7 @@ describe('account view', () => {
     expect(items[0].textContent).toContain('Link opened');
     await fireEvent.click(el('#activity-more'));
     await waitFor(() => expect(document.querySelectorAll('[data-testid="activity"]')).toHaveLength(3));
-    expect(invokeMock).toHaveBeenCalledWith('account_activity', { id: 1, cursor: 'older' });
+    expect(core.log).toContainEqual(['account_activity', { id: 1, cursor: 'older' }]);
     expect(document.querySelector('#activity-more')).toBeNull();
 
     const dup = el('#duplicates [data-testid="duplicate"]');
@@ -220,9 +192,9 @@ describe('account view', () => {
     expect(calls('get_account').length).toBe(accountBefore + 3);
 
     view.unmount();
-    const after = invokeMock.mock.calls.length;
+    const after = core.log.length;
     await vi.advanceTimersByTimeAsync(30_000);
-    expect(invokeMock.mock.calls.length).toBe(after);
+    expect(core.log.length).toBe(after);
   });
 
   it('a new event shows up on its own; polling follows the account that is open', async () => {
@@ -260,7 +232,7 @@ describe('account view', () => {
     dup.focus();
     await fireEvent.click(dup);
     await waitFor(() => expect(el('#account-username').textContent).toBe('user2'));
-    expect(invokeMock).toHaveBeenCalledWith('get_account', { id: 2 });
+    expect(core.log).toContainEqual(['get_account', { id: 2 }]);
   });
 
   it('troubleshooting ticks are kept while the account is open and reset for another account', async () => {

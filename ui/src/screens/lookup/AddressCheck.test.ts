@@ -1,20 +1,8 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-
-vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
-
-import { invoke } from '@tauri-apps/api/core';
+import { fail, mockCore } from '../../test/core';
+import { el } from '../../test/dom';
 import AddressCheck from './AddressCheck.svelte';
-
-const invokeMock = vi.mocked(invoke);
-
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`missing ${selector}`);
-  return found;
-}
-
-afterEach(() => invokeMock.mockReset());
 
 const TYPED = 'maria.lopez@example.com';
 
@@ -36,13 +24,13 @@ describe('AddressCheck', () => {
       'No address on file matches',
     ],
   ])('renders %o without ever echoing the address', async (result, matches, text) => {
+    const core = mockCore({ check_address: () => result });
     render(AddressCheck, { accountId: 9 });
-    invokeMock.mockResolvedValueOnce(result);
     await fireEvent.input(el('#address-check-input'), { target: { value: ` ${TYPED} ` } });
     await fireEvent.click(el('#address-check-submit'));
     await waitFor(() => expect(document.querySelector('#address-check-result')).not.toBeNull());
 
-    expect(invokeMock).toHaveBeenCalledWith('check_address', { id: 9, address: TYPED });
+    expect(core.log).toContainEqual(['check_address', { id: 9, address: TYPED }]);
     const out = el('#address-check-result');
     expect(out.dataset.matches).toBe(matches);
     expect(out.textContent?.trim()).toBe(text);
@@ -54,8 +42,8 @@ describe('AddressCheck', () => {
   });
 
   it('Enter in the input submits; editing clears the old result', async () => {
+    mockCore({ check_address: () => ({ matches: true, primary: true, verified: false, bounced: false }) });
     render(AddressCheck, { accountId: 3 });
-    invokeMock.mockResolvedValueOnce({ matches: true, primary: true, verified: false, bounced: false });
     const input = el<HTMLInputElement>('#address-check-input');
     await fireEvent.input(input, { target: { value: 'x@y.z' } });
     await fireEvent.submit(input.form!);
@@ -69,12 +57,12 @@ describe('AddressCheck', () => {
   });
 
   it('an empty address is refused before calling, and failures show the error', async () => {
+    const core = mockCore({ check_address: () => fail('internal', '') });
     render(AddressCheck, { accountId: 3 });
     await fireEvent.click(el('#address-check-submit'));
-    expect(invokeMock).not.toHaveBeenCalled();
+    expect(core.log).toHaveLength(0);
     expect(el('#address-check-error').dataset.code).toBe('invalid_input');
 
-    invokeMock.mockRejectedValueOnce({ code: 'internal', message: '', field: null, retry_after: null });
     await fireEvent.input(el('#address-check-input'), { target: { value: 'a@b.c' } });
     await fireEvent.click(el('#address-check-submit'));
     await waitFor(() => expect(el('#address-check-error').dataset.code).toBe('internal'));

@@ -1,30 +1,20 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
-
-vi.mock('@tauri-apps/api/core', () => ({ invoke: vi.fn() }));
-
-import { invoke } from '@tauri-apps/api/core';
+import { fail, inTurn, mockCore, type Handlers } from '../../test/core';
+import { el } from '../../test/dom';
 import ResetDialog from './ResetDialog.svelte';
 
-const invokeMock = vi.mocked(invoke);
-
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`missing ${selector}`);
-  return found;
-}
-
-function setup(props: Partial<{ availableIn: number; kind: 'password' | 'answer' }> = {}) {
+/** Renders the dialog over a core answering `handlers` (nothing by default). */
+function setup(
+  props: Partial<{ availableIn: number; kind: 'password' | 'answer' }> = {},
+  handlers: Handlers = {},
+) {
+  const core = mockCore(handlers);
   const onClose = vi.fn();
   const onSuccess = vi.fn();
   render(ResetDialog, { accountId: 42, username: 'alice', onClose, onSuccess, ...props });
-  return { onClose, onSuccess };
+  return { core, onClose, onSuccess };
 }
-
-afterEach(() => {
-  invokeMock.mockReset();
-  vi.useRealTimers();
-});
 
 describe('ResetDialog', () => {
   it('is a labelled modal dialog with focus inside, listing every reason', () => {
@@ -46,7 +36,7 @@ describe('ResetDialog', () => {
   });
 
   it('an empty ticket shows a validation error and does not call the API', async () => {
-    setup();
+    const { core } = setup();
     await fireEvent.input(el('#reset-ticket'), { target: { value: '   ' } });
     await fireEvent.click(el('#reset-confirm'));
     const error = el('#reset-error');
@@ -54,14 +44,19 @@ describe('ResetDialog', () => {
     expect(error.textContent).toMatch(/ticket reference/i);
     expect(el('#reset-ticket').getAttribute('aria-invalid')).toBe('true');
     expect(document.activeElement).toBe(el('#reset-ticket'));
-    expect(invokeMock).not.toHaveBeenCalled();
+    expect(core.log).toHaveLength(0);
   });
 
   it('sends reason, ticket and note, and retries with the same idempotency key', async () => {
-    const { onSuccess } = setup();
-    invokeMock
-      .mockRejectedValueOnce({ code: 'internal', message: 'boom', field: null, retry_after: null })
-      .mockResolvedValueOnce({ action_id: 12, email: { id: 99, status: 'queued' } });
+    const { core, onSuccess } = setup(
+      {},
+      {
+        send_password_reset: inTurn(
+          () => fail('internal', 'boom'),
+          () => ({ action_id: 12, email: { id: 99, status: 'queued' } }),
+        ),
+      },
+    );
 
     await fireEvent.change(el('#reset-reason'), { target: { value: 'locked_out' } });
     await fireEvent.input(el('#reset-ticket'), { target: { value: ' SUP-12345 ' } });
@@ -77,8 +72,8 @@ describe('ResetDialog', () => {
     await fireEvent.click(el('#reset-confirm'));
     await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
 
-    expect(invokeMock).toHaveBeenCalledTimes(2);
-    const [first, second] = invokeMock.mock.calls;
+    expect(core.log).toHaveLength(2);
+    const [first, second] = core.log;
     expect(first[0]).toBe('send_password_reset');
     expect(first[1]).toEqual({
       id: 42,
@@ -97,26 +92,28 @@ describe('ResetDialog', () => {
   });
 
   it('omits an empty note', async () => {
-    setup();
-    invokeMock.mockResolvedValueOnce({ action_id: 3, email: { id: 1, status: 'sent' } });
+    const { core } = setup(
+      {},
+      { send_password_reset: () => ({ action_id: 3, email: { id: 1, status: 'sent' } }) },
+    );
     await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
     await fireEvent.click(el('#reset-confirm'));
     await waitFor(() => expect(el('#reset-result').dataset.status).toBe('sent'));
-    expect(invokeMock.mock.calls[0][1]).toMatchObject({
+    expect(core.log[0][1]).toMatchObject({
       request: { reason: 'forgot_password', ticket: 'SUP-1' },
     });
-    expect((invokeMock.mock.calls[0][1] as { request: object }).request).not.toHaveProperty('note');
+    expect((core.log[0][1] as { request: object }).request).not.toHaveProperty('note');
   });
 
   it('a new dialog uses a new idempotency key', async () => {
-    invokeMock.mockRejectedValue({ code: 'internal', message: '', field: null, retry_after: null });
+    const core = mockCore({ send_password_reset: () => fail('internal', '') });
     const keys: string[] = [];
     for (let i = 0; i < 2; i++) {
       const { unmount } = render(ResetDialog, { accountId: 1, username: 'u', onClose: () => {} });
       await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
       await fireEvent.click(el('#reset-confirm'));
-      await waitFor(() => expect(invokeMock).toHaveBeenCalledTimes(i + 1));
-      keys.push((invokeMock.mock.calls[i][1] as { idempotencyKey: string }).idempotencyKey);
+      await waitFor(() => expect(core.log).toHaveLength(i + 1));
+      keys.push((core.log[i][1] as { idempotencyKey: string }).idempotencyKey);
       unmount();
     }
     expect(keys[0]).not.toBe(keys[1]);
@@ -124,8 +121,7 @@ describe('ResetDialog', () => {
 
   it('a cooldown rejection shows a ticking countdown and blocks confirm', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
-    setup();
-    invokeMock.mockRejectedValueOnce({ code: 'cooldown', message: 'wait', field: null, retry_after: 125 });
+    const { core } = setup({}, { send_password_reset: () => fail('cooldown', 'wait', 125) });
     await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-9' } });
     await fireEvent.click(el('#reset-confirm'));
 
@@ -139,7 +135,7 @@ describe('ResetDialog', () => {
     await vi.advanceTimersByTimeAsync(123_000);
     expect(document.querySelector('#reset-cooldown')).toBeNull();
     expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(false);
-    expect(invokeMock).toHaveBeenCalledTimes(1);
+    expect(core.log).toHaveLength(1);
   });
 
   it('Escape and Cancel close the dialog', async () => {
@@ -161,12 +157,17 @@ describe('ResetDialog', () => {
   });
 
   it('kind "answer" sends send_answer_reset, retrying with the same idempotency key', async () => {
-    const { onSuccess } = setup({ kind: 'answer' });
+    const { core, onSuccess } = setup(
+      { kind: 'answer' },
+      {
+        send_answer_reset: inTurn(
+          () => fail('service_unreachable', ''),
+          () => ({ action_id: 40, email: { id: 7, status: 'sent' } }),
+        ),
+      },
+    );
     expect(el('#reset-title').textContent).toBe('Send security-answer reset');
     expect(el('#reset-dialog').dataset.kind).toBe('answer');
-    invokeMock
-      .mockRejectedValueOnce({ code: 'service_unreachable', message: '', field: null, retry_after: null })
-      .mockResolvedValueOnce({ action_id: 40, email: { id: 7, status: 'sent' } });
 
     await fireEvent.change(el('#reset-reason'), { target: { value: 'email_not_received' } });
     await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-77' } });
@@ -175,7 +176,7 @@ describe('ResetDialog', () => {
     await fireEvent.click(el('#reset-confirm'));
     await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
 
-    const [first, second] = invokeMock.mock.calls;
+    const [first, second] = core.log;
     expect(first[0]).toBe('send_answer_reset');
     expect(first[1]).toEqual({
       id: 42,
@@ -183,31 +184,35 @@ describe('ResetDialog', () => {
       idempotencyKey: expect.any(String),
     });
     expect(second).toEqual(first);
-    expect(invokeMock.mock.calls.some((c) => c[0] === 'send_password_reset')).toBe(false);
+    expect(core.log.some((c) => c[0] === 'send_password_reset')).toBe(false);
     expect(el('#reset-result').textContent?.trim()).toBe('Security-answer reset email sent (action #40)');
     expect(onSuccess).toHaveBeenCalledTimes(1);
   });
 
   it('the password kind (default) never calls send_answer_reset', async () => {
-    setup({ kind: 'password' });
+    const { core } = setup(
+      { kind: 'password' },
+      { send_password_reset: () => ({ action_id: 1, email: { id: 1, status: 'queued' } }) },
+    );
     expect(el('#reset-title').textContent).toBe('Send password reset');
-    invokeMock.mockResolvedValueOnce({ action_id: 1, email: { id: 1, status: 'queued' } });
     await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
     await fireEvent.click(el('#reset-confirm'));
     await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
-    expect(invokeMock.mock.calls.map((c) => c[0])).toEqual(['send_password_reset']);
+    expect(core.log.map((c) => c[0])).toEqual(['send_password_reset']);
   });
 
   it('"Other" without a note is refused before calling; with a note it is sent', async () => {
-    setup({ kind: 'answer' });
-    invokeMock.mockResolvedValueOnce({ action_id: 2, email: { id: 3, status: 'queued' } });
+    const { core } = setup(
+      { kind: 'answer' },
+      { send_answer_reset: () => ({ action_id: 2, email: { id: 3, status: 'queued' } }) },
+    );
     await fireEvent.change(el('#reset-reason'), { target: { value: 'other' } });
     expect(el('#reset-note').getAttribute('aria-required')).toBe('true');
     await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-5' } });
     await fireEvent.input(el('#reset-note'), { target: { value: '   ' } });
     await fireEvent.click(el('#reset-confirm'));
 
-    expect(invokeMock).not.toHaveBeenCalled();
+    expect(core.log).toHaveLength(0);
     expect(el('#reset-error').dataset.code).toBe('invalid_input');
     expect(el('#reset-error').textContent).toMatch(/note/i);
     expect(el('#reset-note').getAttribute('aria-invalid')).toBe('true');
@@ -216,7 +221,7 @@ describe('ResetDialog', () => {
     await fireEvent.input(el('#reset-note'), { target: { value: 'User changed phone and email' } });
     await fireEvent.click(el('#reset-confirm'));
     await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());
-    expect(invokeMock.mock.calls[0][1]).toMatchObject({
+    expect(core.log[0][1]).toMatchObject({
       request: { reason: 'other', ticket: 'SUP-5', note: 'User changed phone and email' },
     });
   });
@@ -236,8 +241,7 @@ describe('ResetDialog', () => {
     'a %s rejection shows its own message with a ticking wait and blocks confirm',
     async (code, wait, text) => {
       vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
-      setup();
-      invokeMock.mockRejectedValueOnce({ code, message: 'capped', field: null, retry_after: wait });
+      const { core } = setup({}, { send_password_reset: () => fail(code, 'capped', wait) });
       await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-9' } });
       await fireEvent.click(el('#reset-confirm'));
 
@@ -251,9 +255,12 @@ describe('ResetDialog', () => {
       expect(el('#reset-error').textContent).toContain(
         `Try again in ${code === 'account_daily_cap' ? '1:02:00' : '0:09:55'}.`,
       );
-      await vi.advanceTimersByTimeAsync(wait * 1000);
+      // Jump the clock to the end of the wait instead of running every 250 ms tick of an hour:
+      // the countdown reads the time on its next tick.
+      vi.setSystemTime(Date.now() + wait * 1000);
+      await vi.advanceTimersByTimeAsync(250);
       expect(el<HTMLButtonElement>('#reset-confirm').disabled).toBe(false);
-      expect(invokeMock).toHaveBeenCalledTimes(1);
+      expect(core.log).toHaveLength(1);
     },
   );
 });

@@ -1,19 +1,10 @@
 // The security-details queue: list, filters, claim next, the request view, decisions, leases.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
-
-vi.mock('@tauri-apps/api/core', () => ({
-  invoke: vi.fn(),
-  Channel: class {
-    onmessage: (message: unknown) => void = () => {};
-  },
-}));
-
-import { invoke } from '@tauri-apps/api/core';
+import { fail, mockCore, type FakeCore, type Handlers } from '../../test/core';
+import { all, el, key } from '../../test/dom';
 import type { Agent, QueueItem, RequestDetail, StateCount } from '../../lib/contract';
 import QueueScreen from './QueueScreen.svelte';
-
-const invokeMock = vi.mocked(invoke);
 
 const AGENT: Agent = { id: 3, email: 'ana@desk.test', name: 'Ana Agent', role: 'agent' };
 const LEAD: Agent = { id: 9, email: 'lee@desk.test', name: 'Lee Lead', role: 'lead' };
@@ -95,10 +86,10 @@ const COUNTS: StateCount[] = [
   { state: 'awaiting_second_approval', count: 1 },
 ];
 
-type Handler = (args: Record<string, unknown>) => unknown;
+let core: FakeCore;
 
-function backend(handlers: Record<string, Handler> = {}) {
-  const all: Record<string, Handler> = {
+function backend(handlers: Handlers = {}) {
+  core = mockCore({
     queue_counts: () => COUNTS,
     queue_list: () => ({
       items: [
@@ -117,34 +108,13 @@ function backend(handlers: Record<string, Handler> = {}) {
     request_detail: (a) => request(a.id as number),
     request_release: () => null,
     ...handlers,
-  };
-  invokeMock.mockImplementation(async (cmd: string, args?: unknown) => {
-    const handler = all[cmd];
-    if (!handler) throw { code: 'internal', message: `unmocked ${cmd}`, field: null, retry_after: null };
-    return handler((args ?? {}) as Record<string, unknown>);
   });
 }
 
-const fail = (code: string, message = 'service wording') => {
-  throw { code, message, field: null, retry_after: null };
-};
+const rows = () => all('[data-testid="queue-item"]');
+const calls = (cmd: string) => core.calls(cmd);
 
-function el<T extends HTMLElement = HTMLElement>(selector: string): T {
-  const found = document.querySelector<T>(selector);
-  if (!found) throw new Error(`missing ${selector}`);
-  return found;
-}
-
-const rows = () => Array.from(document.querySelectorAll<HTMLElement>('[data-testid="queue-item"]'));
-const calls = (cmd: string) => invokeMock.mock.calls.filter((c) => c[0] === cmd).map((c) => c[1]);
-const key = (target: Element | Window, k: string, init: KeyboardEventInit = {}) =>
-  fireEvent.keyDown(target, { key: k, ...init });
-
-async function setup(
-  agent: Agent = AGENT,
-  handlers: Record<string, Handler> = {},
-  props: Record<string, unknown> = {},
-) {
+async function setup(agent: Agent = AGENT, handlers: Handlers = {}, props: Record<string, unknown> = {}) {
   backend(handlers);
   const view = render(QueueScreen, { agent, serverUrl: 'http://127.0.0.1:8787', ...props });
   await waitFor(() => expect(rows()).toHaveLength(3));
@@ -155,11 +125,6 @@ async function openFirst() {
   await fireEvent.click(rows()[0]);
   await waitFor(() => expect(document.querySelector('#request-title')?.textContent).toBe('SD-1'));
 }
-
-afterEach(() => {
-  invokeMock.mockReset();
-  vi.useRealTimers();
-});
 
 describe('queue list', () => {
   it('shows the counts and the requests with risk, SLA, account and assignee', async () => {
@@ -229,15 +194,21 @@ describe('queue list', () => {
   });
 
   it('refreshes the counts and the list on an interval', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     await setup(AGENT, {}, { pollMs: 40 });
-    await waitFor(() => expect(calls('queue_list').length).toBeGreaterThanOrEqual(3));
-    expect(calls('queue_counts').length).toBeGreaterThanOrEqual(3);
+    await vi.advanceTimersByTimeAsync(39);
+    expect(calls('queue_list')).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1 + 80);
+    expect(calls('queue_list')).toHaveLength(4);
+    expect(calls('queue_counts')).toHaveLength(4);
   });
 
   it('does not poll while another view is shown', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     await setup(AGENT, {}, { pollMs: 40, active: false });
-    await new Promise((r) => setTimeout(r, 150));
+    await vi.advanceTimersByTimeAsync(400);
     expect(calls('queue_list')).toHaveLength(1);
+    expect(calls('queue_counts')).toHaveLength(1);
   });
 
   it('arrow keys move the selection and Enter opens the request; Esc goes back', async () => {
@@ -422,16 +393,43 @@ describe('request view', () => {
     await openFirst();
     await fireEvent.click(el('[data-testid="checklist-item"][data-item="facts_match_account"] input'));
     await fireEvent.input(el('#decision-note'), { target: { value: 'Need the bill.' } });
+    await fireEvent.input(el('#decision-message'), { target: { value: 'Please send a recent bill.' } });
     await fireEvent.click(el('#decide-need-info'));
     await waitFor(() => expect(document.querySelector('#decision-error')).not.toBeNull());
     expect(calls('request_decide')[0]).toEqual({
       id: 1,
-      decision: { decision: 'need_info', checklist: ['facts_match_account'], note: 'Need the bill.' },
+      decision: {
+        decision: 'need_info',
+        checklist: ['facts_match_account'],
+        note: 'Need the bill.',
+        message: 'Please send a recent bill.',
+      },
     });
     expect(el('#decision-error').dataset.code).toBe('checklist_incomplete');
     expect(el('#decision-error').textContent).toBe(
       'Tick every item of the verification checklist before deciding.',
     );
+  });
+
+  it('asking for more information needs a message to the user, sent apart from the internal note', async () => {
+    await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_decide: () => request(1, {}, { state: 'needs_info', assignee: null, assignee_id: null }),
+    });
+    await openFirst();
+    await fireEvent.input(el('#decision-note'), { target: { value: 'Looks like a takeover attempt.' } });
+    await fireEvent.click(el('#decide-need-info'));
+    expect(el('#decision-error').textContent).toMatch(/question for the user/);
+    expect(el('#decision-message').getAttribute('aria-invalid')).toBe('true');
+    expect(document.activeElement).toBe(el('#decision-message'));
+    expect(calls('request_decide')).toHaveLength(0);
+
+    await fireEvent.input(el('#decision-message'), { target: { value: 'Which phone did you use before?' } });
+    await fireEvent.click(el('#decide-need-info'));
+    await waitFor(() => expect(calls('request_decide')).toHaveLength(1));
+    const sent = calls('request_decide')[0] as { decision: { note: string; message: string } };
+    expect(sent.decision.note).toBe('Looks like a takeover attempt.');
+    expect(sent.decision.message).toBe('Which phone did you use before?');
   });
 
   it('an empty note is refused before calling the service', async () => {
@@ -545,20 +543,20 @@ describe('lease', () => {
   it('unmounting releases a held request, but never after a decision', async () => {
     const held = await setup(AGENT, { request_detail: () => heldBy(AGENT, 1) });
     await openFirst();
+    // The release is sent as the view goes, not later: what is not sent by then never is.
     held.unmount();
-    await waitFor(() => expect(calls('request_release')).toEqual([{ id: 1 }]));
+    expect(calls('request_release')).toEqual([{ id: 1 }]);
 
-    invokeMock.mockReset();
     const decided = await setup(AGENT, {
       request_detail: () => heldBy(AGENT, 1),
       request_decide: () => request(1, {}, { state: 'needs_info' }),
     });
     await openFirst();
     await fireEvent.input(el('#decision-note'), { target: { value: 'Send the bill.' } });
+    await fireEvent.input(el('#decision-message'), { target: { value: 'Please send a recent bill.' } });
     await fireEvent.click(el('#decide-need-info'));
     await waitFor(() => expect(el('#request-state').dataset.state).toBe('needs_info'));
     decided.unmount();
-    await new Promise((r) => setTimeout(r, 20));
     expect(calls('request_release')).toHaveLength(0);
   });
 

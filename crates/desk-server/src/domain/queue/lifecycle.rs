@@ -7,14 +7,16 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::transitions::{check, Act};
 use super::{ctx_for, load, record_step, Row};
-use crate::audit::Actor;
-use crate::crypto;
+use crate::audit::{Actor, AuditAction, Entry};
+use crate::crypto::{self, Code, Keys};
 use crate::db::begin_write;
 use crate::domain::outbox::{self, Mail};
 use crate::error::{ApiError, ApiResult};
 use crate::Config;
 
 pub const MAX_CODE_ATTEMPTS: i64 = 5;
+/// How long the link that confirms a new address works.
+pub const EMAIL_VERIFY_TTL_MS: i64 = 7 * 24 * 3600 * 1000;
 
 fn service() -> Actor {
     Actor::anonymous("service")
@@ -122,8 +124,16 @@ pub async fn ask_for_info(
     .await
 }
 
-/// The user typed the code mailed to their contact address: the request joins the queue.
-pub async fn confirm_contact(db: &SqlitePool, now_ms: i64, reference: &str, code: &str) -> ApiResult<bool> {
+/// The user typed the code mailed to their contact address: the request joins the queue. The
+/// try is taken from the request's allowance first, by a conditional update, so concurrent
+/// guesses never get more than `MAX_CODE_ATTEMPTS`.
+pub async fn confirm_contact(
+    db: &SqlitePool,
+    keys: &Keys,
+    now_ms: i64,
+    reference: &str,
+    code: &str,
+) -> ApiResult<bool> {
     let mut tx = begin_write(db).await?;
     let id: Option<i64> = sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1")
         .bind(reference)
@@ -131,21 +141,19 @@ pub async fn confirm_contact(db: &SqlitePool, now_ms: i64, reference: &str, code
         .await?;
     let id = id.ok_or(ApiError::NotFound("request"))?;
     let row = load(&mut tx, id).await?;
-    let (hash, attempts): (Option<String>, i64) =
-        sqlx::query_as("SELECT contact_code_hash, contact_attempts FROM security_requests WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
     let to = check(row.state(), Act::Confirm, ctx_for(&row, None, now_ms))?;
-    if attempts >= MAX_CODE_ATTEMPTS {
-        return Ok(false);
-    }
-    let ok = hash.is_some_and(|h| crypto::constant_time_eq(h.as_bytes(), crypto::token_hash(code.trim()).as_bytes()));
+    let hash: Option<Option<String>> = sqlx::query_scalar(
+        "UPDATE security_requests SET contact_attempts = contact_attempts + 1 WHERE id = $1 AND contact_attempts < $2 \
+         RETURNING contact_code_hash",
+    )
+    .bind(id)
+    .bind(MAX_CODE_ATTEMPTS)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(hash) = hash else { return Ok(false) };
+    let typed = keys.code_hash(Code::Contact, code.trim());
+    let ok = hash.is_some_and(|h| crypto::constant_time_eq(h.as_bytes(), typed.as_bytes()));
     if !ok {
-        sqlx::query("UPDATE security_requests SET contact_attempts = contact_attempts + 1 WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         return Ok(false);
     }
@@ -239,7 +247,7 @@ pub async fn peek_cancel(db: &SqlitePool, token: &str) -> ApiResult<(String, Req
 }
 
 /// Applies every approved change whose cooling-off has passed. Answers how many applied.
-pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
+pub async fn apply_due(db: &SqlitePool, config: &Config, now_ms: i64) -> anyhow::Result<usize> {
     let due: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM security_requests WHERE state = 'approved' AND apply_at_ms <= $1 ORDER BY apply_at_ms",
     )
@@ -264,17 +272,40 @@ pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
                 .await?;
         match row.change() {
             ChangeKind::Email => {
-                sqlx::query("UPDATE account_emails SET is_primary = 0 WHERE account_id = $1")
-                    .bind(account)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query("INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced) VALUES ($1, $2, $3, $4, 1, 1, 0)")
-                    .bind(account)
-                    .bind(&new_value)
-                    .bind(new_value.to_lowercase())
-                    .bind(desk_api::canonical_email(&new_value))
-                    .execute(&mut *tx)
-                    .await?;
+                // The new address joins unverified and not primary: it becomes both only when the
+                // link mailed to it is used, so a mistyped or borrowed address never takes over.
+                let token = crypto::random_token();
+                sqlx::query(
+                    "INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified, bounced, \
+                     verify_token_hash, verify_expires_ms) VALUES ($1, $2, $3, $4, 0, 0, 0, $5, $6)",
+                )
+                .bind(account)
+                .bind(&new_value)
+                .bind(new_value.to_lowercase())
+                .bind(desk_api::canonical_email(&new_value))
+                .bind(crypto::token_hash(&token))
+                .bind(now_ms + EMAIL_VERIFY_TTL_MS)
+                .execute(&mut *tx)
+                .await?;
+                let link = format!("{}/security-details/verify-email/{token}", config.public_url());
+                outbox::enqueue(
+                    &mut tx,
+                    now_ms,
+                    Mail {
+                        account_id: Some(account),
+                        action_id: None,
+                        token_id: None,
+                        kind: "verify_email",
+                        to: &new_value,
+                        subject: "Confirm your new email address",
+                        body: &format!(
+                            "This address was added to your account (request {}). Confirm it within 7 days to make it \
+                             the account's main address:\n\n{link}\n\nIf you did not ask for this, ignore this email.\n",
+                            row.reference
+                        ),
+                    },
+                )
+                .await?;
                 tell.push(new_value.clone());
             }
             ChangeKind::Phone => {
@@ -360,22 +391,21 @@ pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
             )
             .await?;
         }
+        let action = match row.change() {
+            ChangeKind::Email => AuditAction::EmailChanged,
+            ChangeKind::Phone => AuditAction::PhoneChanged,
+            ChangeKind::RemoveTwoFactor => AuditAction::TwoFactorRemoved,
+            ChangeKind::ResetSecurityQuestion => AuditAction::AnswerChanged,
+        };
         crate::audit::record(
             &mut tx,
             now_ms,
             &service(),
-            crate::audit::Entry {
-                action: match row.change() {
-                    ChangeKind::Email => "email_changed",
-                    ChangeKind::Phone => "phone_changed",
-                    ChangeKind::RemoveTwoFactor => "two_factor_removed",
-                    ChangeKind::ResetSecurityQuestion => "answer_changed",
-                },
+            Entry {
                 target_type: Some("account"),
                 target_id: Some(account.to_string()),
-                outcome: "success",
                 detail: json!({ "request": row.reference }),
-                ..Default::default()
+                ..Entry::new(action, "success")
             },
         )
         .await?;
@@ -385,13 +415,92 @@ pub async fn apply_due(db: &SqlitePool, now_ms: i64) -> anyhow::Result<usize> {
     Ok(applied)
 }
 
+/// The new address of an applied email change was confirmed through its link: it becomes
+/// verified and the account's main address. Answers the account, or `None` for a link that is
+/// unknown, used or expired. One conditional update decides, so the link works once.
+pub async fn verify_email(db: &SqlitePool, now_ms: i64, token: &str, client: &str) -> ApiResult<Option<i64>> {
+    let mut tx = begin_write(db).await?;
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "UPDATE account_emails SET verified = 1, verify_token_hash = NULL, verify_expires_ms = NULL \
+         WHERE verify_token_hash = $1 AND verify_expires_ms > $2 RETURNING id, account_id",
+    )
+    .bind(crypto::token_hash(token))
+    .bind(now_ms)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((email_id, account)) = row else { return Ok(None) };
+    sqlx::query("UPDATE account_emails SET is_primary = CASE WHEN id = $1 THEN 1 ELSE 0 END WHERE account_id = $2")
+        .bind(email_id)
+        .bind(account)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record(
+        &mut tx,
+        now_ms,
+        &Actor::anonymous(client),
+        Entry {
+            target_type: Some("account"),
+            target_id: Some(account.to_string()),
+            detail: json!({ "email_id": email_id }),
+            ..Entry::new(AuditAction::EmailVerified, "success")
+        },
+    )
+    .await?;
+    outbox::notify_all(
+        &mut tx,
+        now_ms,
+        account,
+        "Your new email address is confirmed",
+        "The new address on your account was confirmed and is now its main address.\n\n\
+         If this wasn't you, contact support at once.\n",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(account))
+}
+
+/// Deletes the evidence of requests whose contact address was never confirmed once they are
+/// older than `unconfirmed_retention_secs`: nobody will look at it, and it is personal data.
+/// Answers how many files went.
+pub async fn purge_unconfirmed_evidence(db: &SqlitePool, config: &Config, now_ms: i64) -> anyhow::Result<usize> {
+    let stale: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT f.id, f.stored_name FROM evidence_files f JOIN security_requests r ON r.id = f.request_id \
+         WHERE r.state = 'unconfirmed' AND r.submitted_ms <= $1 LIMIT 500",
+    )
+    .bind(now_ms - config.unconfirmed_retention_secs * 1000)
+    .fetch_all(db)
+    .await?;
+    let dir = config.evidence_dir();
+    for (id, stored) in &stale {
+        match tokio::fs::remove_file(dir.join(stored)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e.into()),
+        }
+        sqlx::query("DELETE FROM evidence_files WHERE id = $1").bind(id).execute(db).await?;
+    }
+    Ok(stale.len())
+}
+
+/// The service's periodic work: due changes, stale evidence, summaries of refusals, old counters.
+pub async fn housekeeping(state: &crate::AppState) -> anyhow::Result<()> {
+    let now = state.clock.now_ms();
+    apply_due(&state.db, &state.config, now).await?;
+    purge_unconfirmed_evidence(&state.db, &state.config, now).await?;
+    crate::audit::rollups::flush(&state.db, now).await?;
+    let mut tx = begin_write(&state.db).await?;
+    crate::domain::rate::prune(&mut tx, now - 2 * 24 * 3600 * 1000).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub fn spawn_applier(state: crate::AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(state.config.queue_tick_ms));
         loop {
             tick.tick().await;
-            if let Err(e) = apply_due(&state.db, state.clock.now_ms()).await {
-                tracing::error!(error = %e, "could not apply approved changes; will retry");
+            if let Err(e) = housekeeping(&state).await {
+                tracing::error!(error = %e, "periodic work failed (applying changes, purging, summarising); will retry");
             }
         }
     })

@@ -41,6 +41,7 @@ pub struct Row {
     pub escalated_by: Option<i64>,
     pub first_approver_id: Option<i64>,
     pub apply_at_ms: Option<i64>,
+    pub touches_two_factor: i64,
 }
 
 impl Row {
@@ -53,11 +54,27 @@ impl Row {
     pub fn change(&self) -> ChangeKind {
         ChangeKind::parse(&self.change_kind).unwrap_or(ChangeKind::Email)
     }
+    pub fn needs_second_approval(&self) -> bool {
+        needs_second_approval(self.risk(), self.change(), self.touches_two_factor != 0)
+    }
+    /// The checklist an approval needs: the change's, and for a change that moves the second
+    /// factor, the checks a removal of 2FA needs too.
+    pub fn checklist(&self) -> Vec<ChecklistItem> {
+        let mut items = checklist_for(self.change());
+        if self.touches_two_factor != 0 {
+            for extra in checklist_for(ChangeKind::RemoveTwoFactor) {
+                if !items.contains(&extra) {
+                    items.push(extra);
+                }
+            }
+        }
+        items
+    }
 }
 
 const ROW: &str = "SELECT id, reference, state, risk, risk_reasons, change_kind, new_value, account_id, contact_email, statement, \
-                   facts, submitted_ms, sla_due_ms, assignee_id, lease_expires_ms, escalated_by, first_approver_id, apply_at_ms \
-                   FROM security_requests";
+                   facts, submitted_ms, sla_due_ms, assignee_id, lease_expires_ms, escalated_by, first_approver_id, apply_at_ms, \
+                   touches_two_factor FROM security_requests";
 
 pub async fn load(conn: &mut SqliteConnection, id: i64) -> ApiResult<Row> {
     sqlx::query_as::<_, Row>(&format!("{ROW} WHERE id = $1"))
@@ -100,7 +117,7 @@ pub fn ctx_for(row: &Row, who: Option<(i64, Role)>, now_ms: i64) -> Ctx {
         is_first_approver: row.first_approver_id.is_some() && row.first_approver_id == me,
         escalated: row.escalated_by.is_some(),
         escalated_by_caller: row.escalated_by.is_some() && row.escalated_by == me,
-        needs_second_approval: needs_second_approval(row.risk(), row.change()),
+        needs_second_approval: row.needs_second_approval(),
     }
 }
 
@@ -133,12 +150,10 @@ pub async fn record_step(
         now_ms,
         actor,
         Entry {
-            action: &format!("request_{}", act.as_str()),
             target_type: Some("request"),
             target_id: Some(row.id.to_string()),
-            outcome: "success",
             detail: json!({ "from": row.state, "to": to.as_str(), "reference": row.reference, "account": row.account_id, "detail": detail }),
-            ..Default::default()
+            ..Entry::new(act.audit_action(), "success")
         },
     )
     .await?;
@@ -149,6 +164,8 @@ pub async fn record_step(
 #[derive(Debug, Clone, Default)]
 pub struct Input {
     pub note: Option<String>,
+    /// The message mailed to the user with a rejection or a question; never the internal note.
+    pub message: Option<String>,
     pub checklist: Vec<ChecklistItem>,
     pub reassign_to: Option<i64>,
 }
@@ -187,12 +204,19 @@ pub async fn perform(
     if (deciding || act == Act::Note) && note.is_none() {
         return Err(ApiError::invalid(if act == Act::Note { "text" } else { "note" }, "write a note saying why"));
     }
+    let message = input.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
+    if message.is_some_and(|m| m.chars().count() > 2000) {
+        return Err(ApiError::invalid("message", "a message to the user is at most 2000 characters"));
+    }
+    if act == Act::NeedInfo && message.is_none() {
+        return Err(ApiError::invalid("message", "write the question the user is to answer (the note stays internal)"));
+    }
     let mut tx = begin_write(db).await?;
     let row = load(&mut tx, id).await?;
     let who = (session.agent.id, session.agent.role);
     let to = check(row.state(), act, ctx_for(&row, Some(who), now_ms))?;
     if act == Act::Approve {
-        let required = checklist_for(row.change());
+        let required = row.checklist();
         let missing: Vec<&str> =
             required.iter().filter(|i| !input.checklist.contains(i)).map(|i| checklist_label(*i)).collect();
         if !missing.is_empty() {
@@ -267,7 +291,7 @@ pub async fn perform(
     }
     if act != Act::Renew && act != Act::Note {
         // Renewals happen every minute and notes have their own table: neither needs a step.
-        let detail = json!({ "checklist": input.checklist, "reassigned_to": input.reassign_to });
+        let detail = json!({ "checklist": input.checklist, "reassigned_to": input.reassign_to, "message": message });
         record_step(&mut tx, now_ms, &actor, &row, act, to, note, detail).await?;
     } else if act == Act::Note {
         audit::record(
@@ -275,30 +299,27 @@ pub async fn perform(
             now_ms,
             &actor,
             Entry {
-                action: "request_note",
                 target_type: Some("request"),
                 target_id: Some(id.to_string()),
-                outcome: "success",
-                detail: json!({}),
-                ..Default::default()
+                ..Entry::new(Act::Note.audit_action(), "success")
             },
         )
         .await?;
     }
     match to {
         RequestState::NeedsInfo if act == Act::NeedInfo => {
-            lifecycle::ask_for_info(&mut tx, config, now_ms, &row, note.unwrap_or("")).await?
+            lifecycle::ask_for_info(&mut tx, config, now_ms, &row, message.unwrap_or("")).await?
         }
         RequestState::Rejected => {
+            let why = message.map(|m| format!("\n\n{m}")).unwrap_or_default();
             lifecycle::tell_user(
                 &mut tx,
                 now_ms,
                 &row,
                 "Your request was declined",
                 &format!(
-                    "We could not approve request {}. {}\n\nIf you still need help, reply to this email.",
-                    row.reference,
-                    note.unwrap_or("")
+                    "We could not approve request {}.{why}\n\nIf you still need help, reply to this email.",
+                    row.reference
                 ),
             )
             .await?
@@ -547,11 +568,11 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64) -> ApiResult<RequestD
                 note: s.note,
             })
             .collect(),
-        checklist: checklist_for(row.change()),
+        checklist: row.checklist(),
         lease_expires_at: row.lease_expires_ms.filter(|_| row.state() == RequestState::Claimed).map(from_ms),
         first_approver,
         apply_at: row.apply_at_ms.map(from_ms),
-        needs_second_approval: needs_second_approval(row.risk(), row.change()),
+        needs_second_approval: row.needs_second_approval(),
     })
 }
 

@@ -4,13 +4,16 @@
 use desk_api::{ChangeKind, EmailAddress, FactCheck, RiskLevel};
 use sqlx::SqlitePool;
 
-use crate::crypto;
+use crate::crypto::{self, Code, Keys};
 use crate::db::begin_write;
 use crate::domain::outbox::{self, Mail};
 use crate::Config;
 
 pub const MAX_FILES: usize = 3;
 pub const MAX_FILE_BYTES: usize = 2 * 1024 * 1024;
+/// A small file can declare an enormous picture (a "decompression bomb"): images are refused
+/// above this many pixels, before anything decodes them.
+pub const MAX_PIXELS: u64 = 40_000_000;
 
 pub struct Upload {
     pub name: String,
@@ -43,11 +46,67 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// Width and height an image declares in its header (PNG's IHDR, JPEG's start of frame).
+pub fn image_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        if bytes.get(12..16)? != b"IHDR" {
+            return None;
+        }
+        let w = u32::from_be_bytes(bytes.get(16..20)?.try_into().ok()?);
+        let h = u32::from_be_bytes(bytes.get(20..24)?.try_into().ok()?);
+        return Some((w, h));
+    }
+    if !bytes.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut i = 2;
+    loop {
+        while *bytes.get(i)? != 0xFF {
+            i += 1;
+        }
+        while *bytes.get(i)? == 0xFF {
+            i += 1;
+        }
+        let marker = *bytes.get(i)?;
+        i += 1;
+        match marker {
+            0x01 | 0xD0..=0xD7 => continue,
+            0xD9 | 0xDA => return None,
+            _ => {}
+        }
+        let len = u16::from_be_bytes(bytes.get(i..i + 2)?.try_into().ok()?) as usize;
+        if matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC) {
+            let h = u16::from_be_bytes(bytes.get(i + 3..i + 5)?.try_into().ok()?) as u32;
+            let w = u16::from_be_bytes(bytes.get(i + 5..i + 7)?.try_into().ok()?) as u32;
+            return Some((w, h));
+        }
+        i += len.max(2);
+    }
+}
+
+/// Why an evidence file is refused, if it is.
+pub fn evidence_problem(name: &str, bytes: &[u8]) -> Option<String> {
+    match sniff(bytes) {
+        None => Some(format!("{name} is not a PNG, JPEG or PDF file.")),
+        Some("application/pdf") => None,
+        Some(_) => match image_size(bytes) {
+            None => Some(format!("{name} is not an image we can read.")),
+            Some((w, h)) if w as u64 * h as u64 > MAX_PIXELS => {
+                Some(format!("{name} is {w} × {h} pixels; images may have at most 40 megapixels. Send a smaller copy."))
+            }
+            Some(_) => None,
+        },
+    }
+}
+
 pub struct Assessment {
     pub account_id: Option<i64>,
     pub risk: RiskLevel,
     pub reasons: Vec<String>,
     pub facts: Vec<FactCheck>,
+    /// The change moves or removes the account's second factor (a removal of 2FA, or a new phone
+    /// where 2FA is SMS): it needs a second approval like a removal.
+    pub touches_two_factor: bool,
 }
 
 /// Matches the submission to an account and weighs it. Each reason says what raised (or
@@ -69,6 +128,7 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
             risk: RiskLevel::High,
             reasons: vec!["No account matches the username or address given".into()],
             facts: Vec::new(),
+            touches_two_factor: s.change == ChangeKind::RemoveTwoFactor,
         });
     };
     let mut score = 0i32;
@@ -90,35 +150,48 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
         .bind(id)
         .fetch_all(db)
         .await?;
-    if let Some(former) = &s.former_address {
-        let norm = former.trim().to_lowercase();
-        let hit = emails.contains(&norm);
-        fact(
-            "An address used on the account",
-            former.clone(),
-            if hit { "on file".into() } else { "not on file".into() },
-            hit,
-            &mut score,
-            &mut reasons,
-        );
+    // Name and country are often public; these two are what an owner knows. Leaving one out
+    // scores like getting it wrong, never like giving it.
+    let mut left_out = 0;
+    match &s.former_address {
+        Some(former) => {
+            let norm = former.trim().to_lowercase();
+            let hit = emails.contains(&norm);
+            fact(
+                "An address used on the account",
+                former.clone(),
+                if hit { "on file".into() } else { "not on file".into() },
+                hit,
+                &mut score,
+                &mut reasons,
+            );
+        }
+        None => left_out += 1,
     }
     let age_years = (now_ms - created_ms) / (365 * 24 * 3600 * 1000);
-    if let Some(age) = s.account_age_years {
-        fact(
+    match s.account_age_years {
+        Some(age) => fact(
             "Account age (years)",
             age.to_string(),
             age_years.to_string(),
             (age - age_years).abs() <= 1,
             &mut score,
             &mut reasons,
-        );
+        ),
+        None => left_out += 1,
     }
-    if emails.contains(&s.contact.as_str().to_string()) {
+    if left_out > 0 {
+        score += left_out;
+        reasons.push(format!("{left_out} of the facts only the owner would know were left out"));
+    }
+    let all_facts_match = left_out == 0 && facts.iter().all(|f| f.matches);
+    let contact_on_file = emails.contains(&s.contact.as_str().to_string());
+    if contact_on_file {
         score -= 1;
         reasons.push("The contact address is on the account".into());
     } else {
         score += 1;
-        reasons.push("The contact address is not on the account".into());
+        reasons.push("The contact address is not on the account: never seen on it before".into());
     }
     let week = now_ms - 7 * 24 * 3600 * 1000;
     let changes: i64 = sqlx::query_scalar(
@@ -157,21 +230,41 @@ pub async fn assess(db: &SqlitePool, s: &Submission, now_ms: i64) -> sqlx::Resul
         score += 1;
         reasons.push("Possible duplicate accounts".into());
     }
+    let mut touches_two_factor = false;
     if s.change == ChangeKind::RemoveTwoFactor {
         score += 1;
+        touches_two_factor = true;
         reasons.push("Removes two-step verification".into());
     }
-    let risk = match score {
+    if s.change == ChangeKind::Phone {
+        let sms: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM two_factor_methods WHERE account_id = $1 AND kind = 'sms'")
+                .bind(id)
+                .fetch_one(db)
+                .await?;
+        if sms > 0 {
+            score += 1;
+            touches_two_factor = true;
+            reasons.push(
+                "Changes the phone that receives two-step codes: handled as removing two-step verification".into(),
+            );
+        }
+    }
+    let mut risk = match score {
         i32::MIN..=1 => RiskLevel::Low,
         2..=3 => RiskLevel::Medium,
         _ => RiskLevel::High,
     };
-    Ok(Assessment { account_id: Some(id), risk, reasons, facts })
+    // Low is only for a request that gives every fact right, from an address the account knows.
+    if risk == RiskLevel::Low && !(all_facts_match && contact_on_file) {
+        risk = RiskLevel::Medium;
+    }
+    Ok(Assessment { account_id: Some(id), risk, reasons, facts, touches_two_factor })
 }
 
 /// Stores the request (unconfirmed) and its evidence, and mails the contact code. Answers the
 /// reference the user quotes.
-pub async fn file(db: &SqlitePool, config: &Config, s: Submission, now_ms: i64) -> anyhow::Result<String> {
+pub async fn file(db: &SqlitePool, keys: &Keys, config: &Config, s: Submission, now_ms: i64) -> anyhow::Result<String> {
     let a = assess(db, &s, now_ms).await?;
     let reference = format!("SD-{}", &crypto::random_token().replace(['-', '_'], "").to_uppercase()[..8]);
     let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
@@ -189,8 +282,9 @@ pub async fn file(db: &SqlitePool, config: &Config, s: Submission, now_ms: i64) 
     let mut tx = begin_write(db).await?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, account_id, contact_email, \
-         contact_code_hash, full_name, country, former_address, account_age_years, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
-         VALUES ($1, 'unconfirmed', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16) RETURNING id",
+         contact_code_hash, full_name, country, former_address, account_age_years, statement, facts, submitted_ms, sla_due_ms, updated_ms, \
+         touches_two_factor) \
+         VALUES ($1, 'unconfirmed', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $16, $18) RETURNING id",
     )
     .bind(&reference)
     .bind(a.risk.as_str())
@@ -200,7 +294,7 @@ pub async fn file(db: &SqlitePool, config: &Config, s: Submission, now_ms: i64) 
     .bind(&s.identifier)
     .bind(a.account_id)
     .bind(s.contact.as_str())
-    .bind(crypto::token_hash(&code))
+    .bind(keys.code_hash(Code::Contact, &code))
     .bind(&s.full_name)
     .bind(s.country.to_uppercase())
     .bind(&s.former_address)
@@ -209,6 +303,7 @@ pub async fn file(db: &SqlitePool, config: &Config, s: Submission, now_ms: i64) 
     .bind(serde_json::to_string(&a.facts)?)
     .bind(now_ms)
     .bind(now_ms + config.sla_hours(a.risk) * 3600 * 1000)
+    .bind(a.touches_two_factor as i64)
     .fetch_one(&mut *tx)
     .await?;
     for (name, ct, size, stored_name, sha) in stored {
@@ -242,4 +337,35 @@ pub async fn file(db: &SqlitePool, config: &Config, s: Submission, now_ms: i64) 
     .await?;
     tx.commit().await?;
     Ok(reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let mut b = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec();
+        b.extend_from_slice(&w.to_be_bytes());
+        b.extend_from_slice(&h.to_be_bytes());
+        b.extend_from_slice(b"\x08\x06\x00\x00\x00");
+        b
+    }
+
+    #[test]
+    fn images_declare_their_size_and_huge_ones_are_refused() {
+        assert_eq!(image_size(&png(1, 1)), Some((1, 1)));
+        assert!(evidence_problem("a.png", &png(4000, 3000)).is_none(), "12 megapixels");
+        let e = evidence_problem("bomb.png", &png(20_000, 20_000)).unwrap();
+        assert!(e.contains("40 megapixels"), "{e}");
+        // A JPEG: SOI, an APP0 segment, then SOF0 with height 5000 and width 9000.
+        let jpeg = [
+            &[0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x00, 0x00][..],
+            &[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x13, 0x88, 0x23, 0x28, 0x03][..],
+        ]
+        .concat();
+        assert_eq!(image_size(&jpeg), Some((9000, 5000)));
+        assert!(evidence_problem("big.jpg", &jpeg).is_some());
+        assert!(evidence_problem("cut.jpg", &[0xFF, 0xD8, 0xFF]).is_some(), "no size, no pass");
+        assert!(evidence_problem("doc.pdf", b"%PDF-1.7").is_none());
+    }
 }

@@ -1,7 +1,7 @@
 //! Every move of a request, checked against its state and the caller's role in this one place.
 //! A move that is never open to the role is 403; one the role may make, but not now, is 409.
 
-use desk_api::{ErrorCode, RequestState, Role};
+use desk_api::{AuditAction, ErrorCode, RequestState, Role};
 
 use crate::error::ApiError;
 
@@ -40,6 +40,26 @@ impl Act {
             Act::UserReply => "user_reply",
             Act::Cancel => "cancel",
             Act::Apply => "apply",
+        }
+    }
+
+    /// The audit log's name for the move.
+    pub fn audit_action(self) -> AuditAction {
+        match self {
+            Act::Confirm => AuditAction::RequestConfirm,
+            Act::Claim => AuditAction::RequestClaim,
+            Act::Renew => AuditAction::RequestRenew,
+            Act::Release => AuditAction::RequestRelease,
+            Act::Note => AuditAction::RequestNote,
+            Act::Approve => AuditAction::RequestApprove,
+            Act::Reject => AuditAction::RequestReject,
+            Act::NeedInfo => AuditAction::RequestNeedInfo,
+            Act::Escalate => AuditAction::RequestEscalate,
+            Act::SecondApprove => AuditAction::RequestSecondApprove,
+            Act::Reassign => AuditAction::RequestReassign,
+            Act::UserReply => AuditAction::RequestUserReply,
+            Act::Cancel => AuditAction::RequestCancel,
+            Act::Apply => AuditAction::RequestApply,
         }
     }
 }
@@ -159,9 +179,14 @@ pub fn check(state: RequestState, act: Act, ctx: Ctx) -> Result<RequestState, Ap
     }
 }
 
-/// Approving these needs a lead's second approval.
-pub fn needs_second_approval(risk: desk_api::RiskLevel, change: desk_api::ChangeKind) -> bool {
-    risk == desk_api::RiskLevel::High || change == desk_api::ChangeKind::RemoveTwoFactor
+/// Approving these needs a lead's second approval: high risk, or a change that removes or moves
+/// the second factor (a removal of 2FA, a new phone where 2FA is SMS).
+pub fn needs_second_approval(
+    risk: desk_api::RiskLevel,
+    change: desk_api::ChangeKind,
+    touches_two_factor: bool,
+) -> bool {
+    risk == desk_api::RiskLevel::High || change == desk_api::ChangeKind::RemoveTwoFactor || touches_two_factor
 }
 
 #[cfg(test)]

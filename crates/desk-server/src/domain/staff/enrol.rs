@@ -2,12 +2,13 @@
 //! reset), scan a new authenticator secret, confirm it with a first code, receive backup codes.
 //! The staff member can sign in only once the last step commits.
 
-use desk_api::{EmailAddress, Role};
+use desk_api::{AuditAction, EmailAddress, Role};
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::passwords;
 use crate::audit::{self, Actor, Entry};
+use crate::crypto::Keys;
 use crate::db::begin_write;
 use crate::domain::vault;
 use crate::{crypto, totp, Config};
@@ -186,13 +187,13 @@ pub async fn password_step(
 
 /// A fresh authenticator secret for the staff member, replacing any not yet confirmed. The
 /// page shows it once; asking again makes a new one.
-pub async fn new_authenticator(db: &SqlitePool, e: &Enrolment) -> sqlx::Result<Option<String>> {
+pub async fn new_authenticator(db: &SqlitePool, keys: &Keys, e: &Enrolment) -> sqlx::Result<Option<String>> {
     if !e.password_done {
         return Ok(None);
     }
     let secret = vault::new_totp_secret();
     let set = sqlx::query("UPDATE agents SET totp_secret = $1 WHERE id = $2 AND enrolled_ms IS NULL")
-        .bind(vault::seal_totp_secret(&secret))
+        .bind(vault::seal_totp_secret(keys, &secret))
         .bind(e.agent_id)
         .execute(db)
         .await?
@@ -222,6 +223,7 @@ pub fn otpauth_uri(email: &str, secret: &str) -> String {
 /// their hashes are kept).
 pub async fn confirm(
     db: &SqlitePool,
+    keys: &Keys,
     e: &Enrolment,
     code: &str,
     now_ms: i64,
@@ -235,9 +237,9 @@ pub async fn confirm(
             .bind(e.agent_id)
             .fetch_one(db)
             .await?;
-    let secret = vault::open_totp_secret(&stored);
-    let step =
-        (!secret.is_empty() && enrolled.is_none()).then(|| totp::matching_step(&secret, code, now_ms / 1000)).flatten();
+    let step = vault::open_totp_secret(keys, &stored)
+        .filter(|_| enrolled.is_none())
+        .and_then(|secret| totp::matching_step(secret.expose(), code, now_ms / 1000));
     let Some(step) = step else {
         count_failure(db, e).await?;
         return Ok(Err("That code is not right. Check the app shows Recovery Desk and enter its current code.".into()));
@@ -276,7 +278,7 @@ pub async fn confirm(
     for c in &codes {
         sqlx::query("INSERT INTO staff_backup_codes (agent_id, code_hash, created_ms) VALUES ($1, $2, $3)")
             .bind(e.agent_id)
-            .bind(vault::code_hash(c))
+            .bind(vault::backup_code_hash(keys, c))
             .bind(now_ms)
             .execute(&mut *tx)
             .await?;
@@ -288,12 +290,10 @@ pub async fn confirm(
         now_ms,
         &actor,
         Entry {
-            action: "staff_enrolled",
             target_type: Some("agent"),
             target_id: Some(e.agent_id.to_string()),
-            outcome: "success",
             detail: json!({ "purpose": e.purpose.as_str(), "backup_codes": codes.len() }),
-            ..Default::default()
+            ..Entry::new(AuditAction::StaffEnrolled, "success")
         },
     )
     .await?;
@@ -350,13 +350,11 @@ pub async fn create_first_admin(
         now_ms,
         &Actor::anonymous("desk-server admin create (command line)"),
         Entry {
-            action: "admin_create",
             target_type: Some("agent"),
             target_id: Some(id.to_string()),
             reason: force_reason.map(str::trim),
-            outcome: "success",
             detail: json!({ "email": email.as_str(), "forced": force_reason.is_some() }),
-            ..Default::default()
+            ..Entry::new(AuditAction::AdminCreate, "success")
         },
     )
     .await?;

@@ -6,8 +6,8 @@ pub mod enrol;
 pub mod passwords;
 
 use desk_api::{
-    EmailAddress, EmailRef, EmailStatus, EnrolmentState, ErrorCode, InviteRequest, InviteSent, PendingMfaReset, Role,
-    RoleChange, SsoSettings, StaffChange, StaffMember, StaffStatus, Ticket,
+    AuditAction, EmailAddress, EmailRef, EmailStatus, EnrolmentState, ErrorCode, InviteRequest, InviteSent,
+    PendingMfaReset, Role, RoleChange, SsoSettings, StaffChange, StaffMember, StaffStatus, Ticket,
 };
 use serde_json::json;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -135,7 +135,7 @@ async fn record(
     conn: &mut SqliteConnection,
     now_ms: i64,
     actor: &crate::audit::Actor,
-    action: &str,
+    action: AuditAction,
     target: i64,
     why: &Why,
     detail: serde_json::Value,
@@ -225,7 +225,7 @@ pub async fn invite(
         &mut tx,
         now_ms,
         &session.actor(client),
-        "staff_invite",
+        AuditAction::StaffInvite,
         id,
         &why,
         json!({ "email": email.as_str(), "role": req.role.as_str(), "email_id": email_id }),
@@ -267,7 +267,7 @@ pub async fn change_role(
         &mut tx,
         now_ms,
         &session.actor(client),
-        "staff_role_change",
+        AuditAction::StaffRoleChange,
         id,
         &why,
         json!({ "from": before.role.as_str(), "to": req.role.as_str() }),
@@ -323,7 +323,7 @@ pub async fn set_disabled(
             });
         }
         let ended = end_sessions(&mut tx, id, now_ms).await?;
-        ("staff_disable", ended)
+        (AuditAction::StaffDisable, ended)
     } else {
         let changed = sqlx::query("UPDATE agents SET disabled = 0 WHERE id = $1 AND disabled = 1")
             .bind(id)
@@ -336,7 +336,7 @@ pub async fn set_disabled(
                 message: "this staff member is not disabled".into(),
             });
         }
-        ("staff_enable", 0)
+        (AuditAction::StaffEnable, 0)
     };
     record(&mut tx, now_ms, &session.actor(client), action, id, &why, json!({ "sessions_ended": ended })).await?;
     let after = member(&mut tx, id, now_ms).await?;
@@ -392,7 +392,7 @@ pub async fn request_mfa_reset(
         &mut tx,
         now_ms,
         &session.actor(client),
-        "staff_mfa_reset_request",
+        AuditAction::StaffMfaResetRequest,
         id,
         &why,
         json!({ "reset_id": reset_id }),
@@ -489,7 +489,7 @@ pub async fn approve_mfa_reset(
         &mut tx,
         now_ms,
         &session.actor(client),
-        "staff_mfa_reset_approve",
+        AuditAction::StaffMfaResetApprove,
         agent_id,
         &why,
         json!({ "reset_id": reset_id, "requested_by": requested_by, "sessions_ended": ended, "email_id": email_id }),
@@ -541,7 +541,7 @@ pub async fn set_sso_required(
         &mut tx,
         now_ms,
         &session.actor(client),
-        "sso_setting",
+        AuditAction::SsoSetting,
         session.agent.id,
         &why,
         json!({ "required": required }),
@@ -573,7 +573,13 @@ pub async fn local_sign_in_refusal(db: &SqlitePool, agent_id: i64) -> sqlx::Resu
 }
 
 /// Spends one of the staff member's backup codes (each works once, even against racing sign-ins).
-pub async fn use_backup_code(db: &SqlitePool, agent_id: i64, code: &str, now_ms: i64) -> sqlx::Result<bool> {
+pub async fn use_backup_code(
+    db: &SqlitePool,
+    keys: &crate::crypto::Keys,
+    agent_id: i64,
+    code: &str,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
     if vault::normalise_code(code).len() != 8 {
         return Ok(false);
     }
@@ -584,7 +590,7 @@ pub async fn use_backup_code(db: &SqlitePool, agent_id: i64, code: &str, now_ms:
     )
     .bind(now_ms)
     .bind(agent_id)
-    .bind(vault::code_hash(code))
+    .bind(vault::backup_code_hash(keys, code))
     .execute(db)
     .await?
     .rows_affected()
