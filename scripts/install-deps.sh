@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing Recovery Desk needs on Debian/Ubuntu, skipping what
-# is already there: system packages, the UI's npm packages, tauri-driver.
+# is already there: system packages, the UI's npm packages, tauri-driver, schemathesis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ packages=(
   libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev   # building the Tauri app
   xvfb xauth webkit2gtk-driver                                       # end-to-end tests
   dbus dbus-x11 gnome-keyring                                        # the keychain (Secret Service)
+  python3 python3-venv                                               # schemathesis, in .tools/venv
 )
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$p")
@@ -51,4 +52,12 @@ fi
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "==> cargo install tauri-driver"
   cargo install tauri-driver --locked --version '^2' --quiet
+fi
+
+# schemathesis, pinned, in a virtual environment of the project's own (.tools/venv, not committed).
+SCHEMATHESIS_VERSION=4.32.5
+if ! .tools/venv/bin/schemathesis --version 2>/dev/null | grep -qx "schemathesis, version $SCHEMATHESIS_VERSION"; then
+  echo "==> schemathesis $SCHEMATHESIS_VERSION (.tools/venv)"
+  [ -x .tools/venv/bin/pip ] || python3 -m venv .tools/venv
+  .tools/venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi

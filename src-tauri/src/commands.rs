@@ -170,15 +170,23 @@ pub async fn request_note(console: State<'_, Console>, id: i64, text: String) ->
 }
 
 #[tauri::command]
-pub async fn request_decide(console: State<'_, Console>, id: i64, decision: DecisionRequest) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, format!("/{id}/decision"), serde_json::to_value(decision).ok()).await?)
+pub async fn request_decide(
+    console: State<'_, Console>,
+    id: i64,
+    decision: DecisionRequest,
+    idempotency_key: String,
+) -> Answer<RequestDetail> {
+    Ok(console.decide(id, decision, &idempotency_key).await?)
 }
 
 #[tauri::command]
-pub async fn request_second_approval(console: State<'_, Console>, id: i64, note: String) -> Answer<RequestDetail> {
-    Ok(console
-        .request(Method::POST, format!("/{id}/second-approval"), Some(serde_json::json!({ "text": note })))
-        .await?)
+pub async fn request_second_approval(
+    console: State<'_, Console>,
+    id: i64,
+    note: String,
+    idempotency_key: String,
+) -> Answer<RequestDetail> {
+    Ok(console.second_approval(id, &note, &idempotency_key).await?)
 }
 
 #[tauri::command]

@@ -239,21 +239,27 @@ pub struct AuditEntry {
 /// Filters of the audit log; every one is optional and they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub agent: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[A-Za-z0-9_]{1,64}$(?!\n)"))]
     pub action: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub account: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub request: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[A-Za-z0-9_]{1,64}$(?!\n)"))]
     pub outcome: Option<String>,
     /// Inclusive lower bound (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -74,6 +74,10 @@ pub enum ErrorCode {
     Internal,
     /// Client side: the service could not be reached.
     ServiceUnreachable,
+    /// Client side: the connection broke after the request was sent, before the answer came, and
+    /// retrying (with the same `Idempotency-Key`) did not reach the service either. The action was
+    /// done at most once; sending it again is safe.
+    ConnectionLost,
     /// Client side: the service answered something that is not this contract.
     UnexpectedResponse,
     /// Client side: no agent is signed in.
@@ -121,6 +125,7 @@ impl ErrorCode {
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Internal => "internal",
             ErrorCode::ServiceUnreachable => "service_unreachable",
+            ErrorCode::ConnectionLost => "connection_lost",
             ErrorCode::UnexpectedResponse => "unexpected_response",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::KeychainUnavailable => "keychain_unavailable",
@@ -182,6 +187,7 @@ mod tests {
             ErrorCode::ServiceBusy,
             ErrorCode::RequestTimeout,
             ErrorCode::KeychainUnavailable,
+            ErrorCode::ConnectionLost,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
         }

@@ -373,6 +373,25 @@ impl Console {
         self.with_session(|c, t| async move { c.request_call(&t, method, &path, body).await }).await
     }
 
+    /// A decision, sent (and on a lost answer re-sent) under the agent's one `idempotency_key`.
+    pub async fn decide(
+        &self,
+        id: i64,
+        decision: desk_api::DecisionRequest,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        self.with_session(|c, t| async move { c.decide(&t, id, &decision, idempotency_key).await }).await
+    }
+
+    pub async fn second_approval(
+        &self,
+        id: i64,
+        note: &str,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        self.with_session(|c, t| async move { c.second_approval(&t, id, note, idempotency_key).await }).await
+    }
+
     pub async fn request_release(&self, id: i64) -> Result<(), ClientError> {
         self.with_session(|c, t| async move { c.request_release(&t, id).await }).await
     }

@@ -96,9 +96,9 @@ impl ApiError {
             IdempotencyKeyMissing => {
                 (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyMissing, "Idempotency-Key required")
             }
-            IdempotencyKeyReused => {
-                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused")
-            }
+            // The body itself is fine (with a fresh key it would be taken): the refusal is about the
+            // key's state, so 409 rather than the 422 of the IETF draft.
+            IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused"),
             Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
             Denied { code, .. } => (StatusCode::FORBIDDEN, *code, "Forbidden"),
             PreconditionRequired { code, .. } => (StatusCode::PRECONDITION_REQUIRED, *code, "Precondition required"),

@@ -198,14 +198,25 @@ export function requestNote(id: number, text: string): Promise<RequestDetail> {
   return call<RequestDetail>('request_note', { id, text });
 }
 
-/** Approve, reject, ask for more information or escalate; needs the whole checklist and a note. */
-export function requestDecide(id: number, decision: DecisionRequest): Promise<RequestDetail> {
-  return call<RequestDetail>('request_decide', { id, decision });
+/**
+ * Approve, reject, ask for more information or escalate; needs the whole checklist and a note.
+ * `idempotencyKey` names the agent's one action (see `ActionKeys`): sent again, it decides nothing twice.
+ */
+export function requestDecide(
+  id: number,
+  decision: DecisionRequest,
+  idempotencyKey: string,
+): Promise<RequestDetail> {
+  return call<RequestDetail>('request_decide', { id, decision, idempotencyKey });
 }
 
-/** A lead's second approval of a high-risk change (not by the first approver). */
-export function requestSecondApproval(id: number, note: string): Promise<RequestDetail> {
-  return call<RequestDetail>('request_second_approval', { id, note });
+/** A lead's second approval of a high-risk change (not by the first approver); keyed as `requestDecide`. */
+export function requestSecondApproval(
+  id: number,
+  note: string,
+  idempotencyKey: string,
+): Promise<RequestDetail> {
+  return call<RequestDetail>('request_second_approval', { id, note, idempotencyKey });
 }
 
 /** Hands the request to another agent (leads only). */

@@ -67,6 +67,16 @@ export function formatHms(totalSeconds: number): string {
   return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/**
+ * The connection broke after the action was sent and the console's retries (under the same
+ * Idempotency-Key) did not reach the service: the action was done at most once, and sending it
+ * again is safe.
+ */
+export function connectionLostText(serverUrl?: string | null): string {
+  const where = serverUrl?.trim() ? ` at ${serverUrl.trim()}` : '';
+  return `Could not reach the service${where}; the console retried and got no answer. Nothing was done twice: try again when the service is back.`;
+}
+
 /** The recovery-email caps: the account's daily one and the agent's hourly one. */
 export const CAP_CODES: readonly ErrorCode[] = ['account_daily_cap', 'agent_hourly_cap'];
 
@@ -112,6 +122,8 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
         ? `Cannot reach the service at ${url}. Check the server URL and that the service is running.`
         : 'Cannot reach the service. Check the server URL and that the service is running.';
     }
+    case 'connection_lost':
+      return connectionLostText(ctx.serverUrl);
     case 'session_expired':
     case 'unauthorized':
     case 'not_signed_in':

@@ -26,12 +26,13 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     pub fn parse(q: &str) -> ApiResult<Self> {
+        // The length counts what was sent, spaces included, as the API description's `maxLength` does.
+        if q.chars().count() > MAX_QUERY_CHARS {
+            return Err(ApiError::invalid("q", format!("a search is at most {MAX_QUERY_CHARS} characters")));
+        }
         let q = q.trim();
         if q.is_empty() {
             return Err(ApiError::invalid("q", "type a username, an email address, a name or an account id"));
-        }
-        if q.chars().count() > MAX_QUERY_CHARS {
-            return Err(ApiError::invalid("q", format!("a search is at most {MAX_QUERY_CHARS} characters")));
         }
         // U+FFFD is what undecodable bytes in the query string became.
         if q.chars().any(|c| c.is_control() || c == '\u{FFFD}') {
@@ -56,8 +57,7 @@ pub fn decode_cursor(cursor: Option<&str>) -> ApiResult<i64> {
         None | Some("") => Ok(0),
         Some(c) => c
             .strip_prefix('a')
-            .and_then(|n| n.parse::<i64>().ok())
-            .filter(|n| *n >= 0)
+            .and_then(crate::domain::cursor_number)
             .ok_or_else(|| ApiError::invalid("cursor", "this cursor is not one the service gave out")),
     }
 }

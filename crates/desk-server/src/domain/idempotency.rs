@@ -65,3 +65,33 @@ pub async fn store(
     .await?;
     Ok(())
 }
+
+/// Takes `key` for this request in the caller's write transaction, in one statement, before the
+/// work it guards: the first caller inserts it (None: go on), and a later one, even a concurrent
+/// one on another instance, finds it (Some: the stored first answer) or is refused when the key
+/// was used for a different request. The key is released with the transaction if the work fails.
+pub async fn claim(
+    conn: &mut SqliteConnection,
+    agent_id: i64,
+    key: &str,
+    request_hash: &str,
+    first_answer: &serde_json::Value,
+    now_ms: i64,
+) -> ApiResult<Option<Replay>> {
+    let inserted = sqlx::query(
+        "INSERT INTO idempotency_keys (agent_id, idem_key, request_hash, status_code, response, created_ms) \
+         VALUES ($1, $2, $3, 200, $4, $5) ON CONFLICT (agent_id, idem_key) DO NOTHING",
+    )
+    .bind(agent_id)
+    .bind(key)
+    .bind(request_hash)
+    .bind(first_answer.to_string())
+    .bind(now_ms)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if inserted == 1 {
+        return Ok(None);
+    }
+    lookup(conn, agent_id, key, request_hash).await
+}

@@ -16,3 +16,13 @@ pub mod recovery;
 pub mod sessions;
 pub mod staff;
 pub mod vault;
+
+/// The number in a cursor the service gave out: 1 to 18 decimal digits, nothing else (so it
+/// always fits an i64, and the API description can say exactly which cursors are valid).
+pub fn cursor_number(digits: &str) -> Option<i64> {
+    if (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}

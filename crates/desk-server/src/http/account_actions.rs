@@ -1,12 +1,12 @@
 //! Unlock, verification email, end sessions, and caller verification. Rules live in
 //! `domain::account_actions` and `domain::caller_verification`; handlers only parse.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use desk_api::{ActionDone, CallerChallenge, CallerChallengeRequest, CallerCodeRequest, CallerVerified, ResetRequest};
 
-use super::extract::{parse_id, ApiJson, Authorized};
+use super::extract::{parse_id, ApiJson, ApiPath, Authorized, IdempotencyKey};
 use crate::access;
 use crate::domain::account_actions::{self, AccountAction};
 use crate::domain::{caller_verification, idempotency, recovery};
@@ -44,8 +44,8 @@ async fn act(
 
 /// Unlock an account locked by failed sign-ins; the user is told by email. Needs a recent
 /// caller verification when the settings say so (by default they do).
-#[utoipa::path(post, path = "/v1/accounts/{id}/unlock", tag = "actions", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = String, Header)), request_body = ResetRequest,
+#[utoipa::path(post, path = "/v1/accounts/{id}/unlock", tag = "actions", operation_id = "unlock_account", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1), IdempotencyKey), request_body = ResetRequest,
     responses((status = 202, body = ActionDone),
               (status = 400, body = desk_api::Problem, content_type = "application/problem+json", description = "idempotency_key_missing"),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -57,7 +57,7 @@ async fn act(
 pub async fn unlock(
     State(state): State<AppState>,
     auth: Authorized<access::ActOnAccount>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
@@ -67,8 +67,8 @@ pub async fn unlock(
 
 /// Send a verification email to an unverified address of the account; the answer does not
 /// name the address.
-#[utoipa::path(post, path = "/v1/accounts/{id}/emails/{email_id}/verification", tag = "actions", security(("bearer" = [])),
-    params(("id" = i64, Path), ("email_id" = i64, Path), ("Idempotency-Key" = String, Header)), request_body = ResetRequest,
+#[utoipa::path(post, path = "/v1/accounts/{id}/emails/{email_id}/verification", tag = "actions", operation_id = "send_verification_email", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1), ("email_id" = i64, Path, minimum = 1), IdempotencyKey), request_body = ResetRequest,
     responses((status = 202, body = ActionDone),
               (status = 400, body = desk_api::Problem, content_type = "application/problem+json", description = "idempotency_key_missing"),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -80,7 +80,7 @@ pub async fn unlock(
 pub async fn verification_email(
     State(state): State<AppState>,
     auth: Authorized<access::ActOnAccount>,
-    Path((id, email_id)): Path<(String, String)>,
+    ApiPath((id, email_id)): ApiPath<(String, String)>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
@@ -90,8 +90,8 @@ pub async fn verification_email(
 }
 
 /// End every session of the user (reason `suspected_compromise`); every verified address is told.
-#[utoipa::path(post, path = "/v1/accounts/{id}/end-sessions", tag = "actions", security(("bearer" = [])),
-    params(("id" = i64, Path), ("Idempotency-Key" = String, Header)), request_body = ResetRequest,
+#[utoipa::path(post, path = "/v1/accounts/{id}/end-sessions", tag = "actions", operation_id = "end_user_sessions", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1), IdempotencyKey), request_body = ResetRequest,
     responses((status = 202, body = ActionDone),
               (status = 400, body = desk_api::Problem, content_type = "application/problem+json", description = "idempotency_key_missing"),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -102,7 +102,7 @@ pub async fn verification_email(
 pub async fn end_sessions(
     State(state): State<AppState>,
     auth: Authorized<access::ActOnAccount>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
@@ -112,8 +112,8 @@ pub async fn end_sessions(
 
 /// Challenge the caller: the service sends a one-time code (SMS or a verified address) or asks
 /// for the authenticator app's current code. The answer names neither the code nor where it went.
-#[utoipa::path(post, path = "/v1/accounts/{id}/caller-verification", tag = "actions", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = CallerChallengeRequest,
+#[utoipa::path(post, path = "/v1/accounts/{id}/caller-verification", tag = "actions", operation_id = "verify_caller", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)), request_body = CallerChallengeRequest,
     responses((status = 201, body = CallerChallenge),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -122,7 +122,7 @@ pub async fn end_sessions(
 pub async fn challenge(
     State(state): State<AppState>,
     auth: Authorized<access::VerifyCaller>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CallerChallengeRequest>,
 ) -> ApiResult<(StatusCode, Json<CallerChallenge>)> {
     let id = parse_id(&id)?;
@@ -141,8 +141,8 @@ pub async fn challenge(
 }
 
 /// Check the code the caller read back. Attempts are limited; a code works once.
-#[utoipa::path(post, path = "/v1/accounts/{id}/caller-verification/{challenge_id}/check", tag = "actions",
-    security(("bearer" = [])), params(("id" = i64, Path), ("challenge_id" = i64, Path)), request_body = CallerCodeRequest,
+#[utoipa::path(post, path = "/v1/accounts/{id}/caller-verification/{challenge_id}/check", tag = "actions", operation_id = "check_caller_code",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1), ("challenge_id" = i64, Path, minimum = 1)), request_body = CallerCodeRequest,
     responses((status = 200, body = CallerVerified),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -152,7 +152,7 @@ pub async fn challenge(
 pub async fn check(
     State(state): State<AppState>,
     auth: Authorized<access::VerifyCaller>,
-    Path((id, challenge_id)): Path<(String, String)>,
+    ApiPath((id, challenge_id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<CallerCodeRequest>,
 ) -> ApiResult<Json<CallerVerified>> {
     let id = parse_id(&id)?;

@@ -11,13 +11,13 @@ use crate::error::ApiResult;
 use crate::AppState;
 
 /// Whether single sign-on is offered, and whether it is required.
-#[utoipa::path(get, path = "/v1/sso", tag = "sessions", responses((status = 200, body = SsoAvailability)))]
+#[utoipa::path(get, path = "/v1/sso", tag = "sessions", operation_id = "sso_availability", responses((status = 200, body = SsoAvailability)))]
 pub async fn availability(State(state): State<AppState>) -> ApiResult<Json<SsoAvailability>> {
     Ok(Json(oidc::availability(&state.db, &state.config).await?))
 }
 
 /// Start a single sign-on: a single-use state and a nonce, and the provider's endpoints.
-#[utoipa::path(post, path = "/v1/sso/start", tag = "sessions", request_body = SsoStartRequest,
+#[utoipa::path(post, path = "/v1/sso/start", tag = "sessions", operation_id = "sso_start", request_body = SsoStartRequest,
     responses((status = 200, body = SsoStart),
               (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "not configured, or the provider is unreachable"),
               (status = 422, body = desk_api::Problem, content_type = "application/problem+json", description = "the redirect is not a loopback address")))]
@@ -30,7 +30,7 @@ pub async fn start(
 }
 
 /// Finish a single sign-on with the provider's ID token: the usual session.
-#[utoipa::path(post, path = "/v1/sso/finish", tag = "sessions", request_body = SsoFinishRequest,
+#[utoipa::path(post, path = "/v1/sso/finish", tag = "sessions", operation_id = "sso_finish", request_body = SsoFinishRequest,
     responses((status = 201, body = SessionCreated),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json", description = "sso_failed: the message says which check refused it"),
               (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "not configured")))]

@@ -1,12 +1,12 @@
 //! Staff administration (admins only): the list, invites, roles, disabling, authenticator resets
 //! with a second admin's approval, and the single-sign-on switch. Rules live in `domain::staff`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use desk_api::{InviteRequest, InviteSent, RoleChange, SsoSettings, SsoSettingsChange, StaffChange, StaffMember};
 
-use super::extract::{ApiJson, Authorized};
+use super::extract::{ApiJson, ApiPath, Authorized};
 use crate::access;
 use crate::domain::staff;
 use crate::error::{ApiError, ApiResult};
@@ -22,7 +22,7 @@ fn staff_id(raw: &str) -> ApiResult<i64> {
 }
 
 /// Every staff member with role, status, last sign-in, enrolment state and any reset waiting.
-#[utoipa::path(get, path = "/v1/staff", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/staff", tag = "staff", operation_id = "list_staff", security(("bearer" = [])),
     responses((status = 200, body = Vec<StaffMember>),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "not an admin")))]
@@ -31,7 +31,7 @@ pub async fn list(State(state): State<AppState>, _auth: Admin) -> ApiResult<Json
 }
 
 /// Invite an agent, lead or admin: mails a single-use enrolment link (48 h).
-#[utoipa::path(post, path = "/v1/staff/invites", tag = "staff", security(("bearer" = [])), request_body = InviteRequest,
+#[utoipa::path(post, path = "/v1/staff/invites", tag = "staff", operation_id = "invite_staff", security(("bearer" = [])), request_body = InviteRequest,
     responses((status = 201, body = InviteSent),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -47,8 +47,8 @@ pub async fn invite(
 }
 
 /// Change a staff member's role. Nobody raises their own; the last active admin stays admin.
-#[utoipa::path(post, path = "/v1/staff/{id}/role", tag = "staff", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = RoleChange,
+#[utoipa::path(post, path = "/v1/staff/{id}/role", tag = "staff", operation_id = "change_staff_role", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)), request_body = RoleChange,
     responses((status = 200, body = StaffMember),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "not an admin, or own_change"),
@@ -58,7 +58,7 @@ pub async fn invite(
 pub async fn role(
     State(state): State<AppState>,
     auth: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<RoleChange>,
 ) -> ApiResult<Json<StaffMember>> {
     let id = staff_id(&id)?;
@@ -66,8 +66,8 @@ pub async fn role(
 }
 
 /// Disable a staff member: they cannot sign in, and every session of theirs ends at once.
-#[utoipa::path(post, path = "/v1/staff/{id}/disable", tag = "staff", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = StaffChange,
+#[utoipa::path(post, path = "/v1/staff/{id}/disable", tag = "staff", operation_id = "disable_staff", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "not an admin, or own_change"),
@@ -77,7 +77,7 @@ pub async fn role(
 pub async fn disable(
     State(state): State<AppState>,
     auth: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<StaffChange>,
 ) -> ApiResult<Json<StaffMember>> {
     let id = staff_id(&id)?;
@@ -85,8 +85,8 @@ pub async fn disable(
 }
 
 /// Re-enable a disabled staff member.
-#[utoipa::path(post, path = "/v1/staff/{id}/enable", tag = "staff", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = StaffChange,
+#[utoipa::path(post, path = "/v1/staff/{id}/enable", tag = "staff", operation_id = "enable_staff", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -96,7 +96,7 @@ pub async fn disable(
 pub async fn enable(
     State(state): State<AppState>,
     auth: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<StaffChange>,
 ) -> ApiResult<Json<StaffMember>> {
     let id = staff_id(&id)?;
@@ -104,8 +104,8 @@ pub async fn enable(
 }
 
 /// Ask for a reset of a staff member's authenticator; a second admin must approve it.
-#[utoipa::path(post, path = "/v1/staff/{id}/mfa-reset", tag = "staff", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = StaffChange,
+#[utoipa::path(post, path = "/v1/staff/{id}/mfa-reset", tag = "staff", operation_id = "request_mfa_reset", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),
@@ -115,7 +115,7 @@ pub async fn enable(
 pub async fn mfa_reset(
     State(state): State<AppState>,
     auth: Admin,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<StaffChange>,
 ) -> ApiResult<Json<StaffMember>> {
     let id = staff_id(&id)?;
@@ -124,8 +124,8 @@ pub async fn mfa_reset(
 
 /// Approve an authenticator reset another admin asked for: the old authenticator and backup
 /// codes stop working, every session ends, and a link to enrol a new one is mailed.
-#[utoipa::path(post, path = "/v1/staff/mfa-resets/{reset_id}/approve", tag = "staff", security(("bearer" = [])),
-    params(("reset_id" = i64, Path)), request_body = StaffChange,
+#[utoipa::path(post, path = "/v1/staff/mfa-resets/{reset_id}/approve", tag = "staff", operation_id = "approve_mfa_reset", security(("bearer" = [])),
+    params(("reset_id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "own_change: your own request, or your own authenticator"),
@@ -135,7 +135,7 @@ pub async fn mfa_reset(
 pub async fn approve_mfa_reset(
     State(state): State<AppState>,
     auth: Admin,
-    Path(reset_id): Path<String>,
+    ApiPath(reset_id): ApiPath<String>,
     ApiJson(req): ApiJson<StaffChange>,
 ) -> ApiResult<Json<StaffMember>> {
     let reset_id = reset_id
@@ -150,7 +150,7 @@ pub async fn approve_mfa_reset(
 }
 
 /// Whether single sign-on is configured and required.
-#[utoipa::path(get, path = "/v1/settings/sso", tag = "staff", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/settings/sso", tag = "staff", operation_id = "sso_settings", security(("bearer" = [])),
     responses((status = 200, body = SsoSettings),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json")))]
@@ -159,7 +159,7 @@ pub async fn sso_settings(State(state): State<AppState>, _auth: Admin) -> ApiRes
 }
 
 /// Require single sign-on for everyone (or stop requiring it).
-#[utoipa::path(put, path = "/v1/settings/sso", tag = "staff", security(("bearer" = [])), request_body = SsoSettingsChange,
+#[utoipa::path(put, path = "/v1/settings/sso", tag = "staff", operation_id = "set_sso_settings", security(("bearer" = [])), request_body = SsoSettingsChange,
     responses((status = 200, body = SsoSettings),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),

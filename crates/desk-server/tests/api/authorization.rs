@@ -19,17 +19,17 @@ const ALL: [Caller; 3] = [Caller::Agent, Caller::Lead, Caller::Admin];
 const LEADS: [Caller; 2] = [Caller::Lead, Caller::Admin];
 const ADMINS: [Caller; 1] = [Caller::Admin];
 
-struct Route {
-    method: Method,
+pub struct Route {
+    pub method: Method,
     path: &'static str,
     /// The path as the OpenAPI document names it.
-    doc: &'static str,
+    pub doc: &'static str,
     allowed: &'static [Caller],
     /// Public routes answer without a session.
     public: bool,
 }
 
-fn routes() -> Vec<Route> {
+pub fn routes() -> Vec<Route> {
     let r = |method, path, doc, allowed: &'static [Caller]| Route { method, path, doc, allowed, public: false };
     let public = |method, path, doc| Route { method, path, doc, allowed: &ALL, public: true };
     vec![

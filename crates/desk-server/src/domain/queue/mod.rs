@@ -14,6 +14,7 @@ use serde_json::json;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use self::transitions::{check, needs_second_approval, Act, Ctx};
+use super::idempotency;
 use super::sessions::Session;
 use crate::audit::{self, Actor, Entry};
 use crate::clock::from_ms;
@@ -168,6 +169,8 @@ pub struct Input {
     pub message: Option<String>,
     pub checklist: Vec<ChecklistItem>,
     pub reassign_to: Option<i64>,
+    /// A decision's `Idempotency-Key`: a retry with it changes nothing and answers the request.
+    pub idempotency_key: Option<String>,
 }
 
 fn decision_act(d: Decision) -> Act {
@@ -196,22 +199,34 @@ pub async fn perform(
     act: Act,
     input: Input,
 ) -> ApiResult<()> {
-    let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 2000) {
-        return Err(ApiError::invalid("note", "a note is at most 2000 characters"));
+    // The length counts what was sent, spaces included, as the API description's `maxLength` does.
+    let field = if act == Act::Note { "text" } else { "note" };
+    if input.note.as_deref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(ApiError::invalid(field, "a note is at most 2000 characters"));
     }
+    let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let deciding = matches!(act, Act::Approve | Act::Reject | Act::NeedInfo | Act::Escalate | Act::SecondApprove);
     if (deciding || act == Act::Note) && note.is_none() {
-        return Err(ApiError::invalid(if act == Act::Note { "text" } else { "note" }, "write a note saying why"));
+        return Err(ApiError::invalid(field, "write a note saying why"));
     }
-    let message = input.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
-    if message.is_some_and(|m| m.chars().count() > 2000) {
+    if input.message.as_deref().is_some_and(|m| m.chars().count() > 2000) {
         return Err(ApiError::invalid("message", "a message to the user is at most 2000 characters"));
     }
+    let message = input.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
     if act == Act::NeedInfo && message.is_none() {
         return Err(ApiError::invalid("message", "write the question the user is to answer (the note stays internal)"));
     }
     let mut tx = begin_write(db).await?;
+    if let Some(key) = &input.idempotency_key {
+        let request = json!({ "request": id, "act": act.as_str(), "note": input.note, "message": input.message,
+                          "checklist": input.checklist });
+        let hash = crate::crypto::sha256_hex(request.to_string().as_bytes());
+        let first = json!({ "request_id": id });
+        if idempotency::claim(&mut tx, session.agent.id, key, &hash, &first, now_ms).await?.is_some() {
+            // Decided before under this key: nothing more happens, the caller answers the request.
+            return Ok(());
+        }
+    }
     let row = load(&mut tx, id).await?;
     let who = (session.agent.id, session.agent.role);
     let to = check(row.state(), act, ctx_for(&row, Some(who), now_ms))?;
@@ -283,7 +298,7 @@ pub async fn perform(
                 .bind(target)
                 .fetch_optional(&mut *tx)
                 .await?;
-            exists.ok_or_else(|| ApiError::invalid("agent_id", "no such agent"))?;
+            exists.ok_or(ApiError::NotFound("agent"))?;
             sqlx::query("UPDATE security_requests SET state = 'claimed', assignee_id = $1, lease_expires_ms = $2, claimed_ms = $3, updated_ms = $3 WHERE id = $4")
                 .bind(target).bind(lease).bind(now_ms).bind(id).execute(&mut *tx).await?;
         }
@@ -457,7 +472,7 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<(i64, i64)>> {
         None | Some("") => Some(None),
         Some(c) => {
             let (due, id) = c.strip_prefix('q')?.split_once('.')?;
-            Some(Some((due.parse().ok()?, id.parse().ok()?)))
+            Some(Some((super::cursor_number(due)?, super::cursor_number(id)?)))
         }
     }
 }
