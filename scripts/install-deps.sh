@@ -101,6 +101,14 @@ if wants ui; then
   fi
 fi
 
+if wants ui; then
+  # The OpenID provider the single-sign-on tests start (oidc-provider, pinned in its lockfile).
+  if [ ! -f tests/oidc/node_modules/.package-lock.json ] || [ tests/oidc/package-lock.json -nt tests/oidc/node_modules/.package-lock.json ]; then
+    echo "==> npm ci (tests/oidc)"
+    (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
+
 if wants tools; then
   # tauri-driver 2 (the newest on the registry is a 3.0 alpha).
   if ! command -v tauri-driver >/dev/null; then

@@ -29,6 +29,22 @@ const COMMANDS: &[&str] = &[
     "audit_verify",
     "audit_export",
     "audit_figures",
+    "staff_list",
+    "staff_invite",
+    "staff_set_role",
+    "staff_disable",
+    "staff_enable",
+    "staff_mfa_reset",
+    "staff_approve_mfa_reset",
+    "sso_settings",
+    "set_sso_required",
+    "unlock_account",
+    "end_sessions",
+    "send_verification_email",
+    "caller_challenge",
+    "caller_check",
+    "sso_availability",
+    "sign_in_sso",
 ];
 
 fn main() {

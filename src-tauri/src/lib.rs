@@ -1,6 +1,8 @@
 //! The desktop shell: a window, the console's state and one-line commands over `desk-client`.
 //! The app builder is generic over the runtime so that tests run it on the mock runtime.
 
+mod admin_commands;
+mod browser;
 mod commands;
 pub mod desktop;
 pub mod save;
@@ -52,6 +54,22 @@ pub fn build_with<R: Runtime>(builder: Builder<R>, console: Console) -> Builder<
             commands::audit_verify,
             commands::audit_export,
             commands::audit_figures,
+            admin_commands::staff_list,
+            admin_commands::staff_invite,
+            admin_commands::staff_set_role,
+            admin_commands::staff_disable,
+            admin_commands::staff_enable,
+            admin_commands::staff_mfa_reset,
+            admin_commands::staff_approve_mfa_reset,
+            admin_commands::sso_settings,
+            admin_commands::set_sso_required,
+            admin_commands::unlock_account,
+            admin_commands::end_sessions,
+            admin_commands::send_verification_email,
+            admin_commands::caller_challenge,
+            admin_commands::caller_check,
+            admin_commands::sso_availability,
+            admin_commands::sign_in_sso,
         ],
     )
 }

@@ -31,6 +31,7 @@ async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Resul
     let service_url = service.url.as_str();
     let outcome = async {
         drive(c, service_url).await?;
+        call_actions_as_agent(c, service_url).await?;
         queue_as_agent(c, service_url).await?;
         audit_as_lead(c, exports.path()).await?;
         second_approval_as_lead(c, service_url).await
@@ -336,5 +337,122 @@ async fn second_approval_as_lead(c: &Client, service_url: &str) -> Result<()> {
     }
     find(c, "#request-back").await?.click().await?;
     shot(c, "15-queue-after-apply").await?;
+    Ok(())
+}
+
+/// The code the newest message to `to` carries (what the caller reads off their phone or inbox).
+async fn code_sent_to(service_url: &str, to: &str) -> Result<String> {
+    for _ in 0..100 {
+        let mail: Value = reqwest::get(format!("{service_url}/dev/mailbox.json")).await?.json().await?;
+        if let Some(m) = mail.as_array().and_then(|a| a.iter().find(|m| m["to"] == to)) {
+            let body = m["body"].as_str().unwrap_or("");
+            if let Some(code) = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6) {
+                return Ok(code.to_string());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("no code reached {to}")
+}
+
+async fn open_account(c: &Client, username: &str, id: i64) -> Result<()> {
+    let search = find(c, "#search").await?;
+    search.clear().await?;
+    search.send_keys(username).await?;
+    search.send_keys(&Key::Enter.to_string()).await?;
+    find(c, &format!("#results [data-testid=result][data-id='{id}']")).await?;
+    search.send_keys(&Key::Down.to_string()).await?;
+    search.send_keys(&Key::Enter.to_string()).await?;
+    let start = Instant::now();
+    while find(c, "#account-detail #account-username").await?.text().await?.trim() != username {
+        if start.elapsed() > WAIT {
+            bail!("{username} never opened");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Verify the caller (authenticator code read back; an SMS code), end every session, send a
+/// verification email to an unverified address, unlock a locked account: all from the keyboard
+/// or the account's buttons, each seen in the timeline and in the mailbox.
+async fn call_actions_as_agent(c: &Client, service_url: &str) -> Result<()> {
+    let key = |k: &str| {
+        format!("document.activeElement && document.activeElement.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}', bubbles: true}}))")
+    };
+    // maria.lopez is still open. V: verify the caller by the code of their authenticator app.
+    assert!(find(c, "#caller-status").await?.text().await?.contains("not verified"));
+    c.execute(&key("v"), vec![]).await?;
+    find(c, "#verify-caller").await?;
+    find(c, "input[name=caller-method][value=authenticator_app]").await?.click().await?;
+    find(c, "#verify-start").await?.click().await?;
+    find(c, "#verify-code").await?.send_keys(&totp_now("GEZDGNBVGY3TQOJQ")).await?;
+    shot(c, "05e-verify-caller").await?;
+    find(c, "#verify-check").await?.click().await?;
+    let start = Instant::now();
+    loop {
+        let status = find(c, "#caller-status").await?.text().await?;
+        if status.contains("Caller verified via authenticator app") && status.contains("Alex Agent") {
+            break;
+        }
+        if start.elapsed() > WAIT {
+            bail!("the caller never showed as verified: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // E: end every session (reason suspected_compromise), with a notice to each verified address.
+    c.execute(&key("e"), vec![]).await?;
+    find(c, "#call-action").await?;
+    assert_eq!(find(c, "#call-reason").await?.prop("value").await?.as_deref(), Some("suspected_compromise"));
+    find(c, "#call-ticket").await?.send_keys("SUP-5151").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    assert!(find(c, "#call-notice").await?.text().await?.contains("sessions ended"));
+    find(c, "#activity [data-testid=activity][data-kind=sessions_ended]").await?;
+    let notice = mail_to(service_url, "m.lopez.work@mail.test", "You were signed out everywhere").await?;
+    assert!(notice["body"].as_str().unwrap_or("").contains("signed you out everywhere"));
+    shot(c, "05f-sessions-ended").await?;
+
+    // A verification email to jsmith's unverified address, which the agent never sees.
+    open_account(c, "jsmith", 2).await?;
+    find(c, "[data-testid=send-verification]").await?.click().await?;
+    find(c, "#call-ticket").await?.send_keys("SUP-5152").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    assert!(find(c, "#call-notice").await?.text().await?.contains("Verification email queued"));
+    mail_to(service_url, "jimmy.s@mail.test", "Confirm your email address").await?;
+    find(c, "#activity [data-testid=activity][data-kind=verification_sent]").await?;
+
+    // aikot_shop is locked: verify the caller by an SMS code, then U unlocks it.
+    open_account(c, "aikot_shop", 5).await?;
+    find(c, "#account-lock").await?;
+    c.execute(&key("u"), vec![]).await?;
+    find(c, "#call-ticket").await?.send_keys("SUP-5153").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    let refused = find(c, "#call-error").await?;
+    assert_eq!(refused.attr("data-code").await?.as_deref(), Some("caller_verification_required"));
+    c.execute(
+        "document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))",
+        vec![],
+    )
+    .await?;
+    c.execute(&key("v"), vec![]).await?;
+    find(c, "input[name=caller-method][value=sms]").await?.click().await?;
+    find(c, "#verify-start").await?.click().await?;
+    let code = code_sent_to(service_url, "+81 80 0000 1111").await?;
+    find(c, "#verify-code").await?.send_keys(&code).await?;
+    find(c, "#verify-check").await?.click().await?;
+    find(c, "#caller-status.ok").await?;
+    c.execute(&key("u"), vec![]).await?;
+    find(c, "#call-ticket").await?.send_keys("SUP-5153").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    assert!(find(c, "#call-notice").await?.text().await?.contains("Account unlocked"));
+    find(c, "#activity [data-testid=activity][data-kind=account_unlocked]").await?;
+    let start = Instant::now();
+    while c.find(Locator::Css("#account-lock")).await.is_ok() {
+        if start.elapsed() > WAIT {
+            bail!("the account still shows as locked");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    shot(c, "05g-unlocked").await?;
     Ok(())
 }

@@ -6,6 +6,7 @@
 
 mod about;
 mod accounts;
+mod actions;
 mod audit;
 mod auth;
 mod domain;
@@ -14,10 +15,13 @@ pub mod mail;
 pub mod patterns;
 mod queue;
 mod secret;
+mod sso;
+mod staff;
 mod typescript;
 
 pub use about::*;
 pub use accounts::*;
+pub use actions::*;
 pub use audit::*;
 pub use auth::*;
 pub use domain::*;
@@ -25,6 +29,8 @@ pub use error::*;
 pub use mail::{MailEvent, MailEventKind};
 pub use queue::*;
 pub use secret::SecretText;
+pub use sso::*;
+pub use staff::*;
 pub use typescript::typescript;
 
 use serde::Deserialize;

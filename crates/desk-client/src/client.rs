@@ -84,7 +84,7 @@ impl Client {
         &self.base
     }
 
-    fn request(&self, method: Method, path: &str, token: Option<&SecretText>) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str, token: Option<&SecretText>) -> RequestBuilder {
         let rb = self.http.request(method, format!("{}{}", self.base, path));
         match token {
             Some(t) => rb.bearer_auth(t.expose()),
@@ -96,7 +96,7 @@ impl Client {
     /// reached the service (connection refused) is always sent again; one that may have reached it
     /// (the connection broke or timed out after it was sent) only when repeating it is harmless: a
     /// read, or an action with an Idempotency-Key, which the service does at most once per key.
-    async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
+    pub(crate) async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
         let mut reached = false;
         let mut last = None;
         for attempt in 1..=ATTEMPTS {
@@ -125,7 +125,7 @@ impl Client {
         })
     }
 
-    async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
+    pub(crate) async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
         let status = res.status();
         if status.is_success() {
             return res.json::<T>().await.map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()));

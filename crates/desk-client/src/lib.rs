@@ -2,12 +2,14 @@
 //! (`Console`) with its keychain store. Nothing here knows of Tauri; the app is a thin shell on it.
 
 mod about;
+mod admin;
 mod client;
 mod console;
 mod error;
 pub mod keychain;
 pub mod links;
 pub mod settings;
+pub mod sso;
 pub mod tls;
 
 pub use about::AppFacts;

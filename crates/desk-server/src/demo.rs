@@ -44,6 +44,8 @@ pub struct Known {
     pub emails: &'static [(&'static str, bool, bool)],
     pub two_factor: &'static [&'static str],
     pub sessions: usize,
+    /// `locked`: too many failed sign-ins (the console's Unlock has something to do).
+    pub status: &'static str,
 }
 
 pub const KNOWN: &[Known] = &[
@@ -55,6 +57,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("maria.lopez@example.com", true, true), ("m.lopez.work@mail.test", false, true)],
         two_factor: &["authenticator_app", "backup_codes"],
         sessions: 2,
+        status: "active",
     },
     Known {
         username: "jsmith",
@@ -64,6 +67,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("james.smith@example.com", true, true), ("jimmy.s@mail.test", false, false)],
         two_factor: &[],
         sessions: 1,
+        status: "active",
     },
     Known {
         username: "aiko.t",
@@ -73,6 +77,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("aiko@example.com", true, true), ("aiko.tanaka@gmail.com", false, true)],
         two_factor: &["sms"],
         sessions: 1,
+        status: "active",
     },
     // Possible duplicates of the accounts above: the same phone and name, the same gmail address.
     Known {
@@ -83,6 +88,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("maria.lopez.shop@mail.test", true, true)],
         two_factor: &[],
         sessions: 0,
+        status: "active",
     },
     Known {
         username: "aikot_shop",
@@ -92,6 +98,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("aikotanaka+shop@gmail.com", true, false)],
         two_factor: &[],
         sessions: 0,
+        status: "locked",
     },
 ];
 
@@ -121,7 +128,7 @@ pub async fn seed_if_empty(
         (ADMIN_EMAIL, "Ada Admin", "admin", &admin_hash, ADMIN_TOTP),
     ] {
         sqlx::query(
-            "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms, enrolled_ms) VALUES ($1, $2, $3, $4, $5, $6, $6)",
         )
         .bind(email)
         .bind(name)
@@ -146,7 +153,7 @@ pub async fn seed_if_empty(
             id,
             k.username.to_string(),
             k.display_name.to_string(),
-            "active",
+            k.status,
             k.country,
             Some(k.phone.to_string()),
             true,

@@ -8,6 +8,19 @@ import type {
   AccountDetail,
   AccountSummary,
   ActionAccepted,
+  ActionDone,
+  CallerChallenge,
+  CallerMethod,
+  CallerVerified,
+  InviteRequest,
+  InviteSent,
+  RoleChange,
+  SsoSettings,
+  SsoSettingsChange,
+  SsoAvailability,
+  SsoSignInForm,
+  StaffChange,
+  StaffMember,
   ActivityEvent,
   AddressCheckResult,
   AuditEntry,
@@ -49,7 +62,7 @@ export function setSessionLostHandler(handler: SessionLostHandler | null): () =>
 }
 
 /** Commands whose failure never means "a session we had is gone". */
-const SIGN_IN_COMMANDS = new Set(['session_status', 'sign_in']);
+const SIGN_IN_COMMANDS = new Set(['session_status', 'sign_in', 'sign_in_sso', 'sso_availability']);
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -239,4 +252,83 @@ export function onLinksWaiting(onWaiting: () => void): Promise<() => void> {
 /** Shows an OS notification (the notification plugin); the caller decides whether one is due. */
 export function osNotify(title: string, body: string): Promise<void> {
   return invoke<void>('plugin:notification|notify', { options: { title, body } });
+}
+
+// Staff administration (admins).
+
+export function staffList(): Promise<StaffMember[]> {
+  return call<StaffMember[]>('staff_list');
+}
+
+export function staffInvite(request: InviteRequest): Promise<InviteSent> {
+  return call<InviteSent>('staff_invite', { request });
+}
+
+export function staffSetRole(id: number, change: RoleChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_set_role', { id, change });
+}
+
+export function staffDisable(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_disable', { id, change });
+}
+
+export function staffEnable(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_enable', { id, change });
+}
+
+export function staffMfaReset(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_mfa_reset', { id, change });
+}
+
+export function staffApproveMfaReset(resetId: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_approve_mfa_reset', { resetId, change });
+}
+
+export function ssoSettings(): Promise<SsoSettings> {
+  return call<SsoSettings>('sso_settings');
+}
+
+export function setSsoRequired(change: SsoSettingsChange): Promise<SsoSettings> {
+  return call<SsoSettings>('set_sso_required', { change });
+}
+
+// The account actions of a call, and caller verification.
+
+export function unlockAccount(
+  id: number,
+  request: ResetRequest,
+  idempotencyKey: string,
+): Promise<ActionDone> {
+  return call<ActionDone>('unlock_account', { id, request, idempotencyKey });
+}
+
+export function endSessions(id: number, request: ResetRequest, idempotencyKey: string): Promise<ActionDone> {
+  return call<ActionDone>('end_sessions', { id, request, idempotencyKey });
+}
+
+export function sendVerificationEmail(
+  id: number,
+  emailId: number,
+  request: ResetRequest,
+  idempotencyKey: string,
+): Promise<ActionDone> {
+  return call<ActionDone>('send_verification_email', { id, emailId, request, idempotencyKey });
+}
+
+export function callerChallenge(id: number, method: CallerMethod): Promise<CallerChallenge> {
+  return call<CallerChallenge>('caller_challenge', { id, method });
+}
+
+export function callerCheck(id: number, challengeId: number, code: string): Promise<CallerVerified> {
+  return call<CallerVerified>('caller_check', { id, challengeId, code });
+}
+
+// Single sign-on: the app opens the browser and keeps every token; the webview gets the status.
+
+export function ssoAvailability(serverUrl: string): Promise<SsoAvailability> {
+  return call<SsoAvailability>('sso_availability', { serverUrl });
+}
+
+export function signInSso(form: SsoSignInForm): Promise<SessionStatus> {
+  return call<SessionStatus>('sign_in_sso', { form });
 }

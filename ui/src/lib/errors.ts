@@ -163,6 +163,24 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
       return 'This request has moved on; reload it.';
     case 'checklist_incomplete':
       return 'Tick every item of the verification checklist before deciding.';
+    case 'caller_verification_required':
+      return 'Verify the caller first (Verify caller, V): this action needs a verification from the last 15 minutes.';
+    case 'wrong_code':
+      return err.message
+        ? `The code is wrong: ${err.message.replace(/^the code is wrong;?\s*/i, '')}`
+        : 'The code is wrong.';
+    case 'challenge_expired':
+      return 'This verification expired or was used. Start a new one.';
+    case 'staff_exists':
+      return 'Someone with this email address is already enrolled.';
+    case 'last_admin':
+      return 'The desk needs at least one active admin; make someone else admin first.';
+    case 'own_change':
+      return err.message || 'You cannot do this to your own account; ask another admin.';
+    case 'sso_required':
+      return 'This desk requires single sign-on: use "Sign in with your company account".';
+    case 'sso_failed':
+      return err.message || 'Single sign-on failed; try again.';
     case 'service_busy':
       return 'The service is busy; try again in a moment.';
     case 'request_timeout':

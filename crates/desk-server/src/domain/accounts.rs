@@ -196,6 +196,7 @@ pub async fn detail(db: &SqlitePool, id: i64, now_ms: i64, cooldown_secs: i64) -
         password_reset_available_in: password_in,
         answer_reset_available_in: answer_in,
         duplicates: duplicates(db, id).await?,
+        caller_verified: None,
     })
 }
 

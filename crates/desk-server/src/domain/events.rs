@@ -18,6 +18,13 @@ pub fn kind_str(kind: ActivityKind) -> &'static str {
         ActivityKind::PasswordChanged => "password_changed",
         ActivityKind::AnswerChanged => "answer_changed",
         ActivityKind::NoticeSent => "notice_sent",
+        ActivityKind::AccountUnlocked => "account_unlocked",
+        ActivityKind::VerificationSent => "verification_sent",
+        ActivityKind::EmailVerified => "email_verified",
+        ActivityKind::SessionsEnded => "sessions_ended",
+        ActivityKind::CallerChallenged => "caller_challenged",
+        ActivityKind::CallerVerified => "caller_verified",
+        ActivityKind::CallerVerificationFailed => "caller_verification_failed",
     }
 }
 
@@ -34,6 +41,13 @@ fn parse_kind(s: &str) -> ActivityKind {
         PasswordChanged,
         AnswerChanged,
         NoticeSent,
+        AccountUnlocked,
+        VerificationSent,
+        EmailVerified,
+        SessionsEnded,
+        CallerChallenged,
+        CallerVerified,
+        CallerVerificationFailed,
     ]
     .into_iter()
     .find(|k| kind_str(*k) == s)

@@ -1,16 +1,21 @@
 //! The rules of the service. Functions here take the store, the time and parsed inputs; they know
 //! nothing of HTTP.
 
+pub mod account_actions;
 pub mod accounts;
 pub mod at_rest;
+pub mod caller_verification;
 pub mod end_user;
 pub mod events;
 pub mod idempotency;
+pub mod oidc;
 pub mod outbox;
 pub mod queue;
 pub mod rate;
 pub mod recovery;
 pub mod sessions;
+pub mod staff;
+pub mod vault;
 
 /// The number in a cursor the service gave out: 1 to 18 decimal digits, nothing else (so it
 /// always fits an i64, and the API description can say exactly which cursors are valid).

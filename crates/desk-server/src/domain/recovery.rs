@@ -181,27 +181,24 @@ pub async fn cooldown_remaining(
 
 /// The per-account cooldown of the kind, then the caps: how many recovery emails an account may
 /// get in 24 hours and an agent may send in an hour. Answers the audit outcome and the error.
-async fn limit_reached(
+pub(crate) async fn limit_reached(
     conn: &mut SqliteConnection,
     config: &Config,
     now_ms: i64,
     agent_id: i64,
     account_id: i64,
-    kind: RecoveryKind,
+    kind: ActionKind<'_>,
 ) -> sqlx::Result<Option<(&'static str, ApiError)>> {
     let secs_until = |until: i64| ((until - now_ms + 999) / 1000).max(1) as u64;
     let last: Option<i64> =
         sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
             .bind(account_id)
-            .bind(kind.as_str())
+            .bind(kind.name)
             .fetch_one(&mut *conn)
             .await?;
     if let Some(until) = last.map(|t| t + config.reset_cooldown_secs * 1000).filter(|u| *u > now_ms) {
         let retry_after = secs_until(until);
-        let message = format!(
-            "a {} email was sent to this account recently; another may be sent in {retry_after} s",
-            kind.human()
-        );
+        let message = format!("{} recently; another may follow in {retry_after} s", kind.human);
         return Ok(Some(("refused_cooldown", ApiError::Cooldown { retry_after, message })));
     }
     let (account_count, account_oldest): (i64, Option<i64>) =
@@ -231,6 +228,14 @@ async fn limit_reached(
         )));
     }
     Ok(None)
+}
+
+/// What the limits know of an action: its `agent_actions.kind`, and what happened in words
+/// ("a password reset email was sent to this account").
+#[derive(Clone, Copy)]
+pub(crate) struct ActionKind<'a> {
+    pub name: &'a str,
+    pub human: &'a str,
 }
 
 /// The answer of the action, as first given: a replay returns exactly this.
@@ -275,7 +280,11 @@ pub async fn send(
     };
 
     // A refusal by a limit is on record too: leads see who hit the limits, and how often.
-    if let Some((outcome, error)) = limit_reached(&mut tx, config, now_ms, session.agent.id, account_id, kind).await? {
+    let human = format!("a {} email was sent to this account", kind.human());
+    let limited = ActionKind { name: kind.as_str(), human: &human };
+    if let Some((outcome, error)) =
+        limit_reached(&mut tx, config, now_ms, session.agent.id, account_id, limited).await?
+    {
         let retry_after = error.to_problem().retry_after;
         audit::record(
             &mut tx,

@@ -157,6 +157,14 @@ pub async fn sign_in(
         totp::matching_step(secret.expose(), code.expose(), now_ms / 1000)
     });
 
+    // Staff (issue 9): a backup code stands in for the authenticator's code, once each.
+    let backup_ok = match (&row, step) {
+        (Some(r), None) if password_ok && r.disabled == 0 => {
+            crate::domain::staff::use_backup_code(db, &state.keys, r.id, code.expose(), now_ms).await?
+        }
+        _ => false,
+    };
+
     let mut tx = begin_write(db).await?;
     let winner = match (&row, step) {
         (Some(r), Some(step)) if r.disabled == 0 && step > r.totp_last_step => {
@@ -170,7 +178,18 @@ pub async fn sign_in(
         }
         _ => false,
     };
-    let ok = winner;
+    // Right credentials are still refused while the enrolment is unfinished (mid authenticator
+    // reset) or when the desk requires single sign-on (issue 9).
+    let refusal = match &row {
+        Some(r) if winner || backup_ok => crate::domain::staff::local_sign_in_refusal(db, r.id).await?,
+        _ => None,
+    };
+    let ok = (winner || backup_ok) && refusal.is_none();
+    let outcome = match (&refusal, ok) {
+        (_, true) => "success",
+        (Some(ApiError::Denied { .. }), _) => "refused_sso_required",
+        _ => "failure",
+    };
     let actor = match (&row, ok) {
         (Some(r), true) => {
             Actor { id: Some(r.id), email: Some(r.email.clone()), role: Role::parse(&r.role), client: client.into() }
@@ -184,7 +203,7 @@ pub async fn sign_in(
         Entry {
             target_type: Some("agent"),
             target_id: Some(email_norm.clone()),
-            ..Entry::new(AuditAction::SignIn, if ok { "success" } else { "failure" })
+            ..Entry::new(AuditAction::SignIn, outcome)
         },
     )
     .await?;
@@ -209,7 +228,7 @@ pub async fn sign_in(
             .await?;
             Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent: r.agent() })
         }
-        _ => Err(ApiError::InvalidCredentials),
+        _ => Err(refusal.unwrap_or(ApiError::InvalidCredentials)),
     };
     tx.commit().await?;
     result
@@ -269,4 +288,28 @@ pub async fn sign_out(db: &SqlitePool, now_ms: i64, session: &Session, client: &
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A session for an agent the company's identity provider has identified (issue 9's single
+/// sign-on): the same opaque token, stored hashed, as a password + code sign-in gives.
+pub async fn issue_session(
+    conn: &mut sqlx::SqliteConnection,
+    config: &Config,
+    now_ms: i64,
+    agent: Agent,
+    client: &str,
+) -> sqlx::Result<NewSession> {
+    let token = crypto::random_token();
+    let expires_ms = now_ms + config.session_ttl_secs * 1000;
+    sqlx::query(
+        "INSERT INTO agent_sessions (agent_id, token_hash, created_ms, expires_ms, client) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(agent.id)
+    .bind(crypto::token_hash(&token))
+    .bind(now_ms)
+    .bind(expires_ms)
+    .bind(client)
+    .execute(conn)
+    .await?;
+    Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent })
 }

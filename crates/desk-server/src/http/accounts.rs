@@ -11,7 +11,7 @@ use crate::access;
 use crate::audit::{self, AuditAction, Entry};
 use crate::db::begin_write;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
-use crate::domain::events;
+use crate::domain::{caller_verification, events};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
@@ -51,7 +51,10 @@ pub async fn detail(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<AccountDetail>> {
     let id = parse_id(&id)?;
-    Ok(Json(accounts::detail(&state.db, id, state.clock.now_ms(), state.config.reset_cooldown_secs).await?))
+    let now = state.clock.now_ms();
+    let mut detail = accounts::detail(&state.db, id, now, state.config.reset_cooldown_secs).await?;
+    detail.caller_verified = caller_verification::current(&state.db, &state.config, id, now).await?;
+    Ok(Json(detail))
 }
 
 /// The account's recovery activity, newest first.
@@ -111,7 +114,8 @@ pub async fn address_check(
     security(("bearer" = [])), params(("id" = i64, Path, minimum = 1), ("email_id" = i64, Path, minimum = 1)),
     request_body = RevealRequest,
     responses((status = 200, body = RevealedAddress),
-              (status = 404, description = "`not_found`: no such account, or the address is not the account's")))]
+              (status = 404, description = "`not_found`: no such account, or the address is not the account's"),
+              (status = 428, description = "`caller_verification_required`: the caller was not verified within the window")))]
 pub async fn reveal(
     State(state): State<AppState>,
     auth: Authorized<access::RevealAddress>,
@@ -135,6 +139,22 @@ pub async fn reveal(
     let ticket = Ticket::parse(&req.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
     let address = accounts::address_of(&state.db, id, email_id).await?;
     let mut tx = begin_write(&state.db).await?;
+    let now = state.clock.now_ms();
+    let gate = caller_verification::require(
+        &mut tx,
+        &state.config,
+        now,
+        &auth.session,
+        &auth.client,
+        id,
+        AuditAction::AddressReveal,
+        "reveal",
+    )
+    .await?;
+    if let Err(refused) = gate {
+        tx.commit().await?;
+        return Err(refused);
+    }
     audit::record(
         &mut tx,
         state.clock.now_ms(),

@@ -1,5 +1,6 @@
 //! The HTTP edge: routes, extractors that parse and authorise, problem answers.
 
+mod account_actions;
 mod accounts;
 mod actions;
 mod audit;
@@ -9,6 +10,8 @@ mod mail_events;
 pub mod openapi;
 mod requests;
 mod sessions;
+mod sso;
+mod staff;
 mod version;
 
 use axum::extract::DefaultBodyLimit;
@@ -73,6 +76,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::create))
         .routes(routes!(sessions::delete))
         .routes(routes!(sessions::me))
+        .routes(routes!(sso::availability))
+        .routes(routes!(sso::start))
+        .routes(routes!(sso::finish))
         .routes(routes!(accounts::search))
         .routes(routes!(accounts::detail))
         .routes(routes!(actions::password_reset))
@@ -80,6 +86,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::activity))
         .routes(routes!(accounts::address_check))
         .routes(routes!(accounts::reveal))
+        .routes(routes!(account_actions::unlock))
+        .routes(routes!(account_actions::end_sessions))
+        .routes(routes!(account_actions::verification_email))
+        .routes(routes!(account_actions::challenge))
+        .routes(routes!(account_actions::check))
         .routes(routes!(requests::list))
         .routes(routes!(requests::counts))
         .routes(routes!(requests::claim_next))
@@ -96,6 +107,14 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::verify))
         .routes(routes!(audit::export))
         .routes(routes!(audit::figures))
+        .routes(routes!(staff::list))
+        .routes(routes!(staff::invite))
+        .routes(routes!(staff::role))
+        .routes(routes!(staff::disable))
+        .routes(routes!(staff::enable))
+        .routes(routes!(staff::mfa_reset))
+        .routes(routes!(staff::approve_mfa_reset))
+        .routes(routes!(staff::sso_settings, staff::set_sso))
         .routes(routes!(mail_events::receive))
         .routes(routes!(openapi::serve))
         .routes(routes!(version::version))
