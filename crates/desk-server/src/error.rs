@@ -41,15 +41,10 @@ pub enum ApiError {
     /// The request does not fit the current state of what it names (409).
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
-    /// The role allows the route, but not this use of it (403); `code` says why.
+    /// The role allows the route, but not this use of it, or not yet (403); `code` says why, e.g.
+    /// `caller_verification_required`. (Not 428: that status is about conditional requests.)
     #[error("{message}")]
     Denied { code: ErrorCode, message: String },
-    /// Something must happen first (428), e.g. verifying the caller.
-    #[error("{message}")]
-    PreconditionRequired { code: ErrorCode, message: String },
-    /// Well-formed, but refused on its content (422), e.g. a wrong code or a common password.
-    #[error("{message}")]
-    Unprocessable { code: ErrorCode, message: String },
     /// A sign-in that failed for a reason the person can act on (401), e.g. single sign-on.
     #[error("{message}")]
     SignInRefused { code: ErrorCode, message: String },
@@ -101,8 +96,6 @@ impl ApiError {
             IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused"),
             Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
             Denied { code, .. } => (StatusCode::FORBIDDEN, *code, "Forbidden"),
-            PreconditionRequired { code, .. } => (StatusCode::PRECONDITION_REQUIRED, *code, "Precondition required"),
-            Unprocessable { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, *code, "Refused"),
             SignInRefused { code, .. } => (StatusCode::UNAUTHORIZED, *code, "Sign-in refused"),
             Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceBusy, "Busy"),
             Timeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout, "Request timeout"),

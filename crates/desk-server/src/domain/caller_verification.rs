@@ -99,7 +99,11 @@ pub async fn challenge(
             CallerMethod::Sms => "no phone number",
             CallerMethod::Email => "no verified address that receives mail",
         };
-        return Err(ApiError::invalid("method", format!("this account has {what}; choose another method")));
+        // The request is well-formed; the account's state refuses it (409, like other state refusals).
+        return Err(ApiError::Conflict {
+            code: ErrorCode::InvalidState,
+            message: format!("this account has {what}; choose another method"),
+        });
     };
     let window = now_ms - now_ms.rem_euclid(HOUR_MS);
     let counted: Option<i64> = sqlx::query_scalar(
@@ -228,7 +232,7 @@ pub async fn check(
     challenge_id: i64,
     code: &str,
 ) -> ApiResult<CallerVerified> {
-    if code.trim().is_empty() || code.len() > 32 {
+    if code.trim().is_empty() || code.chars().count() > 32 {
         return Err(ApiError::invalid("code", "type the code the caller reads out (6 digits)"));
     }
     let mut tx = begin_write(db).await?;
@@ -347,7 +351,8 @@ pub async fn check(
         } else {
             "the code is wrong, and no attempts are left; start a new verification".into()
         };
-        return Err(ApiError::Unprocessable { code: ErrorCode::WrongCode, message });
+        // 409: the code is well-formed; it does not match the challenge (the state it names).
+        return Err(ApiError::Conflict { code: ErrorCode::WrongCode, message });
     }
     sqlx::query("UPDATE caller_challenges SET verified_ms = $1 WHERE id = $2 AND verified_ms IS NULL")
         .bind(now_ms)
@@ -441,7 +446,7 @@ pub async fn require(
     audit_entry(conn, now_ms, &session.actor(client), action, account_id, "refused_caller_not_verified", json!({}))
         .await?;
     let minutes = config.caller_verified_for_secs / 60;
-    Ok(Err(ApiError::PreconditionRequired {
+    Ok(Err(ApiError::Denied {
         code: ErrorCode::CallerVerificationRequired,
         message: format!("verify the caller first (Verify caller); a verification counts for {minutes} minutes"),
     }))

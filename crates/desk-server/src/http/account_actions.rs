@@ -52,7 +52,7 @@ async fn act(
               (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "not locked"),
               (status = 422, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 428, body = desk_api::Problem, content_type = "application/problem+json", description = "caller_verification_required"),
+              (status = 403, description = "`caller_verification_required`: verify the caller first (when the settings say so)"),
               (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "cooldown or cap; see Retry-After")))]
 pub async fn unlock(
     State(state): State<AppState>,
@@ -75,7 +75,7 @@ pub async fn unlock(
               (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "verified already"),
               (status = 422, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 428, body = desk_api::Problem, content_type = "application/problem+json", description = "caller_verification_required (when configured)"),
+              (status = 403, description = "`caller_verification_required`: verify the caller first (when the settings say so)"),
               (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "cooldown or cap; see Retry-After")))]
 pub async fn verification_email(
     State(state): State<AppState>,
@@ -97,7 +97,7 @@ pub async fn verification_email(
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 422, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 428, body = desk_api::Problem, content_type = "application/problem+json", description = "caller_verification_required"),
+              (status = 403, description = "`caller_verification_required`: verify the caller first (when the settings say so)"),
               (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "cooldown or cap; see Retry-After")))]
 pub async fn end_sessions(
     State(state): State<AppState>,
@@ -117,7 +117,7 @@ pub async fn end_sessions(
     responses((status = 201, body = CallerChallenge),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json", description = "the account lacks that factor"),
+              (status = 409, description = "`invalid_state`: the account lacks that factor"),
               (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "too many challenges this hour")))]
 pub async fn challenge(
     State(state): State<AppState>,
@@ -146,8 +146,7 @@ pub async fn challenge(
     responses((status = 200, body = CallerVerified),
               (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "challenge_expired: expired or used"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json", description = "wrong_code"),
+              (status = 409, description = "`challenge_expired` (expired or used) or `wrong_code` (the message says how many tries are left)"),
               (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "no attempts left")))]
 pub async fn check(
     State(state): State<AppState>,

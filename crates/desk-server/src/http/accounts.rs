@@ -115,7 +115,7 @@ pub async fn address_check(
     request_body = RevealRequest,
     responses((status = 200, body = RevealedAddress),
               (status = 404, description = "`not_found`: no such account, or the address is not the account's"),
-              (status = 428, description = "`caller_verification_required`: the caller was not verified within the window")))]
+              (status = 403, description = "`caller_verification_required`: the caller was not verified within the window")))]
 pub async fn reveal(
     State(state): State<AppState>,
     auth: Authorized<access::RevealAddress>,

@@ -62,6 +62,7 @@ pub fn document() -> &'static Value {
         let (_, doc) = super::api().split_for_parts();
         let mut doc = serde_json::to_value(doc).expect("the OpenAPI document serialises");
         refine_schemas(&mut doc);
+        refine_operations(&mut doc);
         apply_rules(&mut doc);
         doc
     })
@@ -105,6 +106,19 @@ fn refine_schemas(doc: &mut Value) {
     decision["then"] =
         json!({ "required": ["message"], "properties": { "message": { "type": "string", "pattern": NOT_BLANK } } });
     schemas["MailEvent"]["properties"]["email_id"]["minimum"] = json!(1);
+    schemas["CallerCodeRequest"]["properties"]["code"] = json!({ "type": "string", "minLength": 1, "maxLength": 32,
+        "pattern": NOT_BLANK, "description": "What the caller reads out" });
+}
+
+/// What one operation takes beyond its shared request type: ending every session is only for a
+/// suspected compromise.
+fn refine_operations(doc: &mut Value) {
+    let body =
+        &mut doc["paths"]["/v1/accounts/{id}/end-sessions"]["post"]["requestBody"]["content"]["application/json"];
+    body["schema"] = json!({ "allOf": [
+        { "$ref": "#/components/schemas/ResetRequest" },
+        { "properties": { "reason": { "const": "suspected_compromise" } }, "required": ["reason"] }
+    ] });
 }
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

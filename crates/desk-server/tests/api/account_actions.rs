@@ -46,7 +46,7 @@ async fn unlock_needs_the_caller_verified_then_unlocks_once_and_tells_the_user()
     let t = app.agent_token().await;
     lock(&app, MARIA).await;
     let refused = act(&app, &t, "/v1/accounts/1/unlock", "u1", body("locked_out")).await;
-    TestApp::assert_problem(&refused, 428, "caller_verification_required");
+    TestApp::assert_problem(&refused, 403, "caller_verification_required");
     verify_maria(&app, &t).await;
     let a = act(&app, &t, "/v1/accounts/1/unlock", "u1", body("locked_out")).await;
     assert_eq!(a.status, 202, "{}", a.text);
@@ -142,7 +142,7 @@ async fn ending_sessions_needs_suspected_compromise_and_tells_every_verified_add
     assert_eq!(wrong.body["field"], "reason");
     TestApp::assert_problem(
         &act(&app, &t, "/v1/accounts/1/end-sessions", "e1", body("suspected_compromise")).await,
-        428,
+        403,
         "caller_verification_required",
     );
     verify_maria(&app, &t).await;
@@ -178,7 +178,7 @@ async fn the_actions_that_need_a_verification_are_a_setting() {
     let path = format!("/v1/accounts/{JSMITH}/emails/{JIMMY_UNVERIFIED}/verification");
     TestApp::assert_problem(
         &act(&app, &t, &path, "s2", body("email_not_received")).await,
-        428,
+        403,
         "caller_verification_required",
     );
 }

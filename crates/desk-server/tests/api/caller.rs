@@ -66,7 +66,7 @@ async fn the_authenticator_code_read_back_verifies_once() {
     // The same code read back for a second challenge is a replay.
     let c2 = challenge(&app, &t, MARIA, "authenticator_app").await;
     let again = check(&app, &t, MARIA, c2.body["id"].as_i64().unwrap(), &code).await;
-    TestApp::assert_problem(&again, 422, "wrong_code");
+    TestApp::assert_problem(&again, 409, "wrong_code");
     // A challenge that passed cannot pass again.
     let used = check(&app, &t, MARIA, c1.body["id"].as_i64().unwrap(), &code).await;
     TestApp::assert_problem(&used, 409, "challenge_expired");
@@ -83,7 +83,7 @@ async fn a_wrong_code_is_refused_and_an_expired_challenge_says_so() {
     let wrong = if code == "123456" { "654321" } else { "123456" };
     let id = c.body["id"].as_i64().unwrap();
     let a = check(&app, &t, MARIA, id, wrong).await;
-    TestApp::assert_problem(&a, 422, "wrong_code");
+    TestApp::assert_problem(&a, 409, "wrong_code");
     assert!(a.body["detail"].as_str().unwrap().contains("4 attempts left"));
     app.clock.advance(chrono::Duration::minutes(10));
     let late = check(&app, &t, MARIA, id, &code).await;
@@ -97,7 +97,7 @@ async fn a_wrong_code_is_refused_and_an_expired_challenge_says_so() {
         "not_found",
     );
     // A method the account lacks is refused clearly.
-    TestApp::assert_problem(&challenge(&app, &t, 2, "authenticator_app").await, 422, "invalid_input");
+    TestApp::assert_problem(&challenge(&app, &t, 2, "authenticator_app").await, 409, "invalid_state");
 }
 
 #[tokio::test]
@@ -110,7 +110,7 @@ async fn attempts_are_limited_even_when_dozens_guess_at_once() {
     let guesses: Vec<String> =
         (0..30).map(|i| format!("{:06}", (code.parse::<u32>().unwrap() + 1 + i) % 1_000_000)).collect();
     let answers = futures_util::future::join_all(guesses.iter().map(|g| check(&app, &t, MARIA, id, g))).await;
-    let wrong = answers.iter().filter(|a| a.status == 422).count();
+    let wrong = answers.iter().filter(|a| a.status == 409).count();
     let limited = answers.iter().filter(|a| a.status == 429).count();
     assert_eq!((wrong, limited), (5, 25), "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
     // Even the right code is refused once the attempts are spent.
@@ -150,7 +150,7 @@ async fn a_reveal_needs_a_recent_caller_verification_by_the_service_not_only_the
     let body = json!({"reason": "user reads it back on the call", "ticket": "SUP-9"});
     let path = "/v1/accounts/1/emails/1/reveal";
     let refused = app.post_json(&t, path, body.clone()).await;
-    TestApp::assert_problem(&refused, 428, "caller_verification_required");
+    TestApp::assert_problem(&refused, 403, "caller_verification_required");
     let c = challenge(&app, &t, MARIA, "authenticator_app").await;
     assert_eq!(check(&app, &t, MARIA, c.body["id"].as_i64().unwrap(), &app.totp_now(MARIA_TOTP)).await.status, 200);
     let ok = app.post_json(&t, path, body).await;
