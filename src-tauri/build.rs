@@ -1,6 +1,8 @@
 /// The commands the UI may call. Each gets an `allow-*` permission generated, and
 /// `capabilities/default.json` grants exactly these — nothing else is reachable from the webview.
 const COMMANDS: &[&str] = &[
+    "about",
+    "take_links",
     "session_status",
     "sign_in",
     "sign_out",
@@ -27,6 +29,22 @@ const COMMANDS: &[&str] = &[
     "audit_verify",
     "audit_export",
     "audit_figures",
+    "staff_list",
+    "staff_invite",
+    "staff_set_role",
+    "staff_disable",
+    "staff_enable",
+    "staff_mfa_reset",
+    "staff_approve_mfa_reset",
+    "sso_settings",
+    "set_sso_required",
+    "unlock_account",
+    "end_sessions",
+    "send_verification_email",
+    "caller_challenge",
+    "caller_check",
+    "sso_availability",
+    "sign_in_sso",
 ];
 
 fn main() {

@@ -1,18 +1,31 @@
 //! One line each: unpack, call the console (which knows nothing of Tauri), answer.
 
 use chrono::{DateTime, Utc};
+use desk_api::{About, LinkEvent};
 use desk_api::{
     AccountDetail, AccountSummary, ActionAccepted, ActivityEvent, AddressCheckResult, AuditEntry, AuditFilter,
     CommandError, ExportFormat, ExportResult, Figures, Page, Progress, ResetRequest, RevealRequest, RevealedAddress,
     SessionStatus, SignInForm, VerifyReport,
 };
+use desk_client::links::LinkInbox;
 use desk_client::Console;
 use tauri::ipc::Channel;
 use tauri::State;
 
+use crate::desktop::Facts;
 use crate::save::SavePath;
 
 type Answer<T> = Result<T, CommandError>;
+
+#[tauri::command]
+pub async fn about(console: State<'_, Console>, facts: State<'_, Facts>) -> Answer<About> {
+    Ok(console.about(&facts.get()).await)
+}
+
+#[tauri::command]
+pub fn take_links(inbox: State<'_, LinkInbox>) -> Vec<LinkEvent> {
+    inbox.take()
+}
 
 #[tauri::command]
 pub async fn session_status(console: State<'_, Console>) -> Answer<SessionStatus> {
@@ -170,15 +183,23 @@ pub async fn request_note(console: State<'_, Console>, id: i64, text: String) ->
 }
 
 #[tauri::command]
-pub async fn request_decide(console: State<'_, Console>, id: i64, decision: DecisionRequest) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, format!("/{id}/decision"), serde_json::to_value(decision).ok()).await?)
+pub async fn request_decide(
+    console: State<'_, Console>,
+    id: i64,
+    decision: DecisionRequest,
+    idempotency_key: String,
+) -> Answer<RequestDetail> {
+    Ok(console.decide(id, decision, &idempotency_key).await?)
 }
 
 #[tauri::command]
-pub async fn request_second_approval(console: State<'_, Console>, id: i64, note: String) -> Answer<RequestDetail> {
-    Ok(console
-        .request(Method::POST, format!("/{id}/second-approval"), Some(serde_json::json!({ "text": note })))
-        .await?)
+pub async fn request_second_approval(
+    console: State<'_, Console>,
+    id: i64,
+    note: String,
+    idempotency_key: String,
+) -> Answer<RequestDetail> {
+    Ok(console.second_approval(id, &note, &idempotency_key).await?)
 }
 
 #[tauri::command]

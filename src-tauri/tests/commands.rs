@@ -146,9 +146,14 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     invoke(&webview, "sign_in", lead).unwrap();
     let page = invoke(&webview, "audit_query", json!({"filter": {"action": "sign_in"}, "cursor": null})).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 2, "the agent's and the lead's sign-ins: {page}");
+    // A period over a year is cut to the year before `to`, and the answer says so.
     let figures =
-        invoke(&webview, "audit_figures", json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}));
-    assert!(figures.is_err(), "a period over a year is refused");
+        invoke(&webview, "audit_figures", json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}))
+            .unwrap();
+    assert_eq!(
+        (figures["from"].as_str(), figures["to"].as_str()),
+        (Some("2098-12-31T00:00:00Z"), Some("2100-01-01T00:00:00Z"))
+    );
     let now = chrono::Utc::now();
     let figures = invoke(&webview, "audit_figures", json!({"from": (now - chrono::Duration::days(1)).to_rfc3339(), "to": (now + chrono::Duration::minutes(1)).to_rfc3339()})).unwrap();
     assert_eq!(figures["agents"].as_array().unwrap().len(), 3);
@@ -175,6 +180,8 @@ fn recovery_commands_reach_the_service() {
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,
+        // The reveal without a caller verification first; `account_action_commands…` verifies.
+        caller_verification_required: vec![],
         ..Config::default()
     };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
@@ -257,19 +264,21 @@ fn queue_commands_claim_decide_and_release() {
     let err = invoke(
         &webview,
         "request_decide",
-        json!({"id": id, "decision": {"decision": "approve", "checklist": [], "note": "ok"}}),
+        json!({"id": id, "decision": {"decision": "approve", "checklist": [], "note": "ok"}, "idempotencyKey": "cmd-1"}),
     )
     .unwrap_err();
     assert_eq!(err["code"], "checklist_incomplete");
     let checklist = claimed["checklist"].clone();
-    let done = invoke(
-        &webview,
-        "request_decide",
-        json!({"id": id, "decision": {"decision": "approve", "checklist": checklist, "note": "facts match"}}),
-    )
-    .unwrap();
+    let approve = json!({"id": id, "decision": {"decision": "approve", "checklist": checklist, "note": "facts match"},
+                         "idempotencyKey": "cmd-2"});
+    let done = invoke(&webview, "request_decide", approve.clone()).unwrap();
     assert_eq!(done["item"]["state"], "approved");
-    let err = invoke(&webview, "request_second_approval", json!({"id": id, "note": "x"})).unwrap_err();
+    // The same action again (a retry under its key) decides nothing twice: it answers the request.
+    let again = invoke(&webview, "request_decide", approve).unwrap();
+    assert_eq!(again["item"]["state"], "approved");
+    assert_eq!(again["steps"].as_array().unwrap().len(), done["steps"].as_array().unwrap().len());
+    let err = invoke(&webview, "request_second_approval", json!({"id": id, "note": "x", "idempotencyKey": "cmd-3"}))
+        .unwrap_err();
     assert_eq!(err["code"], "forbidden");
     let other = invoke(&webview, "queue_claim_next", json!({})).unwrap();
     let other_id = other["item"]["id"].as_i64().unwrap();
@@ -278,4 +287,176 @@ fn queue_commands_claim_decide_and_release() {
     let err = invoke(&webview, "request_evidence", json!({"id": other_id, "fileId": 1})).unwrap_err();
     assert_eq!(err["code"], "not_found");
     rt.block_on(running.stop());
+}
+
+#[test]
+fn account_action_commands_verify_the_caller_then_unlock_end_sessions_and_send_a_verification() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        ..Config::default()
+    };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let db = running.state.db.clone();
+    rt.block_on(sqlx::query("UPDATE accounts SET status = 'locked' WHERE id = 1").execute(&db)).unwrap();
+    let url = running.url();
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
+    invoke(&webview, "sign_in", form).unwrap();
+    let req = json!({"reason": "locked_out", "ticket": "SUP-5"});
+
+    let err =
+        invoke(&webview, "unlock_account", json!({"id": 1, "request": req, "idempotencyKey": "u-1"})).unwrap_err();
+    assert_eq!(err["code"], "caller_verification_required");
+    let challenge = invoke(&webview, "caller_challenge", json!({"id": 1, "method": "email"})).unwrap();
+    assert!(!challenge.to_string().contains('@'), "the webview never learns the address: {challenge}");
+    let body: String = rt
+        .block_on(
+            sqlx::query_scalar("SELECT body FROM outbox WHERE kind = 'caller_code' ORDER BY id DESC LIMIT 1")
+                .fetch_one(&db),
+        )
+        .unwrap();
+    let code = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6).unwrap().to_string();
+    let wrong =
+        invoke(&webview, "caller_check", json!({"id": 1, "challengeId": challenge["id"], "code": "x"})).unwrap_err();
+    assert_eq!(wrong["code"], "wrong_code");
+    let ok = invoke(&webview, "caller_check", json!({"id": 1, "challengeId": challenge["id"], "code": code})).unwrap();
+    assert_eq!(ok["by"], "Alex Agent");
+
+    let done = invoke(&webview, "unlock_account", json!({"id": 1, "request": req, "idempotencyKey": "u-1"})).unwrap();
+    assert_eq!(done["emails"].as_array().unwrap().len(), 2);
+    let ended = invoke(
+        &webview,
+        "end_sessions",
+        json!({"id": 1, "request": {"reason": "suspected_compromise", "ticket": "SUP-5"}, "idempotencyKey": "e-1"}),
+    )
+    .unwrap();
+    assert_eq!(ended["sessions_ended"], 2);
+    let sent = invoke(
+        &webview,
+        "send_verification_email",
+        json!({"id": 2, "emailId": 4, "request": {"reason": "email_not_received", "ticket": "SUP-6"}, "idempotencyKey": "v-1"}),
+    )
+    .unwrap();
+    assert_eq!(sent["emails"].as_array().unwrap().len(), 1);
+    let detail = invoke(&webview, "get_account", json!({"id": 1})).unwrap();
+    assert_eq!(detail["status"], "active");
+    assert_eq!(detail["caller_verified"]["method"], "email");
+    // An agent has no staff administration.
+    assert_eq!(invoke(&webview, "staff_list", json!({})).unwrap_err()["code"], "forbidden");
+    rt.block_on(running.stop());
+}
+
+#[test]
+fn staff_commands_invite_change_roles_and_disable() {
+    use desk_server::demo::{ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        ..Config::default()
+    };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let url = running.url();
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let code = desk_server::totp::code_at(ADMIN_TOTP, unix_now()).unwrap();
+    let form = json!({"form": {"server_url": url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "totp": code, "stay_signed_in": false}});
+    invoke(&webview, "sign_in", form).unwrap();
+    let why = json!({"reason": "new hire", "ticket": "HR-1"});
+    let sent = invoke(
+        &webview,
+        "staff_invite",
+        json!({"request": {"email": "nia@corp.test", "name": "Nia New", "role": "agent", "reason": "new hire", "ticket": "HR-1"}}),
+    )
+    .unwrap();
+    assert_eq!(sent["member"]["status"], "invited");
+    let id = sent["member"]["id"].as_i64().unwrap();
+    let lead = invoke(
+        &webview,
+        "staff_set_role",
+        json!({"id": id, "change": {"role": "lead", "reason": "x y z", "ticket": "HR-2"}}),
+    )
+    .unwrap();
+    assert_eq!(lead["role"], "lead");
+    let off = invoke(&webview, "staff_disable", json!({"id": id, "change": why})).unwrap();
+    assert_eq!(off["status"], "disabled");
+    let on = invoke(&webview, "staff_enable", json!({"id": id, "change": why})).unwrap();
+    assert_eq!(on["status"], "invited");
+    let agent = invoke(&webview, "staff_list", json!({})).unwrap();
+    let agent_id =
+        agent.as_array().unwrap().iter().find(|m| m["email"] == AGENT_EMAIL).unwrap()["id"].as_i64().unwrap();
+    let asked = invoke(&webview, "staff_mfa_reset", json!({"id": agent_id, "change": why})).unwrap();
+    let reset_id = asked["pending_mfa_reset"]["id"].as_i64().unwrap();
+    let own = invoke(&webview, "staff_approve_mfa_reset", json!({"resetId": reset_id, "change": why})).unwrap_err();
+    assert_eq!(own["code"], "own_change");
+    let sso = invoke(&webview, "sso_settings", json!({})).unwrap();
+    assert_eq!(sso["configured"], false);
+    let refused = invoke(
+        &webview,
+        "set_sso_required",
+        json!({"change": {"required": true, "reason": "policy", "ticket": "SEC-1"}}),
+    )
+    .unwrap_err();
+    assert_eq!(refused["code"], "invalid_state");
+    rt.block_on(running.stop());
+}
+
+#[test]
+fn about_answers_both_versions_and_holds_no_token() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        db: dir.path().join("desk.db"),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        ..Config::default()
+    };
+    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let url = running.url();
+    let store = Arc::new(MemoryStore::default());
+    let app = recovery_desk_lib::build(mock_builder(), store.clone(), url.clone())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": true}});
+    invoke(&webview, "sign_in", form).unwrap();
+    let token = store.load().unwrap().unwrap().token;
+
+    let about = invoke(&webview, "about", json!({})).unwrap();
+    assert_eq!(about["service"]["version"], env!("CARGO_PKG_VERSION"), "{about}");
+    assert_eq!(about["server_url"], url.as_str());
+    assert!(about["diagnostics"].as_str().unwrap().contains(env!("CARGO_PKG_VERSION")));
+    assert!(!about.to_string().contains(token.expose()), "the token reached the About box");
+    rt.block_on(running.stop());
+}
+
+#[test]
+fn links_reach_the_ui_once_and_bad_ones_only_as_a_message() {
+    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into())
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    assert_eq!(invoke(&webview, "take_links", json!({})).unwrap(), json!([]));
+
+    let args = ["recovery-desk", "--flag", "recovery-desk://account/42?ticket=T-123", "recovery-desk://request/x"];
+    recovery_desk_lib::desktop::take_link_args(app.handle(), &args.map(String::from));
+    let links = invoke(&webview, "take_links", json!({})).unwrap();
+    assert_eq!(links[0]["link"], json!({"target": "account", "id": 42, "ticket": "T-123"}));
+    assert_eq!(links[1]["link"], Value::Null);
+    assert!(links[1]["error"].as_str().unwrap().starts_with("This link cannot be opened"), "{links}");
+    assert_eq!(invoke(&webview, "take_links", json!({})).unwrap(), json!([]), "each link is handed over once");
 }

@@ -4,155 +4,50 @@
 //! `make test` builds both binaries first and runs this under xvfb-run and a session bus with
 //! gnome-keyring (the app reads the OS keychain on start).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use fantoccini::elements::Element;
+use desk_e2e::{find, open_console, shot, start_service, totp_now, AppHome, WAIT};
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::{json, Value};
-
-const WAIT: Duration = Duration::from_secs(30);
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn binary(name: &str) -> Result<PathBuf> {
-    let p = target_dir().join("debug").join(name);
-    if !p.exists() {
-        bail!("{} is missing: build it first (`make test` does)", p.display());
-    }
-    Ok(p)
-}
-
-fn tool(name: &str) -> Result<PathBuf> {
-    let home_bin = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin").join(name));
-    for candidate in home_bin
-        .into_iter()
-        .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join(name)))
-    {
-        if candidate.exists() {
-            return Ok(candidate);
-        }
-    }
-    bail!("{name} is not installed: `make deps` installs it")
-}
-
-async fn wait_for_port(port: u16) -> Result<()> {
-    let start = Instant::now();
-    while start.elapsed() < WAIT {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("nothing listened on port {port} within {WAIT:?}")
-}
-
-async fn find(c: &Client, css: &str) -> Result<Element> {
-    c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
-}
-
-async fn shot(c: &Client, name: &str) -> Result<()> {
-    // Let the last DOM change paint.
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    let dir = target_dir().join("e2e-screenshots");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?)?;
-    Ok(())
-}
-
-fn totp_now(secret: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    // Keep clear of a step boundary so the code is still valid when the service checks it.
-    let into_step = now % 30;
-    let at = if into_step > 25 { now + 5 } else { now };
-    desk_server::totp::code_at(secret, at).unwrap()
-}
+use fantoccini::{Client, Locator};
+use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Result<()> {
-    if std::env::var_os("DISPLAY").is_none() {
-        bail!("no X display: run through `make test`, which starts Xvfb");
-    }
-    let app = binary("recovery-desk")?;
-    let server_bin = binary("desk-server")?;
-    let dir = tempfile::tempdir()?;
-
+    desk_e2e::require_display()?;
     // Approved changes apply at once here, so the test sees the whole queue flow through.
-    let config = dir.path().join("desk.toml");
-    std::fs::write(
-        &config,
+    let service = start_service(
         "cooling_off_low_secs = 0\ncooling_off_medium_secs = 0\ncooling_off_high_secs = 0\nqueue_tick_ms = 200\n",
-    )?;
-    let service_port = free_port();
-    let service_url = format!("http://127.0.0.1:{service_port}");
-    let _service = Killed(
-        Command::new(&server_bin)
-            .args(["serve", "--demo", "--config"])
-            .arg(&config)
-            .arg("--db")
-            .arg(dir.path().join("desk.db"))
-            .args(["--bind", &format!("127.0.0.1:{service_port}")])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start desk-server")?,
-    );
-    wait_for_port(service_port).await?;
-
+    )
+    .await?;
     let exports = tempfile::tempdir()?;
-    let driver_port = free_port();
-    let native_port = free_port();
-    let _driver = Killed(
-        Command::new(tool("tauri-driver")?)
-            .args(["--port", &driver_port.to_string(), "--native-port", &native_port.to_string()])
-            .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
-            .env("RECOVERY_DESK_SERVER_URL", &service_url)
-            .env("RECOVERY_DESK_SAVE_DIR", exports.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("start tauri-driver")?,
-    );
-    wait_for_port(driver_port).await?;
-
-    // Two TLS backends are linked in (reqwest's and fantoccini's); name the one to use.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let caps = json!({"browserName": "wry", "tauri:options": {"application": app}});
-    let c = ClientBuilder::rustls()?
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{driver_port}"))
-        .await
-        .context("open a WebDriver session on the app")?;
+    let home = AppHome::new()?;
+    let mut env = home.env();
+    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    env.push(("RECOVERY_DESK_SAVE_DIR".into(), exports.path().into()));
+    let console = open_console(&desk_e2e::app_binary()?, &env).await?;
+    let c = &console.client;
+    let service_url = service.url.as_str();
     let outcome = async {
-        drive(&c, &service_url).await?;
-        queue_as_agent(&c, &service_url).await?;
-        audit_as_lead(&c, exports.path()).await?;
-        second_approval_as_lead(&c, &service_url).await
+        drive(c, service_url).await?;
+        call_actions_as_agent(c, service_url).await?;
+        queue_as_agent(c, service_url).await?;
+        audit_as_lead(c, exports.path()).await?;
+        second_approval_as_lead(c, service_url).await
     }
     .await;
-    let _ = shot(&c, "zz-last-state").await;
-    c.close().await.ok();
-    outcome
+    let _ = shot(c, "zz-last-state").await;
+    console.close().await;
+    outcome?;
+
+    // After the whole run: the console's log file is there, says what happened, and holds no secret.
+    let log = home.read_logs();
+    assert!(log.contains("Recovery Desk") && log.contains("starting"), "no log in {}: {log}", home.log_dir().display());
+    let leaked =
+        desk_e2e::secrets_in_log(&log, &service.dir.path().join("desk.db"), &["violet otter climbs 42 stairs"]).await?;
+    assert!(leaked.is_empty(), "the log holds {leaked:?}");
+    Ok(())
 }
 
 async fn drive(c: &Client, service_url: &str) -> Result<()> {
@@ -442,5 +337,122 @@ async fn second_approval_as_lead(c: &Client, service_url: &str) -> Result<()> {
     }
     find(c, "#request-back").await?.click().await?;
     shot(c, "15-queue-after-apply").await?;
+    Ok(())
+}
+
+/// The code the newest message to `to` carries (what the caller reads off their phone or inbox).
+async fn code_sent_to(service_url: &str, to: &str) -> Result<String> {
+    for _ in 0..100 {
+        let mail: Value = reqwest::get(format!("{service_url}/dev/mailbox.json")).await?.json().await?;
+        if let Some(m) = mail.as_array().and_then(|a| a.iter().find(|m| m["to"] == to)) {
+            let body = m["body"].as_str().unwrap_or("");
+            if let Some(code) = body.split(|c: char| !c.is_ascii_digit()).find(|w| w.len() == 6) {
+                return Ok(code.to_string());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("no code reached {to}")
+}
+
+async fn open_account(c: &Client, username: &str, id: i64) -> Result<()> {
+    let search = find(c, "#search").await?;
+    search.clear().await?;
+    search.send_keys(username).await?;
+    search.send_keys(&Key::Enter.to_string()).await?;
+    find(c, &format!("#results [data-testid=result][data-id='{id}']")).await?;
+    search.send_keys(&Key::Down.to_string()).await?;
+    search.send_keys(&Key::Enter.to_string()).await?;
+    let start = Instant::now();
+    while find(c, "#account-detail #account-username").await?.text().await?.trim() != username {
+        if start.elapsed() > WAIT {
+            bail!("{username} never opened");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Verify the caller (authenticator code read back; an SMS code), end every session, send a
+/// verification email to an unverified address, unlock a locked account: all from the keyboard
+/// or the account's buttons, each seen in the timeline and in the mailbox.
+async fn call_actions_as_agent(c: &Client, service_url: &str) -> Result<()> {
+    let key = |k: &str| {
+        format!("document.activeElement && document.activeElement.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}', bubbles: true}}))")
+    };
+    // maria.lopez is still open. V: verify the caller by the code of their authenticator app.
+    assert!(find(c, "#caller-status").await?.text().await?.contains("not verified"));
+    c.execute(&key("v"), vec![]).await?;
+    find(c, "#verify-caller").await?;
+    find(c, "input[name=caller-method][value=authenticator_app]").await?.click().await?;
+    find(c, "#verify-start").await?.click().await?;
+    find(c, "#verify-code").await?.send_keys(&totp_now("GEZDGNBVGY3TQOJQ")).await?;
+    shot(c, "05e-verify-caller").await?;
+    find(c, "#verify-check").await?.click().await?;
+    let start = Instant::now();
+    loop {
+        let status = find(c, "#caller-status").await?.text().await?;
+        if status.contains("Caller verified via authenticator app") && status.contains("Alex Agent") {
+            break;
+        }
+        if start.elapsed() > WAIT {
+            bail!("the caller never showed as verified: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    // E: end every session (reason suspected_compromise), with a notice to each verified address.
+    c.execute(&key("e"), vec![]).await?;
+    find(c, "#call-action").await?;
+    assert_eq!(find(c, "#call-reason").await?.prop("value").await?.as_deref(), Some("suspected_compromise"));
+    find(c, "#call-ticket").await?.send_keys("SUP-5151").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    assert!(find(c, "#call-notice").await?.text().await?.contains("sessions ended"));
+    find(c, "#activity [data-testid=activity][data-kind=sessions_ended]").await?;
+    let notice = mail_to(service_url, "m.lopez.work@mail.test", "You were signed out everywhere").await?;
+    assert!(notice["body"].as_str().unwrap_or("").contains("signed you out everywhere"));
+    shot(c, "05f-sessions-ended").await?;
+
+    // A verification email to jsmith's unverified address, which the agent never sees.
+    open_account(c, "jsmith", 2).await?;
+    find(c, "[data-testid=send-verification]").await?.click().await?;
+    find(c, "#call-ticket").await?.send_keys("SUP-5152").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    assert!(find(c, "#call-notice").await?.text().await?.contains("Verification email queued"));
+    mail_to(service_url, "jimmy.s@mail.test", "Confirm your email address").await?;
+    find(c, "#activity [data-testid=activity][data-kind=verification_sent]").await?;
+
+    // aikot_shop is locked: verify the caller by an SMS code, then U unlocks it.
+    open_account(c, "aikot_shop", 5).await?;
+    find(c, "#account-lock").await?;
+    c.execute(&key("u"), vec![]).await?;
+    find(c, "#call-ticket").await?.send_keys("SUP-5153").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    let refused = find(c, "#call-error").await?;
+    assert_eq!(refused.attr("data-code").await?.as_deref(), Some("caller_verification_required"));
+    c.execute(
+        "document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))",
+        vec![],
+    )
+    .await?;
+    c.execute(&key("v"), vec![]).await?;
+    find(c, "input[name=caller-method][value=sms]").await?.click().await?;
+    find(c, "#verify-start").await?.click().await?;
+    let code = code_sent_to(service_url, "+81 80 0000 1111").await?;
+    find(c, "#verify-code").await?.send_keys(&code).await?;
+    find(c, "#verify-check").await?.click().await?;
+    find(c, "#caller-status.ok").await?;
+    c.execute(&key("u"), vec![]).await?;
+    find(c, "#call-ticket").await?.send_keys("SUP-5153").await?;
+    find(c, "#call-confirm").await?.click().await?;
+    assert!(find(c, "#call-notice").await?.text().await?.contains("Account unlocked"));
+    find(c, "#activity [data-testid=activity][data-kind=account_unlocked]").await?;
+    let start = Instant::now();
+    while c.find(Locator::Css("#account-lock")).await.is_ok() {
+        if start.elapsed() > WAIT {
+            bail!("the account still shows as locked");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    shot(c, "05g-unlocked").await?;
     Ok(())
 }

@@ -135,6 +135,18 @@ pub enum ActivityKind {
     PasswordChanged,
     AnswerChanged,
     NoticeSent,
+    /// An agent unlocked the account.
+    AccountUnlocked,
+    /// An agent sent a verification email to an unverified address.
+    VerificationSent,
+    /// The user confirmed an address through a verification email.
+    EmailVerified,
+    /// An agent ended every session of the user.
+    SessionsEnded,
+    /// An agent challenged the caller for a code.
+    CallerChallenged,
+    CallerVerified,
+    CallerVerificationFailed,
 }
 
 /// One event of the account's recovery activity, newest first.
@@ -178,6 +190,8 @@ pub struct AccountDetail {
     #[ts(type = "number")]
     pub answer_reset_available_in: u64,
     pub duplicates: Vec<DuplicateAccount>,
+    /// The newest caller verification on this account, while it counts (15 minutes).
+    pub caller_verified: Option<crate::CallerVerified>,
 }
 
 /// `POST /v1/accounts/{id}/password-reset` (and the other recovery actions).

@@ -47,6 +47,31 @@ pub enum AuditAction {
     RequestUserReply,
     RequestCancel,
     RequestApply,
+    /// An admin invited a staff member (or sent a new enrolment link).
+    StaffInvite,
+    /// A staff member finished enrolling (password, authenticator, backup codes).
+    StaffEnrolled,
+    StaffRoleChange,
+    StaffDisable,
+    StaffEnable,
+    /// An admin asked for a reset of a staff member's authenticator.
+    StaffMfaResetRequest,
+    /// A second admin approved it.
+    StaffMfaResetApprove,
+    /// An admin required single sign-on, or stopped requiring it.
+    SsoSetting,
+    /// `desk-server admin create` made an admin.
+    AdminCreate,
+    /// An agent unlocked an account locked by failed sign-ins.
+    Unlock,
+    /// An agent sent a verification email to an unverified address.
+    VerificationEmail,
+    /// An agent ended every session of a user.
+    EndSessions,
+    /// An agent challenged a caller for a code of the user's own factor.
+    CallerChallenge,
+    /// The code a caller read back, checked.
+    CallerCheck,
 }
 
 /// What an action counts as in the per-agent figures.
@@ -67,7 +92,7 @@ pub enum ActionGroup {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 31] = [
+    pub const ALL: [AuditAction; 45] = [
         AuditAction::SignIn,
         AuditAction::SignOut,
         AuditAction::PasswordReset,
@@ -99,6 +124,20 @@ impl AuditAction {
         AuditAction::RequestUserReply,
         AuditAction::RequestCancel,
         AuditAction::RequestApply,
+        AuditAction::StaffInvite,
+        AuditAction::StaffEnrolled,
+        AuditAction::StaffRoleChange,
+        AuditAction::StaffDisable,
+        AuditAction::StaffEnable,
+        AuditAction::StaffMfaResetRequest,
+        AuditAction::StaffMfaResetApprove,
+        AuditAction::SsoSetting,
+        AuditAction::AdminCreate,
+        AuditAction::Unlock,
+        AuditAction::VerificationEmail,
+        AuditAction::EndSessions,
+        AuditAction::CallerChallenge,
+        AuditAction::CallerCheck,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +174,20 @@ impl AuditAction {
             RequestUserReply => "request_user_reply",
             RequestCancel => "request_cancel",
             RequestApply => "request_apply",
+            StaffInvite => "staff_invite",
+            StaffEnrolled => "staff_enrolled",
+            StaffRoleChange => "staff_role_change",
+            StaffDisable => "staff_disable",
+            StaffEnable => "staff_enable",
+            StaffMfaResetRequest => "staff_mfa_reset_request",
+            StaffMfaResetApprove => "staff_mfa_reset_approve",
+            SsoSetting => "sso_setting",
+            AdminCreate => "admin_create",
+            Unlock => "unlock",
+            VerificationEmail => "verification_email",
+            EndSessions => "end_sessions",
+            CallerChallenge => "caller_challenge",
+            CallerCheck => "caller_check",
         }
     }
 
@@ -186,21 +239,27 @@ pub struct AuditEntry {
 /// Filters of the audit log; every one is optional and they combine with AND.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema, utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct AuditFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub agent: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[A-Za-z0-9_]{1,64}$(?!\n)"))]
     pub action: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub account: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional, type = "number")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub request: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[A-Za-z0-9_]{1,64}$(?!\n)"))]
     pub outcome: Option<String>,
     /// Inclusive lower bound (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,26 +10,36 @@ pub struct EmailAddress(String);
 
 impl EmailAddress {
     pub fn parse(input: &str) -> Result<Self, &'static str> {
-        let s = input.trim().to_lowercase();
+        // Lengths count characters, as the API description's `maxLength` and pattern do.
+        let s = input.trim();
         if s.is_empty() {
             return Err("an email address is required");
         }
-        if s.len() > 254 {
+        if s.chars().count() > 254 {
             return Err("an email address is at most 254 characters");
         }
         let Some((local, domain)) = s.split_once('@') else {
             return Err("an email address needs an @");
         };
-        if local.is_empty() || local.len() > 64 || domain.contains('@') {
+        if local.is_empty() || local.chars().count() > 64 || domain.contains('@') {
             return Err("the part before the @ is not valid");
         }
-        if domain.len() < 3 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
+        if domain.chars().count() < 3 || !domain.contains('.') || domain.starts_with('.') || domain.ends_with('.') {
             return Err("the domain after the @ is not valid");
         }
         if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err("an email address cannot contain spaces");
         }
-        Ok(Self(s))
+        Ok(Self(s.to_lowercase()))
+    }
+
+    /// As `parse`, but an address with spaces around it is refused rather than trimmed: what the
+    /// API takes is exactly what `patterns::EMAIL` describes.
+    pub fn parse_exact(input: &str) -> Result<Self, &'static str> {
+        if input.trim() != input {
+            return Err("an email address cannot start or end with a space");
+        }
+        Self::parse(input)
     }
     pub fn as_str(&self) -> &str {
         &self.0
@@ -96,9 +106,10 @@ pub fn mask_phone(phone: &str) -> String {
 pub struct Ticket(String);
 
 impl Ticket {
+    /// Exactly `patterns::TICKET`: no spaces around it (the console trims what the agent typed).
     pub fn parse(input: &str) -> Result<Self, &'static str> {
-        let s = input.trim();
-        if s.is_empty() {
+        let s = input;
+        if s.trim().is_empty() {
             return Err("a ticket reference is required");
         }
         if s.len() > 64 {
@@ -280,6 +291,16 @@ mod tests {
     }
 
     #[test]
+    fn exact_addresses_have_no_spaces_around_them_and_count_characters() {
+        assert!(EmailAddress::parse_exact(" jo@example.com").is_err());
+        assert!(EmailAddress::parse_exact("jo@example.com\n").is_err());
+        assert!(EmailAddress::parse_exact("jo@example.com").is_ok());
+        // 64 characters of two bytes each before the @ is still a valid local part.
+        assert!(EmailAddress::parse_exact(&format!("{}@example.com", "é".repeat(64))).is_ok());
+        assert!(EmailAddress::parse_exact(&format!("{}@example.com", "é".repeat(65))).is_err());
+    }
+
+    #[test]
     fn masking_hides_all_but_the_first_letter() {
         assert_eq!(EmailAddress::parse("maria@example.com").unwrap().masked(), "m***@example.com");
         assert_eq!(mask_phone("+44 7700 900123"), "••• ••• ••23");
@@ -299,5 +320,6 @@ mod tests {
         assert!(Ticket::parse("   ").is_err());
         assert!(Ticket::parse("<script>").is_err());
         assert!(Ticket::parse(&"x".repeat(65)).is_err());
+        assert!(Ticket::parse(" SUP-1").is_err());
     }
 }

@@ -47,6 +47,24 @@ pub enum ErrorCode {
     IdempotencyKeyReused,
     /// The thing is not in a state this change applies to (e.g. `delivered` for a failed email).
     InvalidTransition,
+    /// A staff member with this email address exists already.
+    StaffExists,
+    /// The change would leave the desk without an active admin.
+    LastAdmin,
+    /// An admin cannot raise their own role, disable themselves or approve their own request.
+    OwnChange,
+    /// The password is shorter than 12 characters or on the list of common passwords.
+    WeakPassword,
+    /// The service requires single sign-on; password and code are not accepted.
+    SsoRequired,
+    /// Single sign-on failed; the message says which check refused it.
+    SsoFailed,
+    /// The action needs the caller verified (within 15 minutes) first.
+    CallerVerificationRequired,
+    /// The code the caller read back is wrong; `retry_after` is absent, attempts remain.
+    WrongCode,
+    /// The caller-verification challenge expired or was already used.
+    ChallengeExpired,
     /// The service has too much work in hand (sign-ins wait for password checks); `retry_after`
     /// says when to try again.
     ServiceBusy,
@@ -56,6 +74,10 @@ pub enum ErrorCode {
     Internal,
     /// Client side: the service could not be reached.
     ServiceUnreachable,
+    /// Client side: the connection broke after the request was sent, before the answer came, and
+    /// retrying (with the same `Idempotency-Key`) did not reach the service either. The action was
+    /// done at most once; sending it again is safe.
+    ConnectionLost,
     /// Client side: the service answered something that is not this contract.
     UnexpectedResponse,
     /// Client side: no agent is signed in.
@@ -90,10 +112,20 @@ impl ErrorCode {
             ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
             ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
             ErrorCode::InvalidTransition => "invalid_transition",
+            ErrorCode::StaffExists => "staff_exists",
+            ErrorCode::LastAdmin => "last_admin",
+            ErrorCode::OwnChange => "own_change",
+            ErrorCode::WeakPassword => "weak_password",
+            ErrorCode::SsoRequired => "sso_required",
+            ErrorCode::SsoFailed => "sso_failed",
+            ErrorCode::CallerVerificationRequired => "caller_verification_required",
+            ErrorCode::WrongCode => "wrong_code",
+            ErrorCode::ChallengeExpired => "challenge_expired",
             ErrorCode::ServiceBusy => "service_busy",
             ErrorCode::RequestTimeout => "request_timeout",
             ErrorCode::Internal => "internal",
             ErrorCode::ServiceUnreachable => "service_unreachable",
+            ErrorCode::ConnectionLost => "connection_lost",
             ErrorCode::UnexpectedResponse => "unexpected_response",
             ErrorCode::NotSignedIn => "not_signed_in",
             ErrorCode::KeychainUnavailable => "keychain_unavailable",
@@ -155,6 +187,7 @@ mod tests {
             ErrorCode::ServiceBusy,
             ErrorCode::RequestTimeout,
             ErrorCode::KeychainUnavailable,
+            ErrorCode::ConnectionLost,
         ] {
             assert_eq!(serde_json::to_value(code).unwrap(), serde_json::Value::String(code.as_str().into()));
         }

@@ -4,19 +4,26 @@
 //! The TypeScript the UI uses is generated from these types (`typescript()`), and a test fails when
 //! the committed `ui/src/lib/contract.ts` is stale.
 
+mod about;
 mod accounts;
+mod actions;
 mod audit;
 mod auth;
 mod domain;
 mod error;
 pub mod mail;
+pub mod patterns;
 mod queue;
 mod secret;
 #[cfg(feature = "sqlx")]
 mod sql;
+mod sso;
+mod staff;
 mod typescript;
 
+pub use about::*;
 pub use accounts::*;
+pub use actions::*;
 pub use audit::*;
 pub use auth::*;
 pub use domain::*;
@@ -24,7 +31,11 @@ pub use error::*;
 pub use mail::{MailEvent, MailEventKind};
 pub use queue::*;
 pub use secret::SecretText;
+pub use sso::*;
+pub use staff::*;
 pub use typescript::typescript;
+
+use serde::Deserialize;
 
 /// One page of a keyset-paginated list. `next_cursor` is opaque; absent on the last page.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -32,4 +43,17 @@ pub use typescript::typescript;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// An integer field of a request body. JSON Schema counts `63.0` as the integer 63, so the API
+/// takes it as such (serde alone would refuse a number written with a fraction).
+pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    use serde::de::Error;
+    match serde_json::Number::deserialize(d)? {
+        n if n.is_i64() => Ok(n.as_i64().unwrap_or_default()),
+        n => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f >= -(2f64.powi(63)) && f < 2f64.powi(63) => Ok(f as i64),
+            _ => Err(D::Error::custom(format!("invalid value: {n}, expected a whole number that fits 64 bits"))),
+        },
+    }
 }

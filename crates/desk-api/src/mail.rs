@@ -28,6 +28,7 @@ impl MailEventKind {
 #[serde(deny_unknown_fields)]
 pub struct MailEvent {
     /// The outbox id of the email, as answered by the action that sent it (`email.id`).
+    #[serde(deserialize_with = "crate::whole_number")]
     pub email_id: i64,
     pub event: MailEventKind,
 }

@@ -275,6 +275,7 @@ pub struct NoteRequest {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReassignRequest {
     #[ts(type = "number")]
+    #[serde(deserialize_with = "crate::whole_number")]
     pub agent_id: i64,
 }
 

@@ -45,6 +45,7 @@ sql_text_enum!(
     crate::AccountStatus,
     crate::ActivityKind,
     crate::AuditAction,
+    crate::CallerMethod,
     crate::ChangeKind,
     crate::DuplicateReason,
     crate::EmailStatus,

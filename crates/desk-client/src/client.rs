@@ -10,6 +10,10 @@ use serde::de::DeserializeOwned;
 
 use crate::ClientError;
 
+/// Sends of one call at most (the first and two retries), and the pauses between them.
+const ATTEMPTS: u32 = 3;
+const RETRY_PAUSES: [Duration; 2] = [Duration::from_millis(250), Duration::from_secs(1)];
+
 /// A typed client of the service's `/v1` API.
 #[derive(Clone)]
 pub struct Client {
@@ -24,34 +28,55 @@ impl std::fmt::Debug for Client {
 }
 
 /// Loopback may be plain HTTP; anything else must be HTTPS, since a session token crosses it.
+/// The decision is made on the host as the URL parser reads it (an IP address or a name), never on
+/// the text: `127.evil.example` and `127.0.0.1.nip.io` are names that anyone can point anywhere.
 fn check_url(raw: &str) -> Result<String, ClientError> {
     let url = reqwest::Url::parse(raw.trim())
         .map_err(|_| ClientError::InvalidServerUrl(format!("\"{raw}\" is not a URL like http://127.0.0.1:8787")))?;
-    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]" | "::1"))
-        || url.host_str().is_some_and(|h| h.starts_with("127."));
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(ClientError::InvalidServerUrl("the server URL cannot hold credentials".into()));
+    }
     match url.scheme() {
         "https" => {}
-        "http" if loopback => {}
+        "http" if is_loopback(&url) => {}
         "http" => {
             return Err(ClientError::InvalidServerUrl("use https:// for a service that is not on this machine".into()))
         }
         _ => return Err(ClientError::InvalidServerUrl("the server URL starts with http:// or https://".into())),
     }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(ClientError::InvalidServerUrl("the server URL cannot hold credentials".into()));
-    }
     Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// An address in 127.0.0.0/8 or ::1 (an IPv4-mapped IPv6 address counts as its IPv4 address), or
+/// the name `localhost` itself, which resolvers keep on this machine (RFC 6761).
+fn is_loopback(url: &reqwest::Url) -> bool {
+    // The parser has already turned every spelling of an IP address (`0x7f.1`, `2130706433`,
+    // `127.0.0.1.`) into its canonical text, and a name never parses as an address.
+    let Some(host) = url.host_str() else { return false };
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => host == "localhost",
+    }
 }
 
 impl Client {
     pub fn new(base_url: &str) -> Result<Self, ClientError> {
+        Self::with_roots(base_url, crate::tls::extra_roots()?)
+    }
+
+    /// A client that trusts the OS's store plus `extra_roots` (the configured extra CA file's).
+    pub fn with_roots(base_url: &str, extra_roots: Vec<reqwest::Certificate>) -> Result<Self, ClientError> {
         let base = check_url(base_url)?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(30))
-            .user_agent(concat!("recovery-desk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ClientError::UnexpectedResponse(e.to_string()))?;
+            .user_agent(concat!("recovery-desk/", env!("CARGO_PKG_VERSION")));
+        // The OS's certificate store is trusted (reqwest's native roots), plus the company's own CA
+        // when one is configured: a TLS-inspecting proxy or an internal CA then just works.
+        for cert in extra_roots {
+            builder = builder.add_root_certificate(cert);
+        }
+        let http = builder.build().map_err(|e| ClientError::UnexpectedResponse(e.to_string()))?;
         Ok(Self { http, base })
     }
 
@@ -59,7 +84,7 @@ impl Client {
         &self.base
     }
 
-    fn request(&self, method: Method, path: &str, token: Option<&SecretText>) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str, token: Option<&SecretText>) -> RequestBuilder {
         let rb = self.http.request(method, format!("{}{}", self.base, path));
         match token {
             Some(t) => rb.bearer_auth(t.expose()),
@@ -67,27 +92,40 @@ impl Client {
         }
     }
 
-    /// Sends, retrying once when the connection failed before an answer: every call here is
-    /// either a read or carries an Idempotency-Key, so a retry never does anything twice.
-    async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
+    /// Sends, retrying when the connection failed before an answer came. A request that never
+    /// reached the service (connection refused) is always sent again; one that may have reached it
+    /// (the connection broke or timed out after it was sent) only when repeating it is harmless: a
+    /// read, or an action with an Idempotency-Key, which the service does at most once per key.
+    pub(crate) async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Response, ClientError> {
+        let mut reached = false;
         let mut last = None;
-        for attempt in 0..2 {
-            match build().send().await {
+        for attempt in 1..=ATTEMPTS {
+            let request = build().build().map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()))?;
+            let repeatable = request.method() == Method::GET || request.headers().contains_key("idempotency-key");
+            match self.http.execute(request).await {
                 Ok(r) => return Ok(r),
-                Err(e) if e.is_connect() || e.is_timeout() => {
-                    last = Some(e);
-                    if attempt == 0 {
-                        tokio::time::sleep(Duration::from_millis(150)).await;
+                Err(e) if e.is_connect() => last = Some(e),
+                Err(e) => {
+                    reached = true;
+                    tracing::debug!(error = ?e.without_url(), attempt, "connection lost before the answer");
+                    if !repeatable {
+                        return Err(ClientError::ConnectionLost { url: self.base.clone(), attempts: attempt });
                     }
                 }
-                Err(e) => return Err(ClientError::UnexpectedResponse(e.without_url().to_string())),
+            }
+            if attempt < ATTEMPTS {
+                tokio::time::sleep(RETRY_PAUSES[attempt as usize - 1]).await;
             }
         }
         tracing::debug!(error = ?last.map(|e| e.without_url()), "service unreachable");
-        Err(ClientError::Unreachable { url: self.base.clone() })
+        Err(if reached {
+            ClientError::ConnectionLost { url: self.base.clone(), attempts: ATTEMPTS }
+        } else {
+            ClientError::Unreachable { url: self.base.clone() }
+        })
     }
 
-    async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
+    pub(crate) async fn decode<T: DeserializeOwned>(res: Response) -> Result<T, ClientError> {
         let status = res.status();
         if status.is_success() {
             return res.json::<T>().await.map_err(|e| ClientError::UnexpectedResponse(e.without_url().to_string()));
@@ -120,6 +158,12 @@ impl Client {
         } else {
             Err(Self::problem(res.status(), res).await)
         }
+    }
+
+    /// `GET /v1/version`, which needs no session.
+    pub async fn version(&self) -> Result<desk_api::ServiceVersion, ClientError> {
+        let res = self.send(|| self.request(Method::GET, "/v1/version", None)).await?;
+        Self::decode(res).await
     }
 
     pub async fn me(&self, token: &SecretText) -> Result<Me, ClientError> {
@@ -388,6 +432,44 @@ impl Client {
         self.req_json(token, method, &format!("/v1/requests{path}"), body).await
     }
 
+    /// A decision on a request. `idempotency_key` names the agent's one action: the same key on a
+    /// retry decides nothing twice.
+    pub async fn decide(
+        &self,
+        token: &SecretText,
+        id: i64,
+        decision: &desk_api::DecisionRequest,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        let res = self
+            .send(|| {
+                self.request(Method::POST, &format!("/v1/requests/{id}/decision"), Some(token))
+                    .header("Idempotency-Key", idempotency_key)
+                    .json(decision)
+            })
+            .await?;
+        Self::decode(res).await
+    }
+
+    /// A lead's second approval, with the same promise as `decide`.
+    pub async fn second_approval(
+        &self,
+        token: &SecretText,
+        id: i64,
+        note: &str,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        let body = desk_api::NoteRequest { text: note.to_string() };
+        let res = self
+            .send(|| {
+                self.request(Method::POST, &format!("/v1/requests/{id}/second-approval"), Some(token))
+                    .header("Idempotency-Key", idempotency_key)
+                    .json(&body)
+            })
+            .await?;
+        Self::decode(res).await
+    }
+
     pub async fn request_release(&self, token: &SecretText, id: i64) -> Result<(), ClientError> {
         let res = self.send(|| self.request(Method::POST, &format!("/v1/requests/{id}/release"), Some(token))).await?;
         if res.status().is_success() {
@@ -434,5 +516,45 @@ mod tests {
         assert!(check_url("not a url").is_err());
         assert!(check_url("https://user:pw@desk.example.com").is_err());
         assert_eq!(check_url("http://127.0.0.1:8787/").unwrap(), "http://127.0.0.1:8787");
+    }
+
+    #[test]
+    fn names_that_only_look_like_loopback_need_https() {
+        for url in [
+            "http://127.evil.example",
+            "http://127.0.0.1.nip.io:8787",
+            "http://127.0.0.1@evil.example",
+            "http://localhost@evil.example",
+            "http://localhost.evil.example",
+            "http://LOCALHOST.evil.example",
+            "http://127.0.0.1%2eevil.example",
+            "http://evil.example#@127.0.0.1",
+            "http://evil.example/127.0.0.1",
+            "http://0.0.0.0:8787",
+            "http://[::]:8787",
+            "http://[::ffff:10.0.0.1]:8787",
+            "http://10.127.0.1",
+        ] {
+            assert!(check_url(url).is_err(), "{url} was accepted as loopback");
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_a_loopback_address_is_loopback() {
+        // Each of these is parsed to an address in 127.0.0.0/8 or ::1, so plain HTTP stays on the machine.
+        for (url, canonical) in [
+            ("HTTP://LOCALHOST:8787", "http://localhost:8787"),
+            ("http://127.0.0.1.:8787", "http://127.0.0.1:8787"),
+            ("http://0x7f.1:8787", "http://127.0.0.1:8787"),
+            ("http://127.1:8787", "http://127.0.0.1:8787"),
+            ("http://2130706433:8787", "http://127.0.0.1:8787"),
+            ("http://0177.0.0.1:8787", "http://127.0.0.1:8787"),
+            ("http://127.200.3.4:8787", "http://127.200.3.4:8787"),
+            ("http://[::1]:8787", "http://[::1]:8787"),
+            ("http://[::ffff:127.0.0.1]:8787", "http://[::ffff:7f00:1]:8787"),
+            ("http://[0:0:0:0:0:0:0:1]:8787/", "http://[::1]:8787"),
+        ] {
+            assert_eq!(check_url(url).unwrap(), canonical, "{url}");
+        }
     }
 }

@@ -80,6 +80,12 @@ impl Console {
         }
     }
 
+    /// The service the console talks to (or would, at sign-in).
+    pub async fn server_url(&self) -> String {
+        let inner = self.inner.lock().await;
+        self.status_of(&inner).server_url.unwrap_or_else(|| self.default_server_url.clone())
+    }
+
     /// The session as it stands; on the first call, a session saved in the keychain is checked
     /// with the service and resumed if it still works.
     pub async fn status(&self) -> SessionStatus {
@@ -131,9 +137,46 @@ impl Console {
         inner.restored = true;
         inner.last_server_url = Some(client.base_url().to_string());
         let created = client.sign_in(&form.email, &form.password, &form.totp).await?;
+        Ok(self.adopt(&mut inner, client, created, form.stay_signed_in))
+    }
+
+    /// Single sign-on: the service starts the attempt, `open_browser` shows the provider's page
+    /// in the system browser, a loopback listener takes the redirect, the code is exchanged here
+    /// (PKCE) and the service turns the ID token into a session. Nothing of it reaches the webview.
+    pub async fn sign_in_sso(
+        &self,
+        form: desk_api::SsoSignInForm,
+        open_browser: impl FnOnce(&str) -> Result<(), String>,
+    ) -> Result<SessionStatus, ClientError> {
+        let client = Client::new(&form.server_url)?;
+        {
+            let mut inner = self.inner.lock().await;
+            inner.restored = true;
+            inner.last_server_url = Some(client.base_url().to_string());
+        }
+        let loopback = crate::sso::Loopback::bind().await?;
+        let redirect_uri = loopback.redirect_uri.clone();
+        let start = client.sso_start(&redirect_uri).await?;
+        let pkce = crate::sso::Pkce::new();
+        let url = crate::sso::authorization_url(&start, &redirect_uri, &pkce, None);
+        open_browser(&url).map_err(|e| ClientError::UnexpectedResponse(format!("cannot open the browser: {e}")))?;
+        let code = loopback.code(&start.state).await?;
+        let id_token = crate::sso::exchange_code(&start, &code, &pkce, &redirect_uri).await?;
+        let created = client.sso_finish(&start.state, &id_token).await?;
+        let mut inner = self.inner.lock().await;
+        Ok(self.adopt(&mut inner, client, created, form.stay_signed_in))
+    }
+
+    fn adopt(
+        &self,
+        inner: &mut Inner,
+        client: Client,
+        created: desk_api::SessionCreated,
+        stay_signed_in: bool,
+    ) -> SessionStatus {
         inner.notice = None;
         let stored = StoredSession { server_url: client.base_url().to_string(), token: created.token.clone() };
-        let keychain = if form.stay_signed_in {
+        let keychain = if stay_signed_in {
             self.store.save(&stored)
         } else {
             // Nothing should be left from an earlier "stay signed in"; a keychain that cannot be
@@ -143,11 +186,16 @@ impl Console {
         };
         inner.active =
             Some(Active { client, token: created.token, agent: created.agent, expires_at: created.expires_at });
-        let mut status = self.status_of(&inner);
+        let mut status = self.status_of(inner);
         if let Err(e) = keychain {
             status.notice = Some(format!("Signed in, but the session could not be kept in the keychain: {e}"));
         }
-        Ok(status)
+        status
+    }
+
+    /// Whether the service at `server_url` offers single sign-on (for the sign-in screen).
+    pub async fn sso_availability(&self, server_url: &str) -> Result<desk_api::SsoAvailability, ClientError> {
+        Client::new(server_url)?.sso_availability().await
     }
 
     /// Revokes the session at the service (when reachable) and forgets it here and in the keychain.
@@ -167,7 +215,7 @@ impl Console {
 
     /// Runs a call with the active session; a call the service answers with an ended session
     /// drops the session here and in the keychain, so the UI returns to sign-in.
-    async fn with_session<T, F, Fut>(&self, call: F) -> Result<T, ClientError>
+    pub(crate) async fn with_session<T, F, Fut>(&self, call: F) -> Result<T, ClientError>
     where
         F: FnOnce(Client, SecretText) -> Fut,
         Fut: std::future::Future<Output = Result<T, ClientError>>,
@@ -329,6 +377,25 @@ impl Console {
         body: Option<serde_json::Value>,
     ) -> Result<desk_api::RequestDetail, ClientError> {
         self.with_session(|c, t| async move { c.request_call(&t, method, &path, body).await }).await
+    }
+
+    /// A decision, sent (and on a lost answer re-sent) under the agent's one `idempotency_key`.
+    pub async fn decide(
+        &self,
+        id: i64,
+        decision: desk_api::DecisionRequest,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        self.with_session(|c, t| async move { c.decide(&t, id, &decision, idempotency_key).await }).await
+    }
+
+    pub async fn second_approval(
+        &self,
+        id: i64,
+        note: &str,
+        idempotency_key: &str,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        self.with_session(|c, t| async move { c.second_approval(&t, id, note, idempotency_key).await }).await
     }
 
     pub async fn request_release(&self, id: i64) -> Result<(), ClientError> {

@@ -5,6 +5,10 @@ use desk_api::{CommandError, ErrorCode, Problem};
 pub enum ClientError {
     #[error("cannot reach the service at {url}")]
     Unreachable { url: String },
+    /// The request may have reached the service, but its answer did not come back, and `attempts`
+    /// sends (retries carry the same Idempotency-Key) did not get one either.
+    #[error("the connection to the service at {url} broke before its answer arrived ({attempts} attempts)")]
+    ConnectionLost { url: String, attempts: u32 },
     #[error("{0}")]
     InvalidServerUrl(String),
     /// The service answered with a problem document; `code` says which.
@@ -18,18 +22,23 @@ pub enum ClientError {
     NotSignedIn,
     #[error("the OS keychain is unavailable: {0}")]
     Keychain(String),
+    /// The console's TLS settings (the extra CA file) cannot be used.
+    #[error("{0}")]
+    TlsSetup(String),
 }
 
 impl ClientError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ClientError::Unreachable { .. } => ErrorCode::ServiceUnreachable,
+            ClientError::ConnectionLost { .. } => ErrorCode::ConnectionLost,
             ClientError::InvalidServerUrl(_) => ErrorCode::InvalidInput,
             ClientError::Problem(p) => p.code,
             ClientError::Server { .. } => ErrorCode::Internal,
             ClientError::UnexpectedResponse(_) => ErrorCode::UnexpectedResponse,
             ClientError::NotSignedIn => ErrorCode::NotSignedIn,
             ClientError::Keychain(_) => ErrorCode::KeychainUnavailable,
+            ClientError::TlsSetup(_) => ErrorCode::InvalidInput,
         }
     }
 

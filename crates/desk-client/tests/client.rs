@@ -216,3 +216,34 @@ async fn lead_verifies_with_progress_and_exports_to_a_file() {
     assert!(!dir.path().join("audit.partial").exists());
     assert_eq!(result.bytes, text.len() as u64);
 }
+
+#[tokio::test]
+async fn about_shows_both_versions_and_never_the_session_token() {
+    let s = service().await;
+    let store = Arc::new(MemoryStore::default());
+    let console = Console::new(store.clone(), s.running.url());
+    console.sign_in(form(&s.running.url(), true)).await.unwrap();
+    let token = store.load().unwrap().unwrap().token;
+    let facts = desk_client::AppFacts {
+        version: "9.9.9".into(),
+        settings: vec![("updates".into(), "off (RECOVERY_DESK_UPDATES)".into())],
+        ..Default::default()
+    };
+    let about = console.about(&facts).await;
+    assert_eq!(about.app_version, "9.9.9");
+    assert_eq!(about.service.as_ref().map(|v| v.version.as_str()), Some(env!("CARGO_PKG_VERSION")));
+    assert!(about.diagnostics.contains("Recovery Desk 9.9.9"), "{}", about.diagnostics);
+    assert!(about.diagnostics.contains("Setting updates: off (RECOVERY_DESK_UPDATES)"), "{}", about.diagnostics);
+    assert!(!about.diagnostics.contains(token.expose()), "the diagnostics hold the session token");
+}
+
+#[tokio::test]
+async fn about_says_why_when_the_service_cannot_be_asked() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let console = Console::new(Arc::new(MemoryStore::default()), format!("http://127.0.0.1:{closed}"));
+    let about = console.about(&desk_client::AppFacts::default()).await;
+    assert!(about.service.is_none());
+    let why = about.service_error.unwrap_or_default();
+    assert!(why.contains("cannot reach the service"), "{why}");
+    assert!(about.diagnostics.contains(&why), "{}", about.diagnostics);
+}

@@ -14,6 +14,12 @@ pub enum Permission {
     WorkQueue,
     ViewEvidence,
     ReadAudit,
+    /// Unlock an account, send a verification email, end the user's sessions.
+    ActOnAccount,
+    /// Challenge the caller for a code of the user's own factor.
+    VerifyCaller,
+    /// Invite staff, change roles, disable, reset authenticators, require single sign-on.
+    ManageStaff,
 }
 
 pub fn allowed(role: Role, permission: Permission) -> bool {
@@ -28,7 +34,10 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
                 | RevealAddress
                 | WorkQueue
                 | ViewEvidence
+                | ActOnAccount
+                | VerifyCaller
         ),
+        Role::Admin if permission == ManageStaff => true,
         Role::Lead | Role::Admin => matches!(
             permission,
             ReadOwnSession
@@ -39,6 +48,8 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
                 | WorkQueue
                 | ViewEvidence
                 | ReadAudit
+                | ActOnAccount
+                | VerifyCaller
         ),
     }
 }
@@ -64,7 +75,10 @@ perms!(
     RevealAddress,
     WorkQueue,
     ViewEvidence,
-    ReadAudit
+    ReadAudit,
+    ActOnAccount,
+    VerifyCaller,
+    ManageStaff
 );
 
 #[cfg(test)]
@@ -76,5 +90,12 @@ mod tests {
         assert!(!allowed(Role::Agent, Permission::ReadAudit));
         assert!(allowed(Role::Lead, Permission::ReadAudit));
         assert!(allowed(Role::Agent, Permission::SendRecoveryEmail));
+    }
+
+    #[test]
+    fn only_admins_manage_staff() {
+        assert!(allowed(Role::Admin, Permission::ManageStaff));
+        assert!(!allowed(Role::Lead, Permission::ManageStaff));
+        assert!(!allowed(Role::Agent, Permission::ManageStaff));
     }
 }

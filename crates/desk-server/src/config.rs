@@ -92,6 +92,65 @@ pub struct Config {
     pub evidence_dir: Option<PathBuf>,
     /// How often due approved changes are applied.
     pub queue_tick_ms: u64,
+    /// How long a staff enrolment link (invite or authenticator reset) works.
+    pub staff_invite_ttl_secs: i64,
+    /// How long a caller-verification challenge may be answered, and how long a passed one
+    /// counts as recent.
+    pub caller_challenge_ttl_secs: i64,
+    pub caller_verified_for_secs: i64,
+    /// Wrong answers a challenge tolerates; challenges one account may get in an hour.
+    pub caller_max_attempts: i64,
+    pub caller_challenges_per_hour: i64,
+    /// The actions that need the caller verified first: any of `unlock`, `end_sessions`,
+    /// `reveal`, `verification_email`, `password_reset`, `security_answer_reset`.
+    pub caller_verification_required: Vec<String>,
+    /// OpenID Connect single sign-on for staff; without it, only password + code.
+    pub oidc: Option<OidcConfig>,
+}
+
+/// The company's identity provider, as the service validates its ID tokens.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The issuer URL; its `/.well-known/openid-configuration` names the endpoints and keys.
+    pub issuer: String,
+    /// The console's client id at the provider: the audience ID tokens must carry.
+    pub client_id: String,
+    /// The claim that names the staff member (matched against their email address).
+    #[serde(default = "email_claim")]
+    pub user_claim: String,
+    /// The claim listing the person's groups, and which group gives which role.
+    #[serde(default = "groups_claim")]
+    pub groups_claim: String,
+    #[serde(default)]
+    pub role_groups: RoleGroups,
+    /// Scopes the console asks for.
+    #[serde(default = "default_scopes")]
+    pub scopes: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleGroups {
+    pub agent: String,
+    pub lead: String,
+    pub admin: String,
+}
+
+impl Default for RoleGroups {
+    fn default() -> Self {
+        Self { agent: "desk-agents".into(), lead: "desk-leads".into(), admin: "desk-admins".into() }
+    }
+}
+
+fn email_claim() -> String {
+    "email".into()
+}
+fn groups_claim() -> String {
+    "groups".into()
+}
+fn default_scopes() -> String {
+    "openid email profile".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +163,10 @@ pub struct SmtpConfig {
     /// Require STARTTLS (the default). Plain SMTP is refused unless the host is loopback.
     #[serde(default = "yes")]
     pub starttls: bool,
+    /// A CA file (PEM) trusted besides the OS's certificate store: a company's own CA or a
+    /// TLS-inspecting relay. `DESK_SMTP_CA_FILE` / `--smtp-ca-file` override it.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// TLS from the first byte (SMTPS, usually port 465) instead of STARTTLS.
     #[serde(default)]
     pub tls: bool,
@@ -175,6 +238,13 @@ impl Default for Config {
             lease_secs: 300,
             evidence_dir: None,
             queue_tick_ms: 1000,
+            staff_invite_ttl_secs: 48 * 3600,
+            caller_challenge_ttl_secs: 10 * 60,
+            caller_verified_for_secs: 15 * 60,
+            caller_max_attempts: 5,
+            caller_challenges_per_hour: 5,
+            caller_verification_required: vec!["unlock".into(), "end_sessions".into(), "reveal".into()],
+            oidc: None,
         }
     }
 }
@@ -213,9 +283,20 @@ impl Config {
                     let list = value.split(',').map(str::trim).filter(|s| !s.is_empty());
                     table.insert(key, toml::Value::Array(list.map(|s| toml::Value::String(s.into())).collect()));
                 }
+                "caller_verification_required" => {
+                    let list = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+                    table.insert(key, toml::Value::Array(list.map(|s| toml::Value::String(s.into())).collect()));
+                }
+                // The provider's address and our client id; the rest of `[oidc]` is in the file.
+                "oidc_issuer" | "oidc_client_id" => {
+                    let oidc = table.entry("oidc").or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                    if let Some(t) = oidc.as_table_mut() {
+                        t.insert(key.trim_start_matches("oidc_").to_string(), toml::Value::String(value));
+                    }
+                }
                 k if FLAG_KEYS.contains(&k) => {}
                 // `smtp` is a table: it is set in the file.
-                k if k != "smtp" && known.iter().any(|n| n == k) => {
+                k if k != "smtp" && k != "oidc" && known.iter().any(|n| n == k) => {
                     let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
                         .ok()
                         .and_then(|mut t| t.remove("v"))
@@ -335,6 +416,11 @@ impl Config {
         }
     }
 
+    /// Whether `action` needs a recent caller verification.
+    pub fn needs_caller_verification(&self, action: &str) -> bool {
+        self.caller_verification_required.iter().any(|a| a == action)
+    }
+
     pub fn public_url(&self) -> String {
         self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.bind)).trim_end_matches('/').to_string()
     }
@@ -391,6 +477,7 @@ mod tests {
             tls: false,
             username: None,
             password: None,
+            ca_file: None,
         };
         let with = |s| Config { smtp: Some(s), ..Config::default() };
         let e = with(smtp("smtp.example.com", false)).validate().unwrap_err().to_string();
@@ -400,5 +487,21 @@ mod tests {
         assert!(with(smtp("smtp.example.com", true)).validate().is_ok());
         let no_password = SmtpConfig { username: Some("u".into()), ..smtp("smtp.example.com", true) };
         assert!(with(no_password).validate().is_err());
+    }
+
+    #[test]
+    fn staff_and_sso_settings_have_desk_variables_too() {
+        let env = [
+            ("DESK_STAFF_INVITE_TTL_SECS", "3600"),
+            ("DESK_CALLER_VERIFICATION_REQUIRED", "unlock, reveal"),
+            ("DESK_OIDC_ISSUER", "https://login.example"),
+            ("DESK_OIDC_CLIENT_ID", "desk"),
+        ];
+        let c = Config::load(None, env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
+        assert_eq!(c.staff_invite_ttl_secs, 3600);
+        assert_eq!(c.caller_verification_required, vec!["unlock", "reveal"]);
+        let oidc = c.oidc.unwrap();
+        assert_eq!((oidc.issuer.as_str(), oidc.client_id.as_str()), ("https://login.example", "desk"));
+        assert_eq!(oidc.role_groups.lead, "desk-leads");
     }
 }

@@ -45,6 +45,8 @@ pub struct Known {
     pub emails: &'static [(&'static str, bool, bool)],
     pub two_factor: &'static [TwoFactorKind],
     pub sessions: usize,
+    /// `locked`: too many failed sign-ins (the console's Unlock has something to do).
+    pub status: AccountStatus,
 }
 
 pub const KNOWN: &[Known] = &[
@@ -56,6 +58,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("maria.lopez@example.com", true, true), ("m.lopez.work@mail.test", false, true)],
         two_factor: &[TwoFactorKind::AuthenticatorApp, TwoFactorKind::BackupCodes],
         sessions: 2,
+        status: AccountStatus::Active,
     },
     Known {
         username: "jsmith",
@@ -65,6 +68,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("james.smith@example.com", true, true), ("jimmy.s@mail.test", false, false)],
         two_factor: &[],
         sessions: 1,
+        status: AccountStatus::Active,
     },
     Known {
         username: "aiko.t",
@@ -74,6 +78,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("aiko@example.com", true, true), ("aiko.tanaka@gmail.com", false, true)],
         two_factor: &[TwoFactorKind::Sms],
         sessions: 1,
+        status: AccountStatus::Active,
     },
     // Possible duplicates of the accounts above: the same phone and name, the same gmail address.
     Known {
@@ -84,6 +89,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("maria.lopez.shop@mail.test", true, true)],
         two_factor: &[],
         sessions: 0,
+        status: AccountStatus::Active,
     },
     Known {
         username: "aikot_shop",
@@ -93,6 +99,7 @@ pub const KNOWN: &[Known] = &[
         emails: &[("aikotanaka+shop@gmail.com", true, false)],
         two_factor: &[],
         sessions: 0,
+        status: AccountStatus::Locked,
     },
 ];
 
@@ -127,8 +134,15 @@ pub async fn seed_if_empty(
         (ADMIN_EMAIL, "Ada Admin", Role::Admin, &admin_hash, ADMIN_TOTP),
     ] {
         let sealed = keys.seal(crypto::Sealed::AgentTotp, secret);
-        let agent =
-            store::staff::NewAgent { email, name, role, password_hash: hash, totp_secret: &sealed, created_ms: now };
+        let agent = store::staff::NewAgent {
+            email,
+            name,
+            role,
+            password_hash: hash,
+            totp_secret: &sealed,
+            created_ms: now,
+            enrolled_ms: Some(now),
+        };
         store::staff::insert(&mut tx, &agent).await?;
     }
 
@@ -155,7 +169,7 @@ pub async fn seed_if_empty(
         people.push(Person {
             username: k.username.to_string(),
             display_name: k.display_name.to_string(),
-            status: AccountStatus::Active,
+            status: k.status,
             country: k.country,
             phone: Some(k.phone.to_string()),
             question: true,

@@ -46,6 +46,13 @@ pub enum ApiError {
     /// The request does not fit the current state of what it names (409).
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
+    /// The role allows the route, but not this use of it, or not yet (403); `code` says why, e.g.
+    /// `caller_verification_required`. (Not 428: that status is about conditional requests.)
+    #[error("{message}")]
+    Denied { code: ErrorCode, message: String },
+    /// A sign-in that failed for a reason the person can act on (401), e.g. single sign-on.
+    #[error("{message}")]
+    SignInRefused { code: ErrorCode, message: String },
     #[error("the service has too many sign-ins in hand; try again in a moment")]
     Busy,
     #[error("the request took too long and was stopped; nothing was changed by it")]
@@ -70,6 +77,8 @@ impl From<DomainError> for ApiError {
             D::IdempotencyKeyMissing => ApiError::IdempotencyKeyMissing,
             D::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             D::Conflict { code, message } => ApiError::Conflict { code, message },
+            D::Denied { code, message } => ApiError::Denied { code, message },
+            D::SignInRefused { code, message } => ApiError::SignInRefused { code, message },
             D::Busy => ApiError::Busy,
             D::Store(e) => ApiError::Internal(e.into()),
             D::Internal(e) => ApiError::Internal(e),
@@ -109,10 +118,12 @@ impl ApiError {
             IdempotencyKeyMissing => {
                 (StatusCode::BAD_REQUEST, ErrorCode::IdempotencyKeyMissing, "Idempotency-Key required")
             }
-            IdempotencyKeyReused => {
-                (StatusCode::UNPROCESSABLE_ENTITY, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused")
-            }
+            // The body itself is fine (with a fresh key it would be taken): the refusal is about the
+            // key's state, so 409 rather than the 422 of the IETF draft.
+            IdempotencyKeyReused => (StatusCode::CONFLICT, ErrorCode::IdempotencyKeyReused, "Idempotency-Key reused"),
             Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict"),
+            Denied { code, .. } => (StatusCode::FORBIDDEN, *code, "Forbidden"),
+            SignInRefused { code, .. } => (StatusCode::UNAUTHORIZED, *code, "Sign-in refused"),
             Busy => (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::ServiceBusy, "Busy"),
             Timeout => (StatusCode::REQUEST_TIMEOUT, ErrorCode::RequestTimeout, "Request timeout"),
             Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal, "Internal error"),

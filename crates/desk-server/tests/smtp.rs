@@ -248,6 +248,7 @@ impl App {
                 tls: false,
                 username: None,
                 password: None,
+                ca_file: None,
             }),
             ..Config::default()
         };
@@ -705,6 +706,7 @@ async fn plain_smtp_to_a_host_across_the_network_refuses_to_start() {
             tls: false,
             username: None,
             password: None,
+            ca_file: None,
         }),
         ..Config::default()
     };

@@ -57,8 +57,8 @@ describe('api commands', () => {
     await api.requestRenew(4);
     await api.requestRelease(4);
     await api.requestNote(4, 'hi');
-    await api.requestDecide(4, decision);
-    await api.requestSecondApproval(4, 'ok too');
+    await api.requestDecide(4, decision, 'key-1');
+    await api.requestSecondApproval(4, 'ok too', 'key-2');
     await api.requestReassign(4, 12);
     await api.requestEvidence(4, 70);
     expect(core.log).toEqual([
@@ -70,8 +70,8 @@ describe('api commands', () => {
       ['request_renew', { id: 4 }],
       ['request_release', { id: 4 }],
       ['request_note', { id: 4, text: 'hi' }],
-      ['request_decide', { id: 4, decision }],
-      ['request_second_approval', { id: 4, note: 'ok too' }],
+      ['request_decide', { id: 4, decision, idempotencyKey: 'key-1' }],
+      ['request_second_approval', { id: 4, note: 'ok too', idempotencyKey: 'key-2' }],
       ['request_reassign', { id: 4, agentId: 12 }],
       ['request_evidence', { id: 4, fileId: 70 }],
     ]);

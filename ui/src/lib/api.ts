@@ -2,10 +2,25 @@
 // Tauri converts the Rust commands' snake_case argument names to camelCase on this side;
 // fields inside `form` and `request` keep their serde (snake_case) names from contract.ts.
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 import type {
+  About,
   AccountDetail,
   AccountSummary,
   ActionAccepted,
+  ActionDone,
+  CallerChallenge,
+  CallerMethod,
+  CallerVerified,
+  InviteRequest,
+  InviteSent,
+  RoleChange,
+  SsoSettings,
+  SsoSettingsChange,
+  SsoAvailability,
+  SsoSignInForm,
+  StaffChange,
+  StaffMember,
   ActivityEvent,
   AddressCheckResult,
   AuditEntry,
@@ -16,6 +31,7 @@ import type {
   ExportFormat,
   ExportResult,
   Figures,
+  LinkEvent,
   Page,
   Progress,
   QueueFilter,
@@ -46,7 +62,7 @@ export function setSessionLostHandler(handler: SessionLostHandler | null): () =>
 }
 
 /** Commands whose failure never means "a session we had is gone". */
-const SIGN_IN_COMMANDS = new Set(['session_status', 'sign_in']);
+const SIGN_IN_COMMANDS = new Set(['session_status', 'sign_in', 'sign_in_sso', 'sso_availability']);
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -185,14 +201,25 @@ export function requestNote(id: number, text: string): Promise<RequestDetail> {
   return call<RequestDetail>('request_note', { id, text });
 }
 
-/** Approve, reject, ask for more information or escalate; needs the whole checklist and a note. */
-export function requestDecide(id: number, decision: DecisionRequest): Promise<RequestDetail> {
-  return call<RequestDetail>('request_decide', { id, decision });
+/**
+ * Approve, reject, ask for more information or escalate; needs the whole checklist and a note.
+ * `idempotencyKey` names the agent's one action (see `ActionKeys`): sent again, it decides nothing twice.
+ */
+export function requestDecide(
+  id: number,
+  decision: DecisionRequest,
+  idempotencyKey: string,
+): Promise<RequestDetail> {
+  return call<RequestDetail>('request_decide', { id, decision, idempotencyKey });
 }
 
-/** A lead's second approval of a high-risk change (not by the first approver). */
-export function requestSecondApproval(id: number, note: string): Promise<RequestDetail> {
-  return call<RequestDetail>('request_second_approval', { id, note });
+/** A lead's second approval of a high-risk change (not by the first approver); keyed as `requestDecide`. */
+export function requestSecondApproval(
+  id: number,
+  note: string,
+  idempotencyKey: string,
+): Promise<RequestDetail> {
+  return call<RequestDetail>('request_second_approval', { id, note, idempotencyKey });
 }
 
 /** Hands the request to another agent (leads only). */
@@ -203,4 +230,105 @@ export function requestReassign(id: number, agentId: number): Promise<RequestDet
 /** One evidence file's content (base64), for the viewer. */
 export function requestEvidence(id: number, fileId: number): Promise<EvidenceContent> {
   return call<EvidenceContent>('request_evidence', { id, fileId });
+}
+
+// The desktop shell: About box, links from tickets.
+
+/** The console's and the service's versions, and the diagnostics text (no secrets in it). */
+export function about(): Promise<About> {
+  return call<About>('about');
+}
+
+/** `recovery-desk://` links that arrived (each handed over once), or why each was refused. */
+export function takeLinks(): Promise<LinkEvent[]> {
+  return call<LinkEvent[]>('take_links');
+}
+
+/** Calls `onWaiting` whenever the shell has links for `takeLinks`; resolves to the unlisten function. */
+export function onLinksWaiting(onWaiting: () => void): Promise<() => void> {
+  return listen('desk://links-waiting', () => onWaiting());
+}
+
+/** Shows an OS notification (the notification plugin); the caller decides whether one is due. */
+export function osNotify(title: string, body: string): Promise<void> {
+  return invoke<void>('plugin:notification|notify', { options: { title, body } });
+}
+
+// Staff administration (admins).
+
+export function staffList(): Promise<StaffMember[]> {
+  return call<StaffMember[]>('staff_list');
+}
+
+export function staffInvite(request: InviteRequest): Promise<InviteSent> {
+  return call<InviteSent>('staff_invite', { request });
+}
+
+export function staffSetRole(id: number, change: RoleChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_set_role', { id, change });
+}
+
+export function staffDisable(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_disable', { id, change });
+}
+
+export function staffEnable(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_enable', { id, change });
+}
+
+export function staffMfaReset(id: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_mfa_reset', { id, change });
+}
+
+export function staffApproveMfaReset(resetId: number, change: StaffChange): Promise<StaffMember> {
+  return call<StaffMember>('staff_approve_mfa_reset', { resetId, change });
+}
+
+export function ssoSettings(): Promise<SsoSettings> {
+  return call<SsoSettings>('sso_settings');
+}
+
+export function setSsoRequired(change: SsoSettingsChange): Promise<SsoSettings> {
+  return call<SsoSettings>('set_sso_required', { change });
+}
+
+// The account actions of a call, and caller verification.
+
+export function unlockAccount(
+  id: number,
+  request: ResetRequest,
+  idempotencyKey: string,
+): Promise<ActionDone> {
+  return call<ActionDone>('unlock_account', { id, request, idempotencyKey });
+}
+
+export function endSessions(id: number, request: ResetRequest, idempotencyKey: string): Promise<ActionDone> {
+  return call<ActionDone>('end_sessions', { id, request, idempotencyKey });
+}
+
+export function sendVerificationEmail(
+  id: number,
+  emailId: number,
+  request: ResetRequest,
+  idempotencyKey: string,
+): Promise<ActionDone> {
+  return call<ActionDone>('send_verification_email', { id, emailId, request, idempotencyKey });
+}
+
+export function callerChallenge(id: number, method: CallerMethod): Promise<CallerChallenge> {
+  return call<CallerChallenge>('caller_challenge', { id, method });
+}
+
+export function callerCheck(id: number, challengeId: number, code: string): Promise<CallerVerified> {
+  return call<CallerVerified>('caller_check', { id, challengeId, code });
+}
+
+// Single sign-on: the app opens the browser and keeps every token; the webview gets the status.
+
+export function ssoAvailability(serverUrl: string): Promise<SsoAvailability> {
+  return call<SsoAvailability>('sso_availability', { serverUrl });
+}
+
+export function signInSso(form: SsoSignInForm): Promise<SessionStatus> {
+  return call<SessionStatus>('sign_in_sso', { form });
 }

@@ -1,6 +1,6 @@
 // Generated from crates/desk-api by `make gen`. Do not edit: a test fails when this is stale.
 
-export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "service_busy" | "request_timeout" | "internal" | "service_unreachable" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
+export type ErrorCode = "invalid_input" | "malformed_json" | "payload_too_large" | "unsupported_media_type" | "method_not_allowed" | "not_found" | "invalid_credentials" | "too_many_attempts" | "unauthorized" | "session_expired" | "forbidden" | "cooldown" | "account_daily_cap" | "agent_hourly_cap" | "invalid_state" | "claimed_by_other" | "lease_expired" | "same_approver" | "checklist_incomplete" | "queue_empty" | "idempotency_key_missing" | "idempotency_key_reused" | "invalid_transition" | "staff_exists" | "last_admin" | "own_change" | "weak_password" | "sso_required" | "sso_failed" | "caller_verification_required" | "wrong_code" | "challenge_expired" | "service_busy" | "request_timeout" | "internal" | "service_unreachable" | "connection_lost" | "unexpected_response" | "not_signed_in" | "keychain_unavailable";
 
 export type CommandError = { code: ErrorCode, message: string, field: string | null, retry_after: number | null, };
 
@@ -71,13 +71,37 @@ reason: string, ticket: string, };
 
 export type RevealedAddress = { address: string, };
 
-export type ActivityKind = "user_requested" | "agent_sent" | "email" | "link_opened" | "two_factor_passed" | "two_factor_failed" | "sms_code_sent" | "password_changed" | "answer_changed" | "notice_sent";
+export type ActivityKind = "user_requested" | "agent_sent" | "email" | "link_opened" | "two_factor_passed" | "two_factor_failed" | "sms_code_sent" | "password_changed" | "answer_changed" | "notice_sent" | "account_unlocked" | "verification_sent" | "email_verified" | "sessions_ended" | "caller_challenged" | "caller_verified" | "caller_verification_failed";
 
 export type ActivityEvent = { id: number, at: string, kind: ActivityKind, summary: string, 
 /**
  * The agent, for agent actions.
  */
 actor: string | null, email_id: number | null, email_status: EmailStatus | null, link: LinkState | null, };
+
+export type CallerMethod = "authenticator_app" | "sms" | "email";
+
+export type CallerChallengeRequest = { method: CallerMethod, };
+
+export type CallerChallenge = { id: number, method: CallerMethod, expires_at: string, attempts_left: number, 
+/**
+ * The message carrying the code, for `sms` and `email`.
+ */
+message: EmailRef | null, };
+
+export type CallerCodeRequest = { code: string, };
+
+export type CallerVerified = { method: CallerMethod, verified_at: string, 
+/**
+ * Until when it counts for the actions that need it.
+ */
+valid_until: string, by: string, by_id: number, };
+
+export type ActionDone = { action_id: number, 
+/**
+ * The emails the action sent (the user's notice, or the verification link).
+ */
+emails: Array<EmailRef>, sessions_ended: number, };
 
 export type AccountDetail = { id: number, username: string, display_name: string, status: AccountStatus, country: string, created_at: string, last_sign_in_at: string | null, emails: Array<MaskedEmail>, phone: string | null, two_factor: Array<TwoFactorMethod>, security_question_set: boolean, recent_emails: Array<RecoveryEmail>, 
 /**
@@ -87,7 +111,11 @@ password_reset_available_in: number,
 /**
  * Seconds until a security-answer reset may be sent again (0: now).
  */
-answer_reset_available_in: number, duplicates: Array<DuplicateAccount>, };
+answer_reset_available_in: number, duplicates: Array<DuplicateAccount>, 
+/**
+ * The newest caller verification on this account, while it counts (15 minutes).
+ */
+caller_verified: CallerVerified | null, };
 
 export type ResetRequest = { reason: ReasonCode, 
 /**
@@ -231,5 +259,75 @@ export type Anomaly = { kind: AnomalyKind, agent_id: number, agent_email: string
 entry_ids: number[], };
 
 export type Figures = { from: string, to: string, agents: Array<AgentFigures>, anomalies: Array<Anomaly>, };
+
+export type ServiceVersion = { 
+/**
+ * The service's release, e.g. `0.1.0`.
+ */
+version: string, 
+/**
+ * The API generation it serves (`v1`).
+ */
+api: string, };
+
+export type About = { app_version: string, server_url: string, 
+/**
+ * `None` when the service could not be asked; `service_error` then says why.
+ */
+service: ServiceVersion | null, service_error: string | null, 
+/**
+ * OS notifications (a high-risk request arrives, a hold is about to end) may be shown.
+ */
+notifications: boolean, 
+/**
+ * Plain text for a support ticket: versions, system, where the logs are, which settings apply.
+ */
+diagnostics: string, };
+
+export type LinkTarget = "account" | "request";
+
+export type OpenLink = { target: LinkTarget, id: number, ticket: string | null, };
+
+export type LinkEvent = { link: OpenLink | null, error: string | null, };
+
+export type StaffStatus = "invited" | "active" | "disabled";
+
+export type EnrolmentState = "pending" | "enrolled" | "authenticator_reset";
+
+export type PendingMfaReset = { id: number, requested_by_id: number, requested_by: string, requested_at: string, reason: string, ticket: string, };
+
+export type StaffMember = { id: number, email: string, name: string, role: Role, status: StaffStatus, enrolment: EnrolmentState, last_sign_in_at: string | null, 
+/**
+ * When the newest enrolment link stops working, while one is open.
+ */
+enrolment_link_expires_at: string | null, pending_mfa_reset: PendingMfaReset | null, };
+
+export type InviteRequest = { email: string, name: string, role: Role, 
+/**
+ * Why (3 to 500 characters), e.g. "new hire, starts Monday".
+ */
+reason: string, ticket: string, };
+
+export type InviteSent = { member: StaffMember, email: EmailRef, };
+
+export type StaffChange = { reason: string, ticket: string, };
+
+export type RoleChange = { role: Role, reason: string, ticket: string, };
+
+export type SsoSettings = { 
+/**
+ * An OpenID provider is configured on the service.
+ */
+configured: boolean, 
+/**
+ * Staff must sign in through the provider; password + code is refused.
+ */
+required: boolean, };
+
+export type SsoSettingsChange = { required: boolean, reason: string, ticket: string, };
+
+export type SsoAvailability = { enabled: boolean, required: boolean, };
+
+export type SsoSignInForm = { server_url: string, stay_signed_in: boolean, };
 
 export const REASON_CODES: ReasonCode[] = ["forgot_password", "email_not_received", "link_expired", "locked_out", "suspected_compromise", "other"];

@@ -51,6 +51,16 @@ describe('describeError for CommandError codes', () => {
     expect(describeError(err('too_many_attempts')).text).toMatch(/^Too many attempts\. Wait/);
   });
 
+  it('connection_lost says the console retried and that sending again is safe, never the raw error', () => {
+    const view = describeError(err('connection_lost'), { serverUrl: 'http://127.0.0.1:8787' });
+    expect(view.code).toBe('connection_lost');
+    expect(view.text).toBe(
+      'Could not reach the service at http://127.0.0.1:8787; the console retried and got no answer. Nothing was done twice: try again when the service is back.',
+    );
+    expect(view.text).not.toContain('server wording');
+    expect(view.sessionLost).toBe(false);
+  });
+
   it('service_unreachable names the URL', () => {
     expect(describeError(err('service_unreachable'), { serverUrl: 'http://10.0.0.5:8787' }).text).toBe(
       'Cannot reach the service at http://10.0.0.5:8787. Check the server URL and that the service is running.',

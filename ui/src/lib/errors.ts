@@ -67,6 +67,16 @@ export function formatHms(totalSeconds: number): string {
   return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/**
+ * The connection broke after the action was sent and the console's retries (under the same
+ * Idempotency-Key) did not reach the service: the action was done at most once, and sending it
+ * again is safe.
+ */
+export function connectionLostText(serverUrl?: string | null): string {
+  const where = serverUrl?.trim() ? ` at ${serverUrl.trim()}` : '';
+  return `Could not reach the service${where}; the console retried and got no answer. Nothing was done twice: try again when the service is back.`;
+}
+
 /** The recovery-email caps: the account's daily one and the agent's hourly one. */
 export const CAP_CODES: readonly ErrorCode[] = ['account_daily_cap', 'agent_hourly_cap'];
 
@@ -112,6 +122,8 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
         ? `Cannot reach the service at ${url}. Check the server URL and that the service is running.`
         : 'Cannot reach the service. Check the server URL and that the service is running.';
     }
+    case 'connection_lost':
+      return connectionLostText(ctx.serverUrl);
     case 'session_expired':
     case 'unauthorized':
     case 'not_signed_in':
@@ -151,6 +163,24 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
       return 'This request has moved on; reload it.';
     case 'checklist_incomplete':
       return 'Tick every item of the verification checklist before deciding.';
+    case 'caller_verification_required':
+      return 'Verify the caller first (Verify caller, V): this action needs a verification from the last 15 minutes.';
+    case 'wrong_code':
+      return err.message
+        ? `The code is wrong: ${err.message.replace(/^the code is wrong;?\s*/i, '')}`
+        : 'The code is wrong.';
+    case 'challenge_expired':
+      return 'This verification expired or was used. Start a new one.';
+    case 'staff_exists':
+      return 'Someone with this email address is already enrolled.';
+    case 'last_admin':
+      return 'The desk needs at least one active admin; make someone else admin first.';
+    case 'own_change':
+      return err.message || 'You cannot do this to your own account; ask another admin.';
+    case 'sso_required':
+      return 'This desk requires single sign-on: use "Sign in with your company account".';
+    case 'sso_failed':
+      return err.message || 'Single sign-on failed; try again.';
     case 'service_busy':
       return 'The service is busy; try again in a moment.';
     case 'request_timeout':

@@ -72,6 +72,13 @@ export const ACTIVITY_KIND_LABELS: Record<ActivityKind, string> = {
   password_changed: 'Password changed',
   answer_changed: 'Security answer changed',
   notice_sent: 'Notice sent',
+  account_unlocked: 'Account unlocked',
+  verification_sent: 'Verification email sent',
+  email_verified: 'Address verified',
+  sessions_ended: 'Sessions ended',
+  caller_challenged: 'Caller challenged',
+  caller_verified: 'Caller verified',
+  caller_verification_failed: 'Caller verification failed',
 };
 
 export function humanize(s: string): string {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canSeeAudit, viewForShortcut } from './nav';
+import { canSeeAudit, canSeeStaff, viewForShortcut } from './nav';
 import { describeError } from './errors';
 
 const keys = (key: string, extra: Partial<KeyboardEvent> = {}) => ({
@@ -13,6 +13,15 @@ const keys = (key: string, extra: Partial<KeyboardEvent> = {}) => ({
 });
 
 describe('navigation', () => {
+  it('only admins see the Staff view, and Alt+4 opens it for them alone', () => {
+    expect(canSeeStaff('admin')).toBe(true);
+    expect(canSeeStaff('lead')).toBe(false);
+    expect(canSeeStaff('agent')).toBe(false);
+    expect(viewForShortcut(keys('4'), 'admin')).toBe('staff');
+    expect(viewForShortcut(keys('4'), 'lead')).toBeNull();
+    expect(viewForShortcut(keys('4'), 'agent')).toBeNull();
+  });
+
   it('only leads and admins see the audit log', () => {
     expect(canSeeAudit('agent')).toBe(false);
     expect(canSeeAudit('lead')).toBe(true);

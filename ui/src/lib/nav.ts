@@ -1,11 +1,16 @@
 // Top-level views after sign-in and who may see them.
 import type { Role } from './contract';
 
-export type View = 'lookup' | 'queue' | 'audit';
+export type View = 'lookup' | 'queue' | 'audit' | 'staff';
 
 /** Team leads and admins see the audit log; agents do not. */
 export function canSeeAudit(role: Role | null | undefined): boolean {
   return role === 'lead' || role === 'admin';
+}
+
+/** Only admins manage staff. */
+export function canSeeStaff(role: Role | null | undefined): boolean {
+  return role === 'admin';
 }
 
 /**
@@ -21,5 +26,6 @@ export function viewForShortcut(
   if (e.key === '1' || e.code === 'Digit1') return 'lookup';
   if ((e.key === '2' || e.code === 'Digit2') && canSeeAudit(role)) return 'audit';
   if (e.key === '3' || e.code === 'Digit3') return 'queue';
+  if ((e.key === '4' || e.code === 'Digit4') && canSeeStaff(role)) return 'staff';
   return null;
 }

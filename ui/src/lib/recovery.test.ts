@@ -25,6 +25,7 @@ const base: AccountDetail = {
   password_reset_available_in: 0,
   answer_reset_available_in: 90,
   duplicates: [],
+  caller_verified: null,
 };
 
 const mail = (kind: string) => ({

@@ -8,9 +8,11 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
     title: 'Anywhere',
     items: [
       { keys: ['?'], action: 'Show these shortcuts' },
+      { keys: ['F1'], action: 'About Recovery Desk (versions, Copy diagnostics)' },
       { keys: ['Alt+1'], action: 'Open Lookup' },
       { keys: ['Alt+2'], action: 'Open Audit (leads and admins)' },
       { keys: ['Alt+3'], action: 'Open the Queue' },
+      { keys: ['Alt+4'], action: 'Open Staff (admins)' },
       { keys: ['Esc'], action: 'Close the open dialog' },
     ],
   },
@@ -29,6 +31,20 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
       { keys: ['A'], action: 'Send security-answer reset' },
       { keys: ['C'], action: 'Check an address the user gives' },
       { keys: ['R'], action: 'Reveal the first address' },
+      { keys: ['V'], action: 'Verify the caller' },
+      { keys: ['U'], action: 'Unlock a locked account' },
+      { keys: ['E'], action: "End all of the user's sessions" },
+    ],
+  },
+  {
+    title: 'Staff (admins)',
+    items: [
+      { keys: ['↑', '↓'], action: 'Move through the staff list' },
+      { keys: ['I'], action: 'Invite a staff member' },
+      { keys: ['O'], action: "Change the selected member's role" },
+      { keys: ['D'], action: 'Disable or re-enable the selected member' },
+      { keys: ['M'], action: 'Ask for an authenticator reset' },
+      { keys: ['Y'], action: "Approve the selected member's waiting reset" },
     ],
   },
   {

@@ -59,7 +59,7 @@ pub async fn record_export(
 pub fn decode_cursor(c: Option<&str>) -> Option<Option<i64>> {
     match c {
         None | Some("") => Some(None),
-        Some(c) => c.strip_prefix('e').and_then(|n| n.parse::<i64>().ok()).filter(|n| *n > 0).map(Some),
+        Some(c) => c.strip_prefix('e').and_then(crate::domain::cursor_number).map(Some),
     }
 }
 
@@ -185,6 +185,10 @@ mod tests {
         assert_eq!(decode_cursor(Some("e12")), Some(Some(12)));
         assert_eq!(decode_cursor(None), Some(None));
         assert_eq!(decode_cursor(Some("12")), None);
-        assert_eq!(decode_cursor(Some("e0")), None);
+        // e0 is a position before every entry: an empty page, as the API description allows.
+        assert_eq!(decode_cursor(Some("e0")), Some(Some(0)));
+        for bad in ["e-1", "e+1", "e", "e1234567890123456789"] {
+            assert_eq!(decode_cursor(Some(bad)), None, "{bad}");
+        }
     }
 }

@@ -28,12 +28,13 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     pub fn parse(q: &str) -> DomainResult<Self> {
+        // The length counts what was sent, spaces included, as the API description's `maxLength` does.
+        if q.chars().count() > MAX_QUERY_CHARS {
+            return Err(DomainError::invalid("q", format!("a search is at most {MAX_QUERY_CHARS} characters")));
+        }
         let q = q.trim();
         if q.is_empty() {
             return Err(DomainError::invalid("q", "type a username, an email address, a name or an account id"));
-        }
-        if q.chars().count() > MAX_QUERY_CHARS {
-            return Err(DomainError::invalid("q", format!("a search is at most {MAX_QUERY_CHARS} characters")));
         }
         // U+FFFD is what undecodable bytes in the query string became.
         if q.chars().any(|c| c.is_control() || c == '\u{FFFD}') {
@@ -61,8 +62,7 @@ pub fn decode_cursor(cursor: Option<&str>) -> DomainResult<i64> {
         None | Some("") => Ok(0),
         Some(c) => c
             .strip_prefix('a')
-            .and_then(|n| n.parse::<i64>().ok())
-            .filter(|n| *n >= 0)
+            .and_then(crate::domain::cursor_number)
             .ok_or_else(|| DomainError::invalid("cursor", "this cursor is not one the service gave out")),
     }
 }
@@ -151,6 +151,7 @@ pub async fn detail(db: &Db, id: i64, now_ms: i64, cooldown_secs: i64) -> Domain
         password_reset_available_in: password_in,
         answer_reset_available_in: answer_in,
         duplicates: duplicates(&mut conn, id).await?,
+        caller_verified: None,
     })
 }
 
@@ -209,8 +210,7 @@ pub async fn check_address(
 /// before it is answered.
 pub async fn reveal(
     db: &Db,
-    now_ms: i64,
-    actor: &Actor,
+    by: &super::Acting<'_>,
     account_id: i64,
     email_id: i64,
     reason: &str,
@@ -220,6 +220,13 @@ pub async fn reveal(
     let address = store::accounts::address_of(&mut tx, account_id, email_id)
         .await?
         .ok_or(DomainError::NotFound("email address"))?;
+    let gate =
+        super::caller_verification::require(&mut tx, by, account_id, AuditAction::AddressReveal, "reveal").await?;
+    if let Err(refused) = gate {
+        // The refusal is on record.
+        store::commit(tx).await?;
+        return Err(refused);
+    }
     let entry = Entry {
         target_type: Some("account"),
         target_id: Some(account_id.to_string()),
@@ -228,7 +235,7 @@ pub async fn reveal(
         detail: json!({ "email_id": email_id }),
         ..Entry::new(AuditAction::AddressReveal, "success")
     };
-    audit::record(&mut tx, now_ms, actor, entry).await?;
+    audit::record(&mut tx, by.now_ms, &by.session.actor(by.client), entry).await?;
     store::commit(tx).await?;
     Ok(address)
 }

@@ -35,6 +35,13 @@ pub enum DomainError {
     /// The request does not fit the current state of what it names.
     #[error("{message}")]
     Conflict { code: ErrorCode, message: String },
+    /// The role allows the route, but not this use of it, or not yet; `code` says why, e.g.
+    /// `caller_verification_required`.
+    #[error("{message}")]
+    Denied { code: ErrorCode, message: String },
+    /// A sign-in that failed for a reason the person can act on, e.g. single sign-on.
+    #[error("{message}")]
+    SignInRefused { code: ErrorCode, message: String },
     #[error("the service has too many sign-ins in hand; try again in a moment")]
     Busy,
     #[error(transparent)]
@@ -72,7 +79,7 @@ impl DomainError {
             SessionExpired => ErrorCode::SessionExpired,
             Forbidden => ErrorCode::Forbidden,
             Cooldown { .. } => ErrorCode::Cooldown,
-            Limited { code, .. } | Conflict { code, .. } => *code,
+            Limited { code, .. } | Conflict { code, .. } | Denied { code, .. } | SignInRefused { code, .. } => *code,
             IdempotencyKeyMissing => ErrorCode::IdempotencyKeyMissing,
             IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Busy => ErrorCode::ServiceBusy,

@@ -78,6 +78,6 @@ pub async fn page(
 pub fn decode_cursor(c: Option<&str>) -> Option<Option<i64>> {
     match c {
         None | Some("") => Some(None),
-        Some(c) => c.strip_prefix('v').and_then(|n| n.parse().ok()).filter(|n: &i64| *n > 0).map(Some),
+        Some(c) => c.strip_prefix('v').and_then(super::cursor_number).map(Some),
     }
 }

@@ -148,7 +148,7 @@ pub async fn cooldown_remaining(
     now_ms: i64,
     cooldown_secs: i64,
 ) -> StoreResult<u64> {
-    Ok(match store::recovery::last_sent_ms(conn, account_id, kind).await? {
+    Ok(match store::recovery::last_sent_ms(conn, account_id, kind.as_str()).await? {
         Some(t) if t + cooldown_secs * 1000 > now_ms => ((t + cooldown_secs * 1000 - now_ms + 999) / 1000) as u64,
         _ => 0,
     })
@@ -156,22 +156,19 @@ pub async fn cooldown_remaining(
 
 /// The per-account cooldown of the kind, then the caps: how many recovery emails an account may
 /// get in 24 hours and an agent may send in an hour. Answers the audit outcome and the refusal.
-async fn limit_reached(
+pub(crate) async fn limit_reached(
     conn: &mut Conn,
     config: &Config,
     now_ms: i64,
     agent_id: i64,
     account_id: i64,
-    kind: RecoveryKind,
+    kind: ActionKind<'_>,
 ) -> StoreResult<Option<(&'static str, DomainError)>> {
     let secs_until = |until: i64| ((until - now_ms + 999) / 1000).max(1) as u64;
-    let last = store::recovery::last_sent_ms(conn, account_id, kind).await?;
+    let last = store::recovery::last_sent_ms(conn, account_id, kind.name).await?;
     if let Some(until) = last.map(|t| t + config.reset_cooldown_secs * 1000).filter(|u| *u > now_ms) {
         let retry_after = secs_until(until);
-        let message = format!(
-            "a {} email was sent to this account recently; another may be sent in {retry_after} s",
-            kind.human()
-        );
+        let message = format!("{} recently; another may follow in {retry_after} s", kind.human);
         return Ok(Some(("refused_cooldown", DomainError::Cooldown { retry_after, message })));
     }
     let account = store::recovery::sent_to_account_since(conn, account_id, now_ms - 24 * 3600 * 1000).await?;
@@ -191,6 +188,14 @@ async fn limit_reached(
         )));
     }
     Ok(None)
+}
+
+/// What the limits know of an action: its `agent_actions.kind`, and what happened in words
+/// ("a password reset email was sent to this account").
+#[derive(Clone, Copy)]
+pub(crate) struct ActionKind<'a> {
+    pub name: &'a str,
+    pub human: &'a str,
 }
 
 /// The answer of the action, as first given: a replay returns exactly this.
@@ -224,7 +229,9 @@ pub async fn send(
     };
 
     // A refusal by a limit is on record too: leads see who hit the limits, and how often.
-    if let Some((outcome, error)) = limit_reached(&mut tx, config, now_ms, agent.id, account_id, kind).await? {
+    let human = format!("a {} email was sent to this account", kind.human());
+    let limited = ActionKind { name: kind.as_str(), human: &human };
+    if let Some((outcome, error)) = limit_reached(&mut tx, config, now_ms, agent.id, account_id, limited).await? {
         let entry = Entry {
             target_type: Some("account"),
             target_id: Some(account_id.to_string()),
@@ -243,7 +250,7 @@ pub async fn send(
     let action = store::recovery::NewAction {
         agent_id: agent.id,
         account_id,
-        kind,
+        kind: kind.as_str(),
         reason: request.reason,
         ticket: ticket.as_str(),
         note: request.note.as_deref(),

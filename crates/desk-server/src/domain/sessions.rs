@@ -123,12 +123,32 @@ pub async fn sign_in(
         totp::matching_step(secret.expose(), code.expose(), now_ms / 1000)
     });
 
+    // Staff (issue 9): a backup code stands in for the authenticator's code, once each.
+    let backup_ok = match (&row, step) {
+        (Some(r), None) if password_ok && !r.disabled.0 => {
+            crate::domain::staff::use_backup_code(db, &state.keys, r.id, code.expose(), now_ms).await?
+        }
+        _ => false,
+    };
+
     let mut tx = db.write().await?;
-    let ok = match (&row, step) {
+    let winner = match (&row, step) {
         (Some(r), Some(step)) if !r.disabled.0 && step > r.totp_last_step => {
             store::staff::take_totp_step(&mut tx, r.id, step).await?
         }
         _ => false,
+    };
+    // Right credentials are still refused while the enrolment is unfinished (mid authenticator
+    // reset) or when the desk requires single sign-on (issue 9).
+    let refusal = match &row {
+        Some(r) if winner || backup_ok => crate::domain::staff::local_sign_in_refusal(&mut tx, r.id).await?,
+        _ => None,
+    };
+    let ok = (winner || backup_ok) && refusal.is_none();
+    let outcome = match (&refusal, ok) {
+        (_, true) => "success",
+        (Some(DomainError::Denied { .. }), _) => "refused_sso_required",
+        _ => "failure",
     };
     let actor = match (&row, ok) {
         (Some(r), true) => {
@@ -157,12 +177,12 @@ pub async fn sign_in(
             let agent = Agent { id: r.id, email: r.email, name: r.name, role: r.role };
             Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent })
         }
-        _ => Err(DomainError::InvalidCredentials),
+        _ => Err(refusal.unwrap_or(DomainError::InvalidCredentials)),
     };
     let entry = Entry {
         target_type: Some("agent"),
         target_id: Some(email_norm.clone()),
-        ..Entry::new(AuditAction::SignIn, if ok { "success" } else { "failure" })
+        ..Entry::new(AuditAction::SignIn, outcome)
     };
     audit::record(&mut tx, now_ms, &actor, entry).await?;
     store::commit(tx).await?;
@@ -197,4 +217,27 @@ pub async fn sign_out(db: &Db, now_ms: i64, session: &Session, client: &str) -> 
     audit::record(&mut tx, now_ms, &session.actor(client), entry).await?;
     store::commit(tx).await?;
     Ok(())
+}
+
+/// A session for an agent the company's identity provider has identified (issue 9's single
+/// sign-on): the same opaque token, stored hashed, as a password + code sign-in gives.
+pub async fn issue_session(
+    conn: &mut store::Conn,
+    config: &Config,
+    now_ms: i64,
+    agent: Agent,
+    client: &str,
+) -> DomainResult<NewSession> {
+    let token = crypto::random_token();
+    let token_hash = crypto::token_hash(&token);
+    let expires_ms = now_ms + config.session_ttl_secs * 1000;
+    let session = store::sessions::NewSession {
+        agent_id: agent.id,
+        token_hash: &token_hash,
+        created_ms: now_ms,
+        expires_ms,
+        client,
+    };
+    store::sessions::insert(conn, &session).await?;
+    Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent })
 }

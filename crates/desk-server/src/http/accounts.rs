@@ -1,22 +1,25 @@
-use super::extract::{parse_id, ApiJson, ApiQuery, Authorized};
-use crate::access;
-use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
-use crate::domain::events;
-use crate::error::{ApiError, ApiResult};
-use crate::AppState;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use desk_api::{
     AccountDetail, AccountSummary, ActivityEvent, AddressCheckRequest, AddressCheckResult, EmailAddress, Page,
     RevealRequest, RevealedAddress, Ticket,
 };
 
+use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Authorized};
+use crate::access;
+use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
+use crate::domain::{caller_verification, events, Acting};
+use crate::error::{ApiError, ApiResult};
+use crate::AppState;
+
 /// Search accounts by username or display-name prefix, any of their email addresses, or id.
-#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", security(("bearer" = [])),
-    params(("q" = String, Query, description = "username, email, name or id"),
-           ("limit" = Option<i64>, Query, description = "1 to 100, default 25"),
-           ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
-    responses((status = 200, body = Page<AccountSummary>), (status = 422, body = desk_api::Problem)))]
+#[utoipa::path(get, path = "/v1/accounts", tag = "accounts", operation_id = "search_accounts", security(("bearer" = [])),
+    params(("q" = String, Query, description = "username, email, name or id; spaces around it are ignored",
+                max_length = 254, pattern = r"^[^\x00-\x1f\x7f-\x9f\ufffd]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufffd][^\x00-\x1f\x7f-\x9f\ufffd]*$(?!\n)"),
+           ("limit" = Option<i64>, Query, description = "default 25", minimum = 1, maximum = 100),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page; empty: the first",
+                pattern = r"^(a[0-9]{1,18})?$(?!\n)")),
+    responses((status = 200, body = Page<AccountSummary>)))]
 pub async fn search(
     State(state): State<AppState>,
     _auth: Authorized<access::SearchAccounts>,
@@ -36,26 +39,32 @@ pub async fn search(
 }
 
 /// One account in detail, masked.
-#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
-    params(("id" = i64, Path)),
-    responses((status = 200, body = AccountDetail), (status = 404, body = desk_api::Problem)))]
+#[utoipa::path(get, path = "/v1/accounts/{id}", tag = "accounts", operation_id = "account_detail", security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = AccountDetail)))]
 pub async fn detail(
     State(state): State<AppState>,
     _auth: Authorized<access::ViewAccount>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<AccountDetail>> {
     let id = parse_id(&id)?;
-    Ok(Json(accounts::detail(&state.db, id, state.clock.now_ms(), state.config.reset_cooldown_secs).await?))
+    let now = state.clock.now_ms();
+    let mut detail = accounts::detail(&state.db, id, now, state.config.reset_cooldown_secs).await?;
+    detail.caller_verified = caller_verification::current(&state.db, &state.config, id, now).await?;
+    Ok(Json(detail))
 }
 
 /// The account's recovery activity, newest first.
-#[utoipa::path(get, path = "/v1/accounts/{id}/activity", tag = "accounts", security(("bearer" = [])),
-    params(("id" = i64, Path), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = Page<ActivityEvent>), (status = 404, body = desk_api::Problem)))]
+#[utoipa::path(get, path = "/v1/accounts/{id}/activity", tag = "accounts", operation_id = "account_activity",
+    security(("bearer" = [])),
+    params(("id" = i64, Path, minimum = 1),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page; empty: the newest",
+                pattern = r"^(v[0-9]{1,18})?$(?!\n)")),
+    responses((status = 200, body = Page<ActivityEvent>)))]
 pub async fn activity(
     State(state): State<AppState>,
     _auth: Authorized<access::ViewAccount>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(params): ApiQuery,
 ) -> ApiResult<Json<Page<ActivityEvent>>> {
     let id = parse_id(&id)?;
@@ -65,30 +74,33 @@ pub async fn activity(
 }
 
 /// Does the address the user states match one on file? Answers without revealing any address.
-#[utoipa::path(post, path = "/v1/accounts/{id}/address-check", tag = "accounts", security(("bearer" = [])),
-    params(("id" = i64, Path)), request_body = AddressCheckRequest,
-    responses((status = 200, body = AddressCheckResult), (status = 422, body = desk_api::Problem)))]
+#[utoipa::path(post, path = "/v1/accounts/{id}/address-check", tag = "accounts", operation_id = "address_check",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1)), request_body = AddressCheckRequest,
+    responses((status = 200, body = AddressCheckResult)))]
 pub async fn address_check(
     State(state): State<AppState>,
     auth: Authorized<access::ViewAccount>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<AddressCheckRequest>,
 ) -> ApiResult<Json<AddressCheckResult>> {
     let id = parse_id(&id)?;
-    let address = EmailAddress::parse(&req.address).map_err(|m| ApiError::invalid("address", m))?;
+    let address = EmailAddress::parse_exact(&req.address).map_err(|m| ApiError::invalid("address", m))?;
     let actor = auth.session.actor(&auth.client);
     let result = accounts::check_address(&state.db, state.clock.now_ms(), &actor, id, &address).await?;
     Ok(Json(result))
 }
 
 /// The full address, for a stated reason; the reveal is on record before it is answered.
-#[utoipa::path(post, path = "/v1/accounts/{id}/emails/{email_id}/reveal", tag = "accounts", security(("bearer" = [])),
-    params(("id" = i64, Path), ("email_id" = i64, Path)), request_body = RevealRequest,
-    responses((status = 200, body = RevealedAddress), (status = 422, body = desk_api::Problem)))]
+#[utoipa::path(post, path = "/v1/accounts/{id}/emails/{email_id}/reveal", tag = "accounts", operation_id = "reveal_address",
+    security(("bearer" = [])), params(("id" = i64, Path, minimum = 1), ("email_id" = i64, Path, minimum = 1)),
+    request_body = RevealRequest,
+    responses((status = 200, body = RevealedAddress),
+              (status = 404, description = "`not_found`: no such account, or the address is not the account's"),
+              (status = 403, description = "`caller_verification_required`: the caller was not verified within the window")))]
 pub async fn reveal(
     State(state): State<AppState>,
     auth: Authorized<access::RevealAddress>,
-    Path((id, email_id)): Path<(String, String)>,
+    ApiPath((id, email_id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<RevealRequest>,
 ) -> ApiResult<Json<RevealedAddress>> {
     let id = parse_id(&id)?;
@@ -97,12 +109,17 @@ pub async fn reveal(
         .ok()
         .filter(|n| *n > 0)
         .ok_or_else(|| ApiError::invalid("email_id", "an email id is a positive whole number"))?;
-    let reason = req.reason.trim();
-    if reason.chars().count() < 10 || reason.chars().count() > 500 {
-        return Err(ApiError::invalid("reason", "say why the full address is needed (10 to 500 characters)"));
+    let reason = req.reason.as_str();
+    let chars = reason.chars().count();
+    if reason.trim() != reason || !(10..=500).contains(&chars) {
+        return Err(ApiError::invalid(
+            "reason",
+            "say why the full address is needed (10 to 500 characters, no spaces around them)",
+        ));
     }
     let ticket = Ticket::parse(&req.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
-    let actor = auth.session.actor(&auth.client);
-    let address = accounts::reveal(&state.db, state.clock.now_ms(), &actor, id, email_id, reason, &ticket).await?;
+    let by =
+        Acting { config: &state.config, now_ms: state.clock.now_ms(), session: &auth.session, client: &auth.client };
+    let address = accounts::reveal(&state.db, &by, id, email_id, reason, &ticket).await?;
     Ok(Json(RevealedAddress { address }))
 }

@@ -14,9 +14,10 @@ use crate::AppState;
 
 type Params = std::collections::HashMap<String, String>;
 
+// A parameter that is present is parsed, even when empty: the API description says which
+// values each takes, and an empty one is none of them.
 fn int(p: &Params, key: &'static str) -> ApiResult<Option<i64>> {
     p.get(key)
-        .filter(|v| !v.is_empty())
         .map(|v| {
             v.parse::<i64>()
                 .ok()
@@ -28,7 +29,6 @@ fn int(p: &Params, key: &'static str) -> ApiResult<Option<i64>> {
 
 fn time(p: &Params, key: &'static str) -> ApiResult<Option<DateTime<Utc>>> {
     p.get(key)
-        .filter(|v| !v.is_empty())
         .map(|v| {
             DateTime::parse_from_rfc3339(v)
                 .map(|t| t.with_timezone(&Utc))
@@ -38,15 +38,18 @@ fn time(p: &Params, key: &'static str) -> ApiResult<Option<DateTime<Utc>>> {
 }
 
 fn text(p: &Params, key: &'static str) -> ApiResult<Option<String>> {
-    match p.get(key).filter(|v| !v.is_empty()) {
+    match p.get(key) {
         None => Ok(None),
-        Some(v) if v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => Ok(Some(v.clone())),
+        Some(v) if (1..=64).contains(&v.len()) && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') => {
+            Ok(Some(v.clone()))
+        }
         Some(_) => Err(ApiError::invalid(key, format!("{key} is a code of letters, digits and _"))),
     }
 }
 
 fn filter(p: &Params) -> ApiResult<AuditFilter> {
-    let f = AuditFilter {
+    // A `to` at or before `from` is an empty period: it matches nothing, like any other filter.
+    Ok(AuditFilter {
         agent: int(p, "agent")?,
         action: text(p, "action")?,
         account: int(p, "account")?,
@@ -54,19 +57,16 @@ fn filter(p: &Params) -> ApiResult<AuditFilter> {
         outcome: text(p, "outcome")?,
         from: time(p, "from")?,
         to: time(p, "to")?,
-    };
-    if let (Some(from), Some(to)) = (f.from, f.to) {
-        if from >= to {
-            return Err(ApiError::invalid("to", "to must be after from"));
-        }
-    }
-    Ok(f)
+    })
 }
 
 /// The audit log, newest first, filtered.
-#[utoipa::path(get, path = "/v1/audit", tag = "audit", security(("bearer" = [])),
-    params(AuditFilter, ("cursor" = Option<String>, Query), ("limit" = Option<i64>, Query, description = "1 to 500, default 100")),
-    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = desk_api::Problem)))]
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", operation_id = "audit_list", security(("bearer" = [])),
+    params(AuditFilter,
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page; empty: the newest",
+                pattern = r"^(e[0-9]{1,18})?$(?!\n)"),
+           ("limit" = Option<i64>, Query, description = "default 100", minimum = 1, maximum = 500)),
+    responses((status = 200, body = Page<AuditEntry>), (status = 403, description = "`forbidden`: leads and admins only")))]
 pub async fn list(
     State(state): State<AppState>,
     _auth: Authorized<access::ReadAudit>,
@@ -84,9 +84,10 @@ pub async fn list(
 }
 
 /// Checks one stretch of the chain; pass `last_id` back as `after` until `done`.
-#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", security(("bearer" = [])),
-    params(("after" = Option<i64>, Query), ("limit" = Option<i64>, Query, description = "1 to 20000, default 5000")),
-    responses((status = 200, body = VerifyChunk), (status = 403, body = desk_api::Problem)))]
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "audit", operation_id = "audit_verify", security(("bearer" = [])),
+    params(("after" = Option<i64>, Query, description = "the `last_id` of the previous stretch; 0 to start", minimum = 0),
+           ("limit" = Option<i64>, Query, description = "default 5000", minimum = 1, maximum = 20000)),
+    responses((status = 200, body = VerifyChunk), (status = 403, description = "`forbidden`: leads and admins only")))]
 pub async fn verify(
     State(state): State<AppState>,
     auth: Authorized<access::ReadAudit>,
@@ -113,9 +114,11 @@ pub async fn verify(
 }
 
 /// The filtered log as CSV or NDJSON, oldest first, streamed.
-#[utoipa::path(get, path = "/v1/audit/export", tag = "audit", security(("bearer" = [])),
-    params(AuditFilter, ("format" = String, Query, description = "csv or ndjson")),
-    responses((status = 200, description = "text/csv or application/x-ndjson"), (status = 403, body = desk_api::Problem)))]
+#[utoipa::path(get, path = "/v1/audit/export", tag = "audit", operation_id = "audit_export", security(("bearer" = [])),
+    params(AuditFilter, ("format" = Option<ExportFormat>, Query, description = "default `csv`")),
+    responses((status = 200, description = "The entries, oldest first, as an attachment",
+               content((String = "text/csv"), (String = "application/x-ndjson"))),
+              (status = 403, description = "`forbidden`: leads and admins only")))]
 pub async fn export(
     State(state): State<AppState>,
     auth: Authorized<access::ReadAudit>,
@@ -143,21 +146,19 @@ pub async fn export(
 }
 
 /// Per-agent figures and anomaly flags for a period (default: the last 7 days).
-#[utoipa::path(get, path = "/v1/audit/figures", tag = "audit", security(("bearer" = [])),
-    params(("from" = Option<String>, Query), ("to" = Option<String>, Query)),
-    responses((status = 200, body = Figures), (status = 403, body = desk_api::Problem)))]
+///
+/// A period longer than a year is cut to the year before `to`, and one whose `to` is not after
+/// its `from` is empty: the answer's `from` and `to` say which period the figures cover.
+#[utoipa::path(get, path = "/v1/audit/figures", tag = "audit", operation_id = "audit_figures", security(("bearer" = [])),
+    params(("from" = Option<DateTime<Utc>>, Query, description = "default: 7 days before `to`"),
+           ("to" = Option<DateTime<Utc>>, Query, description = "default: now")),
+    responses((status = 200, body = Figures), (status = 403, description = "`forbidden`: leads and admins only")))]
 pub async fn figures(
     State(state): State<AppState>,
     _auth: Authorized<access::ReadAudit>,
     ApiQuery(p): ApiQuery,
 ) -> ApiResult<Json<Figures>> {
     let to = time(&p, "to")?.unwrap_or_else(|| state.clock.now() + Duration::seconds(1));
-    let from = time(&p, "from")?.unwrap_or(to - Duration::days(7));
-    if from >= to {
-        return Err(ApiError::invalid("to", "to must be after from"));
-    }
-    if to - from > Duration::days(366) {
-        return Err(ApiError::invalid("from", "a period is at most a year"));
-    }
+    let from = time(&p, "from")?.unwrap_or(to - Duration::days(7)).clamp(to - Duration::days(366), to);
     Ok(Json(audit::figures::figures(&state.db, from, to).await?))
 }

@@ -2,7 +2,7 @@ use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -31,6 +31,17 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
+/// Path parameters whose rejections (text that is not UTF-8 once percent-decoded) are problems.
+#[derive(FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::invalid("path", r.body_text())
+    }
+}
+
 /// The query string as plain strings; each handler parses what it needs.
 pub struct ApiQuery(pub HashMap<String, String>);
 
@@ -47,6 +58,26 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiQuery {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         ApiError::invalid("query", r.body_text())
+    }
+}
+
+/// The `Idempotency-Key` of an agent action: a retry with the same key answers the first result
+/// and does nothing twice. Described once here for every operation that takes one.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// One key per action of the agent (1 to 128 visible ASCII characters); a retry of the same
+    /// action sends the same key.
+    #[param(rename = "Idempotency-Key", min_length = 1, max_length = 128, pattern = r"^[!-~]+$(?!\n)")]
+    pub key: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts.headers.get("idempotency-key").and_then(|v| v.to_str().ok());
+        Ok(IdempotencyKey { key: crate::domain::idempotency::parse_key(raw)? })
     }
 }
 
@@ -113,6 +144,18 @@ pub struct Authorized<P: Perm> {
     pub session: Session,
     pub client: String,
     _perm: PhantomData<P>,
+}
+
+impl<P: Perm> Authorized<P> {
+    /// The signed-in agent acting now, as the domain takes it.
+    pub fn acting<'a>(&'a self, state: &'a AppState) -> crate::domain::Acting<'a> {
+        crate::domain::Acting {
+            config: &state.config,
+            now_ms: state.clock.now_ms(),
+            session: &self.session,
+            client: &self.client,
+        }
+    }
 }
 
 impl<P: Perm> FromRequestParts<AppState> for Authorized<P> {

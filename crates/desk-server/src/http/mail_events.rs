@@ -16,13 +16,13 @@ use crate::AppState;
 pub const SECRET_HEADER: &str = "x-webhook-secret";
 
 /// Report that an email was delivered or bounced. A bounce also flags the address on the account.
-#[utoipa::path(post, path = "/v1/mail/events", tag = "mail", request_body = MailEvent,
-    params(("X-Webhook-Secret" = String, Header, description = "The shared secret configured as `mail_webhook_secret`")),
+#[utoipa::path(post, path = "/v1/mail/events", tag = "mail", operation_id = "mail_event", request_body = MailEvent,
+    security(("webhook_secret" = [])),
     responses(
         (status = 200, description = "The email's status after the event", body = EmailRef),
-        (status = 401, body = desk_api::Problem),
-        (status = 404, description = "No such email, or no webhook secret is configured", body = desk_api::Problem),
-        (status = 409, description = "`invalid_transition`: the event does not fit the email's status", body = desk_api::Problem),
+        (status = 401, description = "`unauthorized`: no or a wrong `X-Webhook-Secret`"),
+        (status = 404, description = "`not_found`: no such email, or no webhook secret is configured"),
+        (status = 409, description = "`invalid_transition`: the event does not fit the email's status"),
     ))]
 pub async fn receive(
     State(state): State<AppState>,
@@ -32,7 +32,7 @@ pub async fn receive(
 ) -> ApiResult<Json<EmailRef>> {
     // The secret is checked before the body is looked at.
     let Some(secret) = state.config.mail_webhook_secret.as_deref().filter(|s| !s.is_empty()) else {
-        return Err(ApiError::NotFound("route"));
+        return Err(ApiError::NotFound("mail event webhook"));
     };
     let presented = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     if !constant_time_eq(presented, secret.as_bytes()) {

@@ -10,9 +10,11 @@ use crate::error::ApiResult;
 use crate::AppState;
 
 /// Sign in with email, password and the current TOTP code.
-#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = SignInRequest,
-    responses((status = 201, body = SessionCreated), (status = 401, body = desk_api::Problem), (status = 429, body = desk_api::Problem),
-        (status = 503, body = desk_api::Problem, description = "service_busy: too many sign-ins in hand; retry after Retry-After")))]
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", operation_id = "sign_in", request_body = SignInRequest,
+    responses((status = 201, body = SessionCreated),
+              (status = 401, description = "`invalid_credentials`: email, password or code is wrong (not saying which)"),
+              (status = 429, description = "`too_many_attempts` for this address or client"),
+              (status = 503, description = "`service_busy`: too many sign-ins in hand; retry after `Retry-After`")))]
 pub async fn create(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -23,16 +25,16 @@ pub async fn create(
 }
 
 /// Sign out: the session's token stops working at once.
-#[utoipa::path(delete, path = "/v1/sessions/current", tag = "sessions", security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = desk_api::Problem)))]
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "sessions", operation_id = "sign_out",
+    security(("bearer" = [])), responses((status = 204, description = "Signed out")))]
 pub async fn delete(State(state): State<AppState>, auth: Authorized<access::ReadOwnSession>) -> ApiResult<StatusCode> {
     sessions::sign_out(&state.db, state.clock.now_ms(), &auth.session, &auth.client).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The signed-in agent.
-#[utoipa::path(get, path = "/v1/me", tag = "sessions", security(("bearer" = [])),
-    responses((status = 200, body = Me), (status = 401, body = desk_api::Problem)))]
+#[utoipa::path(get, path = "/v1/me", tag = "sessions", operation_id = "me", security(("bearer" = [])),
+    responses((status = 200, body = Me)))]
 pub async fn me(auth: Authorized<access::ReadOwnSession>) -> Json<Me> {
     Json(Me { agent: auth.session.agent, session_expires_at: auth.session.expires_at })
 }

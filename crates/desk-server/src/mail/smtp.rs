@@ -6,6 +6,7 @@ use std::time::Duration;
 use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::SmtpConfig;
@@ -51,12 +52,13 @@ impl SmtpSender {
         let from: Mailbox =
             config.from.parse().map_err(|e| anyhow::anyhow!("smtp.from {:?} is not an address: {e}", config.from))?;
         // Plain SMTP is only for a relay on this machine (`Config::validate` refuses it elsewhere).
+        // Over TLS the relay's certificate must chain to the OS's store or to `smtp.ca_file`.
         let builder = if config.tls {
-            AsyncSmtpTransport::<Tokio1Executor>::relay(&config.host)
-                .map_err(|e| anyhow::anyhow!("smtp.host {:?}: {e}", config.host))?
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+                .tls(Tls::Wrapper(tls_parameters(config)?))
         } else if config.starttls {
-            AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&config.host)
-                .map_err(|e| anyhow::anyhow!("smtp.host {:?}: {e}", config.host))?
+            AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
+                .tls(Tls::Required(tls_parameters(config)?))
         } else if config.host_is_loopback() {
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&config.host)
         } else {
@@ -89,6 +91,19 @@ impl SmtpSender {
             Err(e) => Err(describe(&e)),
         }
     }
+}
+
+/// TLS to `config.host`, trusting the OS's certificate store (lettre's native roots) and the
+/// configured extra CA file.
+fn tls_parameters(config: &SmtpConfig) -> anyhow::Result<TlsParameters> {
+    let mut tls = TlsParameters::builder(config.host.clone());
+    if let Some(path) = &config.ca_file {
+        let pem = std::fs::read(path).map_err(|e| anyhow::anyhow!("smtp.ca_file {}: {e}", path.display()))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| anyhow::anyhow!("smtp.ca_file {} holds no PEM certificate: {e}", path.display()))?;
+        tls = tls.add_root_certificate(cert);
+    }
+    tls.build().map_err(|e| anyhow::anyhow!("smtp TLS settings: {e}"))
 }
 
 /// The error and its causes in one line, cut to a bounded length.

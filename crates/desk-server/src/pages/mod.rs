@@ -1,9 +1,11 @@
 //! The end user's pages: plain server-rendered HTML that works without JavaScript, on the
 //! service's own origin. "Forgot password?", "Forgot your answer?", and the links they send.
 
+mod enrol;
 mod recover;
 mod reset;
 mod security_details;
+mod verify_email;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +36,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/security-details/reply/{token}", get(security_details::reply_form).post(security_details::reply))
         .route("/security-details/cancel/{token}", get(security_details::cancel_form).post(security_details::cancel))
+        .route("/enrol/{token}", get(enrol::show).post(enrol::password))
+        .route("/enrol/{token}/authenticator", post(enrol::authenticator))
+        .route("/enrol/{token}/confirm", post(enrol::confirm))
+        .route("/verify-email/{token}", get(verify_email::form).post(verify_email::confirm))
         .route(
             "/security-details/verify-email/{token}",
             get(security_details::verify_email_form).post(security_details::verify_email),

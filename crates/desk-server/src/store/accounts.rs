@@ -5,9 +5,9 @@
 //! (`FOR UPDATE` on PostgreSQL), so actions on one account queue behind each other. Single-use
 //! codes and TOTP steps are one conditional `UPDATE` each, checked by rows affected.
 
-use desk_api::{AccountStatus, DuplicateReason, TwoFactorKind};
 use super::sql::Builder;
 use super::{for_update, Conn, Flag, Step, StoreResult};
+use desk_api::{AccountStatus, DuplicateReason, TwoFactorKind};
 
 /// What a search shows of an account.
 #[derive(Debug, sqlx::FromRow)]
@@ -92,6 +92,55 @@ pub async fn exists(conn: &mut Conn, id: i64) -> StoreResult<bool> {
 pub async fn lock(conn: &mut Conn, id: i64) -> StoreResult<Option<String>> {
     let sql = format!("SELECT username FROM accounts WHERE id = $1{}", for_update(conn));
     sqlx::query_scalar(&sql).bind(id).fetch_optional(conn).await.step("locking an account (accounts)")
+}
+
+/// What an account action needs of the account it locked.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LockedAccount {
+    pub username: String,
+    pub status: AccountStatus,
+}
+
+/// [`lock`], answering the account's status too.
+pub async fn lock_with_status(conn: &mut Conn, id: i64) -> StoreResult<Option<LockedAccount>> {
+    let sql = format!("SELECT username, status FROM accounts WHERE id = $1{}", for_update(conn));
+    sqlx::query_as(&sql).bind(id).fetch_optional(conn).await.step("locking an account (accounts)")
+}
+
+/// Unlocks an account locked by failed sign-ins: true when it was locked.
+pub async fn unlock(conn: &mut Conn, id: i64) -> StoreResult<bool> {
+    Ok(sqlx::query("UPDATE accounts SET status = 'active' WHERE id = $1 AND status = 'locked'")
+        .bind(id)
+        .execute(conn)
+        .await
+        .step("unlocking an account (accounts)")?
+        .rows_affected()
+        == 1)
+}
+
+/// One address of the account, and whether it is verified.
+#[derive(Debug, sqlx::FromRow)]
+pub struct AddressState {
+    pub email: String,
+    pub verified: Flag,
+}
+
+pub async fn address_state(conn: &mut Conn, account_id: i64, email_id: i64) -> StoreResult<Option<AddressState>> {
+    sqlx::query_as("SELECT email, verified FROM account_emails WHERE id = $1 AND account_id = $2")
+        .bind(email_id)
+        .bind(account_id)
+        .fetch_optional(conn)
+        .await
+        .step("reading an address (account_emails)")
+}
+
+pub async fn mark_verified(conn: &mut Conn, email_id: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE account_emails SET verified = 1 WHERE id = $1")
+        .bind(email_id)
+        .execute(conn)
+        .await
+        .step("marking an address verified (account_emails)")?;
+    Ok(())
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -587,8 +636,7 @@ pub struct NewMethod {
 
 pub async fn insert_methods(conn: &mut Conn, rows: &[NewMethod]) -> StoreResult<()> {
     for chunk in rows.chunks(1000) {
-        let mut qb =
-            Builder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
+        let mut qb = Builder::new("INSERT INTO two_factor_methods (account_id, kind, last_used_ms, secret) ");
         qb.push_values(chunk, |b, r| {
             b.bind(r.account_id).bind(r.kind).bind(r.last_used_ms).bind(&r.secret);
         });

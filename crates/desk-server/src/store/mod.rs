@@ -30,6 +30,8 @@ use std::time::Duration;
 pub mod accounts;
 pub mod at_rest;
 pub mod audit;
+pub mod caller;
+pub mod enrolments;
 pub mod idempotency;
 pub mod outbox;
 pub mod recovery;
@@ -37,13 +39,15 @@ pub mod requests;
 pub mod roles;
 pub mod sessions;
 pub mod sql;
+pub mod sso;
 pub mod staff;
+pub mod verifications;
 
 use anyhow::Context;
 use sqlx::any::{AnyPoolOptions, AnyTypeInfo};
-use sqlx::migrate::Migrator;
 use sqlx::encode::IsNull;
 use sqlx::error::BoxDynError;
+use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Database, Decode, Encode, Executor, Type};
 
 pub type Conn = sqlx::AnyConnection;
@@ -147,8 +151,12 @@ impl Db {
             migrator.iter().filter(|m| m.migration_type.is_up_migration()).map(|m| (m.version, &*m.checksum)).collect();
         for (version, checksum) in &applied {
             match ours.iter().find(|(v, _)| v == version) {
-                None => anyhow::bail!("the database has migration {version}, which this build does not know: it is newer than this build"),
-                Some((_, c)) if c != checksum => anyhow::bail!("migration {version} in the database differs from this build's"),
+                None => anyhow::bail!(
+                    "the database has migration {version}, which this build does not know: it is newer than this build"
+                ),
+                Some((_, c)) if c != checksum => {
+                    anyhow::bail!("migration {version} in the database differs from this build's")
+                }
                 Some(_) => {}
             }
         }

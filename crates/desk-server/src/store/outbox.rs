@@ -40,6 +40,17 @@ pub async fn enqueue(conn: &mut Conn, now_ms: i64, m: &NewMail<'_>) -> StoreResu
     .step("queueing an email (outbox)")
 }
 
+/// Ties a queued email to the agent's action that caused it.
+pub async fn tie_to_action(conn: &mut Conn, email_id: i64, action_id: i64) -> StoreResult<()> {
+    sqlx::query("UPDATE outbox SET action_id = $1 WHERE id = $2")
+        .bind(action_id)
+        .bind(email_id)
+        .execute(conn)
+        .await
+        .step("tying an email to its action (outbox)")?;
+    Ok(())
+}
+
 /// An email the account was sent, with its link's timestamps.
 #[derive(Debug, sqlx::FromRow)]
 pub struct RecentMail {

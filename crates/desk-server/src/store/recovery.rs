@@ -24,7 +24,8 @@ pub struct LinkTimes {
 pub struct NewAction<'a> {
     pub agent_id: i64,
     pub account_id: i64,
-    pub kind: RecoveryKind,
+    /// A recovery kind's name, or an account action's (`unlock`, `verification_email`, …).
+    pub kind: &'a str,
     pub reason: desk_api::ReasonCode,
     pub ticket: &'a str,
     pub note: Option<&'a str>,
@@ -48,8 +49,8 @@ pub async fn insert_action(conn: &mut Conn, a: &NewAction<'_>) -> StoreResult<i6
     .step("recording an agent's action (agent_actions)")
 }
 
-/// When an agent last sent the account this kind of email.
-pub async fn last_sent_ms(conn: &mut Conn, account_id: i64, kind: RecoveryKind) -> StoreResult<Option<i64>> {
+/// When an agent last took this kind of action on the account (`agent_actions.kind`).
+pub async fn last_sent_ms(conn: &mut Conn, account_id: i64, kind: &str) -> StoreResult<Option<i64>> {
     sqlx::query_scalar("SELECT MAX(created_ms) FROM agent_actions WHERE account_id = $1 AND kind = $2")
         .bind(account_id)
         .bind(kind)

@@ -6,9 +6,9 @@
 //! LOCKED`), so fifty claimers on two instances never get one request twice. A contact code's
 //! tries are one conditional `UPDATE … RETURNING`.
 
-use desk_api::{ChangeKind, RequestState, RiskLevel};
 use super::sql::Builder;
 use super::{for_update, Backend, Conn, Flag, Step, StoreResult};
+use desk_api::{ChangeKind, RequestState, RiskLevel};
 
 /// A request as the rules see it.
 #[derive(Debug, Clone, sqlx::FromRow)]

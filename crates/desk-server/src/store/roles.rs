@@ -13,7 +13,9 @@ use super::{Backend, Db};
 pub async fn grant_service_role(db: &Db, role: &str) -> anyhow::Result<()> {
     anyhow::ensure!(db.backend() == Backend::Postgres, "database roles are a PostgreSQL setting");
     anyhow::ensure!(
-        !role.is_empty() && role.len() <= 63 && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
+        !role.is_empty()
+            && role.len() <= 63
+            && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'),
         "a role name is 1 to 63 lower-case letters, digits and _"
     );
     let schema: String = sqlx::query_scalar("SELECT current_schema()::text")

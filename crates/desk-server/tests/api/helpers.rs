@@ -264,6 +264,77 @@ pub fn reset_body() -> Value {
     serde_json::json!({"reason": "forgot_password", "ticket": "SUP-1001"})
 }
 
+/// What an enrolment through the pages left the test with.
+pub struct Enrolled {
+    pub secret: String,
+    pub backup_codes: Vec<String>,
+}
+
+/// The text between the first `start` and the next `end` after it.
+pub fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = text.split_once(start)?.1;
+    Some(rest.split_once(end)?.0)
+}
+
+impl TestApp {
+    /// Invites a staff member as `admin_token` and answers the enrolment link's path.
+    pub async fn invite(&self, admin_token: &str, email: &str, name: &str, role: &str) -> String {
+        let a = self
+            .send(self.req(Method::POST, "/v1/staff/invites").bearer_auth(admin_token).json(&serde_json::json!({
+                "email": email, "name": name, "role": role, "reason": "new hire", "ticket": "HR-1"
+            })))
+            .await;
+        assert_eq!(a.status, 201, "{}", a.text);
+        self.link_for(email, "enrol").await
+    }
+
+    /// Goes through the enrolment pages as a person would: the password, the QR page (reading the
+    /// key printed under the code), the first code, the backup codes.
+    pub async fn enrol(&self, link: &str, password: &str) -> Enrolled {
+        let first = self.page(link).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        let qr = self.post_form(link, &[("password", password), ("confirm", password)]).await;
+        assert_eq!(qr.status, 200, "{}", qr.text);
+        assert!(qr.text.contains("<svg"), "the QR page draws the code: {}", qr.text);
+        let secret = between(&qr.text, "<code>", "</code>").expect("the key is printed").to_string();
+        self.secrets.lock().unwrap().push(secret.clone());
+        let done = self.post_form(&format!("{link}/confirm"), &[("code", &self.totp_now(&secret))]).await;
+        assert_eq!(done.status, 200, "{}", done.text);
+        let backup_codes: Vec<String> = done
+            .text
+            .split("<li><code>")
+            .skip(1)
+            .filter_map(|s| s.split_once("</code>").map(|p| p.0.to_string()))
+            .collect();
+        assert_eq!(backup_codes.len(), 10, "{}", done.text);
+        self.secrets.lock().unwrap().extend(backup_codes.iter().cloned());
+        Enrolled { secret, backup_codes }
+    }
+
+    pub async fn post_json(&self, token: &str, path: &str, body: Value) -> Answer {
+        self.send(self.req(Method::POST, path).bearer_auth(token).json(&body)).await
+    }
+}
+
+impl TestApp {
+    /// A form post of one `code` field, owning its inputs (for many at once).
+    pub async fn post_form_owned(&self, path: String, code: String) -> Answer {
+        self.send(self.req(Method::POST, &path).form(&[("code", code)])).await
+    }
+
+    /// The enrolment after an authenticator reset: the current password, then a new
+    /// authenticator. Answers the new secret.
+    pub async fn enrol_with_current_password(&self, link: &str, password: &str) -> String {
+        let qr = self.post_form(link, &[("password", password)]).await;
+        assert_eq!(qr.status, 200, "{}", qr.text);
+        let secret = between(&qr.text, "<code>", "</code>").expect("the key is printed").to_string();
+        self.secrets.lock().unwrap().push(secret.clone());
+        let done = self.post_form(&format!("{link}/confirm"), &[("code", &self.totp_now(&secret))]).await;
+        assert_eq!(done.status, 200, "{}", done.text);
+        secret
+    }
+}
+
 /// Counts of each status in a list of answers, for reports: "5 × 401, 35 × 429".
 pub fn tally(statuses: &[u16]) -> String {
     let mut counts: std::collections::BTreeMap<u16, usize> = Default::default();

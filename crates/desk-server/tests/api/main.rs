@@ -3,11 +3,14 @@
 
 mod helpers;
 
+mod account_actions;
 mod accounts;
 mod at_rest;
 mod audit;
 mod authorization;
 mod bad_input;
+mod caller;
+mod deployment;
 mod figures;
 mod queue;
 mod recovery;
@@ -17,4 +20,7 @@ mod second_factor;
 mod sessions;
 mod sign_in_limits;
 mod smaller;
+mod sso;
+mod staff;
 mod store;
+mod version;

@@ -60,7 +60,10 @@ pub async fn call(
     path: &str,
     body: Option<Value>,
 ) -> crate::helpers::Answer {
-    let mut rb = app.req(method, path).bearer_auth(token);
+    // Each call is a new action of the agent, as the console sends it: a key of its own.
+    static KEYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let key = format!("queue-test-{}", KEYS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+    let mut rb = app.req(method, path).bearer_auth(token).header("Idempotency-Key", key);
     if let Some(b) = body {
         rb = rb.json(&b);
     }
@@ -700,4 +703,45 @@ async fn an_approved_change_applies_after_cooling_off_ends_sessions_and_tells_ev
         .unwrap();
     assert_eq!(verified, 1);
     assert_eq!(app.verify().await, None, "every step is in the audit chain");
+}
+
+/// A decision is an agent action: it takes an Idempotency-Key, and the same key sent again — even
+/// by two dozen requests at once, as retries after a lost answer may be — decides once and tells
+/// the user once; the same key with another decision is refused, and no key is refused.
+#[tokio::test]
+async fn a_decision_sent_many_times_under_one_key_is_made_once() {
+    let app = TestApp::spawn().await;
+    let t = app.agent_token().await;
+    let (id, _) = claimed_request(&app, &t, "phone", "+44 7700 900123").await;
+    let path = format!("/v1/requests/{id}/decision");
+    let body = json!({"decision": "reject", "checklist": [], "note": "The statement does not fit the history."});
+    let unkeyed = app.send(app.req(Method::POST, &path).bearer_auth(&t).json(&body)).await;
+    TestApp::assert_problem(&unkeyed, 400, "idempotency_key_missing");
+    let send =
+        |b: Value| app.send(app.req(Method::POST, &path).bearer_auth(&t).header("Idempotency-Key", "d-1").json(&b));
+    let answers = futures_util::future::join_all((0..24).map(|_| send(body.clone()))).await;
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(a.body["item"]["state"], "rejected");
+    }
+    let other = send(json!({"decision": "escalate", "checklist": [], "note": "Unsure."})).await;
+    TestApp::assert_problem(&other, 409, "idempotency_key_reused");
+    let db = app.running.state.db.pool();
+    let steps: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM request_steps WHERE request_id = $1 AND action = 'reject'")
+            .bind(id)
+            .fetch_one(db)
+            .await
+            .unwrap();
+    assert_eq!(steps, 1, "the request was rejected more than once");
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'Your request was declined'")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(told, 1, "the user was told more than once");
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'request_reject'")
+        .fetch_one(db)
+        .await
+        .unwrap();
+    assert_eq!(audited, 1);
 }

@@ -46,7 +46,7 @@ async fn same_idempotency_key_with_another_request_is_refused() {
     let t = app.agent_token().await;
     app.password_reset(&t, 1, "k", reset_body()).await;
     let other = app.password_reset(&t, 2, "k", reset_body()).await;
-    TestApp::assert_problem(&other, 422, "idempotency_key_reused");
+    TestApp::assert_problem(&other, 409, "idempotency_key_reused");
 }
 
 #[tokio::test]

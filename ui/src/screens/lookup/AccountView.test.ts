@@ -39,8 +39,9 @@ function account(id: number, extra: Partial<AccountDetail> = {}): AccountDetail 
             },
           ]
         : [],
+    caller_verified: null,
     ...extra,
-  };
+  } as AccountDetail;
 }
 
 function event(id: number, extra: Partial<ActivityEvent> = {}): ActivityEvent {

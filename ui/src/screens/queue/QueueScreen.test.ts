@@ -365,6 +365,7 @@ describe('request view', () => {
         checklist: ['facts_match_account', 'evidence_reviewed', 'new_value_not_on_another_account'],
         note: 'Matches the passport.',
       },
+      idempotencyKey: expect.any(String),
     });
     await waitFor(() => expect(document.querySelector('#decision-result')).not.toBeNull());
     expect(el('#decision-result').dataset.state).toBe('approved');
@@ -404,11 +405,36 @@ describe('request view', () => {
         note: 'Need the bill.',
         message: 'Please send a recent bill.',
       },
+      idempotencyKey: expect.any(String),
     });
     expect(el('#decision-error').dataset.code).toBe('checklist_incomplete');
     expect(el('#decision-error').textContent).toBe(
       'Tick every item of the verification checklist before deciding.',
     );
+  });
+
+  it('a decision whose answer was lost says so, and sending it again reuses its Idempotency-Key', async () => {
+    let attempts = 0;
+    await setup(AGENT, {
+      request_detail: () => heldBy(AGENT, 1),
+      request_decide: () =>
+        ++attempts === 1
+          ? fail('connection_lost')
+          : request(1, {}, { state: 'escalated', assignee: null, assignee_id: null }),
+    });
+    await openFirst();
+    await fireEvent.input(el('#decision-note'), { target: { value: 'Unsure about the bill.' } });
+    await fireEvent.click(el('#decide-escalate'));
+    await waitFor(() => expect(document.querySelector('#decision-error')).not.toBeNull());
+    expect(el('#decision-error').dataset.code).toBe('connection_lost');
+    expect(el('#decision-error').textContent).toMatch(
+      /^Could not reach the service.*retried.*Nothing was done twice/,
+    );
+    await fireEvent.click(el('#decide-escalate'));
+    await waitFor(() => expect(document.querySelector('#decision-result')).not.toBeNull());
+    const [first, second] = calls('request_decide') as { idempotencyKey: string }[];
+    expect(second.idempotencyKey).toBe(first.idempotencyKey);
+    expect(el('#decision-result').dataset.state).toBe('escalated');
   });
 
   it('asking for more information needs a message to the user, sent apart from the internal note', async () => {
@@ -511,9 +537,11 @@ describe('leads', () => {
     expect(el('#lead-error').textContent).toBe('A second approval must come from another lead.');
     await fireEvent.click(el('#second-approve'));
     await waitFor(() => expect(el('#request-state').dataset.state).toBe('approved'));
-    expect(calls('request_second_approval')).toEqual([
-      { id: 1, note: 'Checked twice.' },
-      { id: 1, note: 'Checked twice.' },
+    // The same approval sent again is the same action: it keeps its Idempotency-Key.
+    const sent = calls('request_second_approval') as { id: number; note: string; idempotencyKey: string }[];
+    expect(sent).toEqual([
+      { id: 1, note: 'Checked twice.', idempotencyKey: expect.any(String) },
+      { id: 1, note: 'Checked twice.', idempotencyKey: sent[0].idempotencyKey },
     ]);
     expect(el('#decision-result').textContent).toMatch(/unless cancelled/);
   });

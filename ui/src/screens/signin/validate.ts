@@ -12,7 +12,8 @@ export function validateSignIn(form: SignInForm): ErrorView | null {
   }
   if (!form.email) return invalid('email', 'Enter your email.');
   if (!form.password) return invalid('password', 'Enter your password.');
-  if (!/^\d{6}$/.test(form.totp))
-    return invalid('totp', 'Enter the 6-digit code from your authenticator app.');
+  // A 6-digit code, or one of the backup codes shown at enrolment (xxxx-xxxx).
+  if (!/^\d{6}$/.test(form.totp) && !/^[a-z0-9]{4}-?[a-z0-9]{4}$/i.test(form.totp))
+    return invalid('totp', 'Enter the 6-digit code from your authenticator app (or a backup code).');
   return null;
 }

@@ -17,7 +17,7 @@ use desk_api::{
 use serde_json::json;
 
 use self::transitions::{check, needs_second_approval, Act, Ctx};
-use super::{Acting, DomainError, DomainResult};
+use super::{idempotency, Acting, DomainError, DomainResult};
 use crate::audit::{self, Actor, Entry};
 use crate::clock::from_ms;
 pub use crate::store::requests::RequestRow as Row;
@@ -124,6 +124,8 @@ pub struct Input {
     pub message: Option<String>,
     pub checklist: Vec<ChecklistItem>,
     pub reassign_to: Option<i64>,
+    /// A decision's `Idempotency-Key`: a retry with it changes nothing and answers the request.
+    pub idempotency_key: Option<String>,
 }
 
 /// The move a decision makes.
@@ -139,18 +141,20 @@ pub fn act_of_decision(d: Decision) -> Act {
 /// Makes one move on a request for a signed-in agent.
 pub async fn perform(db: &Db, by: &Acting<'_>, id: i64, act: Act, input: Input) -> DomainResult<()> {
     let (config, now_ms, session) = (by.config, by.now_ms, by.session);
-    let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if note.is_some_and(|n| n.chars().count() > 2000) {
-        return Err(DomainError::invalid("note", "a note is at most 2000 characters"));
+    // The length counts what was sent, spaces included, as the API description's `maxLength` does.
+    let field = if act == Act::Note { "text" } else { "note" };
+    if input.note.as_deref().is_some_and(|n| n.chars().count() > 2000) {
+        return Err(DomainError::invalid(field, "a note is at most 2000 characters"));
     }
+    let note = input.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
     let deciding = matches!(act, Act::Approve | Act::Reject | Act::NeedInfo | Act::Escalate | Act::SecondApprove);
     if (deciding || act == Act::Note) && note.is_none() {
-        return Err(DomainError::invalid(if act == Act::Note { "text" } else { "note" }, "write a note saying why"));
+        return Err(DomainError::invalid(field, "write a note saying why"));
     }
-    let message = input.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
-    if message.is_some_and(|m| m.chars().count() > 2000) {
+    if input.message.as_deref().is_some_and(|m| m.chars().count() > 2000) {
         return Err(DomainError::invalid("message", "a message to the user is at most 2000 characters"));
     }
+    let message = input.message.as_deref().map(str::trim).filter(|m| !m.is_empty());
     if act == Act::NeedInfo && message.is_none() {
         return Err(DomainError::invalid(
             "message",
@@ -158,6 +162,17 @@ pub async fn perform(db: &Db, by: &Acting<'_>, id: i64, act: Act, input: Input) 
         ));
     }
     let mut tx = db.write().await?;
+    if let Some(key) = &input.idempotency_key {
+        let request = json!({ "request": id, "act": act.as_str(), "note": input.note, "message": input.message,
+                          "checklist": input.checklist });
+        let hash = crate::crypto::sha256_hex(request.to_string().as_bytes());
+        if idempotency::claim(&mut tx, session.agent.id, key, &hash, now_ms).await?.is_some() {
+            // Decided before under this key: nothing more happens, the caller answers the request.
+            return Ok(());
+        }
+        // The answer is the request as it then is; a failure below rolls the claim back with the work.
+        idempotency::answer(&mut tx, session.agent.id, key, 200, &json!({ "request_id": id })).await?;
+    }
     let row = load(&mut tx, id).await?;
     let who = (session.agent.id, session.agent.role);
     let to = check(row.state, act, ctx_for(&row, Some(who), now_ms))?;
@@ -198,7 +213,7 @@ pub async fn perform(db: &Db, by: &Acting<'_>, id: i64, act: Act, input: Input) 
             let target =
                 input.reassign_to.ok_or_else(|| DomainError::invalid("agent_id", "say whom to give the request to"))?;
             if !store::staff::is_enabled(&mut tx, target).await? {
-                return Err(DomainError::invalid("agent_id", "no such agent"));
+                return Err(DomainError::NotFound("agent"));
             }
             store::requests::set_claimed(&mut tx, id, target, lease, now_ms).await?;
         }
@@ -320,7 +335,7 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<(i64, i64)>> {
         None | Some("") => Some(None),
         Some(c) => {
             let (due, id) = c.strip_prefix('q')?.split_once('.')?;
-            Some(Some((due.parse().ok()?, id.parse().ok()?)))
+            Some(Some((super::cursor_number(due)?, super::cursor_number(id)?)))
         }
     }
 }

@@ -1,0 +1,13 @@
+-- Single sign-on attempts: the service starts one (state and nonce, stored hashed), the console
+-- brings back the provider's ID token once. Forward-only; portable to PostgreSQL.
+CREATE TABLE sso_attempts (
+    id            INTEGER PRIMARY KEY,
+    state_hash    TEXT    NOT NULL UNIQUE,
+    nonce_hash    TEXT    NOT NULL,
+    redirect_uri  TEXT    NOT NULL,
+    client        TEXT    NOT NULL,
+    created_ms    BIGINT  NOT NULL,
+    expires_ms    BIGINT  NOT NULL,
+    used_ms       BIGINT
+);
+CREATE INDEX sso_attempts_expires ON sso_attempts (expires_ms);

@@ -1,0 +1,45 @@
+//! The smoke test of a build someone would ship: sign in, search, open an account, and the About
+//! box shows the console's and the service's version. `make test` runs it twice: here against the
+//! debug build with the rest, and in `make test-installed` against the binary the `.deb` installed
+//! (`E2E_APP=/usr/bin/recovery-desk`).
+
+use anyhow::Result;
+use desk_e2e::{find, open_console, shot, sign_in, start_service, AppHome};
+use fantoccini::key::Key;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn console_signs_in_searches_and_opens_an_account() -> Result<()> {
+    desk_e2e::require_display()?;
+    let service = start_service("").await?;
+    let home = AppHome::new()?;
+    let mut env = home.env();
+    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    let console = open_console(&desk_e2e::app_binary()?, &env).await?;
+    let c = &console.client;
+    let outcome = async {
+        sign_in(c, "agent@demo.test", "demo-agent-pass", "JBSWY3DPEHPK3PXP").await?;
+        let search = find(c, "#search").await?;
+        search.send_keys("maria.lopez").await?;
+        search.send_keys(&Key::Enter.to_string()).await?;
+        find(c, "#results [data-testid=result][data-id='1']").await?.click().await?;
+        let username = find(c, "#account-detail #account-username").await?;
+        assert_eq!(username.text().await?.trim(), "maria.lopez");
+        shot(c, "smoke-account").await?;
+
+        // The About box: the console's version beside the service's, one number for both.
+        find(c, "#about-open").await?.click().await?;
+        let service = find(c, "#about-service-version[data-ok=true]").await?;
+        assert!(service.text().await?.contains(env!("CARGO_PKG_VERSION")));
+        assert_eq!(find(c, "#about-app-version").await?.text().await?.trim(), env!("CARGO_PKG_VERSION"));
+        let diagnostics = find(c, "#about-diagnostics").await?.prop("value").await?.unwrap_or_default();
+        assert!(diagnostics.contains(&format!("Recovery Desk {}", env!("CARGO_PKG_VERSION"))), "{diagnostics}");
+        assert!(diagnostics.contains("Logs: "), "{diagnostics}");
+        assert!(!diagnostics.contains("demo-agent-pass"), "{diagnostics}");
+        shot(c, "smoke-about").await?;
+        find(c, "#about-close").await?.click().await?;
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    console.close().await;
+    outcome
+}
