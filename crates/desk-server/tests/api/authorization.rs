@@ -111,8 +111,8 @@ async fn every_route_answers_every_role_as_the_role_table_says() {
     ];
     // A request waiting for a second approval, for the queue's routes to act on.
     sqlx::query(
-        "INSERT INTO security_requests (id, reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
-         VALUES (1, 'SD-MATRIX01', 'awaiting_second_approval', 'high', '[]', 'remove_two_factor', 'jsmith', 'c@mail.test', 'N', 'GB', 's', '[]', 0, 0, 0)",
+        "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
+         VALUES ('SD-MATRIX01', 'awaiting_second_approval', 'high', '[]', 'remove_two_factor', 'jsmith', 'c@mail.test', 'N', 'GB', 's', '[]', 0, 0, 0)",
     )
     .execute(app.running.state.db.pool())
     .await

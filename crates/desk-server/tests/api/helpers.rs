@@ -34,17 +34,26 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db_path = dir.path().join("desk.db");
+        let db = match crate::pg::backend() {
+            crate::pg::Backend::Sqlite => dir.path().join("desk.db").display().to_string(),
+            crate::pg::Backend::Postgres => crate::pg::fresh_database().await,
+        };
         let mut config = Config {
-            db: db_path.display().to_string(),
+            db,
             bind: "127.0.0.1:0".parse().unwrap(),
             demo: true,
             demo_accounts: 500,
             demo_requests: 0,
             mail_poll_ms: 20,
+            // The demo key, checkpoints and evidence: in the test's folder, whichever the backend.
+            data_dir: Some(dir.path().to_path_buf()),
             ..Config::default()
         };
         tweak(&mut config);
+        // A test that names its own SQLite file keeps its files beside it.
+        if matches!(desk_server::store::Location::parse(&config.db), desk_server::store::Location::Sqlite(_)) {
+            config.data_dir = None;
+        }
         // A fixed start in the middle of a TOTP step, so codes computed for "now" stay valid.
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
         let running = desk_server::start(config.clone(), clock.clone()).await.expect("service starts");
@@ -213,11 +222,22 @@ impl TestApp {
         a.body["token"].as_str().unwrap().to_string()
     }
 
-    /// A raw connection to the database file, as someone with access to the disk would have.
-    pub async fn raw(&self) -> sqlx::SqliteConnection {
-        use sqlx::Connection;
-        let path = self.running.state.config.db.clone();
-        sqlx::SqliteConnection::connect(&format!("sqlite://{path}")).await.unwrap()
+    /// A raw connection to the database, as someone with access to the disk (SQLite) or the
+    /// database's superuser (PostgreSQL, triggers off for the session) would have.
+    pub async fn raw(&self) -> sqlx::AnyConnection {
+        use desk_server::store::Location;
+        use sqlx::{Connection, Executor};
+        sqlx::any::install_default_drivers();
+        match Location::parse(&self.running.state.config.db) {
+            Location::Sqlite(path) => {
+                sqlx::AnyConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap()
+            }
+            Location::Postgres(url) => {
+                let mut conn = sqlx::AnyConnection::connect(&url.replace("desk_service@", "desk@")).await.unwrap();
+                conn.execute("SET session_replication_role = replica").await.unwrap();
+                conn
+            }
+        }
     }
 
     /// The newest link of this kind ("reset" or "reset-answer") mailed to `to`, as a path.

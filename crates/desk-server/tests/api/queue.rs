@@ -185,26 +185,26 @@ async fn bulk_open(app: &TestApp, n: i64) {
     let now = app.clock.now_ms();
     let mut tx = app.running.state.db.write().await.unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
-        let mut qb = sqlx::QueryBuilder::new(
-            "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) ",
+        let mut qb = desk_server::store::sql::Builder::new(
+            "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms)",
         );
-        qb.push_values(chunk, |mut b, i| {
-            b.push_bind(format!("SD-B{i:07}"))
-                .push_bind("open")
-                .push_bind("low")
-                .push_bind("[]")
-                .push_bind("phone")
-                .push_bind("someone")
-                .push_bind("c@mail.test")
-                .push_bind("N")
-                .push_bind("US")
-                .push_bind("s")
-                .push_bind("[]")
-                .push_bind(now)
-                .push_bind(now + i * 1000)
-                .push_bind(now);
+        qb.push_values(chunk.iter().copied(), |b, i| {
+            b.bind(format!("SD-B{i:07}"))
+                .bind("open")
+                .bind("low")
+                .bind("[]")
+                .bind("phone")
+                .bind("someone")
+                .bind("c@mail.test")
+                .bind("N")
+                .bind("US")
+                .bind("s")
+                .bind("[]")
+                .bind(now)
+                .bind(now + i * 1000)
+                .bind(now);
         });
-        qb.build().execute(&mut *tx).await.unwrap();
+        qb.execute(&mut tx).await.unwrap();
     }
     tx.commit().await.unwrap();
 }
