@@ -17,7 +17,7 @@ else
 BUNDLES ?= nsis,msi
 endif
 
-.PHONY: help deps ui gen build run serve lint test test-rust test-ui test-installed test-install-deps \
+.PHONY: test-postgres help deps ui gen build run serve lint test test-rust test-ui test-installed test-install-deps \
 	test-contract fuzz dist icons bench bench-console clean tool-versions
 
 help:
@@ -69,6 +69,12 @@ test-ui: deps
 test-rust: ui
 	cargo build --workspace --all-targets
 	scripts/with-test-session.sh cargo test --workspace --no-fail-fast
+	$(MAKE) test-postgres
+
+# The service's API tests again, on PostgreSQL: each test binary starts a throw-away server in a
+# temporary folder (as the postgres user when run as root) and each test gets a fresh database.
+test-postgres:
+	DESK_TEST_DB=postgres cargo test -p desk-server --test api --no-fail-fast
 
 # The release bundles of this system, from a release build without test-only features.
 dist: ui

@@ -43,7 +43,8 @@ if wants system; then
     xvfb xauth webkit2gtk-driver `# end-to-end tests` \
     dbus dbus-x11 gnome-keyring `# the keychain (Secret Service)` \
     desktop-file-utils python3-venv `# checking the .deb; actionlint's venv` \
-    openssl `# the test CA of the TLS tests`
+    openssl `# the test CA of the TLS tests` \
+    postgresql `# the service tests' second backend: a throw-away server per test binary`
 fi
 
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
