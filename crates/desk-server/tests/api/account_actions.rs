@@ -182,3 +182,57 @@ async fn the_actions_that_need_a_verification_are_a_setting() {
         "caller_verification_required",
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_concurrent_retries_with_one_key_send_one_verification_email() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let t = std::sync::Arc::new(app.agent_token().await);
+    let path = format!("/v1/accounts/{JSMITH}/emails/{JIMMY_UNVERIFIED}/verification");
+    let answers = app
+        .concurrently(30, move |app, _| {
+            let (t, path) = (t.clone(), path.clone());
+            async move { act(&app, &t, &path, "same-key", body("email_not_received")).await }
+        })
+        .await;
+    assert!(answers.iter().all(|a| a.status == 202), "{:?}", answers.iter().map(|a| &a.text).collect::<Vec<_>>());
+    assert!(answers.iter().all(|a| a.body == answers[0].body), "every retry answers the first action");
+    let pool = app.running.state.db.pool();
+    let actions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM agent_actions WHERE kind = 'verification_email'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(actions, 1);
+    let sent: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'verification_email'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn thirty_concurrent_unlocks_with_their_own_keys_unlock_once_and_the_rest_meet_the_rule() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let t = std::sync::Arc::new(app.agent_token().await);
+    lock(&app, MARIA).await;
+    verify_maria(&app, &t).await;
+    let answers = app
+        .concurrently(30, move |app, i| {
+            let t = t.clone();
+            async move { act(&app, &t, "/v1/accounts/1/unlock", &format!("u{i}"), body("locked_out")).await }
+        })
+        .await;
+    let done = answers.iter().filter(|a| a.status == 202).count();
+    assert_eq!(done, 1, "{:?}", answers.iter().map(|a| a.status).collect::<Vec<_>>());
+    // The others find it unlocked already (409) or meet the cooldown (429); none is an error.
+    assert!(
+        answers.iter().all(|a| [202, 409, 429].contains(&a.status)),
+        "{:?}",
+        answers.iter().map(|a| &a.text).collect::<Vec<_>>()
+    );
+    let pool = app.running.state.db.pool();
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'Your account was unlocked'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(told, 2, "each verified address is told once");
+}

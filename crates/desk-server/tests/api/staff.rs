@@ -383,3 +383,39 @@ async fn single_sign_on_cannot_be_required_without_a_provider() {
         .await;
     TestApp::assert_problem(&a, 409, "invalid_state");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let ada = app.admin_token().await;
+    let link = app.invite(&ada, "bea@corp.test", "Bea", "admin").await;
+    let bea_enrolled = app.enrol(&link, "granite fox under the pier").await;
+    let bea = app.sign_in_as("bea@corp.test", "granite fox under the pier", &bea_enrolled.secret).await;
+    assert_eq!(bea.status, 201, "{}", bea.text);
+    let bea = bea.body["token"].as_str().unwrap().to_string();
+    let ada_id = agent_id(&app, &ada, desk_server::demo::ADMIN_EMAIL).await;
+    let bea_id = agent_id(&app, &ada, "bea@corp.test").await;
+    // Twenty requests at once: half of them Ada demoting Bea, half Bea demoting Ada.
+    let pairs = std::sync::Arc::new([(ada, bea_id), (bea, ada_id)]);
+    let answers = app
+        .concurrently(20, move |app, i| {
+            let pairs = pairs.clone();
+            async move {
+                let (token, target) = &pairs[i % 2];
+                let body = json!({"role": "lead", "reason": "reorganised", "ticket": "HR-9"});
+                app.post_json(token, &format!("/v1/staff/{target}/role"), body).await
+            }
+        })
+        .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    // 200 for the one demotion that went through; the demoted admin's own requests are then
+    // forbidden (403), and a demotion that would leave no admin is refused (409).
+    assert!(statuses.iter().all(|s| [200, 403, 409].contains(s)), "{statuses:?}");
+    let admins: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM agents WHERE role = 'admin' AND disabled = 0 AND enrolled_ms IS NOT NULL",
+    )
+    .fetch_one(app.running.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(admins, 1, "{statuses:?}");
+}
