@@ -38,7 +38,7 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 100,
@@ -120,7 +120,7 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,
@@ -176,7 +176,7 @@ fn recovery_commands_reach_the_service() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,
@@ -223,7 +223,7 @@ fn queue_commands_claim_decide_and_release() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,
@@ -241,7 +241,7 @@ fn queue_commands_claim_decide_and_release() {
             )
             .bind(format!("SD-CMD0000{i}"))
             .bind(now + i)
-            .execute(&running.state.db),
+            .execute(running.state.db.pool()),
         )
         .unwrap();
     }
@@ -294,14 +294,14 @@ fn account_action_commands_verify_the_caller_then_unlock_end_sessions_and_send_a
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,
         ..Config::default()
     };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
-    let db = running.state.db.clone();
+    let db = running.state.db.pool().clone();
     rt.block_on(sqlx::query("UPDATE accounts SET status = 'locked' WHERE id = 1").execute(&db)).unwrap();
     let url = running.url();
     let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
@@ -360,7 +360,7 @@ fn staff_commands_invite_change_roles_and_disable() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,
@@ -419,7 +419,7 @@ fn about_answers_both_versions_and_holds_no_token() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,

@@ -15,7 +15,7 @@ struct Service {
 async fn service() -> Service {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 200,
@@ -165,7 +165,7 @@ async fn a_session_revoked_while_in_use_returns_the_console_to_sign_in() {
     let s = service().await;
     let console = Console::new(Arc::new(MemoryStore::default()), "http://127.0.0.1:9");
     console.sign_in(form(&s.running.url(), false)).await.unwrap();
-    sqlx::query("UPDATE agent_sessions SET revoked_ms = 1").execute(&s.running.state.db).await.unwrap();
+    sqlx::query("UPDATE agent_sessions SET revoked_ms = 1").execute(s.running.state.db.pool()).await.unwrap();
     let err = console.account(1).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::SessionExpired);
     let status = console.status().await;

@@ -140,7 +140,7 @@ struct Service {
 async fn service() -> Service {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 200,
@@ -168,7 +168,7 @@ fn reset() -> ResetRequest {
     ResetRequest { reason: ReasonCode::EmailNotReceived, ticket: "SUP-4242".into(), note: None }
 }
 
-async fn count(db: &sqlx::SqlitePool, sql: &str, id: i64) -> i64 {
+async fn count(db: &sqlx::AnyPool, sql: &str, id: i64) -> i64 {
     sqlx::query_scalar(sql).bind(id).fetch_one(db).await.unwrap()
 }
 
@@ -185,7 +185,7 @@ async fn added_latency_slows_the_console_but_changes_nothing() {
     let id = page.items[0].id;
     let sent = console.password_reset(id, reset(), "latency-1").await.unwrap();
     assert_eq!(console.account(id).await.unwrap().recent_emails[0].id, sent.email.id);
-    assert_eq!(count(&s.running.state.db, RESET_EMAILS, id).await, 1);
+    assert_eq!(count(s.running.state.db.pool(), RESET_EMAILS, id).await, 1);
     assert_eq!(proxy.lost.load(Ordering::SeqCst), 0);
 }
 
@@ -199,7 +199,7 @@ async fn a_reset_whose_answer_is_lost_is_retried_under_its_key_and_sends_one_ema
     // the same Idempotency-Key and got the first answer back.
     let sent = console.password_reset(3, reset(), "lost-answer-1").await.expect("the retry answers");
     assert_eq!(proxy.lost.load(Ordering::SeqCst), 1, "no answer was lost: the fault did not happen");
-    let db = &s.running.state.db;
+    let db = s.running.state.db.pool();
     assert_eq!(count(db, RESET_EMAILS, 3).await, 1, "the retry sent a second email");
     assert_eq!(count(db, RESETS, 3).await, 1);
     let email: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE account_id = 3").fetch_one(db).await.unwrap();
@@ -221,7 +221,7 @@ async fn a_lost_answer_with_the_service_gone_is_a_clear_retried_error_and_sendin
     // The service comes back; the agent sends the same action again (the dialog keeps its key).
     proxy.upstream.send_replace(Upstream::Up(s.running.addr));
     console.password_reset(4, reset(), "gone-1").await.unwrap();
-    assert_eq!(count(&s.running.state.db, RESET_EMAILS, 4).await, 1);
+    assert_eq!(count(s.running.state.db.pool(), RESET_EMAILS, 4).await, 1);
 }
 
 #[tokio::test]
@@ -254,7 +254,7 @@ async fn a_service_restart_in_the_middle_of_a_decision_decides_once() {
     let detail = answer.expect("the retry after the restart answers");
     assert_eq!(detail.item.state, RequestState::Rejected);
     assert_eq!(proxy.lost.load(Ordering::SeqCst), 1);
-    let db = &restarted.state.db;
+    let db = restarted.state.db.pool();
     let rejections = "SELECT COUNT(*) FROM request_steps WHERE request_id = $1 AND action = 'reject'";
     assert_eq!(count(db, rejections, id).await, 1, "the request was decided twice");
     let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject = 'Your request was declined'")

@@ -69,7 +69,7 @@ async fn browse(url: String, who: &'static str) {
 async fn service(idp: &Idp) -> (desk_server::Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 50,

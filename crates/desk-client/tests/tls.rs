@@ -13,7 +13,7 @@ async fn service() -> (Running, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     // Demo mode: a service of its own keys, no key file to set up.
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 20,

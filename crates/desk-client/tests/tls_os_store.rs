@@ -15,7 +15,7 @@ async fn client_trusts_a_ca_of_the_os_certificate_store() {
     let dir = tempfile::tempdir().unwrap();
     // Demo mode: a service of its own keys, no key file to set up.
     let config = Config {
-        db: dir.path().join("desk.db"),
+        db: dir.path().join("desk.db").display().to_string(),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 20,
