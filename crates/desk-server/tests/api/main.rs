@@ -16,6 +16,7 @@ mod bad_input;
 mod caller;
 mod deployment;
 mod figures;
+mod instances;
 mod queue;
 mod recovery;
 mod reset;

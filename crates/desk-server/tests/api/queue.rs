@@ -181,7 +181,7 @@ async fn risk_is_high_without_an_account_and_low_when_everything_matches() {
 }
 
 /// Puts `n` open requests straight into the store, for load tests.
-async fn bulk_open(app: &TestApp, n: i64) {
+pub async fn bulk_open(app: &TestApp, n: i64) {
     let now = app.clock.now_ms();
     let mut tx = app.running.state.db.write().await.unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {

@@ -1,0 +1,97 @@
+//! Several service instances on one database (PostgreSQL in production; SQLite here too, two
+//! pools on one file): the rules hold across instances, not only inside one.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::helpers::{reset_body, TestApp};
+use crate::queue::bulk_open;
+
+/// A second instance of the service on the first one's database and files.
+async fn second_instance(app: &TestApp) -> desk_server::Running {
+    desk_server::start(app.config.clone(), app.clock.clone()).await.expect("a second instance starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_claimers_spread_over_two_instances_never_claim_one_request_twice() {
+    let app = Arc::new(TestApp::spawn().await);
+    let other = second_instance(&app).await;
+    let total = 2_000;
+    bulk_open(&app, total).await;
+    let tokens = Arc::new(vec![app.agent_token().await, app.lead_token().await, app.admin_token().await]);
+    let urls = Arc::new([app.url("/v1/requests/claim-next"), format!("{}/v1/requests/claim-next", other.url())]);
+    let mut tasks = Vec::new();
+    for w in 0..50 {
+        let (app, tokens, urls) = (app.clone(), tokens.clone(), urls.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                // Each claimer alternates between the instances, as behind a load balancer.
+                let url = &urls[(w + mine.len()) % 2];
+                let res = app.http.post(url).bearer_auth(&tokens[w % 3]).send().await.unwrap();
+                let status = res.status().as_u16();
+                let body: Value = res.json().await.unwrap();
+                match status {
+                    200 => mine.push(body["item"]["id"].as_i64().unwrap()),
+                    409 if body["code"] == "queue_empty" => return mine,
+                    _ => panic!("claim-next answered {status}: {body}"),
+                }
+            }
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    let unique: HashSet<_> = all.iter().collect();
+    assert_eq!(unique.len(), all.len(), "a request was claimed twice");
+    assert_eq!(all.len() as i64, total, "every request was claimed once");
+    other.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resets_spread_over_two_instances_give_one_chain_and_one_email_each() {
+    let app = Arc::new(TestApp::spawn().await);
+    let other = second_instance(&app).await;
+    let tokens = Arc::new(vec![app.agent_token().await, app.lead_token().await, app.admin_token().await]);
+    let other_url = Arc::new(other.url());
+    // 150 resets on 150 accounts by three people (within each one's hourly cap), half through each
+    // instance, all at once.
+    let answers = app
+        .concurrently(150, move |app, i| {
+            let (tokens, other_url) = (tokens.clone(), other_url.clone());
+            async move {
+                let base = if i % 2 == 0 { app.running.url() } else { other_url.to_string() };
+                let url = format!("{base}/v1/accounts/{}/password-reset", i + 1);
+                let res = app
+                    .http
+                    .post(url)
+                    .bearer_auth(&tokens[i % 3])
+                    .header("Idempotency-Key", format!("r{i}"))
+                    .json(&reset_body())
+                    .send()
+                    .await
+                    .unwrap();
+                res.status().as_u16()
+            }
+        })
+        .await;
+    assert!(answers.iter().all(|s| *s == 202), "{answers:?}");
+    let pool = app.running.state.db.pool();
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'password_reset'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, 150);
+    let emails: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT account_id) FROM outbox WHERE kind = 'password_reset'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let rows: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'password_reset'").fetch_one(pool).await.unwrap();
+    assert_eq!((emails, rows), (150, 150), "one email per reset");
+    assert_eq!(app.verify().await, None, "the chain both instances appended to verifies");
+    other.stop().await;
+}
