@@ -130,6 +130,18 @@ pub async fn find(c: &Client, css: &str) -> Result<Element> {
     c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
 }
 
+/// Waits until nothing matches `css` (a dialog closed, a banner went).
+pub async fn gone(c: &Client, css: &str) -> Result<()> {
+    let start = Instant::now();
+    while !c.find_all(Locator::Css(css)).await?.is_empty() {
+        if start.elapsed() > WAIT {
+            bail!("{css} was still there after {WAIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
 pub async fn shot(c: &Client, name: &str) -> Result<()> {
     // Let the last DOM change paint.
     tokio::time::sleep(Duration::from_millis(400)).await;
