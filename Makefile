@@ -79,6 +79,11 @@ test-postgres:
 # The release bundles of this system, from a release build without test-only features.
 dist: ui
 	$(TAURI) build --bundles $(BUNDLES) -- --profile dist
+	@# The CLI names files after productName ("Recovery Desk_…"); the package is recovery-desk, and
+	@# a file name without a space is what `apt-get install ./recovery-desk_*.deb` and scripts expect.
+	@for f in target/dist/bundle/*/"Recovery Desk"*.{deb,rpm}; do \
+	  [ -e "$$f" ] && mv -f "$$f" "$$(dirname "$$f")/$$(basename "$$f" | sed 's/^Recovery Desk/recovery-desk/')"; \
+	done; true
 	@ls -l target/dist/bundle/*/* 2>/dev/null | grep -v '^d' || true
 
 # The .deb installed with apt like an IT department would, checked, and smoke-tested end to end.

@@ -51,6 +51,26 @@ fn running(exe: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// Whether `pid` has released everything it held: it is gone, or a zombie (which has closed its
+/// files and sockets and waits only to be reaped).
+fn finished(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Whether a console still owns the single-instance name on this D-Bus session. The bus drops
+/// the name only once it has noticed the owner's connection close, which can come after the
+/// process is gone; a console started before that forwards to the dead one and fails ("NoReply").
+fn single_instance_taken() -> bool {
+    Command::new("dbus-send")
+        .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
+        .args(["org.freedesktop.DBus.NameHasOwner", "string:com.recoverydesk.console.SingleInstance"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+}
+
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
@@ -108,6 +128,18 @@ pub async fn wait_for_port(port: u16) -> Result<()> {
 
 pub async fn find(c: &Client, css: &str) -> Result<Element> {
     c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
+}
+
+/// Waits until nothing matches `css` (a dialog closed, a banner went).
+pub async fn gone(c: &Client, css: &str) -> Result<()> {
+    let start = Instant::now();
+    while !c.find_all(Locator::Css(css)).await?.is_empty() {
+        if start.elapsed() > WAIT {
+            bail!("{css} was still there after {WAIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
 }
 
 pub async fn shot(c: &Client, name: &str) -> Result<()> {
@@ -260,9 +292,14 @@ impl Console {
     /// Ends the session and waits for the app to be gone: a console still shutting down would
     /// take the next start's place (one instance per desktop session) and that start would exit.
     pub async fn close(self) {
+        let pids = running(&self.app);
         let _ = self.client.clone().close().await;
+        // Gone from `running` is not enough: a process loses its `/proc/…/exe` link early in its
+        // exit, while its D-Bus connection (and the single-instance name on it) lives on a little
+        // longer; a console started in that window forwards to the dying one and panics with
+        // "NoReply". Wait until each has let go of its files too.
         let start = Instant::now();
-        while !running(&self.app).is_empty() && start.elapsed() < WAIT {
+        while !pids.iter().all(|p| finished(*p)) && start.elapsed() < WAIT {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         for pid in running(&self.app) {
@@ -278,9 +315,9 @@ pub async fn open_console(app: &Path, env: &[(String, OsString)]) -> Result<Cons
     let native_port = free_port();
     // The previous test's console must be gone (see `Console::close`).
     let start = Instant::now();
-    while !running(app).is_empty() {
+    while !running(app).is_empty() || single_instance_taken() {
         if start.elapsed() > WAIT {
-            bail!("another {} is still running", app.display());
+            bail!("another {} is still running (or its single-instance name is still taken)", app.display());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

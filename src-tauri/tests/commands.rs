@@ -25,6 +25,16 @@ fn invoke(webview: &tauri::WebviewWindow<tauri::test::MockRuntime>, cmd: &str, a
     get_ipc_response(webview, request).map(|b| b.deserialize::<Value>().unwrap())
 }
 
+/// The app on Tauri's mock runtime with its main webview, as every command test needs it.
+fn console(
+    store: Arc<dyn TokenStore>,
+    server_url: String,
+) -> (tauri::App<tauri::test::MockRuntime>, tauri::WebviewWindow<tauri::test::MockRuntime>) {
+    let app = recovery_desk_lib::build(mock_builder(), store, server_url).build(mock_context(noop_assets())).unwrap();
+    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    (app, webview)
+}
+
 fn totp_now() -> String {
     desk_server::totp::code_at(AGENT_TOTP, unix_now()).unwrap()
 }
@@ -48,10 +58,7 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
     let url = running.url();
 
     let store = Arc::new(MemoryStore::default());
-    let app = recovery_desk_lib::build(mock_builder(), store.clone(), url.clone())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = console(store.clone(), url.clone());
 
     let status = invoke(&webview, "session_status", json!({})).unwrap();
     assert_eq!(status["signed_in"], false);
@@ -106,10 +113,7 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
 
 #[test]
 fn only_registered_commands_exist() {
-    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = console(Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into());
     assert!(invoke(&webview, "read_file", json!({"path": "/etc/passwd"})).is_err());
 }
 
@@ -186,10 +190,7 @@ fn recovery_commands_reach_the_service() {
     };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
     let url = running.url();
-    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
     let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
     invoke(&webview, "sign_in", form).unwrap();
 
@@ -245,10 +246,7 @@ fn queue_commands_claim_decide_and_release() {
         )
         .unwrap();
     }
-    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
     invoke(&webview, "sign_in", json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}})).unwrap();
 
     let counts = invoke(&webview, "queue_counts", json!({})).unwrap();
@@ -304,10 +302,7 @@ fn account_action_commands_verify_the_caller_then_unlock_end_sessions_and_send_a
     let db = running.state.db.pool().clone();
     rt.block_on(sqlx::query("UPDATE accounts SET status = 'locked' WHERE id = 1").execute(&db)).unwrap();
     let url = running.url();
-    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
     let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
     invoke(&webview, "sign_in", form).unwrap();
     let req = json!({"reason": "locked_out", "ticket": "SUP-5"});
@@ -368,10 +363,7 @@ fn staff_commands_invite_change_roles_and_disable() {
     };
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
     let url = running.url();
-    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
     let code = desk_server::totp::code_at(ADMIN_TOTP, unix_now()).unwrap();
     let form = json!({"form": {"server_url": url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "totp": code, "stay_signed_in": false}});
     invoke(&webview, "sign_in", form).unwrap();
@@ -428,10 +420,7 @@ fn about_answers_both_versions_and_holds_no_token() {
     let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
     let url = running.url();
     let store = Arc::new(MemoryStore::default());
-    let app = recovery_desk_lib::build(mock_builder(), store.clone(), url.clone())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (_app, webview) = console(store.clone(), url.clone());
     let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": true}});
     invoke(&webview, "sign_in", form).unwrap();
     let token = store.load().unwrap().unwrap().token;
@@ -446,10 +435,7 @@ fn about_answers_both_versions_and_holds_no_token() {
 
 #[test]
 fn links_reach_the_ui_once_and_bad_ones_only_as_a_message() {
-    let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into())
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+    let (app, webview) = console(Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into());
     assert_eq!(invoke(&webview, "take_links", json!({})).unwrap(), json!([]));
 
     let args = ["recovery-desk", "--flag", "recovery-desk://account/42?ticket=T-123", "recovery-desk://request/x"];

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
-use desk_e2e::{find, open_console, shot, start_service, totp_now, AppHome, WAIT};
+use desk_e2e::{find, gone, open_console, shot, start_service, totp_now, AppHome, WAIT};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -160,6 +160,7 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
         vec![],
     )
     .await?;
+    gone(c, "#shortcuts-help").await?;
     Ok(())
 }
 
@@ -434,6 +435,7 @@ async fn call_actions_as_agent(c: &Client, service_url: &str) -> Result<()> {
         vec![],
     )
     .await?;
+    gone(c, "#call-action").await?;
     c.execute(&key("v"), vec![]).await?;
     find(c, "input[name=caller-method][value=sms]").await?.click().await?;
     find(c, "#verify-start").await?.click().await?;
@@ -446,13 +448,7 @@ async fn call_actions_as_agent(c: &Client, service_url: &str) -> Result<()> {
     find(c, "#call-confirm").await?.click().await?;
     assert!(find(c, "#call-notice").await?.text().await?.contains("Account unlocked"));
     find(c, "#activity [data-testid=activity][data-kind=account_unlocked]").await?;
-    let start = Instant::now();
-    while c.find(Locator::Css("#account-lock")).await.is_ok() {
-        if start.elapsed() > WAIT {
-            bail!("the account still shows as locked");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    gone(c, "#account-lock").await.context("the account still shows as locked")?;
     shot(c, "05g-unlocked").await?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 // listener dispatches. A shortcut fires only when no modal dialog is open, nothing handled the key
 // before (defaultPrevented), its screen says it is available, and, unless it says otherwise, the
 // key was not typed into a text field. The `?` help lists them (shortcuts.ts).
+import { FOCUSABLE } from './focustrap';
 import { isTextField } from './format';
 
 export type Shortcut = {
@@ -21,21 +22,46 @@ export type Shortcut = {
   run: (e: KeyboardEvent) => boolean | void;
 };
 
-let openModals = 0;
+/** An open modal dialog: its frame, and what Esc does to it. */
+export type Modal = { frame: HTMLElement; onClose: () => void };
+
+// Open modals, the top one last. Entries without a frame only silence the shortcuts.
+const modals: { modal: Modal | null }[] = [];
 const registered: Shortcut[][] = [];
 
-/** A modal dialog opened: shortcuts stay quiet until the returned function is called. */
-export function openModal(): () => void {
-  openModals++;
-  let open = true;
+/**
+ * A modal dialog opened: shortcuts stay quiet until the returned function is called. With `modal`,
+ * Esc closes it and Tab goes back into it even when the focus fell out of it onto the page (a
+ * focused button that became disabled hands the focus to the body), where its own keydown
+ * handler would never see the key.
+ */
+export function openModal(modal: Modal | null = null): () => void {
+  if (modals.length === 0) window.addEventListener('keydown', onModalKeydown);
+  const entry = { modal };
+  modals.push(entry);
   return () => {
-    if (open) openModals--;
-    open = false;
+    const i = modals.indexOf(entry);
+    if (i < 0) return;
+    modals.splice(i, 1);
+    if (modals.length === 0) window.removeEventListener('keydown', onModalKeydown);
   };
 }
 
 export function modalOpen(): boolean {
-  return openModals > 0;
+  return modals.length > 0;
+}
+
+function onModalKeydown(e: KeyboardEvent) {
+  const top = modals.at(-1)?.modal;
+  if (!top || e.defaultPrevented) return;
+  if (e.target instanceof Node && top.frame.contains(e.target)) return;
+  if (e.key === 'Escape') {
+    e.preventDefault();
+    top.onClose();
+  } else if (e.key === 'Tab') {
+    e.preventDefault();
+    top.frame.querySelector<HTMLElement>(FOCUSABLE)?.focus();
+  }
 }
 
 function modifiersMatch(s: Shortcut, e: KeyboardEvent): boolean {

@@ -44,6 +44,33 @@ describe('shortcuts', () => {
     expect(runs).toBe(1);
   });
 
+  it('close the top modal on Esc and bring Tab back into it when the focus fell onto the page', () => {
+    const frame = (label: string) => {
+      const div = document.body.appendChild(document.createElement('div'));
+      div.appendChild(document.createElement('button')).textContent = label;
+      return div;
+    };
+    const lower = frame('lower');
+    const upper = frame('upper');
+    const closed: string[] = [];
+    const closeLower = openModal({ frame: lower, onClose: () => closed.push('lower') });
+    const closeUpper = openModal({ frame: upper, onClose: () => closed.push('upper') });
+    (document.activeElement as HTMLElement | null)?.blur();
+    expect(press('Tab')).toBe(true);
+    expect(document.activeElement?.textContent).toBe('upper');
+    // Inside the frame the dialog's own handler decides: the window leaves the key alone.
+    expect(press('Escape', {}, upper.querySelector('button')!)).toBe(false);
+    expect(press('Escape')).toBe(true);
+    expect(closed).toEqual(['upper']);
+    closeUpper();
+    expect(press('Escape')).toBe(true);
+    expect(closed).toEqual(['upper', 'lower']);
+    closeLower();
+    expect(press('Escape')).toBe(false);
+    lower.remove();
+    upper.remove();
+  });
+
   it('leave keys typed into a text field alone, unless they say otherwise', () => {
     const input = document.body.appendChild(document.createElement('input'));
     let runs = 0;
