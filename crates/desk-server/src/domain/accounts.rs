@@ -6,6 +6,7 @@ use desk_api::{
 };
 use serde_json::json;
 
+use super::search::{self, SearchCursor};
 use super::{events, DomainError, DomainResult};
 use crate::audit::{self, Actor, Entry};
 use crate::clock::from_ms;
@@ -13,7 +14,6 @@ use crate::store::{self, Conn, Db};
 
 pub const MAX_QUERY_CHARS: usize = 254;
 pub const MAX_LIMIT: i64 = 100;
-pub const MIN_PREFIX_CHARS: usize = 3;
 
 /// A parsed search: what the agent typed, normalised once.
 #[derive(Debug, Clone)]
@@ -24,6 +24,9 @@ pub struct SearchQuery {
     email: Option<String>,
     /// The account id, when the text is a number.
     id: Option<i64>,
+    /// The digits of a phone number, when the text is one (7 digits or more, with `+`, spaces,
+    /// dashes, dots or brackets between).
+    phone: Option<String>,
 }
 
 impl SearchQuery {
@@ -47,48 +50,40 @@ impl SearchQuery {
             prefix: q.to_lowercase(),
             email: q.contains('@').then(|| EmailAddress::parse(q).ok()).flatten().map(|e| e.as_str().to_string()),
             id: q.parse::<i64>().ok().filter(|id| *id > 0),
+            phone: Some(desk_api::phone_digits(q))
+                .filter(|d| d.len() >= 7 && q.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))),
         })
     }
 }
 
-/// Opaque cursors: the id of the last row served, so pages never repeat or skip rows even while
-/// accounts are added.
-pub fn encode_cursor(last_id: i64) -> String {
-    format!("a{last_id}")
-}
-
-pub fn decode_cursor(cursor: Option<&str>) -> DomainResult<i64> {
-    match cursor {
-        None | Some("") => Ok(0),
-        Some(c) => c
-            .strip_prefix('a')
-            .and_then(crate::domain::cursor_number)
-            .ok_or_else(|| DomainError::invalid("cursor", "this cursor is not one the service gave out")),
-    }
-}
-
-pub async fn search(db: &Db, q: &SearchQuery, after_id: i64, limit: i64) -> DomainResult<Page<AccountSummary>> {
-    // Prefixes of one or two characters would union a large share of the accounts before the
-    // page is cut: below three characters a name or username must match exactly. (The range
-    // [prefix, prefix + U+0001) holds only the prefix itself: text never holds U+0000, which
-    // PostgreSQL refuses.)
-    let upper = if q.prefix.chars().count() >= MIN_PREFIX_CHARS {
-        format!("{}\u{10FFFF}", q.prefix)
-    } else {
-        format!("{}\u{1}", q.prefix)
-    };
-    let keys = store::accounts::SearchKeys {
-        from: &q.prefix,
-        to: &upper,
-        email: q.email.as_deref().unwrap_or(""),
-        id: q.id.unwrap_or(-1),
-    };
+/// One page of accounts matching `q` from `at` on (see [`super::search`]): the exact address or
+/// id first, then usernames and display names starting with the text, in the order of what
+/// matched. Any prefix, one character included: each branch reads one page of its index.
+pub async fn search(db: &Db, q: &SearchQuery, at: &SearchCursor, limit: i64) -> DomainResult<Page<AccountSummary>> {
+    let upper = format!("{}\u{10FFFF}", q.prefix);
+    let range = search::Range { from: &q.prefix, to: &upper };
+    let fetch = search::fetch_size(limit);
     let mut conn = db.acquire().await?;
-    let rows = store::accounts::search(&mut conn, &keys, after_id, limit + 1).await?;
-    let more = rows.len() as i64 > limit;
-    let items: Vec<AccountSummary> = rows
+    let first_page = *at == SearchCursor::start();
+    let exact = if q.email.is_none() && q.id.is_none() && q.phone.is_none() {
+        Vec::new()
+    } else {
+        let (email, phone) = (q.email.as_deref().unwrap_or(""), q.phone.as_deref().unwrap_or(""));
+        store::accounts::by_exact(&mut conn, email, q.id.unwrap_or(-1), phone, MAX_LIMIT).await?
+    };
+    let users = match &at.username {
+        Some(after) => store::accounts::by_username_prefix(&mut conn, range.from, range.to, after, fetch).await?,
+        None => Vec::new(),
+    };
+    let names = match &at.display_name {
+        Some((after, id)) => {
+            store::accounts::by_display_name_prefix(&mut conn, range.from, range.to, (after, *id), fetch).await?
+        }
+        None => Vec::new(),
+    };
+    let (rows, next) = search::merge(exact, first_page, users, names, fetch, &range, at, limit as usize);
+    let items = rows
         .into_iter()
-        .take(limit as usize)
         .map(|r| AccountSummary {
             id: r.id,
             username: r.username,
@@ -98,8 +93,7 @@ pub async fn search(db: &Db, q: &SearchQuery, after_id: i64, limit: i64) -> Doma
             primary_email: r.primary_email.as_deref().map(mask_email).unwrap_or_default(),
         })
         .collect();
-    let next_cursor = if more { items.last().map(|a| encode_cursor(a.id)) } else { None };
-    Ok(Page { items, next_cursor })
+    Ok(Page { items, next_cursor: next.map(|c| c.encode()) })
 }
 
 pub async fn detail(db: &Db, id: i64, now_ms: i64, cooldown_secs: i64) -> DomainResult<AccountDetail> {
@@ -253,19 +247,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_foreign_ones_are_refused() {
-        assert_eq!(decode_cursor(Some(&encode_cursor(42))).unwrap(), 42);
-        assert_eq!(decode_cursor(None).unwrap(), 0);
-        assert!(decode_cursor(Some("42")).is_err());
-        assert!(decode_cursor(Some("a-1")).is_err());
-    }
-
-    #[test]
     fn queries_are_normalised_and_bounded() {
         let q = SearchQuery::parse("  Maria.Lopez@Example.COM ").unwrap();
         assert_eq!(q.email.as_deref(), Some("maria.lopez@example.com"));
         assert!(SearchQuery::parse("").is_err());
         assert!(SearchQuery::parse(&"x".repeat(300)).is_err());
         assert_eq!(SearchQuery::parse("123").unwrap().id, Some(123));
+        assert_eq!(SearchQuery::parse("123").unwrap().phone, None);
+        assert_eq!(SearchQuery::parse("+44 (7700) 900-123").unwrap().phone.as_deref(), Some("447700900123"));
+        assert_eq!(SearchQuery::parse("maria 1234567").unwrap().phone, None);
     }
 }

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod queue;
 pub mod rate;
 pub mod recovery;
+pub mod search;
 pub mod sessions;
 pub mod staff;
 pub mod vault;

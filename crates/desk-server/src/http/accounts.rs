@@ -8,17 +8,19 @@ use desk_api::{
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Authorized};
 use crate::access;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
+use crate::domain::search::SearchCursor;
 use crate::domain::{caller_verification, events, Acting};
 use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
-/// Search accounts by username or display-name prefix, any of their email addresses, or id.
+/// Search accounts by username or display-name prefix (from one character), any of their email
+/// addresses, phone number or id: exact matches first, then prefixes in the order of what matched.
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts", operation_id = "search_accounts", security(("bearer" = [])),
-    params(("q" = String, Query, description = "username, email, name or id; spaces around it are ignored",
+    params(("q" = String, Query, description = "username, email, name, phone number or id; spaces around it are ignored",
                 max_length = 254, pattern = r"^[^\x00-\x1f\x7f-\x9f\ufffd]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufffd][^\x00-\x1f\x7f-\x9f\ufffd]*$(?!\n)"),
            ("limit" = Option<i64>, Query, description = "default 25", minimum = 1, maximum = 100),
            ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page; empty: the first",
-                pattern = r"^(a[0-9]{1,18})?$(?!\n)")),
+                max_length = 4200, pattern = r"^(b(-|([0-9a-f]{2}){0,1024})\.(-|([0-9a-f]{2}){0,1024})\.[0-9]{1,18})?$(?!\n)")),
     responses((status = 200, body = Page<AccountSummary>)))]
 pub async fn search(
     State(state): State<AppState>,
@@ -34,8 +36,8 @@ pub async fn search(
             .filter(|l| (1..=MAX_LIMIT).contains(l))
             .ok_or_else(|| ApiError::invalid("limit", format!("limit is a number from 1 to {MAX_LIMIT}")))?,
     };
-    let after = accounts::decode_cursor(params.get("cursor").map(String::as_str))?;
-    Ok(Json(accounts::search(&state.db, &q, after, limit).await?))
+    let at = SearchCursor::decode(params.get("cursor").map(String::as_str))?;
+    Ok(Json(accounts::search(&state.db, &q, &at, limit).await?))
 }
 
 /// One account in detail, masked.

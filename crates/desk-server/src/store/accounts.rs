@@ -9,49 +9,95 @@ use super::sql::Builder;
 use super::{for_update, Conn, Flag, Step, StoreResult};
 use desk_api::{AccountStatus, DuplicateReason, TwoFactorKind};
 
-/// What a search shows of an account.
-#[derive(Debug, sqlx::FromRow)]
+/// What a search shows of an account, with the two keys its prefix branches are ordered by.
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SummaryRow {
     pub id: i64,
     pub username: String,
+    pub username_lc: String,
     pub display_name: String,
+    pub display_name_lc: String,
     pub status: AccountStatus,
     pub country: String,
     pub primary_email: Option<String>,
 }
 
-/// A search: a lower-cased prefix range over usernames and display names, an address, an id.
-pub struct SearchKeys<'a> {
-    pub from: &'a str,
-    pub to: &'a str,
-    pub email: &'a str,
-    pub id: i64,
+const SUMMARY: &str =
+    "SELECT a.id, a.username, a.username_lc, a.display_name, a.display_name_lc, a.status, a.country, \
+     (SELECT e.email FROM account_emails e WHERE e.account_id = a.id AND e.is_primary = 1 LIMIT 1) AS primary_email \
+     FROM accounts a";
+
+/// Usernames in `[from, to)` after `after`, in username order: one range scan of the unique
+/// username index, whatever the number of matches.
+pub async fn by_username_prefix(
+    conn: &mut Conn,
+    from: &str,
+    to: &str,
+    after: &str,
+    limit: i64,
+) -> StoreResult<Vec<SummaryRow>> {
+    let sql = format!(
+        "{SUMMARY} WHERE a.username_lc >= $1 AND a.username_lc < $2 AND a.username_lc > $3 \
+         ORDER BY a.username_lc LIMIT $4"
+    );
+    sqlx::query_as(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+        .step("searching usernames (accounts)")
 }
 
-/// Accounts after `after_id` matching any of the keys, in id order, at most `limit`.
-pub async fn search(conn: &mut Conn, keys: &SearchKeys<'_>, after_id: i64, limit: i64) -> StoreResult<Vec<SummaryRow>> {
-    // Each branch is an index range scan (username_lc, display_name, email_norm, id); only their
-    // union is ordered.
-    sqlx::query_as(
-        "SELECT a.id, a.username, a.display_name, a.status, a.country, \
-                (SELECT e.email FROM account_emails e WHERE e.account_id = a.id AND e.is_primary = 1 LIMIT 1) AS primary_email \
-         FROM accounts a \
-         WHERE a.id > $5 AND a.id IN ( \
-             SELECT id FROM accounts WHERE username_lc >= $1 AND username_lc < $2 \
-             UNION SELECT id FROM accounts WHERE display_name_lc >= $1 AND display_name_lc < $2 \
-             UNION SELECT account_id FROM account_emails WHERE email_norm = $3 \
-             UNION SELECT id FROM accounts WHERE id = $4) \
-         ORDER BY a.id LIMIT $6",
-    )
-    .bind(keys.from)
-    .bind(keys.to)
-    .bind(keys.email)
-    .bind(keys.id)
-    .bind(after_id)
-    .bind(limit)
-    .fetch_all(conn)
-    .await
-    .step("searching accounts")
+/// Display names in `[from, to)` after `(after, after_id)`, in (name, id) order: one range scan
+/// of the (display_name_lc, id) index.
+pub async fn by_display_name_prefix(
+    conn: &mut Conn,
+    from: &str,
+    to: &str,
+    after: (&str, i64),
+    limit: i64,
+) -> StoreResult<Vec<SummaryRow>> {
+    let sql = format!(
+        "{SUMMARY} WHERE a.display_name_lc >= $1 AND a.display_name_lc < $2 \
+           AND a.display_name_lc >= $3 AND (a.display_name_lc > $3 OR a.id > $4) \
+         ORDER BY a.display_name_lc, a.id LIMIT $5"
+    );
+    sqlx::query_as(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+        .step("searching display names (accounts)")
+}
+
+/// The accounts with this normalised address (any of their addresses), this id or this phone
+/// number (its digits), in id order: index probes, a few rows.
+pub async fn by_exact(
+    conn: &mut Conn,
+    email: &str,
+    id: i64,
+    phone_digits: &str,
+    limit: i64,
+) -> StoreResult<Vec<SummaryRow>> {
+    let sql = format!(
+        "{SUMMARY} WHERE a.id IN (SELECT account_id FROM account_emails WHERE email_norm = $1 \
+                                UNION SELECT $2 \
+                                UNION SELECT id FROM accounts WHERE phone_digits = $3) \
+         ORDER BY a.id LIMIT $4"
+    );
+    sqlx::query_as(&sql)
+        .bind(email)
+        .bind(id)
+        .bind(phone_digits)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+        .step("searching addresses, ids and phone numbers (accounts)")
 }
 
 #[derive(Debug, sqlx::FromRow)]

@@ -51,40 +51,92 @@ async fn search_finds_an_account_by_id() {
     assert!(ids(&app.get(&t, "/v1/accounts?q=42").await).contains(&42));
 }
 
-#[tokio::test]
-async fn pagination_never_repeats_or_skips() {
-    let app = TestApp::spawn_with(|c| c.demo_accounts = 2000).await;
-    let t = app.agent_token().await;
-    // Every account named Maria, page by page.
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
+/// Every page of `q` at `limit` a page, followed through its cursors.
+async fn all_pages(app: &TestApp, t: &str, q: &str, limit: usize) -> (Vec<i64>, usize) {
+    let (mut seen, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
     loop {
-        let path = match &cursor {
-            Some(c) => format!("/v1/accounts?q=maria&limit=7&cursor={c}"),
-            None => "/v1/accounts?q=maria&limit=7".to_string(),
-        };
-        let a = app.get(&t, &path).await;
+        let mut path = format!("/v1/accounts?q={q}&limit={limit}");
+        if let Some(c) = &cursor {
+            path.push_str(&format!("&cursor={c}"));
+        }
+        let a = app.get(t, &path).await;
         assert_eq!(a.status, 200, "{}", a.text);
         let page = ids(&a);
-        assert!(page.len() <= 7);
+        assert!(page.len() <= limit);
         seen.extend(page);
         pages += 1;
         match a.body["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
-            None => break,
+            None => return (seen, pages),
         }
     }
+}
+
+/// The accounts whose username or display name starts with `prefix`, in the order search
+/// promises: by the text that matched (the smaller of the two when both do; the username on a
+/// tie), then by id.
+async fn expected_prefix_order(app: &TestApp, prefix: &str) -> Vec<i64> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, username_lc, display_name_lc FROM accounts")
+        .fetch_all(app.running.state.db.pool())
+        .await
+        .unwrap();
+    let mut keyed: Vec<(String, u8, i64)> = rows
+        .into_iter()
+        .filter_map(|(id, u, d)| match (u.starts_with(prefix), d.starts_with(prefix)) {
+            (true, true) if d < u => Some((d, 1, id)),
+            (true, _) => Some((u, 0, id)),
+            (false, true) => Some((d, 1, id)),
+            (false, false) => None,
+        })
+        .collect();
+    keyed.sort();
+    keyed.into_iter().map(|(_, _, id)| id).collect()
+}
+
+#[tokio::test]
+async fn search_finds_an_account_by_its_phone_number_however_it_is_written() {
+    let app = TestApp::spawn().await;
+    let t = app.agent_token().await;
+    for q in ["%2B1%20415%20555%200100", "%2B1%20(415)%20555-0100", "14155550100"] {
+        let a = app.get(&t, &format!("/v1/accounts?q={q}")).await;
+        assert_eq!(a.status, 200, "{}", a.text);
+        assert_eq!(ids(&a).first(), Some(&1), "{q}: {}", a.text);
+    }
+    // A part of the number finds nothing: a phone number matches on all its digits.
+    assert!(ids(&app.get(&t, "/v1/accounts?q=555%200100").await).is_empty());
+}
+
+#[tokio::test]
+async fn pagination_never_repeats_or_skips() {
+    let app = TestApp::spawn_with(|c| c.demo_accounts = 2000).await;
+    let t = app.agent_token().await;
+    let (seen, pages) = all_pages(&app, &t, "maria", 7).await;
     let unique: HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "a row was served twice");
-    let expected: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM accounts WHERE username_lc LIKE 'maria%' OR display_name_lc LIKE 'maria%' ORDER BY id",
-    )
-    .fetch_all(app.running.state.db.pool())
-    .await
-    .unwrap();
     assert!(pages > 3, "the test should span several pages");
-    assert_eq!(seen, expected, "pages skipped or reordered rows");
+    assert_eq!(seen, expected_prefix_order(&app, "maria").await, "pages skipped or reordered rows");
+}
+
+#[tokio::test]
+async fn one_letter_finds_every_account_it_starts_page_by_page_each_once() {
+    let app = TestApp::spawn_with(|c| c.demo_accounts = 1500).await;
+    let t = app.agent_token().await;
+    // "m" starts hundreds of usernames and names, often both for one account ("maria.lopez",
+    // "Maria Lopez"): each is served once, in order, across pages of 40.
+    let (seen, pages) = all_pages(&app, &t, "M", 40).await;
+    let expected = expected_prefix_order(&app, "m").await;
+    assert!(expected.len() > 150, "the demo data should hold many m's: {}", expected.len());
+    assert!(pages >= expected.len() / 40, "{pages} pages for {}", expected.len());
+    assert_eq!(seen, expected);
+}
+
+#[tokio::test]
+async fn an_exact_username_comes_before_longer_ones() {
+    let app = TestApp::spawn().await;
+    let t = app.agent_token().await;
+    let a = app.get(&t, "/v1/accounts?q=jsmith&limit=3").await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(a.body["items"][0]["username"], "jsmith", "{}", a.text);
 }
 
 #[tokio::test]
@@ -112,12 +164,17 @@ async fn unknown_account_is_not_found() {
 }
 
 #[tokio::test]
-async fn short_queries_match_only_exactly() {
+async fn short_prefixes_find_accounts_again() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
-    // "ma" is a prefix of hundreds of usernames; under three characters only an exact match counts.
-    let a = app.get(&t, "/v1/accounts?q=ma").await;
-    assert_eq!(a.status, 200);
-    assert!(ids(&a).is_empty(), "{}", a.text);
-    assert!(!ids(&app.get(&t, "/v1/accounts?q=mar").await).is_empty());
+    // Before the search read one page per branch, "ma" matched only a username of exactly "ma".
+    let a = app.get(&t, "/v1/accounts?q=ma&limit=25").await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    let items = a.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 25, "{}", a.text);
+    for i in items {
+        let (u, d) = (i["username"].as_str().unwrap(), i["display_name"].as_str().unwrap());
+        assert!(u.starts_with("ma") || d.to_lowercase().starts_with("ma"), "{u} / {d}");
+    }
+    assert!(a.body["next_cursor"].is_string());
 }
