@@ -135,8 +135,9 @@ pub async fn audit_figures(console: State<'_, Console>, from: DateTime<Utc>, to:
 
 // The queue. Moves answer the request as it now stands.
 
-use desk_api::{DecisionRequest, EvidenceContent, QueueFilter, QueueItem, RequestDetail, StateCount};
-use tauri::http::Method;
+use desk_api::{
+    DecisionRequest, EvidenceContent, NoteRequest, QueueFilter, QueueItem, ReassignRequest, RequestDetail, StateCount,
+};
 
 #[tauri::command]
 pub async fn queue_counts(console: State<'_, Console>) -> Answer<Vec<StateCount>> {
@@ -154,22 +155,22 @@ pub async fn queue_list(
 
 #[tauri::command]
 pub async fn queue_claim_next(console: State<'_, Console>) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, "/claim-next".into(), None).await?)
+    Ok(console.claim_next().await?)
 }
 
 #[tauri::command]
 pub async fn request_detail(console: State<'_, Console>, id: i64) -> Answer<RequestDetail> {
-    Ok(console.request(Method::GET, format!("/{id}"), None).await?)
+    Ok(console.request_detail(id).await?)
 }
 
 #[tauri::command]
 pub async fn request_claim(console: State<'_, Console>, id: i64) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, format!("/{id}/claim"), None).await?)
+    Ok(console.request_claim(id).await?)
 }
 
 #[tauri::command]
 pub async fn request_renew(console: State<'_, Console>, id: i64) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, format!("/{id}/renew"), None).await?)
+    Ok(console.request_renew(id).await?)
 }
 
 #[tauri::command]
@@ -179,7 +180,7 @@ pub async fn request_release(console: State<'_, Console>, id: i64) -> Answer<()>
 
 #[tauri::command]
 pub async fn request_note(console: State<'_, Console>, id: i64, text: String) -> Answer<RequestDetail> {
-    Ok(console.request(Method::POST, format!("/{id}/notes"), Some(serde_json::json!({ "text": text }))).await?)
+    Ok(console.add_note(id, &NoteRequest { text }).await?)
 }
 
 #[tauri::command]
@@ -204,9 +205,7 @@ pub async fn request_second_approval(
 
 #[tauri::command]
 pub async fn request_reassign(console: State<'_, Console>, id: i64, agent_id: i64) -> Answer<RequestDetail> {
-    Ok(console
-        .request(Method::POST, format!("/{id}/reassign"), Some(serde_json::json!({ "agent_id": agent_id })))
-        .await?)
+    Ok(console.reassign(id, &ReassignRequest { agent_id }).await?)
 }
 
 #[tauri::command]

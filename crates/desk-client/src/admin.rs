@@ -3,71 +3,24 @@
 
 use desk_api::{
     ActionDone, CallerChallenge, CallerChallengeRequest, CallerCodeRequest, CallerMethod, CallerVerified,
-    InviteRequest, InviteSent, ResetRequest, RoleChange, SecretText, SsoSettings, SsoSettingsChange, StaffChange,
-    StaffMember,
+    InviteRequest, InviteSent, ResetRequest, RoleChange, SsoSettings, SsoSettingsChange, StaffChange, StaffMember,
 };
 use reqwest::Method;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use crate::{Client, ClientError, Console};
-
-impl Client {
-    /// One JSON call; `key` is the Idempotency-Key of an action (a retry then does nothing twice).
-    pub async fn call<T: DeserializeOwned>(
-        &self,
-        token: &SecretText,
-        method: Method,
-        path: &str,
-        body: Option<&(impl Serialize + Sync)>,
-        key: Option<&str>,
-    ) -> Result<T, ClientError> {
-        let res = self
-            .send(|| {
-                let mut rb = self.request(method.clone(), path, Some(token));
-                if let Some(k) = key {
-                    rb = rb.header("Idempotency-Key", k);
-                }
-                match body {
-                    Some(b) => rb.json(b),
-                    None => rb,
-                }
-            })
-            .await?;
-        Self::decode(res).await
-    }
-}
-
-/// No body.
-const NONE: Option<&()> = None;
+use crate::client::NONE;
+use crate::{ClientError, Console};
 
 impl Console {
-    async fn call<T: DeserializeOwned + Send>(
-        &self,
-        method: Method,
-        path: String,
-        body: Option<serde_json::Value>,
-        key: Option<&str>,
-    ) -> Result<T, ClientError> {
-        self.with_session(|c, t| async move {
-            match &body {
-                Some(b) => c.call(&t, method, &path, Some(b), key).await,
-                None => c.call(&t, method, &path, NONE, key).await,
-            }
-        })
-        .await
-    }
-
     pub async fn staff_list(&self) -> Result<Vec<StaffMember>, ClientError> {
-        self.call(Method::GET, "/v1/staff".into(), None, None).await
+        self.call(Method::GET, "/v1/staff".into(), NONE, None).await
     }
 
     pub async fn staff_invite(&self, req: InviteRequest) -> Result<InviteSent, ClientError> {
-        self.call(Method::POST, "/v1/staff/invites".into(), serde_json::to_value(req).ok(), None).await
+        self.call(Method::POST, "/v1/staff/invites".into(), Some(req), None).await
     }
 
     pub async fn staff_set_role(&self, id: i64, req: RoleChange) -> Result<StaffMember, ClientError> {
-        self.call(Method::POST, format!("/v1/staff/{id}/role"), serde_json::to_value(req).ok(), None).await
+        self.call(Method::POST, format!("/v1/staff/{id}/role"), Some(req), None).await
     }
 
     /// `what` is `disable`, `enable` or `mfa-reset`.
@@ -75,29 +28,29 @@ impl Console {
         if !matches!(what, "disable" | "enable" | "mfa-reset") {
             return Err(ClientError::UnexpectedResponse(format!("no staff change called {what}")));
         }
-        self.call(Method::POST, format!("/v1/staff/{id}/{what}"), serde_json::to_value(req).ok(), None).await
+        self.call(Method::POST, format!("/v1/staff/{id}/{what}"), Some(req), None).await
     }
 
     pub async fn staff_approve_mfa_reset(&self, reset_id: i64, req: StaffChange) -> Result<StaffMember, ClientError> {
         let path = format!("/v1/staff/mfa-resets/{reset_id}/approve");
-        self.call(Method::POST, path, serde_json::to_value(req).ok(), None).await
+        self.call(Method::POST, path, Some(req), None).await
     }
 
     pub async fn sso_settings(&self) -> Result<SsoSettings, ClientError> {
-        self.call(Method::GET, "/v1/settings/sso".into(), None, None).await
+        self.call(Method::GET, "/v1/settings/sso".into(), NONE, None).await
     }
 
     pub async fn set_sso_required(&self, req: SsoSettingsChange) -> Result<SsoSettings, ClientError> {
-        self.call(Method::PUT, "/v1/settings/sso".into(), serde_json::to_value(req).ok(), None).await
+        self.call(Method::PUT, "/v1/settings/sso".into(), Some(req), None).await
     }
 
     pub async fn unlock(&self, id: i64, req: ResetRequest, key: &str) -> Result<ActionDone, ClientError> {
-        self.call(Method::POST, format!("/v1/accounts/{id}/unlock"), serde_json::to_value(req).ok(), Some(key)).await
+        self.call(Method::POST, format!("/v1/accounts/{id}/unlock"), Some(req), Some(key)).await
     }
 
     pub async fn end_sessions(&self, id: i64, req: ResetRequest, key: &str) -> Result<ActionDone, ClientError> {
         let path = format!("/v1/accounts/{id}/end-sessions");
-        self.call(Method::POST, path, serde_json::to_value(req).ok(), Some(key)).await
+        self.call(Method::POST, path, Some(req), Some(key)).await
     }
 
     pub async fn verification_email(
@@ -108,7 +61,7 @@ impl Console {
         key: &str,
     ) -> Result<ActionDone, ClientError> {
         let path = format!("/v1/accounts/{id}/emails/{email_id}/verification");
-        self.call(Method::POST, path, serde_json::to_value(req).ok(), Some(key)).await
+        self.call(Method::POST, path, Some(req), Some(key)).await
     }
 
     pub async fn caller_challenge(&self, id: i64, method: CallerMethod) -> Result<CallerChallenge, ClientError> {

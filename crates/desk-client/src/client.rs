@@ -7,6 +7,7 @@ use desk_api::{
 };
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 use crate::ClientError;
 
@@ -371,18 +372,26 @@ impl Client {
     }
 }
 
+/// No body.
+pub(crate) const NONE: Option<&()> = None;
+
 impl Client {
-    async fn req_json<T: DeserializeOwned>(
+    /// One JSON call; `key` is the Idempotency-Key of an action (a retry then does nothing twice).
+    pub async fn call<T: DeserializeOwned, B: Serialize + Sync + ?Sized>(
         &self,
         token: &SecretText,
         method: Method,
         path: &str,
-        body: Option<serde_json::Value>,
+        body: Option<&B>,
+        key: Option<&str>,
     ) -> Result<T, ClientError> {
         let res = self
             .send(|| {
-                let rb = self.request(method.clone(), path, Some(token));
-                match &body {
+                let mut rb = self.request(method.clone(), path, Some(token));
+                if let Some(k) = key {
+                    rb = rb.header("Idempotency-Key", k);
+                }
+                match body {
                     Some(b) => rb.json(b),
                     None => rb,
                 }
@@ -392,7 +401,7 @@ impl Client {
     }
 
     pub async fn queue_counts(&self, token: &SecretText) -> Result<Vec<desk_api::StateCount>, ClientError> {
-        self.req_json(token, Method::GET, "/v1/requests/counts", None).await
+        self.call(token, Method::GET, "/v1/requests/counts", NONE, None).await
     }
 
     pub async fn queue_list(
@@ -419,17 +428,6 @@ impl Client {
         }
         let res = self.send(|| self.request(Method::GET, "/v1/requests", Some(token)).query(&q)).await?;
         Self::decode(res).await
-    }
-
-    /// `POST /v1/requests/...` or `GET /v1/requests/{id}`: every queue move answers the request.
-    pub async fn request_call(
-        &self,
-        token: &SecretText,
-        method: Method,
-        path: &str,
-        body: Option<serde_json::Value>,
-    ) -> Result<desk_api::RequestDetail, ClientError> {
-        self.req_json(token, method, &format!("/v1/requests{path}"), body).await
     }
 
     /// A decision on a request. `idempotency_key` names the agent's one action: the same key on a

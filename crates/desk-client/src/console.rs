@@ -11,6 +11,7 @@ use desk_api::{
 };
 use tokio::sync::Mutex;
 
+use crate::client::NONE;
 use crate::{Client, ClientError, StoredSession, TokenStore};
 
 pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8787";
@@ -369,14 +370,53 @@ impl Console {
         self.with_session(|c, t| async move { c.queue_list(&t, &filter, cursor).await }).await
     }
 
-    /// A queue move or read: `path` is relative to `/v1/requests`.
-    pub async fn request(
+    /// One JSON call on the session (see `Client::call`).
+    pub(crate) async fn call<T, B>(
         &self,
         method: reqwest::Method,
         path: String,
-        body: Option<serde_json::Value>,
+        body: Option<B>,
+        key: Option<&str>,
+    ) -> Result<T, ClientError>
+    where
+        T: serde::de::DeserializeOwned + Send,
+        B: serde::Serialize + Sync,
+    {
+        self.with_session(|c, t| async move { c.call(&t, method, &path, body.as_ref(), key).await }).await
+    }
+
+    /// The oldest open request the agent may work on, claimed.
+    pub async fn claim_next(&self) -> Result<desk_api::RequestDetail, ClientError> {
+        self.call(reqwest::Method::POST, "/v1/requests/claim-next".into(), NONE, None).await
+    }
+
+    pub async fn request_detail(&self, id: i64) -> Result<desk_api::RequestDetail, ClientError> {
+        self.call(reqwest::Method::GET, format!("/v1/requests/{id}"), NONE, None).await
+    }
+
+    pub async fn request_claim(&self, id: i64) -> Result<desk_api::RequestDetail, ClientError> {
+        self.call(reqwest::Method::POST, format!("/v1/requests/{id}/claim"), NONE, None).await
+    }
+
+    /// Renews the agent's lease on a claimed request.
+    pub async fn request_renew(&self, id: i64) -> Result<desk_api::RequestDetail, ClientError> {
+        self.call(reqwest::Method::POST, format!("/v1/requests/{id}/renew"), NONE, None).await
+    }
+
+    pub async fn add_note(
+        &self,
+        id: i64,
+        note: &desk_api::NoteRequest,
     ) -> Result<desk_api::RequestDetail, ClientError> {
-        self.with_session(|c, t| async move { c.request_call(&t, method, &path, body).await }).await
+        self.call(reqwest::Method::POST, format!("/v1/requests/{id}/notes"), Some(note), None).await
+    }
+
+    pub async fn reassign(
+        &self,
+        id: i64,
+        to: &desk_api::ReassignRequest,
+    ) -> Result<desk_api::RequestDetail, ClientError> {
+        self.call(reqwest::Method::POST, format!("/v1/requests/{id}/reassign"), Some(to), None).await
     }
 
     /// A decision, sent (and on a lost answer re-sent) under the agent's one `idempotency_key`.
@@ -405,7 +445,8 @@ impl Console {
     pub async fn request_evidence(&self, id: i64, file_id: i64) -> Result<desk_api::EvidenceContent, ClientError> {
         self.with_session(|c, t| async move {
             use base64::Engine;
-            let detail = c.request_call(&t, reqwest::Method::GET, &format!("/{id}"), None).await?;
+            let detail: desk_api::RequestDetail =
+                c.call(&t, reqwest::Method::GET, &format!("/v1/requests/{id}"), NONE, None).await?;
             let name = detail.evidence.iter().find(|e| e.id == file_id).map(|e| e.name.clone()).unwrap_or_default();
             let (content_type, bytes) = c.request_evidence(&t, id, file_id).await?;
             Ok(desk_api::EvidenceContent {

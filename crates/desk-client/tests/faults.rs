@@ -229,7 +229,7 @@ async fn a_service_restart_in_the_middle_of_a_decision_decides_once() {
     let s = service().await;
     let proxy = Proxy::start(s.running.addr).await;
     let console = signed_in(&proxy).await;
-    let claimed = console.request(reqwest::Method::POST, "/claim-next".into(), None).await.unwrap();
+    let claimed = console.claim_next().await.unwrap();
     let id = claimed.item.id;
     proxy.lose_next_answer(Upstream::Restarting);
     let decision = DecisionRequest {
