@@ -66,7 +66,7 @@ fn finished(pid: u32) -> bool {
 fn single_instance_taken() -> bool {
     Command::new("dbus-send")
         .args(["--session", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus"])
-        .args(["org.freedesktop.DBus.NameHasOwner", "string:com.recoverydesk.console.SingleInstance"])
+        .args(["org.freedesktop.DBus.NameHasOwner", &format!("string:{SINGLE_INSTANCE_NAME}")])
         .output()
         .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
 }
@@ -308,12 +308,10 @@ impl Console {
     }
 }
 
-/// Starts tauri-driver with the app's environment, and opens the app through it.
-pub async fn open_console(app: &Path, env: &[(String, OsString)]) -> Result<Console> {
+/// This test's turn with the desktop, once the previous test's console is gone (see
+/// `Console::close`). For a test that starts `app` itself, without WebDriver.
+pub async fn desktop_turn(app: &Path) -> Result<tokio::sync::MutexGuard<'static, ()>> {
     let turn = DESKTOP.lock().await;
-    let driver_port = free_port();
-    let native_port = free_port();
-    // The previous test's console must be gone (see `Console::close`).
     let start = Instant::now();
     while !running(app).is_empty() || single_instance_taken() {
         if start.elapsed() > WAIT {
@@ -321,6 +319,17 @@ pub async fn open_console(app: &Path, env: &[(String, OsString)]) -> Result<Cons
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    Ok(turn)
+}
+
+/// The console's single-instance name on the session bus.
+pub const SINGLE_INSTANCE_NAME: &str = "com.recoverydesk.console.SingleInstance";
+
+/// Starts tauri-driver with the app's environment, and opens the app through it.
+pub async fn open_console(app: &Path, env: &[(String, OsString)]) -> Result<Console> {
+    let turn = desktop_turn(app).await?;
+    let driver_port = free_port();
+    let native_port = free_port();
     let mut cmd = Command::new(tool("tauri-driver")?);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);

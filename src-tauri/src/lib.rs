@@ -96,7 +96,7 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init());
-    build_with(builder, Console::new(store, server_url).with_idle_lock_secs(idle_secs))
+    let outcome = build_with(builder, Console::new(store, server_url).with_idle_lock_secs(idle_secs))
         .setup(move |app| {
             log::info!("Recovery Desk {} starting", app.package_info().version);
             let chooser: Arc<dyn save::ChooseSavePath> = match std::env::var_os("RECOVERY_DESK_SAVE_DIR") {
@@ -113,8 +113,15 @@ pub fn run() {
             updates::check_in_background(app.handle().clone(), settings.updates.clone());
             Ok(())
         })
-        .run(tauri::generate_context!())
-        .expect("error while running Recovery Desk");
+        .run(tauri::generate_context!());
+    if let Err(e) = outcome {
+        // Most often a second start that found a console holding the single-instance name but
+        // could not hand its arguments over (that console hangs or is just exiting): a message
+        // and a failed exit, not a panic (an abort in release builds).
+        log::error!("Recovery Desk could not start: {e}");
+        eprintln!("Recovery Desk could not start: {e}");
+        std::process::exit(1);
+    }
 }
 
 /// A link the console was started with. On Linux and Windows it is an argument (a second start's

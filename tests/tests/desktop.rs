@@ -134,3 +134,26 @@ async fn the_window_comes_back_as_it_was_and_never_off_screen() -> Result<()> {
     assert!(x >= 0.0 && y >= 0.0 && x + w <= 1280.0 && y + h <= 800.0, "the window is off screen: {x},{y} {w}x{h}");
     Ok(())
 }
+
+/// A start that finds the console's name on the session bus held by something that does not
+/// answer as a console (one that hangs, or is just exiting) says why and fails: no panic, no
+/// second console beside the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_that_cannot_hand_over_says_why_and_exits_without_a_panic() -> Result<()> {
+    desk_e2e::require_display()?;
+    let app = desk_e2e::app_binary()?;
+    let _turn = desk_e2e::desktop_turn(&app).await?;
+    let holder = zbus::connection::Builder::session()?.name(desk_e2e::SINGLE_INSTANCE_NAME)?.build().await?;
+    // With an object server the holder answers "unknown object" at once instead of never.
+    let _ = holder.object_server();
+    let home = AppHome::new()?;
+    let mut cmd = tokio::process::Command::new(&app);
+    cmd.envs(home.env()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
+    let out =
+        tokio::time::timeout(2 * WAIT, cmd.output()).await.context("the start neither handed over nor exited")??;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Recovery Desk could not start") && stderr.contains("running instance"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    Ok(())
+}
