@@ -58,6 +58,7 @@ serve: build
 lint: ui
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	scripts/unused-deps.py
 	cd ui && npm run lint --silent && npm run check --silent
 	actionlint
 

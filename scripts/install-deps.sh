@@ -91,6 +91,19 @@ if wants rust; then
     hash -r
     command -v cargo >/dev/null || { echo "rustup ran but cargo is not in ~/.cargo/bin" >&2; exit 1; }
   fi
+  # The workspace's rust-version (Tauri 2.12 needs 1.90): an older toolchain is updated through
+  # rustup where rustup manages it, and otherwise named, rather than failing later in a build.
+  need=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+  have=$(rustc --version | awk '{print $2}')
+  if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+    if command -v rustup >/dev/null; then
+      echo "==> rustup update stable (rustc $have is older than $need)"
+      rustup update stable --no-self-update >/dev/null
+    else
+      echo "rustc $have is older than $need, which this project needs; install Rust through rustup" >&2
+      exit 1
+    fi
+  fi
   echo "$(cargo --version)"
 fi
 
