@@ -67,6 +67,9 @@ pub struct Config {
     pub unconfirmed_retention_secs: i64,
     /// How often the outbox sender looks for queued mail.
     pub mail_poll_ms: u64,
+    /// How long an email being sent stays in one sender's hands: an instance that dies mid-send
+    /// lets another send it after this long (and a pass must take less).
+    pub mail_lease_secs: i64,
     /// Where audit checkpoints (head id and hash) are appended; keep it apart from the database,
     /// ideally on another volume or host. Default: the database path with `.checkpoints` added.
     pub audit_checkpoint_path: Option<PathBuf>,
@@ -221,6 +224,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             unconfirmed_retention_secs: 24 * 3600,
             mail_poll_ms: 200,
+            mail_lease_secs: 600,
             audit_checkpoint_path: None,
             audit_checkpoint_secs: 60,
             smtp: None,

@@ -36,10 +36,6 @@ use crate::AppState;
 /// The longest wait between two attempts.
 pub const MAX_BACKOFF_MS: i64 = 5 * 60 * 1000;
 
-/// How far a row's `next_attempt_ms` is pushed while an attempt is in flight (the lease); longer
-/// than a pass may take, so only a sender that died mid-attempt lets the row be tried again.
-const CLAIM_MS: i64 = 10 * 60 * 1000;
-
 /// Rows taken per pass.
 const BATCH: i64 = 100;
 
@@ -119,11 +115,23 @@ pub fn backoff_ms(first_ms: i64, attempts: i64) -> i64 {
 async fn deliver_over_smtp(state: &AppState, sender: &smtp::SmtpSender) -> StoreResult<u64> {
     let now = state.clock.now_ms();
     let mut tx = state.db.write().await?;
-    let taken = store::outbox::take_due(&mut tx, now, now + CLAIM_MS, BATCH).await?;
+    // The rows are this sender's until the lease (`mail_lease_secs`) runs out; then another
+    // instance may take them, as it must when this one died mid-pass.
+    let lease_ms = state.config.mail_lease_secs.max(1).saturating_mul(1000);
+    let taken = store::outbox::take_due(&mut tx, now, now + lease_ms, BATCH).await?;
     store::commit(tx).await?;
+    // A send started late in the lease could still be under way when another sender takes the
+    // row and sends it too: past half the lease, the rest wait for a later pass (theirs, once
+    // the lease has run out).
+    let send_until = now + lease_ms / 2;
     let mut sent = 0;
     for row in taken {
-        let outcome = sender.send(&row.to_addr, &row.subject, &row.body).await;
+        if state.clock.now_ms() >= send_until {
+            tracing::info!(email_id = row.id, "half the mail lease has passed; the rest wait for a later pass");
+            break;
+        }
+        let key = format!("outbox.{}.{}", row.id, row.created_ms);
+        let outcome = sender.send(&row.to_addr, &row.subject, &row.body, &key).await;
         let now = state.clock.now_ms();
         let attempt = row.attempts + 1;
         match outcome {

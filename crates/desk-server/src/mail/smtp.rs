@@ -74,14 +74,18 @@ impl SmtpSender {
 
     /// Sends one plain-text email. `Ok` only once the server accepted the message. The error is the
     /// failure's text, fit to store and log: it never holds the body.
-    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<(), String> {
+    ///
+    /// `message_key` names the email, not the attempt: every attempt carries the same Message-ID,
+    /// so a copy sent again after a sender died between the server's `250` and marking the row
+    /// sent is one the receiving side can recognise and drop.
+    pub async fn send(&self, to: &str, subject: &str, body: &str, message_key: &str) -> Result<(), String> {
         let to: Mailbox = to.parse().map_err(|e| format!("the recipient address is not valid: {e}"))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
             // Without a Message-ID, filters such as SpamAssassin's MISSING_MID send the mail to spam.
-            .message_id(Some(format!("<{}@{}>", crate::crypto::random_token(), self.domain)))
+            .message_id(Some(format!("<{message_key}@{}>", self.domain)))
             .header(AutoSubmitted)
             .header(ContentType::TEXT_PLAIN)
             .body(body.to_string())

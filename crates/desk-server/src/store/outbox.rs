@@ -98,6 +98,7 @@ pub async fn deliver_locally(conn: &mut Conn, now_ms: i64, texts_only: bool) -> 
 #[derive(Debug, sqlx::FromRow)]
 pub struct Taken {
     pub id: i64,
+    pub created_ms: i64,
     pub to_addr: String,
     pub subject: String,
     pub body: String,
@@ -117,7 +118,7 @@ pub async fn take_due(conn: &mut Conn, now_ms: i64, lease_until: i64, limit: i64
          WHERE status = 'queued' AND next_attempt_ms <= $1 AND kind <> 'sms' AND id IN ( \
              SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_ms <= $1 AND kind <> 'sms' \
              ORDER BY next_attempt_ms, id LIMIT $3{skip}) \
-         RETURNING id, to_addr, subject, body, attempts"
+         RETURNING id, created_ms, to_addr, subject, body, attempts"
     );
     let mut taken: Vec<Taken> = sqlx::query_as(&sql)
         .bind(now_ms)
