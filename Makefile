@@ -75,7 +75,7 @@ test-rust: ui
 # The service's API tests again, on PostgreSQL: each test binary starts a throw-away server in a
 # temporary folder (as the postgres user when run as root) and each test gets a fresh database.
 test-postgres:
-	DESK_TEST_DB=postgres cargo test -p desk-server --test api --no-fail-fast
+	DESK_TEST_DB=postgres cargo test -p desk-server --test api --test failover --no-fail-fast
 
 # The release bundles of this system, from a release build without test-only features.
 dist: ui
@@ -112,8 +112,11 @@ icons:
 	$(TAURI) icon icons/source/app-icon.svg -o icons
 	rm -rf icons/android icons/ios
 
+# Figures, not assertions. BENCH_ACCOUNTS (default 10000,1000000; 10000000 for the full run) and
+# BENCH_BACKENDS (default sqlite,postgres) choose what the scale table covers.
 bench: deps
 	cargo bench -p desk-server --bench service
+	BENCH_OUT=docs/benchmarks.md cargo bench -p desk-server --bench scale
 
 bench-console: dist
 	scripts/bench-console.sh
