@@ -81,7 +81,8 @@ pub async fn search(db: &Db, q: &SearchQuery, at: &SearchCursor, limit: i64) -> 
         }
         None => Vec::new(),
     };
-    let (rows, next) = search::merge(exact, first_page, users, names, fetch, &range, at, limit as usize);
+    let read = search::Read { exact, first_page, users, names, fetched: fetch };
+    let (rows, next) = search::merge(read, &range, at, limit as usize);
     let items = rows
         .into_iter()
         .map(|r| AccountSummary {

@@ -74,28 +74,34 @@ impl Range<'_> {
     }
 }
 
-/// One page from the rows read: `exact` (the address/id branch, first page only, and passed over
-/// in the prefix branches on every page), `users` and `names` as the store answered them for a
-/// fetch of `fetched` rows each. Answers the page and the cursor of the next, if any.
+/// What the store answered for one page: `exact` (the address/id/phone branch, shown on the first
+/// page only and passed over in the prefix branches on every page), `users` and `names` for a
+/// read of `fetched` rows each.
+pub struct Read {
+    pub exact: Vec<SummaryRow>,
+    pub first_page: bool,
+    pub users: Vec<SummaryRow>,
+    pub names: Vec<SummaryRow>,
+    pub fetched: i64,
+}
+
+/// One page of at most `limit` from what was read at `at`, and the cursor of the next, if any.
 pub fn merge(
-    exact: Vec<SummaryRow>,
-    first_page: bool,
-    users: Vec<SummaryRow>,
-    names: Vec<SummaryRow>,
-    fetched: i64,
+    read: Read,
     range: &Range<'_>,
     at: &SearchCursor,
     limit: usize,
 ) -> (Vec<SummaryRow>, Option<SearchCursor>) {
+    let Read { exact, first_page, users, names, fetched } = read;
     let exact_ids: Vec<i64> = exact.iter().map(|r| r.id).collect();
     let mut page: Vec<SummaryRow> = if first_page { exact.into_iter().take(limit).collect() } else { Vec::new() };
     // The display-name branch shows an account when its name sorts before its username (or its
     // username does not match); the username branch shows it otherwise.
     let shown_by_users = |r: &SummaryRow| {
-        !exact_ids.contains(&r.id) && !(range.holds(&r.display_name_lc) && r.display_name_lc < r.username_lc)
+        !(exact_ids.contains(&r.id) || (range.holds(&r.display_name_lc) && r.display_name_lc < r.username_lc))
     };
     let shown_by_names = |r: &SummaryRow| {
-        !exact_ids.contains(&r.id) && !(range.holds(&r.username_lc) && r.username_lc <= r.display_name_lc)
+        !(exact_ids.contains(&r.id) || (range.holds(&r.username_lc) && r.username_lc <= r.display_name_lc))
     };
     let users_done = at.username.is_none() || (users.len() as i64) < fetched;
     let names_done = at.display_name.is_none() || (names.len() as i64) < fetched;
@@ -144,6 +150,16 @@ mod tests {
     use super::*;
     use desk_api::AccountStatus;
 
+    fn read(
+        exact: Vec<SummaryRow>,
+        first_page: bool,
+        users: Vec<SummaryRow>,
+        names: Vec<SummaryRow>,
+        fetched: i64,
+    ) -> Read {
+        Read { exact, first_page, users, names, fetched }
+    }
+
     fn row(id: i64, username: &str, name: &str) -> SummaryRow {
         SummaryRow {
             id,
@@ -178,7 +194,7 @@ mod tests {
         // username; 3: only the name; 4: both, the username first.
         let users = vec![row(4, "mab", "Max B"), row(1, "maria.lopez", "Maria Lopez"), row(2, "mark", "Zed")];
         let names = vec![row(1, "maria.lopez", "Maria Lopez"), row(3, "zz", "Matt"), row(4, "mab", "Max B")];
-        let (page, cursor) = merge(vec![], true, users, names, 10, &range, &SearchCursor::start(), 10);
+        let (page, cursor) = merge(read(vec![], true, users, names, 10), &range, &SearchCursor::start(), 10);
         let ids: Vec<i64> = page.iter().map(|r| r.id).collect();
         assert_eq!(ids, vec![4, 1, 2, 3]);
         assert_eq!(cursor, None);
@@ -190,7 +206,7 @@ mod tests {
         // Each branch read its whole fetch of 2: each may have more.
         let users = vec![row(1, "aa", "Zz"), row(2, "ac", "Zz")];
         let names = vec![row(3, "zz1", "Ab"), row(4, "zz2", "Ad")];
-        let (page, cursor) = merge(vec![], true, users, names, 2, &range, &SearchCursor::start(), 10);
+        let (page, cursor) = merge(read(vec![], true, users, names, 2), &range, &SearchCursor::start(), 10);
         // After "ac" the username branch has nothing read left: "ad" must wait, as an unread
         // username may sort before it.
         assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![1, 3, 2]);
@@ -204,10 +220,10 @@ mod tests {
         let range = Range { from: "7", to: "7\u{10FFFF}" };
         let exact = vec![row(7, "seven", "Seven")];
         let users = vec![row(8, "7up", "Up"), row(7, "7seven", "Seven")];
-        let (page, _) = merge(exact.clone(), true, users.clone(), vec![], 10, &range, &SearchCursor::start(), 10);
+        let (page, _) = merge(read(exact.clone(), true, users.clone(), vec![], 10), &range, &SearchCursor::start(), 10);
         assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![7, 8]);
         let later = SearchCursor { username: Some("6".into()), display_name: None };
-        let (page, _) = merge(exact, false, users, vec![], 10, &range, &later, 10);
+        let (page, _) = merge(read(exact, false, users, vec![], 10), &range, &later, 10);
         assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![8]);
     }
 }
