@@ -293,6 +293,8 @@ async fn run(backend: &str, accounts: usize, out: &mut Vec<String>) {
     let owner_url = db.replace("postgres://desk_service@", "postgres://desk@");
     let config = Config {
         db,
+        // The key and checkpoint files go here for PostgreSQL too, not into the working folder.
+        data_dir: Some(dir.path().to_path_buf()),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: accounts,

@@ -249,6 +249,12 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(&self.source, sqlx::Error::Database(e) if e.is_unique_violation())
     }
+
+    /// PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict
+    /// (40001): nothing of it was written, and running it again is the documented answer.
+    pub fn is_retryable(&self) -> bool {
+        matches!(&self.source, sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("40P01" | "40001")))
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -212,8 +212,10 @@ pub async fn id_by_email(conn: &mut Conn, email: &str) -> StoreResult<Option<i64
 
 /// Takes every admin's row for the rest of the transaction (PostgreSQL), so that two admins
 /// demoting or disabling each other at once cannot both pass the "another active admin" check.
+/// In id order: rows taken in scan order (which an update changes) let two such transactions
+/// each hold the row the other waits for, and PostgreSQL ends one as a deadlock (a 500).
 pub async fn lock_admins(conn: &mut Conn) -> StoreResult<()> {
-    let sql = format!("SELECT id FROM agents WHERE role = 'admin'{}", super::for_update(conn));
+    let sql = format!("SELECT id FROM agents WHERE role = 'admin' ORDER BY id{}", super::for_update(conn));
     sqlx::query(&sql).execute(conn).await.step("locking the admins (agents)")?;
     Ok(())
 }
@@ -268,6 +270,17 @@ pub async fn enable(conn: &mut Conn, id: i64) -> StoreResult<bool> {
         .step("enabling a staff member (agents)")?
         .rows_affected()
         == 1)
+}
+
+/// Whether the staff member is an enabled admin now (read under [`lock_admins`]).
+pub async fn is_active_admin(conn: &mut Conn, id: i64) -> StoreResult<bool> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT id FROM agents WHERE id = $1 AND role = 'admin' AND disabled = 0")
+            .bind(id)
+            .fetch_optional(conn)
+            .await
+            .step("reading a staff member's role (agents)")?;
+    Ok(found.is_some())
 }
 
 pub async fn is_disabled(conn: &mut Conn, id: i64) -> StoreResult<Option<Flag>> {

@@ -166,17 +166,51 @@ pub async fn change_role(db: &Db, by: &Acting<'_>, id: i64, req: &RoleChange) ->
     if id == session.agent.id && rank(req.role) > rank(session.agent.role) {
         return Err(own_change("you cannot raise your own role; ask another admin"));
     }
-    let mut tx = db.write().await?;
-    store::staff::lock_admins(&mut tx).await?;
-    let before = member(&mut tx, id, now_ms).await?;
-    if !store::staff::set_role_keeping_an_admin(&mut tx, id, req.role).await? {
-        return Err(last_admin());
+    retrying(|| async {
+        let mut tx = db.write().await?;
+        lock_admins_as(&mut tx, session.agent.id).await?;
+        let before = member(&mut tx, id, now_ms).await?;
+        if !store::staff::set_role_keeping_an_admin(&mut tx, id, req.role).await? {
+            return Err(last_admin());
+        }
+        let after = member(&mut tx, id, now_ms).await?;
+        let detail = json!({ "from": before.role.as_str(), "to": req.role.as_str() });
+        record(&mut tx, by, AuditAction::StaffRoleChange, id, &why, detail).await?;
+        store::commit(tx).await?;
+        Ok(after)
+    })
+    .await
+}
+
+/// Takes the admins' rows, then checks that the acting admin is still one: a demotion or a
+/// disabling that committed while this request waited for the rows ends its authority here,
+/// not only at its next request.
+async fn lock_admins_as(conn: &mut Conn, actor: i64) -> DomainResult<()> {
+    store::staff::lock_admins(conn).await?;
+    if !store::staff::is_active_admin(conn, actor).await? {
+        return Err(DomainError::Forbidden);
     }
-    let after = member(&mut tx, id, now_ms).await?;
-    let detail = json!({ "from": before.role.as_str(), "to": req.role.as_str() });
-    record(&mut tx, by, AuditAction::StaffRoleChange, id, &why, detail).await?;
-    store::commit(tx).await?;
-    Ok(after)
+    Ok(())
+}
+
+/// Runs a staff change again when PostgreSQL ended it to break a deadlock or a serialization
+/// conflict (nothing of it was written): admins changing each other at once must get answers,
+/// not 500s.
+async fn retrying<T, F, Fut>(mut attempt: F) -> DomainResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = DomainResult<T>>,
+{
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match attempt().await {
+            Err(DomainError::Store(e)) if e.is_retryable() && tries < 5 => {
+                tracing::info!(error = %e, tries, "a staff change met a concurrent one; running it again");
+            }
+            other => return other,
+        }
+    }
 }
 
 fn last_admin() -> DomainError {
@@ -199,31 +233,34 @@ pub async fn set_disabled(
     if disable && id == session.agent.id {
         return Err(own_change("you cannot disable yourself; ask another admin"));
     }
-    let mut tx = db.write().await?;
-    store::staff::lock_admins(&mut tx).await?;
-    member(&mut tx, id, now_ms).await?;
-    let (action, ended) = if disable {
-        if !store::staff::disable_keeping_an_admin(&mut tx, id).await? {
-            let disabled =
-                store::staff::is_disabled(&mut tx, id).await?.ok_or(DomainError::NotFound("staff member"))?;
-            return Err(if disabled.0 {
-                DomainError::conflict(ErrorCode::InvalidState, "this staff member is disabled already")
-            } else {
-                last_admin()
-            });
-        }
-        let ended = store::staff::end_sessions(&mut tx, id, now_ms).await?;
-        (AuditAction::StaffDisable, ended)
-    } else {
-        if !store::staff::enable(&mut tx, id).await? {
-            return Err(DomainError::conflict(ErrorCode::InvalidState, "this staff member is not disabled"));
-        }
-        (AuditAction::StaffEnable, 0)
-    };
-    let after = member(&mut tx, id, now_ms).await?;
-    record(&mut tx, by, action, id, &why, json!({ "sessions_ended": ended })).await?;
-    store::commit(tx).await?;
-    Ok(after)
+    retrying(|| async {
+        let mut tx = db.write().await?;
+        lock_admins_as(&mut tx, session.agent.id).await?;
+        member(&mut tx, id, now_ms).await?;
+        let (action, ended) = if disable {
+            if !store::staff::disable_keeping_an_admin(&mut tx, id).await? {
+                let disabled =
+                    store::staff::is_disabled(&mut tx, id).await?.ok_or(DomainError::NotFound("staff member"))?;
+                return Err(if disabled.0 {
+                    DomainError::conflict(ErrorCode::InvalidState, "this staff member is disabled already")
+                } else {
+                    last_admin()
+                });
+            }
+            let ended = store::staff::end_sessions(&mut tx, id, now_ms).await?;
+            (AuditAction::StaffDisable, ended)
+        } else {
+            if !store::staff::enable(&mut tx, id).await? {
+                return Err(DomainError::conflict(ErrorCode::InvalidState, "this staff member is not disabled"));
+            }
+            (AuditAction::StaffEnable, 0)
+        };
+        let after = member(&mut tx, id, now_ms).await?;
+        record(&mut tx, by, action, id, &why, json!({ "sessions_ended": ended })).await?;
+        store::commit(tx).await?;
+        Ok(after)
+    })
+    .await
 }
 
 /// The first half of an authenticator reset: one admin asks, with a reason and a ticket.
