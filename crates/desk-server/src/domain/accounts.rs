@@ -64,7 +64,7 @@ pub async fn search(db: &Db, q: &SearchQuery, at: &SearchCursor, limit: i64) -> 
     let range = search::Range { from: &q.prefix, to: &upper };
     let fetch = search::fetch_size(limit);
     let mut conn = db.acquire().await?;
-    let first_page = *at == SearchCursor::start();
+    let first_page = !at.exact_shown;
     let exact = if q.email.is_none() && q.id.is_none() && q.phone.is_none() {
         Vec::new()
     } else {

@@ -16,6 +16,9 @@ use crate::store::accounts::SummaryRow;
 /// Where the next page starts in each prefix branch; `None`: that branch is used up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchCursor {
+    /// The exact matches were shown (on the first page): every cursor the service gives out says
+    /// so, even one whose prefix positions are still at their start.
+    pub exact_shown: bool,
     /// Past this username.
     pub username: Option<String>,
     /// Past this (display name, id).
@@ -25,7 +28,7 @@ pub struct SearchCursor {
 impl SearchCursor {
     /// The first page: both branches from their start.
     pub fn start() -> Self {
-        Self { username: Some(String::new()), display_name: Some((String::new(), 0)) }
+        Self { exact_shown: false, username: Some(String::new()), display_name: Some((String::new(), 0)) }
     }
 
     /// `b<username hex>.<display name hex>.<id>`, with `-` for a branch that is used up.
@@ -52,7 +55,7 @@ impl SearchCursor {
             Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
         };
         let id = super::cursor_number(id).ok_or_else(bad)?;
-        Ok(Self { username: key(u)?, display_name: key(d)?.map(|k| (k, id)) })
+        Ok(Self { exact_shown: true, username: key(u)?, display_name: key(d)?.map(|k| (k, id)) })
     }
 }
 
@@ -105,7 +108,7 @@ pub fn merge(
     };
     let users_done = at.username.is_none() || (users.len() as i64) < fetched;
     let names_done = at.display_name.is_none() || (names.len() as i64) < fetched;
-    let mut next = at.clone();
+    let mut next = SearchCursor { exact_shown: true, ..at.clone() };
     let (mut u, mut d) = (users.into_iter().peekable(), names.into_iter().peekable());
     while page.len() < limit {
         // A branch whose read rows ran out but that has more unread cannot be passed: its next
@@ -175,9 +178,13 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_made_up_ones_are_refused() {
-        let c = SearchCursor { username: Some("maría.lopez".into()), display_name: Some(("maria lopez".into(), 42)) };
+        let c = SearchCursor {
+            exact_shown: true,
+            username: Some("maría.lopez".into()),
+            display_name: Some(("maria lopez".into(), 42)),
+        };
         assert_eq!(SearchCursor::decode(Some(&c.encode())).unwrap(), c);
-        let done = SearchCursor { username: None, display_name: Some((String::new(), 0)) };
+        let done = SearchCursor { exact_shown: true, username: None, display_name: Some((String::new(), 0)) };
         assert_eq!(SearchCursor::decode(Some(&done.encode())).unwrap(), done);
         assert_eq!(SearchCursor::decode(Some("")).unwrap(), SearchCursor::start());
         // Not UTF-8, but a place like any other: schema-valid, so taken.
@@ -222,8 +229,25 @@ mod tests {
         let users = vec![row(8, "7up", "Up"), row(7, "7seven", "Seven")];
         let (page, _) = merge(read(exact.clone(), true, users.clone(), vec![], 10), &range, &SearchCursor::start(), 10);
         assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![7, 8]);
-        let later = SearchCursor { username: Some("6".into()), display_name: None };
+        let later = SearchCursor { exact_shown: true, username: Some("6".into()), display_name: None };
         let (page, _) = merge(read(exact, false, users, vec![], 10), &range, &later, 10);
         assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![8]);
+    }
+
+    #[test]
+    fn a_page_filled_by_exact_matches_moves_on_to_the_prefixes() {
+        let range = Range { from: "7", to: "7\u{10FFFF}" };
+        let exact = vec![row(7, "seven", "Seven")];
+        let users = vec![row(8, "7up", "Up")];
+        let (page, cursor) =
+            merge(read(exact.clone(), true, users.clone(), vec![], 3), &range, &SearchCursor::start(), 1);
+        assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![7]);
+        let cursor = cursor.expect("the prefixes are still to come");
+        // What the service reads for that cursor: no exact matches shown again.
+        let at = SearchCursor::decode(Some(&cursor.encode())).unwrap();
+        assert!(at.exact_shown);
+        let (page, cursor) = merge(read(exact, !at.exact_shown, users, vec![], 3), &range, &at, 1);
+        assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![8]);
+        assert_eq!(cursor, None);
     }
 }
