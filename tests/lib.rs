@@ -51,24 +51,6 @@ fn running(exe: &Path) -> Vec<u32> {
         .collect()
 }
 
-/// The processes named `comm` (as `/proc/PID/comm` has it, 15 characters at most) whose parent
-/// runs `exe`: the WebKit processes of the console under test, say.
-pub fn children_named(exe: &Path, comm: &str) -> Vec<u32> {
-    let parents = running(exe);
-    std::fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
-        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == comm))
-        .filter(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
-            ppid.is_some_and(|p| parents.contains(&p))
-        })
-        .collect()
-}
-
 /// Whether `pid` has released everything it held: it is gone, or a zombie (which has closed its
 /// files and sockets and waits only to be reaped).
 fn finished(pid: u32) -> bool {

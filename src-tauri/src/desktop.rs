@@ -149,7 +149,6 @@ pub fn facts<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> AppFacts {
         settings: vec![
             ("updates".into(), settings.updates.describe()),
             ("notifications".into(), settings.notifications.describe()),
-            ("GPU compositing".into(), settings.gpu_compositing.describe()),
             (
                 "extra CA file".into(),
                 settings.extra_ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "none".into()),
