@@ -94,8 +94,8 @@ if wants rust; then
   # The workspace's rust-version (Tauri 2.12 needs 1.90): an older toolchain is updated through
   # rustup where rustup manages it, and otherwise named, rather than failing later in a build.
   need=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
-  have=$(rustc --version | awk '{print $2}')
-  if [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
+  have=$(rustc --version 2>/dev/null | awk '{print $2}' || true)
+  if [ -n "$have" ] && [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -1)" != "$need" ]; then
     if command -v rustup >/dev/null; then
       echo "==> rustup update stable (rustc $have is older than $need)"
       rustup update stable --no-self-update >/dev/null
