@@ -14,6 +14,9 @@
 #[allow(dead_code)]
 mod pg;
 
+mod support;
+use support::token;
+
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,21 +37,6 @@ fn pct(v: &[Duration], p: f64) -> f64 {
     let mut v = v.to_vec();
     v.sort();
     ms(v[((v.len() - 1) as f64 * p).round() as usize])
-}
-
-async fn token(http: &reqwest::Client, url: &str, email: &str, pw: &str, secret: &str) -> String {
-    let now = SystemClock.now_ms() / 1000;
-    let code = desk_server::totp::code_at(secret, now).unwrap();
-    let v: serde_json::Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&serde_json::json!({"email": email, "password": pw, "totp": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().expect("signed in").to_string()
 }
 
 struct Search {

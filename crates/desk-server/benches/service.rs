@@ -2,6 +2,9 @@
 //!
 //! Seeding, search latency by kind of query, password-reset throughput, audit verify and export rates.
 
+mod support;
+use support::token;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -11,20 +14,6 @@ use desk_server::{Clock, Config, SystemClock};
 fn pct(mut v: Vec<Duration>, p: f64) -> f64 {
     v.sort();
     v[((v.len() as f64 - 1.0) * p) as usize].as_secs_f64() * 1000.0
-}
-
-async fn token(http: &reqwest::Client, url: &str, email: &str, pw: &str, secret: &str) -> String {
-    let code = desk_server::totp::code_at(secret, SystemClock.now().timestamp()).unwrap();
-    let v: serde_json::Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&serde_json::json!({"email": email, "password": pw, "totp": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_string()
 }
 
 #[tokio::main]
