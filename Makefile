@@ -72,10 +72,12 @@ test-rust: ui
 	scripts/with-test-session.sh cargo test --workspace --no-fail-fast
 	$(MAKE) test-postgres
 
-# The service's API tests again, on PostgreSQL: each test binary starts a throw-away server in a
-# temporary folder (as the postgres user when run as root) and each test gets a fresh database.
+# The service's tests that use a database, again on PostgreSQL: each test binary starts a
+# throw-away server in a temporary folder (as the postgres user when run as root) and each test
+# gets a fresh database. (The library's unit tests and the benches' code need no server.)
 test-postgres:
-	DESK_TEST_DB=postgres cargo test -p desk-server --test api --test failover --no-fail-fast
+	DESK_TEST_DB=postgres cargo test -p desk-server --test api --test failover --test smtp --test smtp_tls \
+	  --test export_memory --no-fail-fast
 
 # The release bundles of this system, from a release build without test-only features.
 dist: ui

@@ -15,8 +15,9 @@ pub struct Config {
     /// the server's `max_connections`). SQLite uses 8.
     pub db_max_connections: u32,
     /// Where the files that go with the database are kept unless set one by one (the demo's
-    /// master key, `audit_checkpoint_path`, `evidence_dir`): default beside a SQLite file, and for
-    /// PostgreSQL `./recovery-desk-DBNAME` in the working directory.
+    /// master key, `audit_checkpoint_path`, `evidence_dir`): default beside a SQLite file. Required
+    /// on PostgreSQL (unless `audit_checkpoint_path` is set outside a demo): a folder that every
+    /// instance sees.
     pub data_dir: Option<PathBuf>,
     pub bind: SocketAddr,
     /// The address end users reach the service at; reset links are built from it, never from the
@@ -347,6 +348,18 @@ impl Config {
                 anyhow::bail!("{name} must be at least 1");
             }
         }
+        // The instances on one PostgreSQL database share one audit checkpoint file (and in a demo
+        // its key): a folder they all see, never one machine's working folder by default.
+        if matches!(crate::store::Location::parse(&self.db), crate::store::Location::Postgres(_))
+            && self.data_dir.is_none()
+            && (self.audit_checkpoint_path.is_none() || self.demo)
+        {
+            anyhow::bail!(
+                "on PostgreSQL, set data_dir (DESK_DATA_DIR): the folder every instance of the service shares for \
+                 the audit checkpoints{}",
+                if self.demo { " and the demo's key" } else { " (or audit_checkpoint_path)" }
+            );
+        }
         if self.request_timeout_secs == 0 {
             anyhow::bail!("request_timeout_secs must be at least 1");
         }
@@ -373,8 +386,8 @@ impl Config {
     }
 
     /// Where the files that belong with the database go by default: in `data_dir`, else beside a
-    /// SQLite file, and for PostgreSQL in the working directory, named after the database
-    /// (`recovery-desk-DBNAME`).
+    /// SQLite file. PostgreSQL needs `data_dir` (see [`Config::validate`]) but for the evidence
+    /// folder of files from before migration 0013, which it never had: the working directory.
     fn beside_db(&self, suffix: &str) -> PathBuf {
         if let Some(dir) = &self.data_dir {
             return dir.join(format!("recovery-desk{suffix}"));
@@ -469,6 +482,28 @@ mod tests {
         assert!(!format!("{c:?}").contains("hunter2-smtp"), "a logged config never shows the password");
         assert!(toml::from_str::<Config>("secret_key = \"x\"").is_err(), "the key is not a file setting");
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn postgres_needs_a_shared_folder_for_its_checkpoints_and_never_the_working_folder() {
+        let pg = |tweak: fn(&mut Config)| {
+            let mut c = Config { db: "postgres://desk_service@db.internal/desk".into(), ..Config::default() };
+            tweak(&mut c);
+            c.validate()
+        };
+        let e = pg(|_| {}).unwrap_err().to_string();
+        assert!(e.contains("set data_dir (DESK_DATA_DIR)"), "{e}");
+        assert!(pg(|c| c.data_dir = Some("/srv/desk".into())).is_ok());
+        assert!(pg(|c| c.audit_checkpoint_path = Some("/srv/desk/checkpoints".into())).is_ok());
+        let demo = pg(|c| {
+            c.demo = true;
+            c.audit_checkpoint_path = Some("/srv/desk/checkpoints".into());
+        });
+        assert!(demo.unwrap_err().to_string().contains("the demo's key"), "the demo's key needs the folder too");
+        assert!(
+            Config { db: "desk.db".into(), ..Config::default() }.validate().is_ok(),
+            "SQLite keeps files beside it"
+        );
     }
 
     #[test]

@@ -101,6 +101,7 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
     if secret_key_file.is_some() {
         cfg.secret_key_file = secret_key_file;
     }
+    cfg.validate()?;
     let keys = desk_server::load_keys(&cfg)?;
     let pool = desk_server::store::Db::open(&cfg.db, 2).await?;
     let force_reason = if force { reason.as_deref() } else { None };

@@ -19,6 +19,10 @@ const WAIT: Duration = Duration::from_secs(5);
 const FROM: &str = "Recovery Desk <no-reply@desk.test>";
 const SECRET: &str = "hook-secret-0123456789";
 
+#[path = "support/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
 #[path = "support/smtp.rs"]
 #[allow(dead_code)]
 mod smtp_server;
@@ -50,7 +54,8 @@ impl App {
     async fn start(smtp: &SmtpServer, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config {
-            db: dir.path().join("desk.db").display().to_string(),
+            db: pg::test_database(dir.path()).await,
+            data_dir: Some(dir.path().to_path_buf()),
             bind: "127.0.0.1:0".parse().unwrap(),
             demo: true,
             demo_accounts: 50,

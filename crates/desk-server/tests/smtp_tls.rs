@@ -2,6 +2,10 @@
 //! store plus the configured `smtp.ca_file`. A relay on loopback with a certificate signed by a CA
 //! the test makes takes a reset email only when that CA is configured.
 
+#[path = "support/pg.rs"]
+#[allow(dead_code)]
+mod pg;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -118,7 +122,8 @@ async fn reset_over_starttls(trust_company_ca: bool) -> (String, Option<String>,
     let ca_file = dir.path().join("company-ca.pem");
     std::fs::write(&ca_file, ca_pem).unwrap();
     let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
+        db: pg::test_database(dir.path()).await,
+        data_dir: Some(dir.path().to_path_buf()),
         bind: "127.0.0.1:0".parse().unwrap(),
         demo: true,
         demo_accounts: 20,

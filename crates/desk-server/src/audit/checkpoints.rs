@@ -8,10 +8,10 @@
 //! A file that is missing, cut short, unreadable, or does not begin at the start of the log leaves
 //! the log unverifiable; a line whose signature does not hold, or a gap in the lines, is a break.
 //!
-//! Several instances share one file (it must be on storage they all see, as the evidence files
-//! are): a writer holds the checkpoint lock (an advisory transaction lock on PostgreSQL, the write
-//! transaction on SQLite) while it reads the head and the file's last line and appends, so lines
-//! stay in order and each names the one before.
+//! Several instances share one file (on storage they all see: `data_dir` is required on
+//! PostgreSQL): a writer holds the checkpoint lock (an advisory transaction lock on PostgreSQL,
+//! the write transaction on SQLite) while it reads the head and the file's last line and appends,
+//! so lines stay in order and each names the one before.
 
 use std::io::Write;
 use std::path::Path;

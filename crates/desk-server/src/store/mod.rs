@@ -163,10 +163,20 @@ impl Db {
         if applied.len() == ours.len() {
             return Ok(());
         }
-        migrator.run(&self.pool).await.context(
-            "migrating the database (a role that may not create tables cannot: run `desk-server migrate` as the \
-             database's owner first; see the README's database roles)",
-        )?;
+        let context = "migrating the database (a role that may not create tables cannot: run `desk-server migrate` \
+                       as the database's owner first; see the README's database roles)";
+        match self.backend {
+            // sqlx's migrator locks nothing on SQLite: two processes starting on a new file (two
+            // instances, or `admin create` runs) would each apply the same migration. The write lock,
+            // held across them, makes the second wait and then find them applied.
+            Backend::Sqlite => {
+                let mut tx = self.write().await?;
+                migrator.run(&mut *tx).await.context(context)?;
+                commit(tx).await?;
+            }
+            // On PostgreSQL the migrator takes an advisory lock of its own.
+            Backend::Postgres => migrator.run(&self.pool).await.context(context)?,
+        }
         Ok(())
     }
 

@@ -480,6 +480,7 @@ pub async fn evidence(conn: &mut Conn, id: i64) -> StoreResult<Vec<EvidenceRow>>
 pub struct StoredFile {
     pub name: String,
     pub content_type: String,
+    /// The file's name in `evidence_dir` for evidence stored before migration 0013; empty since.
     pub stored_name: String,
 }
 
@@ -497,27 +498,43 @@ pub struct NewEvidence<'a> {
     pub name: &'a str,
     pub content_type: &'a str,
     pub size: i64,
-    pub stored_name: &'a str,
     pub sha256: &'a str,
     pub created_ms: i64,
 }
 
-pub async fn insert_evidence(conn: &mut Conn, e: &NewEvidence<'_>) -> StoreResult<()> {
-    sqlx::query(
+/// Records an evidence file and keeps its bytes in `evidence_content`, where every instance reads
+/// them.
+pub async fn insert_evidence(conn: &mut Conn, e: &NewEvidence<'_>, bytes: &[u8]) -> StoreResult<()> {
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO evidence_files (request_id, name, content_type, size, stored_name, sha256, created_ms) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, '', $5, $6) RETURNING id",
     )
     .bind(e.request_id)
     .bind(e.name)
     .bind(e.content_type)
     .bind(e.size)
-    .bind(e.stored_name)
     .bind(e.sha256)
     .bind(e.created_ms)
-    .execute(conn)
+    .fetch_one(&mut *conn)
     .await
     .step("recording an evidence file (evidence_files)")?;
+    sqlx::query("INSERT INTO evidence_content (file_id, bytes) VALUES ($1, $2)")
+        .bind(id)
+        .bind(bytes)
+        .execute(conn)
+        .await
+        .step("storing an evidence file's bytes (evidence_content)")?;
     Ok(())
+}
+
+/// The bytes of an evidence file received since migration 0013; `None` for one stored before it,
+/// which is still a file in `evidence_dir`.
+pub async fn evidence_content(conn: &mut Conn, file_id: i64) -> StoreResult<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT bytes FROM evidence_content WHERE file_id = $1")
+        .bind(file_id)
+        .fetch_optional(conn)
+        .await
+        .step("reading an evidence file's bytes (evidence_content)")
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -539,6 +556,11 @@ pub async fn unconfirmed_evidence(conn: &mut Conn, filed_before_ms: i64) -> Stor
 }
 
 pub async fn delete_evidence(conn: &mut Conn, file_id: i64) -> StoreResult<()> {
+    sqlx::query("DELETE FROM evidence_content WHERE file_id = $1")
+        .bind(file_id)
+        .execute(&mut *conn)
+        .await
+        .step("forgetting an evidence file's bytes (evidence_content)")?;
     sqlx::query("DELETE FROM evidence_files WHERE id = $1")
         .bind(file_id)
         .execute(conn)

@@ -179,8 +179,12 @@ pub async fn invite(conn: &mut Conn, email: &str, name: &str, role: Role, now_ms
     .step("inviting a staff member (agents)")
 }
 
+/// The advisory lock (PostgreSQL) that makes `desk-server admin create` runs take turns.
+pub const FIRST_ADMIN_LOCK: i64 = 0x6465_736b_6164_6d31;
+
 /// The first admin (`desk-server admin create`): the "no admin yet" rule and the insert are one
-/// statement. `None` when an admin exists (and `force` is off) or the address is taken.
+/// statement, behind [`FIRST_ADMIN_LOCK`]. `None` when an admin exists (and `force` is off) or
+/// the address is taken.
 pub async fn insert_first_admin(
     conn: &mut Conn,
     email: &str,
@@ -188,6 +192,8 @@ pub async fn insert_first_admin(
     now_ms: i64,
     force: bool,
 ) -> StoreResult<Option<i64>> {
+    // On PostgreSQL two runs at once would each see no admin (read committed): one at a time.
+    super::audit::advisory_lock(conn, FIRST_ADMIN_LOCK).await.step("waiting for other `admin create` runs")?;
     sqlx::query_scalar(
         "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms) \
          SELECT $1, $2, 'admin', '', '', $3 WHERE $4 = 1 OR NOT EXISTS (SELECT 1 FROM agents WHERE role = 'admin') \

@@ -1,6 +1,7 @@
 //! A deployment from nothing, as its admins would set it up: no demo data, the first admin from
 //! the command line, then an agent and a lead invited, each enrolled, each signed in.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use reqwest::Method;
@@ -9,9 +10,9 @@ use crate::helpers::TestApp;
 
 const BIN: &str = env!("CARGO_BIN_EXE_desk-server");
 
-/// The master key, kept outside the database (`desk-server keygen`), beside it here.
-fn key_file(db: &std::path::Path) -> std::path::PathBuf {
-    let path = db.with_extension("key");
+/// The master key, kept outside the database (`desk-server keygen`), in the deployment's folder.
+fn key_file(dir: &Path) -> PathBuf {
+    let path = dir.join("desk.key");
     if !path.exists() {
         let key = Command::new(BIN).arg("keygen").output().expect("desk-server keygen");
         assert!(key.status.success());
@@ -20,17 +21,24 @@ fn key_file(db: &std::path::Path) -> std::path::PathBuf {
     path
 }
 
-fn admin_create(db: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    Command::new(BIN)
-        .args(["admin", "create", "--db"])
-        .arg(db)
+fn admin_create_command(db: &str, dir: &Path, extra: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(["admin", "create", "--db", db])
         .arg("--secret-key-file")
-        .arg(key_file(db))
+        .arg(key_file(dir))
         .args(["--public-url", "https://desk.example.test"])
         .args(extra)
-        .env_remove("DESK_CONFIG")
-        .output()
-        .expect("desk-server runs")
+        .env_remove("DESK_CONFIG");
+    // On PostgreSQL the checkpoint file lives in the folder the instances share: the test's
+    // service has this one (a SQLite deployment keeps it beside the file).
+    if crate::pg::backend() == crate::pg::Backend::Postgres {
+        c.env("DESK_DATA_DIR", dir);
+    }
+    c
+}
+
+fn admin_create(db: &str, dir: &Path, extra: &[&str]) -> std::process::Output {
+    admin_create_command(db, dir, extra).output().expect("desk-server runs")
 }
 
 fn link_path(stdout: &str) -> String {
@@ -68,22 +76,23 @@ async fn invite(app: &TestApp, admin: &str, email: &str, name: &str, role: &str)
 #[tokio::test]
 async fn a_new_deployment_goes_from_nothing_to_a_working_team() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("desk.db");
+    let db = crate::pg::test_database(dir.path()).await;
 
     // 1. The first admin, from the command line.
-    let out = admin_create(&db, &["--email", "ada@corp.test", "--name", "Ada Admin"]);
+    let out = admin_create(&db, dir.path(), &["--email", "ada@corp.test", "--name", "Ada Admin"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let admin_link = link_path(&String::from_utf8_lossy(&out.stdout));
     // A second run is refused: an admin exists.
-    let again = admin_create(&db, &["--email", "eve@corp.test", "--name", "Eve"]);
+    let again = admin_create(&db, dir.path(), &["--email", "eve@corp.test", "--name", "Eve"]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("an admin exists already"));
 
     // 2. The service, without --demo, on that database, with the same key.
-    let key_file = key_file(&db);
+    let key_file = key_file(dir.path());
     let app = TestApp::spawn_with(|c| {
         c.demo = false;
-        c.db = db.display().to_string();
+        c.db = db.clone();
+        c.data_dir = Some(dir.path().to_path_buf());
         c.secret_key_file = Some(key_file.clone());
     })
     .await;
@@ -132,19 +141,21 @@ async fn a_new_deployment_goes_from_nothing_to_a_working_team() {
 #[tokio::test]
 async fn a_forced_second_admin_from_the_command_line_is_audited_with_its_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("desk.db");
-    assert!(admin_create(&db, &["--email", "ada@corp.test", "--name", "Ada Admin"]).status.success());
-    let no_reason = admin_create(&db, &["--email", "bob@corp.test", "--name", "Bob", "--force"]);
+    let db = crate::pg::test_database(dir.path()).await;
+    assert!(admin_create(&db, dir.path(), &["--email", "ada@corp.test", "--name", "Ada Admin"]).status.success());
+    let no_reason = admin_create(&db, dir.path(), &["--email", "bob@corp.test", "--name", "Bob", "--force"]);
     assert!(!no_reason.status.success(), "--force needs --reason");
     let forced = admin_create(
         &db,
+        dir.path(),
         &["--email", "bob@corp.test", "--name", "Bob", "--force", "--reason", "Ada is on leave, INC-42"],
     );
     assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
-    let key_file = key_file(&db);
+    let key_file = key_file(dir.path());
     let app = TestApp::spawn_with(|c| {
         c.demo = false;
-        c.db = db.display().to_string();
+        c.db = db.clone();
+        c.data_dir = Some(dir.path().to_path_buf());
         c.secret_key_file = Some(key_file.clone());
     })
     .await;
@@ -157,4 +168,46 @@ async fn a_forced_second_admin_from_the_command_line_is_audited_with_its_reason(
     .unwrap();
     assert_eq!(row.0, "Ada is on leave, INC-42");
     assert!(row.1.contains("\"forced\":true"));
+}
+
+#[tokio::test]
+async fn twenty_first_admins_created_at_once_make_exactly_one_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = crate::pg::test_database(dir.path()).await;
+    key_file(dir.path());
+    // Twenty operators run the command at the same moment, each with another address.
+    let children: Vec<_> = (0..20)
+        .map(|i| {
+            let (email, name) = (format!("admin{i}@corp.test"), format!("Admin {i}"));
+            admin_create_command(&db, dir.path(), &["--email", &email, "--name", &name])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("desk-server runs")
+        })
+        .collect();
+    let outputs: Vec<_> = children.into_iter().map(|c| c.wait_with_output().unwrap()).collect();
+    let created = outputs.iter().filter(|o| o.status.success()).count();
+    let refused: Vec<_> = outputs.iter().filter(|o| !o.status.success()).collect();
+    assert_eq!(created, 1, "exactly one run creates the first admin");
+    for r in &refused {
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert!(err.contains("an admin exists already"), "a run failed otherwise: {err}");
+    }
+    let key_file = key_file(dir.path());
+    let app = TestApp::spawn_with(|c| {
+        c.demo = false;
+        c.db = db.clone();
+        c.data_dir = Some(dir.path().to_path_buf());
+        c.secret_key_file = Some(key_file.clone());
+    })
+    .await;
+    let pool = app.running.state.db.pool();
+    let admins: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM agents WHERE role = 'admin'").fetch_one(pool).await.unwrap();
+    let audited: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'admin_create'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!((admins, audited), (1, 1));
 }

@@ -34,10 +34,7 @@ impl TestApp {
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = match crate::pg::backend() {
-            crate::pg::Backend::Sqlite => dir.path().join("desk.db").display().to_string(),
-            crate::pg::Backend::Postgres => crate::pg::fresh_database().await,
-        };
+        let db = crate::pg::test_database(dir.path()).await;
         let mut config = Config {
             db,
             bind: "127.0.0.1:0".parse().unwrap(),

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::helpers::{reset_body, TestApp};
-use crate::queue::bulk_open;
+use crate::queue::{bulk_open, file_and_confirm, form, PNG};
 
 /// A second instance of the service on the first one's database and files.
 async fn second_instance(app: &TestApp) -> desk_server::Running {
@@ -93,5 +93,43 @@ async fn resets_spread_over_two_instances_give_one_chain_and_one_email_each() {
         sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE kind = 'password_reset'").fetch_one(pool).await.unwrap();
     assert_eq!((emails, rows), (150, 150), "one email per reset");
     assert_eq!(app.verify().await, None, "the chain both instances appended to verifies");
+    other.stop().await;
+}
+
+#[tokio::test]
+async fn evidence_filed_through_one_instance_is_shown_by_another_on_another_machine() {
+    let app = TestApp::spawn().await;
+    // The other instance's machine has an evidence folder of its own (the checkpoint file is
+    // the one thing the instances share on disk).
+    let elsewhere = tempfile::tempdir().unwrap();
+    let mut config = app.config.clone();
+    config.evidence_dir = Some(elsewhere.path().join("evidence"));
+    let other = desk_server::start(config, app.clock.clone()).await.expect("a second instance starts");
+    let f = form("jsmith", "james.smith@example.com", "email", "james.new@mail.test")
+        .part("evidence", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("id.png"));
+    let id = file_and_confirm(&app, f, "james.smith@example.com").await;
+    let token = app.agent_token().await;
+    let detail: Value = app
+        .http
+        .get(format!("{}/v1/requests/{id}", other.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let file = detail["evidence"][0]["id"].as_i64().expect("the request lists its evidence");
+    let res = app
+        .http
+        .get(format!("{}/v1/requests/{id}/evidence/{file}", other.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), PNG, "the other instance serves the same bytes");
+    assert!(!elsewhere.path().join("evidence").exists(), "nothing was written to either machine's disk");
+    assert!(!app.config.evidence_dir().exists());
     other.stop().await;
 }

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-const PNG: &[u8] =
+pub const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
 
 pub fn form(identifier: &str, contact: &str, change: &str, new_value: &str) -> reqwest::multipart::Form {
@@ -744,4 +744,25 @@ async fn a_decision_sent_many_times_under_one_key_is_made_once() {
         .await
         .unwrap();
     assert_eq!(audited, 1);
+}
+
+#[tokio::test]
+async fn evidence_stored_as_a_file_before_it_moved_into_the_database_is_still_shown() {
+    let app = TestApp::spawn().await;
+    let f = form("jsmith", "james.smith@example.com", "email", "james.new@mail.test")
+        .part("evidence", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("id.png"));
+    let id = file_and_confirm(&app, f, "james.smith@example.com").await;
+    // As a version before migration 0013 left it: the bytes in `evidence_dir`, named in the row.
+    let dir = app.running.state.config.evidence_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("OldStoredName"), b"%PDF-1.4 an older file").unwrap();
+    let pool = app.running.state.db.pool();
+    sqlx::query("DELETE FROM evidence_content").execute(pool).await.unwrap();
+    sqlx::query("UPDATE evidence_files SET stored_name = 'OldStoredName'").execute(pool).await.unwrap();
+    let t = app.agent_token().await;
+    let d = call(&app, &t, Method::GET, &format!("/v1/requests/{id}"), None).await;
+    let file = d.body["evidence"][0]["id"].as_i64().unwrap();
+    let res = app.req(Method::GET, &format!("/v1/requests/{id}/evidence/{file}")).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"%PDF-1.4 an older file");
 }

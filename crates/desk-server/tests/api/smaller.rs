@@ -81,13 +81,14 @@ async fn evidence_of_a_request_never_confirmed_is_deleted_after_a_day() {
     let a = app.send(app.req(Method::POST, "/security-details").multipart(with_evidence("never@mail.test"))).await;
     assert_eq!(a.status, 200, "{}", a.text);
     let kept = file_and_confirm(&app, with_evidence("james.smith@example.com"), "james.smith@example.com").await;
-    let dir = app.running.state.config.evidence_dir();
-    let files = || std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-    assert_eq!(files(), 2);
+    let db = app.running.state.db.pool();
+    let stored =
+        || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM evidence_content").fetch_one(db).await.unwrap() };
+    assert_eq!(stored().await, 2);
     app.clock.advance(Duration::hours(25));
     let start = std::time::Instant::now();
-    while files() > 1 {
-        assert!(start.elapsed() < StdDuration::from_secs(10), "the unconfirmed request's evidence is still on disk");
+    while stored().await > 1 {
+        assert!(start.elapsed() < StdDuration::from_secs(10), "the unconfirmed request's evidence is still stored");
         tokio::time::sleep(StdDuration::from_millis(20)).await;
     }
     let rows: Vec<i64> = sqlx::query_scalar("SELECT request_id FROM evidence_files")

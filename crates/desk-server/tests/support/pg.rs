@@ -32,6 +32,15 @@ pub fn backend() -> Backend {
     }
 }
 
+/// A fresh database for one test: a SQLite file in `dir`, or one on the throw-away PostgreSQL
+/// server, used through the service's role.
+pub async fn test_database(dir: &std::path::Path) -> String {
+    match backend() {
+        Backend::Sqlite => dir.join("desk.db").display().to_string(),
+        Backend::Postgres => fresh_database().await,
+    }
+}
+
 pub struct Server {
     pub port: u16,
     /// Closing it stops the server; kept for the life of the process.

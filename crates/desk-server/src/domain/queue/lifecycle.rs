@@ -340,10 +340,13 @@ pub async fn purge_unconfirmed_evidence(db: &Db, config: &Config, now_ms: i64) -
         store::requests::unconfirmed_evidence(&mut conn, now_ms - config.unconfirmed_retention_secs * 1000).await?;
     let dir = config.evidence_dir();
     for f in &stale {
-        match tokio::fs::remove_file(dir.join(&f.stored_name)).await {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(DomainError::Internal(e.into())),
+        // Only evidence received before it moved into the database (migration 0013) is a file.
+        if !f.stored_name.is_empty() {
+            match tokio::fs::remove_file(dir.join(&f.stored_name)).await {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(DomainError::Internal(e.into())),
+            }
         }
         store::requests::delete_evidence(&mut conn, f.id).await?;
     }

@@ -455,9 +455,14 @@ pub async fn view_evidence(
     let f = store::requests::evidence_file(&mut *db.acquire().await?, request_id, file_id)
         .await?
         .ok_or(DomainError::NotFound("evidence file"))?;
-    let bytes = tokio::fs::read(config.evidence_dir().join(&f.stored_name))
-        .await
-        .map_err(|e| DomainError::Internal(anyhow::anyhow!("reading evidence file {file_id}: {e}")))?;
+    let content = store::requests::evidence_content(&mut *db.acquire().await?, file_id).await?;
+    let bytes = match content {
+        Some(bytes) => bytes,
+        // Received before evidence moved into the database: a file of this instance's folder.
+        None => tokio::fs::read(config.evidence_dir().join(&f.stored_name))
+            .await
+            .map_err(|e| DomainError::Internal(anyhow::anyhow!("reading evidence file {file_id}: {e}")))?,
+    };
     let mut tx = db.write().await?;
     let entry = Entry {
         target_type: Some("request"),

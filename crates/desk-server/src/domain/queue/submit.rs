@@ -237,18 +237,11 @@ pub async fn file(db: &Db, keys: &Keys, config: &Config, s: Submission, now_ms: 
     let a = assess(db, &s, now_ms).await?;
     let reference = format!("SD-{}", &crypto::random_token().replace(['-', '_'], "").to_uppercase()[..8]);
     let code = format!("{:06}", rand::random::<u32>() % 1_000_000);
-    let dir = config.evidence_dir();
-    let io = |e: std::io::Error| DomainError::Internal(anyhow::anyhow!("storing evidence in {}: {e}", dir.display()));
     let mut stored = Vec::new();
-    if !s.evidence.is_empty() {
-        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
-    }
     for up in &s.evidence {
         let content_type =
             sniff(&up.bytes).ok_or_else(|| DomainError::invalid("evidence", "not a PNG, JPEG or PDF"))?;
-        let name = crypto::random_token();
-        tokio::fs::write(dir.join(&name), &up.bytes).await.map_err(io)?;
-        stored.push((up.name.clone(), content_type, up.bytes.len() as i64, name, crypto::sha256_hex(&up.bytes)));
+        stored.push((up, content_type, crypto::sha256_hex(&up.bytes)));
     }
     let reasons = serde_json::to_string(&a.reasons).map_err(|e| DomainError::Internal(e.into()))?;
     let facts = serde_json::to_string(&a.facts).map_err(|e| DomainError::Internal(e.into()))?;
@@ -278,17 +271,18 @@ pub async fn file(db: &Db, keys: &Keys, config: &Config, s: Submission, now_ms: 
     };
     let mut tx = db.write().await?;
     let id = store::requests::insert(&mut tx, &request).await?;
-    for (name, content_type, size, stored_name, sha256) in &stored {
+    // In the request's transaction: a request is never on record without its evidence, nor the
+    // other way round.
+    for (up, content_type, sha256) in &stored {
         let file = store::requests::NewEvidence {
             request_id: id,
-            name,
+            name: &up.name,
             content_type,
-            size: *size,
-            stored_name,
+            size: up.bytes.len() as i64,
             sha256,
             created_ms: now_ms,
         };
-        store::requests::insert_evidence(&mut tx, &file).await?;
+        store::requests::insert_evidence(&mut tx, &file, &up.bytes).await?;
     }
     let body = format!(
         "Your confirmation code for request {reference} is {code}. Enter it on the page where you filed the request."
