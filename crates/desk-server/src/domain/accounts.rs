@@ -27,6 +27,9 @@ pub struct SearchQuery {
     /// The digits of a phone number, when the text is one (7 digits or more, with `+`, spaces,
     /// dashes, dots or brackets between).
     phone: Option<String>,
+    /// The lower-cased text to find inside names, usernames and address local parts: plain text
+    /// of three characters or more (trigrams), never an address, id or phone number.
+    contains: Option<String>,
 }
 
 impl SearchQuery {
@@ -46,19 +49,22 @@ impl SearchQuery {
                 "a search is plain text, without control characters or invalid bytes",
             ));
         }
-        Ok(Self {
-            prefix: q.to_lowercase(),
-            email: q.contains('@').then(|| EmailAddress::parse(q).ok()).flatten().map(|e| e.as_str().to_string()),
-            id: q.parse::<i64>().ok().filter(|id| *id > 0),
-            phone: Some(desk_api::phone_digits(q))
-                .filter(|d| d.len() >= 7 && q.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c))),
-        })
+        let prefix = q.to_lowercase();
+        let email = q.contains('@').then(|| EmailAddress::parse(q).ok()).flatten().map(|e| e.as_str().to_string());
+        let id = q.parse::<i64>().ok().filter(|id| *id > 0);
+        let phone = Some(desk_api::phone_digits(q))
+            .filter(|d| d.len() >= 7 && q.chars().all(|c| c.is_ascii_digit() || " +-.()".contains(c)));
+        let plain_text = !q.contains('@') && id.is_none() && phone.is_none() && prefix.chars().count() >= 3;
+        let contains = plain_text.then(|| prefix.clone());
+        Ok(Self { prefix, email, id, phone, contains })
     }
 }
 
 /// One page of accounts matching `q` from `at` on (see [`super::search`]): the exact address or
 /// id first, then usernames and display names starting with the text, in the order of what
-/// matched. Any prefix, one character included: each branch reads one page of its index.
+/// matched, then (for plain text of three characters or more) the accounts whose name, username
+/// or an address's local part contains it, in id order. Any prefix, one character included: each
+/// prefix branch reads one page of its index.
 pub async fn search(db: &Db, q: &SearchQuery, at: &SearchCursor, limit: i64) -> DomainResult<Page<AccountSummary>> {
     let upper = format!("{}\u{10FFFF}", q.prefix);
     let range = search::Range { from: &q.prefix, to: &upper };
@@ -82,7 +88,20 @@ pub async fn search(db: &Db, q: &SearchQuery, at: &SearchCursor, limit: i64) -> 
         None => Vec::new(),
     };
     let read = search::Read { exact, first_page, users, names, fetched: fetch };
-    let (rows, next) = search::merge(read, &range, at, limit as usize);
+    let (mut rows, mut next) = search::merge(read, &range, at, limit as usize);
+    // Once both prefix branches are used up (on this page or before it), the page goes on with
+    // the accounts that contain the text elsewhere: "lopez" finds "Maria Lopez".
+    if let (Some(text), None) = (&q.contains, &next) {
+        let after = if at.username.is_none() && at.display_name.is_none() { at.contains_after } else { 0 };
+        let room = limit as usize - rows.len();
+        let mut hits =
+            store::accounts::by_substring(&mut conn, text, range.from, range.to, after, room as i64 + 1).await?;
+        if hits.len() > room {
+            hits.truncate(room);
+            next = Some(SearchCursor::contains(hits.last().map_or(after, |r| r.id)));
+        }
+        rows.extend(hits);
+    }
     let items = rows
         .into_iter()
         .map(|r| AccountSummary {

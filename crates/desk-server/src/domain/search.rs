@@ -23,16 +23,33 @@ pub struct SearchCursor {
     pub username: Option<String>,
     /// Past this (display name, id).
     pub display_name: Option<(String, i64)>,
+    /// Past this account id in the "contains" stage, which starts once both prefix branches are
+    /// used up (0 until then).
+    pub contains_after: i64,
 }
 
 impl SearchCursor {
     /// The first page: both branches from their start.
     pub fn start() -> Self {
-        Self { exact_shown: false, username: Some(String::new()), display_name: Some((String::new(), 0)) }
+        Self {
+            exact_shown: false,
+            username: Some(String::new()),
+            display_name: Some((String::new(), 0)),
+            contains_after: 0,
+        }
     }
 
-    /// `b<username hex>.<display name hex>.<id>`, with `-` for a branch that is used up.
+    /// The "contains" stage, past this account id: the prefix branches are used up.
+    pub fn contains(after_id: i64) -> Self {
+        Self { exact_shown: true, username: None, display_name: None, contains_after: after_id }
+    }
+
+    /// `b<username hex>.<display name hex>.<id>`, with `-` for a branch that is used up; `c<id>`
+    /// once both are and the "contains" stage goes on.
     pub fn encode(&self) -> String {
+        if self.username.is_none() && self.display_name.is_none() {
+            return format!("c{}", self.contains_after);
+        }
         let u = self.username.as_ref().map_or("-".to_string(), hex::encode);
         let (d, id) = self.display_name.as_ref().map_or(("-".to_string(), 0), |(k, id)| (hex::encode(k), *id));
         format!("b{u}.{d}.{id}")
@@ -42,6 +59,9 @@ impl SearchCursor {
     pub fn decode(cursor: Option<&str>) -> DomainResult<Self> {
         let bad = || DomainError::invalid("cursor", "this cursor is not one the service gave out");
         let Some(c) = cursor.filter(|c| !c.is_empty()) else { return Ok(Self::start()) };
+        if let Some(id) = c.strip_prefix('c') {
+            return Ok(Self::contains(super::cursor_number(id).ok_or_else(bad)?));
+        }
         let mut parts = c.strip_prefix('b').ok_or_else(bad)?.split('.');
         let (Some(u), Some(d), Some(id), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
             return Err(bad());
@@ -55,7 +75,7 @@ impl SearchCursor {
             Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
         };
         let id = super::cursor_number(id).ok_or_else(bad)?;
-        Ok(Self { exact_shown: true, username: key(u)?, display_name: key(d)?.map(|k| (k, id)) })
+        Ok(Self { exact_shown: true, username: key(u)?, display_name: key(d)?.map(|k| (k, id)), contains_after: 0 })
     }
 }
 
@@ -182,14 +202,21 @@ mod tests {
             exact_shown: true,
             username: Some("maría.lopez".into()),
             display_name: Some(("maria lopez".into(), 42)),
+            contains_after: 0,
         };
         assert_eq!(SearchCursor::decode(Some(&c.encode())).unwrap(), c);
-        let done = SearchCursor { exact_shown: true, username: None, display_name: Some((String::new(), 0)) };
+        let done = SearchCursor { username: None, ..SearchCursor::contains(0) };
+        let done = SearchCursor { display_name: Some((String::new(), 0)), ..done };
         assert_eq!(SearchCursor::decode(Some(&done.encode())).unwrap(), done);
+        let contains = SearchCursor::contains(9_001);
+        assert_eq!(contains.encode(), "c9001");
+        assert_eq!(SearchCursor::decode(Some("c9001")).unwrap(), contains);
         assert_eq!(SearchCursor::decode(Some("")).unwrap(), SearchCursor::start());
         // Not UTF-8, but a place like any other: schema-valid, so taken.
         assert_eq!(SearchCursor::decode(Some("bff.-.0")).unwrap().username.as_deref(), Some("\u{FFFD}"));
-        for bad in ["a12", "b", "b..", "bzz.-.0", "b-.-.x", "b6.-.0", "b-.-.0.1", "b-.-.0123456789012345678"] {
+        for bad in
+            ["a12", "b", "b..", "bzz.-.0", "b-.-.x", "b6.-.0", "b-.-.0.1", "b-.-.0123456789012345678", "c", "c-1", "cx"]
+        {
             assert!(SearchCursor::decode(Some(bad)).is_err(), "{bad}");
         }
     }
@@ -229,7 +256,7 @@ mod tests {
         let users = vec![row(8, "7up", "Up"), row(7, "7seven", "Seven")];
         let (page, _) = merge(read(exact.clone(), true, users.clone(), vec![], 10), &range, &SearchCursor::start(), 10);
         assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![7, 8]);
-        let later = SearchCursor { exact_shown: true, username: Some("6".into()), display_name: None };
+        let later = SearchCursor { username: Some("6".into()), ..SearchCursor::contains(0) };
         let (page, _) = merge(read(exact, false, users, vec![], 10), &range, &later, 10);
         assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![8]);
     }

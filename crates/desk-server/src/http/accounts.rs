@@ -14,13 +14,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::AppState;
 
 /// Search accounts by username or display-name prefix (from one character), any of their email
-/// addresses, phone number or id: exact matches first, then prefixes in the order of what matched.
+/// addresses, phone number or id: exact matches first, then prefixes in the order of what matched,
+/// then accounts whose name, username or an address's local part contains the text (3 characters
+/// or more).
 #[utoipa::path(get, path = "/v1/accounts", tag = "accounts", operation_id = "search_accounts", security(("bearer" = [])),
-    params(("q" = String, Query, description = "username, email, name, phone number or id; spaces around it are ignored",
+    params(("q" = String, Query, description = "username, email, name, phone number or id, or a part of a name, username or address; spaces around it are ignored",
                 max_length = 254, pattern = r"^[^\x00-\x1f\x7f-\x9f\ufffd]*[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufffd][^\x00-\x1f\x7f-\x9f\ufffd]*$(?!\n)"),
            ("limit" = Option<i64>, Query, description = "default 25", minimum = 1, maximum = 100),
            ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page; empty: the first",
-                max_length = 4200, pattern = r"^(b(-|([0-9a-f]{2}){0,1024})\.(-|([0-9a-f]{2}){0,1024})\.[0-9]{1,18})?$(?!\n)")),
+                max_length = 4200, pattern = r"^(b(-|([0-9a-f]{2}){0,1024})\.(-|([0-9a-f]{2}){0,1024})\.[0-9]{1,18}|c[0-9]{1,18})?$(?!\n)")),
     responses((status = 200, body = Page<AccountSummary>)))]
 pub async fn search(
     State(state): State<AppState>,

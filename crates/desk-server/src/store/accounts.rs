@@ -6,7 +6,7 @@
 //! codes and TOTP steps are one conditional `UPDATE` each, checked by rows affected.
 
 use super::sql::Builder;
-use super::{for_update, Conn, Flag, Step, StoreResult};
+use super::{for_update, Backend, Conn, Flag, Step, StoreResult};
 use desk_api::{AccountStatus, DuplicateReason, TwoFactorKind};
 
 /// What a search shows of an account, with the two keys its prefix branches are ordered by.
@@ -22,10 +22,14 @@ pub struct SummaryRow {
     pub primary_email: Option<String>,
 }
 
-const SUMMARY: &str =
-    "SELECT a.id, a.username, a.username_lc, a.display_name, a.display_name_lc, a.status, a.country, \
-     (SELECT e.email FROM account_emails e WHERE e.account_id = a.id AND e.is_primary = 1 LIMIT 1) AS primary_email \
-     FROM accounts a";
+macro_rules! summary_columns {
+    () => {
+        "SELECT a.id, a.username, a.username_lc, a.display_name, a.display_name_lc, a.status, a.country, \
+     (SELECT e.email FROM account_emails e WHERE e.account_id = a.id AND e.is_primary = 1 LIMIT 1) AS primary_email"
+    };
+}
+const SUMMARY_COLUMNS: &str = summary_columns!();
+const SUMMARY: &str = concat!(summary_columns!(), " FROM accounts a");
 
 /// Usernames in `[from, to)` after `after`, in username order: one range scan of the unique
 /// username index, whatever the number of matches.
@@ -98,6 +102,54 @@ pub async fn by_exact(
         .fetch_all(conn)
         .await
         .step("searching addresses, ids and phone numbers (accounts)")
+}
+
+/// Accounts whose username, display name or an address's local part contains `text` (lower
+/// case, three characters or more), after `after_id` in id order, leaving out those in the prefix
+/// range `[from, to)`, which the prefix branches show. SQLite walks its trigram FTS5 table
+/// (`account_text`, rowid = account id) in id order and stops at `limit`; PostgreSQL unites three
+/// trigram index scans (pg_trgm), so it reads every match past `after_id`.
+pub async fn by_substring(
+    conn: &mut Conn,
+    text: &str,
+    from: &str,
+    to: &str,
+    after_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<SummaryRow>> {
+    let not_prefix = "NOT (a.username_lc >= $2 AND a.username_lc < $3) \
+                      AND NOT (a.display_name_lc >= $2 AND a.display_name_lc < $3)";
+    let (sql, needle) = match Backend::of(conn) {
+        Backend::Sqlite => (
+            format!(
+                "{SUMMARY_COLUMNS} FROM account_text JOIN accounts a ON a.id = account_text.rowid \
+                 WHERE account_text MATCH $1 AND account_text.rowid > $4 AND {not_prefix} \
+                 ORDER BY account_text.rowid LIMIT $5"
+            ),
+            // One FTS5 phrase: the text as it is, quotes doubled.
+            format!("\"{}\"", text.replace('"', "\"\"")),
+        ),
+        Backend::Postgres => (
+            format!(
+                "{SUMMARY} WHERE a.id IN (\
+                   SELECT id FROM accounts WHERE username_lc LIKE $1 ESCAPE '\\' AND id > $4 \
+                   UNION SELECT id FROM accounts WHERE display_name_lc LIKE $1 ESCAPE '\\' AND id > $4 \
+                   UNION SELECT account_id FROM account_emails \
+                         WHERE split_part(email_norm, '@', 1) LIKE $1 ESCAPE '\\' AND account_id > $4) \
+                 AND {not_prefix} ORDER BY a.id LIMIT $5"
+            ),
+            format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")),
+        ),
+    };
+    sqlx::query_as(&sql)
+        .bind(needle)
+        .bind(from)
+        .bind(to)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(conn)
+        .await
+        .step("searching names, usernames and addresses by a part (account_text / trigram indexes)")
 }
 
 #[derive(Debug, sqlx::FromRow)]

@@ -93,6 +93,27 @@ async fn expected_prefix_order(app: &TestApp, prefix: &str) -> Vec<i64> {
     keyed.into_iter().map(|(_, _, id)| id).collect()
 }
 
+/// After the prefix matches: the accounts whose username, display name or an address's local
+/// part contains `text` (three characters or more), in id order.
+async fn expected_contains_order(app: &TestApp, text: &str, shown: &[i64]) -> Vec<i64> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, username_lc, display_name_lc FROM accounts")
+        .fetch_all(app.running.state.db.pool())
+        .await
+        .unwrap();
+    let emails: Vec<(i64, String)> = sqlx::query_as("SELECT account_id, email_norm FROM account_emails")
+        .fetch_all(app.running.state.db.pool())
+        .await
+        .unwrap();
+    let local_has = |id: i64| emails.iter().any(|(a, e)| *a == id && e.split('@').next().unwrap().contains(text));
+    let mut ids: Vec<i64> = rows
+        .into_iter()
+        .filter(|(id, u, d)| !shown.contains(id) && (u.contains(text) || d.contains(text) || local_has(*id)))
+        .map(|(id, _, _)| id)
+        .collect();
+    ids.sort();
+    ids
+}
+
 #[tokio::test]
 async fn search_finds_an_account_by_its_phone_number_however_it_is_written() {
     let app = TestApp::spawn().await;
@@ -110,11 +131,79 @@ async fn search_finds_an_account_by_its_phone_number_however_it_is_written() {
 async fn pagination_never_repeats_or_skips() {
     let app = TestApp::spawn_with(|c| c.demo_accounts = 2000).await;
     let t = app.agent_token().await;
-    let (seen, pages) = all_pages(&app, &t, "maria", 7).await;
+    // "mar" starts Maria's names and is inside Omar's, Amara's and Martin's.
+    let (seen, pages) = all_pages(&app, &t, "mar", 20).await;
     let unique: HashSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), seen.len(), "a row was served twice");
-    assert!(pages > 3, "the test should span several pages");
-    assert_eq!(seen, expected_prefix_order(&app, "maria").await, "pages skipped or reordered rows");
+    let mut expected = expected_prefix_order(&app, "mar").await;
+    let contains = expected_contains_order(&app, "mar", &expected).await;
+    assert!(expected.len() > 40 && contains.len() > 40, "several pages of each: {} {}", expected.len(), contains.len());
+    assert!(pages > 4, "the test should span several pages");
+    expected.extend(contains);
+    assert_eq!(seen, expected, "pages skipped or reordered rows (prefixes, then the rest that contains it)");
+}
+
+#[tokio::test]
+async fn a_part_of_a_name_username_or_address_finds_the_account_after_the_prefix_matches() {
+    let app = TestApp::spawn().await;
+    let t = app.agent_token().await;
+    let pool = app.running.state.db.pool();
+    // (id, username, display name, addresses): a prefix match, a name, a username and a local
+    // part that contain "zyxw", and one whose address has it only in the domain.
+    let people: [(i64, &str, &str, &[&str]); 5] = [
+        (90_001, "zyxwfan", "Quinn Q", &["q1@mail.test"]),
+        (90_002, "qq2", "Ana Zyxwvut", &["q2@mail.test"]),
+        (90_003, "q.zyxwv", "Bo B", &[]),
+        (90_004, "qq4", "Cy C", &["cy@mail.test", "cy.zyxw.work@mail.test"]),
+        (90_005, "qq5", "Di D", &["di@zyxw.example"]),
+    ];
+    for (id, user, name, addresses) in people {
+        sqlx::query(
+            "INSERT INTO accounts (id, username, username_lc, display_name, display_name_lc, status, country, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, 'active', 'US', 0)",
+        )
+        .bind(id)
+        .bind(user)
+        .bind(user.to_lowercase())
+        .bind(name)
+        .bind(name.to_lowercase())
+        .execute(pool)
+        .await
+        .unwrap();
+        for (n, e) in addresses.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO account_emails (account_id, email, email_norm, email_canon, is_primary, verified) \
+                 VALUES ($1, $2, $2, $2, $3, 1)",
+            )
+            .bind(id)
+            .bind(*e)
+            .bind(i64::from(n == 0))
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }
+    let a = app.get(&t, "/v1/accounts?q=ZyXw").await;
+    assert_eq!(a.status, 200, "{}", a.text);
+    assert_eq!(ids(&a), vec![90_001, 90_002, 90_003, 90_004], "the prefix match first, then by id; not the domain");
+    // Page by page, across the change from prefixes to the rest, each once.
+    let (seen, pages) = all_pages(&app, &t, "zyxw", 1).await;
+    assert_eq!((seen, pages), (vec![90_001, 90_002, 90_003, 90_004], 4));
+    // An address changed later is found by its new local part (and no longer by the old one).
+    sqlx::query("UPDATE account_emails SET email = 'di.zyxw@mail.test', email_norm = 'di.zyxw@mail.test' WHERE account_id = 90005")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(ids(&app.get(&t, "/v1/accounts?q=zyxw").await), vec![90_001, 90_002, 90_003, 90_004, 90_005]);
+    sqlx::query("DELETE FROM account_emails WHERE account_id = 90004").execute(pool).await.unwrap();
+    assert_eq!(ids(&app.get(&t, "/v1/accounts?q=zyxw").await), vec![90_001, 90_002, 90_003, 90_005]);
+    // Two letters are prefixes only; the wildcards and quotes of either backend are plain text.
+    assert_eq!(ids(&app.get(&t, "/v1/accounts?q=yx").await), Vec::<i64>::new());
+    for q in ["%25%25%25", "___", "y_x", "%22zyxw", "zy%22xw%22", "*zyx", "zyxw%20OR%20a"] {
+        let a = app.get(&t, &format!("/v1/accounts?q={q}")).await;
+        assert_eq!(a.status, 200, "{q}: {}", a.text);
+        assert_eq!(ids(&a), Vec::<i64>::new(), "{q} is text, not a pattern");
+    }
 }
 
 #[tokio::test]
