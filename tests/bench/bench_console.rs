@@ -148,7 +148,7 @@ window.__TAURI_INTERNALS__ = {
   metadata: { currentWindow: { label: 'main' }, currentWebview: { windowLabel: 'main', label: 'main' } },
   transformCallback: () => 0,
   invoke: async (cmd) => {
-    if (cmd === 'session_status') return { signed_in: false, agent: null, server_url: 'http://127.0.0.1:8787', expires_at: null, notice: null, idle_lock_secs: 900 };
+    if (cmd === 'session_status') return { signed_in: false, agent: null, server_url: 'http://127.0.0.1:8787', expires_at: null, ends_at: null, notice: null, idle_lock_secs: 900 };
     if (cmd === 'take_links') return [];
     if (cmd === 'plugin:event|listen') return 0;
     throw { code: 'not_signed_in', message: 'stub' };

@@ -10,6 +10,7 @@ const signedIn = {
   agent,
   server_url: 'http://127.0.0.1:8787',
   expires_at: null,
+  ends_at: null,
   notice: null,
   idle_lock_secs: 900,
 };
@@ -65,6 +66,7 @@ describe('App', () => {
         agent: null,
         server_url: 'http://127.0.0.1:9000',
         expires_at: null,
+        ends_at: null,
         notice: 'Your saved session expired; sign in again.',
         idle_lock_secs: 900,
       }),
@@ -430,5 +432,44 @@ describe('idle lock', () => {
     expect(document.querySelector('#sign-in-notice')).toBeNull();
     await vi.advanceTimersByTimeAsync(3_600_000);
     expect(signOutCalls()).toBe(1);
+  });
+});
+
+describe("the session's absolute end", () => {
+  const signedOut = { ...signedIn, signed_in: false, agent: null };
+  const signOutCalls = () => core.log.filter((c) => c[0] === 'sign_out').length;
+
+  it('warns in the last minute whatever the agent does, then signs out and says why', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    const endsAt = new Date(Date.now() + 10 * 60_000).toISOString();
+    backend({
+      // No idle lock: only the session's end signs out here.
+      session_status: () => ({ ...signedIn, idle_lock_secs: 0, ends_at: endsAt }),
+      sign_out: () => signedOut,
+    });
+    render(App);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(el('#agent-name').textContent).toBe('Ana Agent');
+    await vi.advanceTimersByTimeAsync(8 * 60_000);
+    // Activity moves nothing: the end is the service's cap, not an idle time.
+    await fireEvent.keyDown(window, { key: 'a' });
+    await vi.advanceTimersByTimeAsync(60_000 - 1);
+    expect(document.querySelector('#session-end-warning')).toBeNull();
+    await vi.advanceTimersByTimeAsync(1);
+    const warning = el('#session-end-warning');
+    expect(warning.getAttribute('role')).toBe('alert');
+    expect(warning.textContent!.trim()).toBe(
+      'Your session reaches its time limit in 1:00 — finish this step; you will sign in again after',
+    );
+    await fireEvent.mouseMove(document.body);
+    expect(document.querySelector('#session-end-warning')).not.toBeNull();
+    await vi.advanceTimersByTimeAsync(59_999);
+    expect(signOutCalls()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(signOutCalls()).toBe(1);
+    expect(el('#sign-in-notice').textContent).toBe(
+      'Your session reached its time limit. Sign in again to go on.',
+    );
   });
 });

@@ -29,7 +29,10 @@ pub struct Agent {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionCreated {
     pub token: SecretText,
+    /// When the session ends unless used: every use renews it, up to `ends_at`.
     pub expires_at: DateTime<Utc>,
+    /// The absolute end (`session_max_secs` after sign-in), however active the agent is.
+    pub ends_at: DateTime<Utc>,
     pub agent: Agent,
 }
 
@@ -38,7 +41,10 @@ pub struct SessionCreated {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub agent: Agent,
+    /// When the session ends unless used again (this call renewed it).
     pub session_expires_at: DateTime<Utc>,
+    /// The session's absolute end, however active the agent is.
+    pub session_ends_at: DateTime<Utc>,
 }
 
 /// What the console knows about its session. The token itself never leaves Rust.
@@ -48,6 +54,8 @@ pub struct SessionStatus {
     pub agent: Option<Agent>,
     pub server_url: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The session's absolute end: the console warns a minute before it.
+    pub ends_at: Option<DateTime<Utc>>,
     /// Why the agent is back at sign-in, when it was not their choice (a stored session expired or
     /// was revoked, or the keychain could not be read).
     pub notice: Option<String>,

@@ -21,6 +21,8 @@ struct Active {
     token: SecretText,
     agent: Agent,
     expires_at: DateTime<Utc>,
+    /// The session's absolute end, which no activity moves.
+    ends_at: DateTime<Utc>,
 }
 
 #[derive(Default)]
@@ -67,6 +69,7 @@ impl Console {
                 agent: Some(a.agent.clone()),
                 server_url: Some(a.client.base_url().to_string()),
                 expires_at: Some(a.expires_at),
+                ends_at: Some(a.ends_at),
                 notice: None,
                 idle_lock_secs: self.idle_lock_secs,
             },
@@ -75,6 +78,7 @@ impl Console {
                 agent: None,
                 server_url: Some(inner.last_server_url.clone().unwrap_or_else(|| self.default_server_url.clone())),
                 expires_at: None,
+                ends_at: None,
                 notice: inner.notice.clone(),
                 idle_lock_secs: self.idle_lock_secs,
             },
@@ -118,8 +122,13 @@ impl Console {
         };
         match client.me(&saved.token).await {
             Ok(me) => {
-                inner.active =
-                    Some(Active { client, token: saved.token, agent: me.agent, expires_at: me.session_expires_at });
+                inner.active = Some(Active {
+                    client,
+                    token: saved.token,
+                    agent: me.agent,
+                    expires_at: me.session_expires_at,
+                    ends_at: me.session_ends_at,
+                });
             }
             Err(e) if e.ends_session() => {
                 let _ = self.store.clear();
@@ -185,8 +194,13 @@ impl Console {
             let _ = self.store.clear();
             Ok(())
         };
-        inner.active =
-            Some(Active { client, token: created.token, agent: created.agent, expires_at: created.expires_at });
+        inner.active = Some(Active {
+            client,
+            token: created.token,
+            agent: created.agent,
+            expires_at: created.expires_at,
+            ends_at: created.ends_at,
+        });
         let mut status = self.status_of(inner);
         if let Err(e) = keychain {
             status.notice = Some(format!("Signed in, but the session could not be kept in the keychain: {e}"));

@@ -28,7 +28,10 @@ pub struct Config {
     pub demo_accounts: usize,
     /// Security-details requests the demo puts in the queue.
     pub demo_requests: usize,
+    /// A session unused for this long ends; every use renews it (sliding expiry)…
     pub session_ttl_secs: i64,
+    /// …up to this long after sign-in, however active the agent is (the absolute cap).
+    pub session_max_secs: i64,
     pub reset_token_ttl_secs: i64,
     /// How long after one recovery email of a kind the next one for the same account may be sent.
     pub reset_cooldown_secs: i64,
@@ -206,6 +209,7 @@ impl Default for Config {
             demo_accounts: 20_000,
             demo_requests: 40,
             session_ttl_secs: 8 * 3600,
+            session_max_secs: 12 * 3600,
             reset_token_ttl_secs: 30 * 60,
             reset_cooldown_secs: 120,
             account_daily_cap: 5,
@@ -360,6 +364,9 @@ impl Config {
                 if self.demo { " and the demo's key" } else { " (or audit_checkpoint_path)" }
             );
         }
+        if self.session_ttl_secs < 60 || self.session_max_secs < 60 {
+            anyhow::bail!("session_ttl_secs and session_max_secs must be at least 60");
+        }
         if self.request_timeout_secs == 0 {
             anyhow::bail!("request_timeout_secs must be at least 1");
         }
@@ -482,6 +489,19 @@ mod tests {
         assert!(!format!("{c:?}").contains("hunter2-smtp"), "a logged config never shows the password");
         assert!(toml::from_str::<Config>("secret_key = \"x\"").is_err(), "the key is not a file setting");
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn the_readme_names_every_setting() {
+        let readme = include_str!("../../../README.md");
+        let serde_json::Value::Object(fields) = serde_json::to_value(Config::default()).unwrap() else {
+            panic!("the settings serialise as a table")
+        };
+        let missing: Vec<&String> = fields
+            .keys()
+            .filter(|k| !readme.contains(&format!("`{k}`")) && !readme.contains(&format!("`[{k}]`")))
+            .collect();
+        assert!(missing.is_empty(), "settings the README does not name: {missing:?}");
     }
 
     #[test]

@@ -8,9 +8,21 @@ export type Role = "agent" | "lead" | "admin";
 
 export type Agent = { id: number, email: string, name: string, role: Role, };
 
-export type Me = { agent: Agent, session_expires_at: string, };
+export type Me = { agent: Agent, 
+/**
+ * When the session ends unless used again (this call renewed it).
+ */
+session_expires_at: string, 
+/**
+ * The session's absolute end, however active the agent is.
+ */
+session_ends_at: string, };
 
 export type SessionStatus = { signed_in: boolean, agent: Agent | null, server_url: string | null, expires_at: string | null, 
+/**
+ * The session's absolute end: the console warns a minute before it.
+ */
+ends_at: string | null, 
 /**
  * Why the agent is back at sign-in, when it was not their choice (a stored session expired or
  * was revoked, or the keychain could not be read).

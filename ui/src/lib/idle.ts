@@ -166,3 +166,22 @@ export function listenForActivity(target: EventTarget, onActivity: () => void): 
     for (const type of IDLE_ACTIVITY_EVENTS) target.removeEventListener(type, handler, { capture: true });
   };
 }
+
+// The session's absolute end (SessionStatus.ends_at): the service renews an active session, but
+// never past this. The console warns a minute before it and signs out at it. It is a deadline no
+// input moves: an IdleTimer that is never told of activity.
+
+/** The warning shown in the last minute before the session's absolute end. */
+export function sessionEndWarningText(secondsLeft: number): string {
+  return `Your session reaches its time limit in ${formatIdleLeft(secondsLeft)} — finish this step; you will sign in again after`;
+}
+
+/** The notice on the sign-in screen after the session reached its absolute end. */
+export const SESSION_END_NOTICE = 'Your session reached its time limit. Sign in again to go on.';
+
+/** Seconds from `nowMs` until `endsAt` (an ISO time), or null when there is no end. */
+export function secondsUntil(endsAt: string | null | undefined, nowMs: number): number | null {
+  if (!endsAt) return null;
+  const at = Date.parse(endsAt);
+  return Number.isFinite(at) ? (at - nowMs) / 1000 : null;
+}

@@ -16,6 +16,8 @@ use crate::{totp, AppState, Config};
 pub struct NewSession {
     pub token: SecretText,
     pub expires_at: DateTime<Utc>,
+    /// The absolute end: no use renews the session past it.
+    pub ends_at: DateTime<Utc>,
     pub agent: Agent,
 }
 
@@ -24,7 +26,10 @@ pub struct NewSession {
 pub struct Session {
     pub id: i64,
     pub agent: Agent,
+    /// When it ends unless used again (each use renews it, up to `ends_at`).
     pub expires_at: DateTime<Utc>,
+    /// The absolute cap (`session_max_secs` after sign-in).
+    pub ends_at: DateTime<Utc>,
 }
 
 impl Session {
@@ -163,19 +168,8 @@ pub async fn sign_in(
             rate::clear(&mut tx, &limits[0]).await?;
             rate::give_back(&mut tx, &limits[1]).await?;
             rate::give_back(&mut tx, &limits[2]).await?;
-            let token = crypto::random_token();
-            let token_hash = crypto::token_hash(&token);
-            let expires_ms = now_ms + config.session_ttl_secs * 1000;
-            let session = store::sessions::NewSession {
-                agent_id: r.id,
-                token_hash: &token_hash,
-                created_ms: now_ms,
-                expires_ms,
-                client,
-            };
-            store::sessions::insert(&mut tx, &session).await?;
             let agent = Agent { id: r.id, email: r.email, name: r.name, role: r.role };
-            Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent })
+            Ok(issue_session(&mut tx, config, now_ms, agent, client).await?)
         }
         _ => Err(refusal.unwrap_or(DomainError::InvalidCredentials)),
     };
@@ -189,20 +183,40 @@ pub async fn sign_in(
     result
 }
 
-/// Resolves a bearer token. Unknown tokens are `unauthorized`; known but expired or revoked ones
-/// are `session_expired`, so the console can say why the agent is back at sign-in.
-pub async fn authenticate(db: &Db, now_ms: i64, token: &str) -> DomainResult<Session> {
-    let row = store::sessions::by_token_hash(&mut *db.acquire().await?, &crypto::token_hash(token)).await?;
+/// A use renews the session only when that moves its end by at least this much, so a burst of
+/// requests writes once, not once each.
+const RENEW_STEP_MS: i64 = 60_000;
+
+/// When a session used at `now_ms` ends: `session_ttl_secs` later (sliding), but never after
+/// `session_max_secs` from its sign-in (the absolute cap, however active the agent is).
+fn renewed_expiry(config: &Config, created_ms: i64, now_ms: i64) -> i64 {
+    (now_ms + config.session_ttl_secs * 1000).min(created_ms + config.session_max_secs * 1000)
+}
+
+/// Resolves a bearer token, and renews the session it names (sliding expiry up to the cap).
+/// Unknown tokens are `unauthorized`; known but expired, capped or revoked ones are
+/// `session_expired`, so the console can say why the agent is back at sign-in.
+pub async fn authenticate(db: &Db, config: &Config, now_ms: i64, token: &str) -> DomainResult<Session> {
+    let mut conn = db.acquire().await?;
+    let row = store::sessions::by_token_hash(&mut conn, &crypto::token_hash(token)).await?;
     let Some(r) = row else {
         return Err(DomainError::Unauthorized);
     };
-    if r.revoked_ms.is_some() || r.expires_ms <= now_ms || r.disabled.0 {
+    let ends_ms = r.created_ms + config.session_max_secs * 1000;
+    if r.revoked_ms.is_some() || r.expires_ms <= now_ms || ends_ms <= now_ms || r.disabled.0 {
         return Err(DomainError::SessionExpired);
+    }
+    let mut expires_ms = r.expires_ms;
+    let renewed = renewed_expiry(config, r.created_ms, now_ms);
+    if renewed >= expires_ms + RENEW_STEP_MS || (renewed == ends_ms && renewed > expires_ms) {
+        store::sessions::extend(&mut conn, r.session_id, now_ms, renewed).await?;
+        expires_ms = renewed;
     }
     Ok(Session {
         id: r.session_id,
         agent: Agent { id: r.agent_id, email: r.email, name: r.name, role: r.role },
-        expires_at: from_ms(r.expires_ms),
+        expires_at: from_ms(expires_ms.min(ends_ms)),
+        ends_at: from_ms(ends_ms),
     })
 }
 
@@ -219,8 +233,8 @@ pub async fn sign_out(db: &Db, now_ms: i64, session: &Session, client: &str) -> 
     Ok(())
 }
 
-/// A session for an agent the company's identity provider has identified (issue 9's single
-/// sign-on): the same opaque token, stored hashed, as a password + code sign-in gives.
+/// A new session: an opaque token, stored hashed, for a password + code sign-in or an agent the
+/// company's identity provider has identified (single sign-on).
 pub async fn issue_session(
     conn: &mut store::Conn,
     config: &Config,
@@ -230,7 +244,7 @@ pub async fn issue_session(
 ) -> DomainResult<NewSession> {
     let token = crypto::random_token();
     let token_hash = crypto::token_hash(&token);
-    let expires_ms = now_ms + config.session_ttl_secs * 1000;
+    let expires_ms = renewed_expiry(config, now_ms, now_ms);
     let session = store::sessions::NewSession {
         agent_id: agent.id,
         token_hash: &token_hash,
@@ -239,5 +253,10 @@ pub async fn issue_session(
         client,
     };
     store::sessions::insert(conn, &session).await?;
-    Ok(NewSession { token: SecretText::new(token), expires_at: from_ms(expires_ms), agent })
+    Ok(NewSession {
+        token: SecretText::new(token),
+        expires_at: from_ms(expires_ms),
+        ends_at: from_ms(now_ms + config.session_max_secs * 1000),
+        agent,
+    })
 }

@@ -170,7 +170,7 @@ impl<P: Perm> FromRequestParts<AppState> for Authorized<P> {
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or(ApiError::Unauthorized)?;
-        let session = sessions::authenticate(&state.db, state.clock.now_ms(), token).await?;
+        let session = sessions::authenticate(&state.db, &state.config, state.clock.now_ms(), token).await?;
         if !allowed(session.agent.role, P::PERMISSION) {
             return Err(ApiError::Forbidden);
         }

@@ -21,7 +21,10 @@ pub async fn create(
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
     let s = sessions::sign_in(&state, &client, &req.email, &req.password, &req.totp).await?;
-    Ok((StatusCode::CREATED, Json(SessionCreated { token: s.token, expires_at: s.expires_at, agent: s.agent })))
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionCreated { token: s.token, expires_at: s.expires_at, ends_at: s.ends_at, agent: s.agent }),
+    ))
 }
 
 /// Sign out: the session's token stops working at once.
@@ -36,5 +39,9 @@ pub async fn delete(State(state): State<AppState>, auth: Authorized<access::Read
 #[utoipa::path(get, path = "/v1/me", tag = "sessions", operation_id = "me", security(("bearer" = [])),
     responses((status = 200, body = Me)))]
 pub async fn me(auth: Authorized<access::ReadOwnSession>) -> Json<Me> {
-    Json(Me { agent: auth.session.agent, session_expires_at: auth.session.expires_at })
+    Json(Me {
+        agent: auth.session.agent,
+        session_expires_at: auth.session.expires_at,
+        session_ends_at: auth.session.ends_at,
+    })
 }

@@ -37,6 +37,7 @@ pub async fn insert(conn: &mut Conn, s: &NewSession<'_>) -> StoreResult<()> {
 #[derive(Debug, sqlx::FromRow)]
 pub struct SessionRow {
     pub session_id: i64,
+    pub created_ms: i64,
     pub expires_ms: i64,
     pub revoked_ms: Option<i64>,
     pub agent_id: i64,
@@ -48,13 +49,29 @@ pub struct SessionRow {
 
 pub async fn by_token_hash(conn: &mut Conn, token_hash: &str) -> StoreResult<Option<SessionRow>> {
     sqlx::query_as(
-        "SELECT s.id AS session_id, s.expires_ms, s.revoked_ms, a.id AS agent_id, a.email, a.name, a.role, a.disabled \
+        "SELECT s.id AS session_id, s.created_ms, s.expires_ms, s.revoked_ms, a.id AS agent_id, a.email, a.name, a.role, a.disabled \
          FROM agent_sessions s JOIN agents a ON a.id = s.agent_id WHERE s.token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(conn)
     .await
     .step("reading a session (agent_sessions)")
+}
+
+/// Moves a live session's end to `to`. One conditional statement: it never shortens a session
+/// and never revives an ended or revoked one, so racing requests agree in whatever order they land.
+pub async fn extend(conn: &mut Conn, session_id: i64, now_ms: i64, to: i64) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE agent_sessions SET expires_ms = $1 \
+         WHERE id = $2 AND expires_ms < $1 AND expires_ms > $3 AND revoked_ms IS NULL",
+    )
+    .bind(to)
+    .bind(session_id)
+    .bind(now_ms)
+    .execute(conn)
+    .await
+    .step("renewing a session (agent_sessions)")?;
+    Ok(())
 }
 
 pub async fn revoke(conn: &mut Conn, session_id: i64, now_ms: i64) -> StoreResult<()> {

@@ -134,3 +134,81 @@ async fn no_token_or_an_unknown_token_is_unauthorized() {
     TestApp::assert_problem(&a, 401, "unauthorized");
     TestApp::assert_problem(&app.get("made-up-token", "/v1/accounts?q=maria").await, 401, "unauthorized");
 }
+
+#[tokio::test]
+async fn an_active_session_is_renewed_past_its_ttl_but_ends_at_the_absolute_cap() {
+    let app = TestApp::spawn().await;
+    let signed_in = app.sign_in_as(AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
+    let token = signed_in.body["token"].as_str().unwrap().to_string();
+    let at = |v: &serde_json::Value| v.as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let ends_at = at(&signed_in.body["ends_at"]);
+    let start = app.clock.now();
+    assert_eq!(ends_at, start + chrono::Duration::hours(12));
+    // Used every two hours, the session outlives its 8-hour ttl.
+    for hours in [2, 4, 6, 8, 10] {
+        app.clock.set(start + chrono::Duration::hours(hours));
+        let me = app.get(&token, "/v1/me").await;
+        assert_eq!(me.status, 200, "at hour {hours}: {}", me.text);
+        assert_eq!(at(&me.body["session_ends_at"]), ends_at, "the cap never moves");
+    }
+    app.clock.set(start + chrono::Duration::hours(11) + chrono::Duration::minutes(59));
+    let me = app.get(&token, "/v1/me").await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(at(&me.body["session_expires_at"]), ends_at, "renewal stops at the cap");
+    // Used an hour before, but 12 hours after sign-in: over.
+    app.clock.set(start + chrono::Duration::hours(12) + chrono::Duration::seconds(1));
+    TestApp::assert_problem(&app.get(&token, "/v1/me").await, 401, "session_expired");
+}
+
+#[tokio::test]
+async fn an_idle_session_still_ends_after_its_ttl() {
+    let app = TestApp::spawn_with(|c| c.session_ttl_secs = 3600).await;
+    let token = app.agent_token().await;
+    app.clock.advance(chrono::Duration::minutes(50));
+    assert_eq!(app.get(&token, "/v1/me").await.status, 200);
+    app.clock.advance(chrono::Duration::minutes(61));
+    TestApp::assert_problem(&app.get(&token, "/v1/me").await, 401, "session_expired");
+}
+
+#[tokio::test]
+async fn concurrent_renewals_never_carry_a_session_past_its_cap() {
+    let app = std::sync::Arc::new(
+        TestApp::spawn_with(|c| {
+            c.session_ttl_secs = 3600;
+            c.session_max_secs = 2 * 3600;
+        })
+        .await,
+    );
+    let token = app.agent_token().await;
+    let start = app.clock.now();
+    let cap = start + chrono::Duration::hours(2);
+    // Used within its hour, then forty uses at once ten minutes before the cap: each renews toward
+    // an hour later, and none may move the end past the cap.
+    app.clock.set(start + chrono::Duration::minutes(55));
+    assert_eq!(app.get(&token, "/v1/me").await.status, 200);
+    app.clock.set(cap - chrono::Duration::minutes(10));
+    let answers = app
+        .concurrently(40, |app, _| {
+            let token = token.clone();
+            async move { app.get(&token, "/v1/me").await }
+        })
+        .await;
+    for a in &answers {
+        assert_eq!(a.status, 200, "{}", a.text);
+        let expires: chrono::DateTime<chrono::Utc> = a.body["session_expires_at"].as_str().unwrap().parse().unwrap();
+        assert!(expires <= cap, "{expires} is past the cap {cap}");
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT expires_ms FROM agent_sessions")
+        .fetch_one(app.running.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, cap.timestamp_millis());
+    app.clock.set(cap);
+    let answers = app
+        .concurrently(40, |app, _| {
+            let token = token.clone();
+            async move { app.get(&token, "/v1/me").await.status }
+        })
+        .await;
+    assert!(answers.iter().all(|s| *s == 401), "{answers:?}");
+}

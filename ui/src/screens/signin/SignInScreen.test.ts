@@ -28,6 +28,7 @@ describe('SignInScreen', () => {
       agent: { id: 1, email: 'a@desk.test', name: 'Ana', role: 'agent' },
       server_url: 'http://127.0.0.1:8787',
       expires_at: null,
+      ends_at: null,
       notice: null,
       idle_lock_secs: 900,
     };
