@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "request_decide",
     "request_second_approval",
     "request_reassign",
+    "list_agents",
     "request_evidence",
     "audit_query",
     "audit_verify",

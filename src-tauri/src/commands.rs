@@ -136,7 +136,8 @@ pub async fn audit_figures(console: State<'_, Console>, from: DateTime<Utc>, to:
 // The queue. Moves answer the request as it now stands.
 
 use desk_api::{
-    DecisionRequest, EvidenceContent, NoteRequest, QueueFilter, QueueItem, ReassignRequest, RequestDetail, StateCount,
+    AgentLoad, DecisionRequest, EvidenceContent, NoteRequest, QueueFilter, QueueItem, ReassignRequest, RequestDetail,
+    StateCount,
 };
 
 #[tauri::command]
@@ -201,6 +202,11 @@ pub async fn request_second_approval(
     idempotency_key: String,
 ) -> Answer<RequestDetail> {
     Ok(console.second_approval(id, &note, &idempotency_key).await?)
+}
+
+#[tauri::command]
+pub async fn list_agents(console: State<'_, Console>) -> Answer<Vec<AgentLoad>> {
+    Ok(console.list_agents().await?)
 }
 
 #[tauri::command]

@@ -49,6 +49,7 @@ pub fn build_with<R: Runtime>(builder: Builder<R>, console: Console) -> Builder<
             commands::request_decide,
             commands::request_second_approval,
             commands::request_reassign,
+            commands::list_agents,
             commands::request_evidence,
             commands::audit_query,
             commands::audit_verify,

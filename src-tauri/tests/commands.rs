@@ -143,6 +143,7 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     invoke(&webview, "sign_in", agent).unwrap();
     let err = invoke(&webview, "audit_query", json!({"filter": {}, "cursor": null})).unwrap_err();
     assert_eq!(err["code"], "forbidden");
+    assert_eq!(invoke(&webview, "list_agents", json!({})).unwrap_err()["code"], "forbidden");
     invoke(&webview, "sign_out", json!({})).unwrap();
 
     let code = desk_server::totp::code_at(LEAD_TOTP, unix_now()).unwrap();
@@ -150,6 +151,9 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     invoke(&webview, "sign_in", lead).unwrap();
     let page = invoke(&webview, "audit_query", json!({"filter": {"action": "sign_in"}, "cursor": null})).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 2, "the agent's and the lead's sign-ins: {page}");
+    let agents = invoke(&webview, "list_agents", json!({})).unwrap();
+    let names: Vec<&str> = agents.as_array().unwrap().iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 3, "the demo's agent, lead and admin: {agents}");
     // A period over a year is cut to the year before `to`, and the answer says so.
     let figures =
         invoke(&webview, "audit_figures", json!({"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z"}))

@@ -24,6 +24,21 @@ pub struct Agent {
     pub role: Role,
 }
 
+/// One row of `GET /v1/agents` (leads): an active staff member and the requests they hold now,
+/// whom a request can be handed to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AgentLoad {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// Queue requests claimed by them now.
+    #[ts(type = "number")]
+    pub claimed: i64,
+}
+
 /// `201` answer of `POST /v1/sessions`. The token is used as `Authorization: Bearer TOKEN`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

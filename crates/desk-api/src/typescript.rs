@@ -9,6 +9,7 @@ pub fn typescript() -> String {
         CommandError::decl(),
         Role::decl(),
         Agent::decl(),
+        AgentLoad::decl(),
         Me::decl(),
         SessionStatus::decl(),
         SignInForm::decl(),

@@ -425,6 +425,11 @@ impl Console {
         self.call(reqwest::Method::POST, format!("/v1/requests/{id}/notes"), Some(note), None).await
     }
 
+    /// Whom a lead can hand a request to: active staff by name, with their claims.
+    pub async fn list_agents(&self) -> Result<Vec<desk_api::AgentLoad>, ClientError> {
+        self.call(reqwest::Method::GET, "/v1/agents".into(), crate::client::NONE, None).await
+    }
+
     pub async fn reassign(
         &self,
         id: i64,

@@ -20,6 +20,8 @@ pub enum Permission {
     VerifyCaller,
     /// Invite staff, change roles, disable, reset authenticators, require single sign-on.
     ManageStaff,
+    /// The active staff and their load, to hand requests out (leads).
+    ListAgents,
 }
 
 pub fn allowed(role: Role, permission: Permission) -> bool {
@@ -50,6 +52,7 @@ pub fn allowed(role: Role, permission: Permission) -> bool {
                 | ReadAudit
                 | ActOnAccount
                 | VerifyCaller
+                | ListAgents
         ),
     }
 }
@@ -78,7 +81,8 @@ perms!(
     ReadAudit,
     ActOnAccount,
     VerifyCaller,
-    ManageStaff
+    ManageStaff,
+    ListAgents
 );
 
 #[cfg(test)]
@@ -90,6 +94,8 @@ mod tests {
         assert!(!allowed(Role::Agent, Permission::ReadAudit));
         assert!(allowed(Role::Lead, Permission::ReadAudit));
         assert!(allowed(Role::Agent, Permission::SendRecoveryEmail));
+        assert!(!allowed(Role::Agent, Permission::ListAgents));
+        assert!(allowed(Role::Lead, Permission::ListAgents));
     }
 
     #[test]

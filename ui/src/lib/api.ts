@@ -9,6 +9,7 @@ import type {
   AccountSummary,
   ActionAccepted,
   ActionDone,
+  AgentLoad,
   CallerChallenge,
   CallerMethod,
   CallerVerified,
@@ -220,6 +221,11 @@ export function requestSecondApproval(
   idempotencyKey: string,
 ): Promise<RequestDetail> {
   return call<RequestDetail>('request_second_approval', { id, note, idempotencyKey });
+}
+
+/** Active staff by name, with the requests each holds now (leads only): whom to hand work to. */
+export function listAgents(): Promise<AgentLoad[]> {
+  return call<AgentLoad[]>('list_agents', {});
 }
 
 /** Hands the request to another agent (leads only). */

@@ -8,6 +8,12 @@ export type Role = "agent" | "lead" | "admin";
 
 export type Agent = { id: number, email: string, name: string, role: Role, };
 
+export type AgentLoad = { id: number, name: string, email: string, role: Role, 
+/**
+ * Queue requests claimed by them now.
+ */
+claimed: number, };
+
 export type Me = { agent: Agent, 
 /**
  * When the session ends unless used again (this call renewed it).

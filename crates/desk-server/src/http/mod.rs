@@ -102,6 +102,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::decide))
         .routes(routes!(requests::second_approval))
         .routes(routes!(requests::reassign))
+        .routes(routes!(requests::agents))
         .routes(routes!(requests::evidence))
         .routes(routes!(audit::list))
         .routes(routes!(audit::verify))

@@ -5,8 +5,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use desk_api::{
-    DecisionRequest, NoteRequest, Page, QueueFilter, QueueItem, ReassignRequest, RequestDetail, RequestState,
-    RiskLevel, StateCount,
+    AgentLoad, DecisionRequest, NoteRequest, Page, QueueFilter, QueueItem, ReassignRequest, RequestDetail,
+    RequestState, RiskLevel, StateCount,
 };
 
 use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Authorized, IdempotencyKey};
@@ -202,6 +202,18 @@ pub async fn second_approval(
 ) -> ApiResult<Json<RequestDetail>> {
     let input = Input { note: Some(req.text), idempotency_key: Some(key.key), ..Default::default() };
     act(&state, &auth, &id, Act::SecondApprove, input).await
+}
+
+/// Active staff by name with the requests each holds now: whom a lead can hand a request to.
+#[utoipa::path(get, path = "/v1/agents", tag = "queue", operation_id = "list_agents", security(("bearer" = [])),
+    responses((status = 200, body = Vec<AgentLoad>),
+              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
+              (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "leads only")))]
+pub async fn agents(
+    State(state): State<AppState>,
+    _auth: Authorized<access::ListAgents>,
+) -> ApiResult<Json<Vec<AgentLoad>>> {
+    Ok(Json(queue::assignable_agents(&state.db).await?))
 }
 
 /// Leads give a request to an agent.

@@ -60,6 +60,28 @@ pub async fn all(conn: &mut Conn) -> StoreResult<Vec<StaffRow>> {
         .step("listing agents (agents)")
 }
 
+/// An active, enrolled staff member and the requests they hold now.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LoadRow {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    pub claimed: i64,
+}
+
+/// Every staff member who can take work (enabled and enrolled), by name, with their claims.
+pub async fn active_with_load(conn: &mut Conn) -> StoreResult<Vec<LoadRow>> {
+    sqlx::query_as(
+        "SELECT a.id, a.name, a.email, a.role, \
+                (SELECT COUNT(*) FROM security_requests r WHERE r.assignee_id = a.id AND r.state = 'claimed') AS claimed \
+         FROM agents a WHERE a.disabled = 0 AND a.enrolled_ms IS NOT NULL ORDER BY a.name, a.id",
+    )
+    .fetch_all(conn)
+    .await
+    .step("listing agents and their claims (agents, security_requests)")
+}
+
 /// Takes the agent's row for the rest of the transaction (PostgreSQL): an agent's own actions
 /// queue behind each other, so a per-agent cap counts each once.
 pub async fn lock(conn: &mut Conn, id: i64) -> StoreResult<()> {

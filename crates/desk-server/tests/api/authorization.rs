@@ -81,6 +81,7 @@ pub fn routes() -> Vec<Route> {
         // Leads only: the queue's transition table refuses agents, whatever the request's state.
         r(Method::POST, "/v1/requests/1/second-approval", "/v1/requests/{id}/second-approval", &LEADS),
         r(Method::POST, "/v1/requests/1/reassign", "/v1/requests/{id}/reassign", &LEADS),
+        r(Method::GET, "/v1/agents", "/v1/agents", &LEADS),
         r(Method::GET, "/v1/requests/1/evidence/1", "/v1/requests/{id}/evidence/{file_id}", &ALL),
         r(Method::GET, "/v1/audit", "/v1/audit", &LEADS),
         r(Method::GET, "/v1/audit/verify", "/v1/audit/verify", &LEADS),

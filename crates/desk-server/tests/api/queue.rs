@@ -766,3 +766,43 @@ async fn evidence_stored_as_a_file_before_it_moved_into_the_database_is_still_sh
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"%PDF-1.4 an older file");
 }
+
+#[tokio::test]
+async fn leads_list_the_active_agents_by_name_with_the_requests_each_holds() {
+    let app = TestApp::spawn().await;
+    let agent = app.agent_token().await;
+    let lead = app.lead_token().await;
+    bulk_open(&app, 3).await;
+    for _ in 0..2 {
+        let claimed = call(&app, &agent, Method::POST, "/v1/requests/claim-next", None).await;
+        assert_eq!(claimed.status, 200, "{}", claimed.text);
+    }
+    let listed = app.get(&lead, "/v1/agents").await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let rows = listed.body.as_array().unwrap().clone();
+    let names: Vec<&str> = rows.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "by name");
+    let load = |rows: &[Value], email: &str| rows.iter().find(|r| r["email"] == email).map(|r| r["claimed"].clone());
+    assert_eq!(load(&rows, desk_server::demo::AGENT_EMAIL), Some(json!(2)));
+    assert_eq!(load(&rows, desk_server::demo::LEAD_EMAIL), Some(json!(0)));
+    // Disabled staff and staff who never enrolled cannot take work: not offered.
+    let pool = app.running.state.db.pool();
+    sqlx::query("UPDATE agents SET disabled = 1 WHERE email = $1")
+        .bind(desk_server::demo::ADMIN_EMAIL)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO agents (email, name, role, password_hash, totp_secret, created_ms) \
+         VALUES ('new@demo.test', 'Aaron New', 'agent', '', '', 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let after = app.get(&lead, "/v1/agents").await.body.as_array().unwrap().clone();
+    assert_eq!(load(&after, desk_server::demo::ADMIN_EMAIL), None);
+    assert_eq!(load(&after, "new@demo.test"), None);
+    TestApp::assert_problem(&app.get(&agent, "/v1/agents").await, 403, "forbidden");
+}

@@ -546,15 +546,26 @@ describe('leads', () => {
     expect(el('#decision-result').textContent).toMatch(/unless cancelled/);
   });
 
-  it('leads reassign to an agent id', async () => {
+  it('leads reassign to an agent picked by name, who shows their load', async () => {
     await setup(LEAD, {
+      list_agents: () => [
+        { id: 4, name: 'Bo Agent', email: 'bo@demo.test', role: 'agent', claimed: 2 },
+        { id: 7, name: 'Cy Lead', email: 'cy@demo.test', role: 'lead', claimed: 0 },
+      ],
       request_reassign: (a) =>
-        request(1, {}, { state: 'claimed', assignee: 'Bo', assignee_id: a.agentId as number }),
+        request(1, {}, { state: 'claimed', assignee: 'Bo Agent', assignee_id: a.agentId as number }),
     });
     await openFirst();
-    await fireEvent.input(el('#reassign-agent'), { target: { value: '4' } });
+    await waitFor(() => expect(el<HTMLSelectElement>('#reassign-agent').disabled).toBe(false));
+    const labels = [...el<HTMLSelectElement>('#reassign-agent').options].map((o) => o.textContent);
+    expect(labels).toEqual(['Choose an agent', 'Bo Agent (agent) — 2 claimed', 'Cy Lead (lead) — 0 claimed']);
+    // Nobody chosen: said so, nothing sent.
     await fireEvent.click(el('#reassign'));
-    await waitFor(() => expect(el('#request-assignee').textContent).toContain('Bo'));
+    expect(el('#lead-error').textContent).toBe('Choose the agent to hand the request to.');
+    expect(calls('request_reassign')).toEqual([]);
+    await fireEvent.change(el('#reassign-agent'), { target: { value: '4' } });
+    await fireEvent.click(el('#reassign'));
+    await waitFor(() => expect(el('#request-assignee').textContent).toContain('Bo Agent'));
     expect(calls('request_reassign')).toEqual([{ id: 1, agentId: 4 }]);
   });
 });

@@ -253,6 +253,16 @@ pub async fn perform(db: &Db, by: &Acting<'_>, id: i64, act: Act, input: Input) 
 /// Claims the request due soonest that the caller may work on. Atomic: the row is taken before
 /// the rules are checked, and a row another claimer is taking is passed over, so two callers never
 /// get the same request.
+/// Whom a lead can hand a request to: every enabled, enrolled staff member by name, with the
+/// requests each holds now.
+pub async fn assignable_agents(db: &Db) -> DomainResult<Vec<desk_api::AgentLoad>> {
+    let rows = store::staff::active_with_load(&mut *db.acquire().await?).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| desk_api::AgentLoad { id: r.id, name: r.name, email: r.email, role: r.role, claimed: r.claimed })
+        .collect())
+}
+
 pub async fn claim_next(db: &Db, by: &Acting<'_>) -> DomainResult<i64> {
     let (session, now_ms) = (by.session, by.now_ms);
     let lead = matches!(session.agent.role, Role::Lead | Role::Admin);
