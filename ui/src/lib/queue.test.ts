@@ -50,6 +50,8 @@ describe('queue filters', () => {
     expect(toQueueFilter('unassigned', 'high')).toEqual({ assignee: 'none', risk: 'high' });
     expect(toQueueFilter('second_approval', '')).toEqual({ state: 'awaiting_second_approval' });
     expect(toQueueFilter('escalated', 'low')).toEqual({ state: 'escalated', risk: 'low' });
+    expect(toQueueFilter('mine', '', 'claimed')).toEqual({ assignee: 'me', state: 'claimed' });
+    expect(toQueueFilter('escalated', '', 'open')).toEqual({ state: 'open' });
   });
 });
 

@@ -135,23 +135,49 @@ export const QUICK_FILTERS: readonly { id: QuickFilter; elementId: string; label
   { id: 'escalated', elementId: 'queue-filter-escalated', label: 'Escalated' },
 ];
 
-/** The filter the agent chose: a quick filter and a risk level ('' for any). */
-export type QueueChoice = { quick: QuickFilter; risk: RiskLevel | '' };
+/**
+ * The filter the agent chose: a quick filter, a risk level ('' for any) and a state from the
+ * counts above the list ('' for any; the quick filters that name a state and a state chip
+ * replace each other).
+ */
+export type QueueChoice = { quick: QuickFilter; risk: RiskLevel | ''; state?: RequestState | '' };
 
-/** The choice as text ("all", "mine:high"): what the list exposes as `data-filter`. */
-export function choiceKey({ quick, risk }: QueueChoice): string {
-  return risk ? `${quick}:${risk}` : quick;
+/** Quick filters that are a state of their own. */
+const QUICK_STATES: Partial<Record<QuickFilter, RequestState>> = {
+  second_approval: 'awaiting_second_approval',
+  escalated: 'escalated',
+};
+
+/** The choice as text ("all", "mine:high", "all:claimed"): what the list exposes as `data-filter`. */
+export function choiceKey({ quick, risk, state }: QueueChoice): string {
+  return [quick, state, risk].filter(Boolean).join(':');
 }
 
-/** The service filter for a quick filter and a risk level ('' for any). */
-export function toQueueFilter(quick: QuickFilter, risk: RiskLevel | ''): QueueFilter {
+/** The service filter for a quick filter, a risk level and a state ('' for any). */
+export function toQueueFilter(
+  quick: QuickFilter,
+  risk: RiskLevel | '',
+  state: RequestState | '' = '',
+): QueueFilter {
   const filter: QueueFilter = {};
   if (quick === 'mine') filter.assignee = 'me';
   else if (quick === 'unassigned') filter.assignee = 'none';
-  else if (quick === 'second_approval') filter.state = 'awaiting_second_approval';
-  else if (quick === 'escalated') filter.state = 'escalated';
+  const quickState = QUICK_STATES[quick];
+  if (state) filter.state = state;
+  else if (quickState) filter.state = quickState;
   if (risk) filter.risk = risk;
   return filter;
+}
+
+/** A quick filter picked: a state chip gives way to a quick filter that is a state itself. */
+export function withQuick(choice: QueueChoice, quick: QuickFilter, risk: RiskLevel | ''): QueueChoice {
+  return { quick, risk, state: QUICK_STATES[quick] ? '' : (choice.state ?? '') };
+}
+
+/** A state chip pressed: filters by that state, or (pressed again) by none. */
+export function withState(choice: QueueChoice, state: RequestState): QueueChoice {
+  const next = choice.state === state ? '' : state;
+  return { quick: next && QUICK_STATES[choice.quick] ? 'all' : choice.quick, risk: choice.risk, state: next };
 }
 
 // Who may do what (the console hides what a role cannot do; the service refuses it anyway)

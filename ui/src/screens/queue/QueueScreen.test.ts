@@ -180,6 +180,38 @@ describe('queue list', () => {
     expect(el('#queue-filter-escalated').getAttribute('aria-pressed')).toBe('true');
   });
 
+  it('a state count is a filter: pressed it lists that state, pressed again every state', async () => {
+    await setup();
+    const chip = () => el('#queue-state-claimed');
+    expect(chip().tagName).toBe('BUTTON');
+    expect(chip().getAttribute('aria-pressed')).toBe('false');
+    await fireEvent.click(chip());
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(2));
+    expect(calls('queue_list')[1]).toEqual({ filter: { state: 'claimed' }, cursor: null });
+    expect(chip().getAttribute('aria-pressed')).toBe('true');
+    // It combines with "Mine" and a risk…
+    await fireEvent.click(el('#queue-filter-mine'));
+    await fireEvent.change(el('#queue-filter-risk'), { target: { value: 'high' } });
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(4));
+    expect(calls('queue_list')[3]).toEqual({
+      filter: { assignee: 'me', state: 'claimed', risk: 'high' },
+      cursor: null,
+    });
+    // …and gives way to a quick filter that is a state of its own, and the other way round.
+    await fireEvent.click(el('#queue-filter-escalated'));
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(5));
+    expect(calls('queue_list')[4]).toEqual({ filter: { state: 'escalated', risk: 'high' }, cursor: null });
+    expect(chip().getAttribute('aria-pressed')).toBe('false');
+    await fireEvent.click(el('#queue-state-open'));
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(6));
+    expect(calls('queue_list')[5]).toEqual({ filter: { state: 'open', risk: 'high' }, cursor: null });
+    expect(el('#queue-filter-all').getAttribute('aria-pressed')).toBe('true');
+    await fireEvent.click(el('#queue-state-open'));
+    await waitFor(() => expect(calls('queue_list')).toHaveLength(7));
+    expect(calls('queue_list')[6]).toEqual({ filter: { risk: 'high' }, cursor: null });
+    expect(el('#queue-list').dataset.filter).toBe('all:high');
+  });
+
   it('loads more with the next cursor', async () => {
     await setup(AGENT, {
       queue_list: (a) =>
