@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use desk_e2e::{find, gone, open_console, shot, start_service, totp_now, AppHome, WAIT};
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use serde_json::Value;
@@ -71,6 +72,14 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
     let username = find(c, "#account-detail #account-username").await?;
     assert_eq!(username.text().await?.trim(), "maria.lopez");
     shot(c, "02-lookup-account").await?;
+
+    // I copies the account id for the help-desk ticket: a real key press (WebDriver input, not a
+    // synthetic event), as the clipboard only takes one from the user.
+    c.execute("document.activeElement && document.activeElement.blur()", vec![]).await?;
+    let press_i =
+        KeyActions::new("copy".into()).then(KeyAction::Down { value: 'i' }).then(KeyAction::Up { value: 'i' });
+    c.perform_actions(press_i).await?;
+    assert_eq!(find(c, "#copy-status").await?.text().await?.trim(), "Copied the account id: 1");
 
     // The reset dialog: reason, ticket, confirm.
     find(c, "#action-password-reset").await?.click().await?;

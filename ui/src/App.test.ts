@@ -153,6 +153,40 @@ describe('App', () => {
     expect(document.activeElement).toBe(search);
   });
 
+  it('I and M copy the account id and the masked main address, and say so', async () => {
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    backend({
+      session_status: () => signedIn,
+      search_accounts: () => ({ items: summaries, next_cursor: null }),
+      get_account: (a) => detail(a.id as number),
+      account_activity: () => ({ items: [], next_cursor: null }),
+    });
+    render(App);
+    await waitFor(() => expect(el('#agent-name').textContent).toBe('Ana Agent'));
+    const search = el<HTMLInputElement>('#search');
+    await fireEvent.input(search, { target: { value: 'ali' } });
+    await key(search, 'Enter');
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
+    await key(search, 'ArrowDown');
+    await key(search, 'Enter');
+    await waitFor(() => expect(core.log.some((c) => c[0] === 'get_account')).toBe(true));
+    const opened = core.log.find((c) => c[0] === 'get_account')![1] as { id: number };
+    const account = detail(opened.id);
+    await waitFor(() => expect(el('#account-username').textContent).toBe(account.username));
+    // In the search box the letters are typed, not shortcuts.
+    await key(search, 'i');
+    expect(writeText).not.toHaveBeenCalled();
+    el('#account-detail').focus();
+    await key(document.body, 'i');
+    await waitFor(() => expect(writeText).toHaveBeenCalledWith(String(account.id)));
+    await waitFor(() => expect(el('#copy-status').textContent).toBe(`Copied the account id: ${account.id}`));
+    await key(document.body, 'm');
+    const main = account.emails.find((e) => e.primary)!.masked;
+    await waitFor(() => expect(writeText).toHaveBeenLastCalledWith(main));
+    expect(el('#copy-status').textContent).toBe(`Copied the masked address: ${main}`);
+  });
+
   it('loads more results when there is a next cursor', async () => {
     backend({
       session_status: () => signedIn,

@@ -81,6 +81,11 @@ export const ACTIVITY_KIND_LABELS: Record<ActivityKind, string> = {
   caller_verification_failed: 'Caller verification failed',
 };
 
+/** An account as every dialog about it names it: "maria.lopez (#1)". */
+export function accountLabel(username: string, id: number): string {
+  return `${username} (#${id})`;
+}
+
 export function humanize(s: string): string {
   const t = s.replace(/_/g, ' ');
   return t.charAt(0).toUpperCase() + t.slice(1);

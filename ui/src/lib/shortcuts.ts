@@ -34,6 +34,8 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
       { keys: ['V'], action: 'Verify the caller' },
       { keys: ['U'], action: 'Unlock a locked account' },
       { keys: ['E'], action: "End all of the user's sessions" },
+      { keys: ['I'], action: 'Copy the account id (for the ticket)' },
+      { keys: ['M'], action: 'Copy the masked main address (for the ticket)' },
     ],
   },
   {
@@ -54,6 +56,7 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
       { keys: ['↑', '↓'], action: 'Move through the queue' },
       { keys: ['Enter'], action: 'Open the selected request' },
       { keys: ['Esc'], action: 'Back from a request to the queue' },
+      { keys: ['I'], action: "Copy the open request's reference (for the ticket)" },
     ],
   },
 ];

@@ -166,7 +166,7 @@ describe('ResetDialog', () => {
         ),
       },
     );
-    expect(el('#reset-title').textContent).toBe('Send security-answer reset');
+    expect(el('#reset-title').textContent).toBe('Send security-answer reset — alice (#42)');
     expect(el('#reset-dialog').dataset.kind).toBe('answer');
 
     await fireEvent.change(el('#reset-reason'), { target: { value: 'email_not_received' } });
@@ -194,7 +194,9 @@ describe('ResetDialog', () => {
       { kind: 'password' },
       { send_password_reset: () => ({ action_id: 1, email: { id: 1, status: 'queued' } }) },
     );
-    expect(el('#reset-title').textContent).toBe('Send password reset');
+    expect(el('#reset-title').textContent).toBe('Send password reset — alice (#42)');
+    // The ticket first: typing at once must not pick a reason by accident.
+    expect(document.activeElement).toBe(el('#reset-ticket'));
     await fireEvent.input(el('#reset-ticket'), { target: { value: 'SUP-1' } });
     await fireEvent.click(el('#reset-confirm'));
     await waitFor(() => expect(document.querySelector('#reset-result')).not.toBeNull());

@@ -212,6 +212,16 @@ describe('queue list', () => {
     expect(el('#queue-list').dataset.filter).toBe('all:high');
   });
 
+  it("I copies the open request's reference for the ticket", async () => {
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    await setup();
+    await openFirst();
+    await fireEvent.keyDown(document.body, { key: 'i' });
+    await waitFor(() => expect(writeText).toHaveBeenCalledWith('SD-1'));
+    expect(el('#copy-status').textContent).toBe('Copied the request reference: SD-1');
+  });
+
   it('loads more with the next cursor', async () => {
     await setup(AGENT, {
       queue_list: (a) =>
