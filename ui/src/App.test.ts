@@ -153,6 +153,42 @@ describe('App', () => {
     expect(document.activeElement).toBe(search);
   });
 
+  it('an opened account takes the focus; one result opens with Enter; Esc leaves the search box; a stale pane says so', async () => {
+    backend({
+      session_status: () => signedIn,
+      search_accounts: (a) => ({
+        items: a.q === 'alice' ? [summaries[0]] : a.q === 'zed' ? [] : summaries,
+        next_cursor: null,
+      }),
+      get_account: (a) => detail(a.id as number),
+      account_activity: () => ({ items: [], next_cursor: null }),
+    });
+    render(App);
+    await waitFor(() => expect(el('#agent-name').textContent).toBe('Ana Agent'));
+    const search = el<HTMLInputElement>('#search');
+    await fireEvent.input(search, { target: { value: 'alice' } });
+    await key(search, 'Enter');
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(1));
+    // The only result: Enter opens it, nothing to arrow to first.
+    await key(search, 'Enter');
+    await waitFor(() => expect(el('#account-username').textContent).toBe('alice'));
+    await waitFor(() => expect(document.activeElement).toBe(el('#account-detail')));
+    // So its shortcuts work at once.
+    await key(document.activeElement!, 'p');
+    expect(el('#reset-title').textContent).toBe('Send password reset — alice (#11)');
+    await key(el('#reset-dialog'), 'Escape');
+    expect(document.querySelector('#reset-dialog')).toBeNull();
+    // Back in the search box, Esc returns to the account.
+    search.focus();
+    await key(search, 'Escape');
+    expect(document.activeElement).toBe(el('#account-detail'));
+    expect(document.querySelector('#stale-account')).toBeNull();
+    // Another search that does not list it: the pane says whose actions these are.
+    await fireEvent.input(search, { target: { value: 'zed' } });
+    await key(search, 'Enter');
+    await waitFor(() => expect(el('#stale-account').textContent).toContain('this is still alice (#11)'));
+  });
+
   it('I and M copy the account id and the masked main address, and say so', async () => {
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });

@@ -157,6 +157,18 @@ impl ReasonCode {
             ReasonCode::Other => "other",
         }
     }
+
+    /// In words, for the activity an agent reads (the console's labels say the same).
+    pub fn label(self) -> &'static str {
+        match self {
+            ReasonCode::ForgotPassword => "forgot password",
+            ReasonCode::EmailNotReceived => "reset email not received",
+            ReasonCode::LinkExpired => "reset link expired",
+            ReasonCode::LockedOut => "locked out of the account",
+            ReasonCode::SuspectedCompromise => "suspected account compromise",
+            ReasonCode::Other => "other reason",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

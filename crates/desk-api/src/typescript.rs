@@ -9,6 +9,7 @@ pub fn typescript() -> String {
         CommandError::decl(),
         Role::decl(),
         Agent::decl(),
+        AuditAction::decl(),
         AgentLoad::decl(),
         Me::decl(),
         SessionStatus::decl(),
@@ -100,6 +101,10 @@ pub fn typescript() -> String {
     out.push_str("export const REASON_CODES: ReasonCode[] = [");
     let codes: Vec<String> = ReasonCode::ALL.iter().map(|c| format!("\"{}\"", c.as_str())).collect();
     out.push_str(&codes.join(", "));
+    out.push_str("];\n\n");
+    out.push_str("export const AUDIT_ACTIONS: AuditAction[] = [");
+    let actions: Vec<String> = AuditAction::ALL.iter().map(|a| format!("\"{}\"", a.as_str())).collect();
+    out.push_str(&actions.join(", "));
     out.push_str("];\n");
     out
 }

@@ -1,5 +1,6 @@
 // The audit view's filter form, labels and formatting (pure, so it is easy to test).
-import type { AnomalyKind, AuditEntry, AuditFilter } from './contract';
+import { AUDIT_ACTIONS as ALL_AUDIT_ACTIONS } from './contract';
+import type { AnomalyKind, AuditAction, AuditEntry, AuditFilter } from './contract';
 import type { ErrorView } from './errors';
 import type { Tone } from './tones';
 
@@ -26,13 +27,57 @@ export const EMPTY_FILTER_FORM: FilterForm = {
   to: '',
 };
 
-export const AUDIT_ACTIONS = ['sign_in', 'sign_out', 'password_reset'] as const;
+/** Every action the service writes (a renewal of a claim is not written), for the filter. */
+export const AUDIT_ACTIONS: readonly AuditAction[] = ALL_AUDIT_ACTIONS.filter((a) => a !== 'request_renew');
 export const AUDIT_OUTCOMES = ['success', 'failure', 'rate_limited', 'refused_cooldown'] as const;
 
-export const ACTION_LABELS: Record<string, string> = {
+/** Words for every action (the type makes a new action without a label a build error). */
+export const ACTION_LABELS: Record<AuditAction, string> = {
   sign_in: 'Sign in',
   sign_out: 'Sign out',
   password_reset: 'Password reset',
+  security_answer_reset: 'Security-answer reset',
+  address_check: 'Address check',
+  address_reveal: 'Address revealed',
+  evidence_view: 'Evidence viewed',
+  audit_verify: 'Audit log verified',
+  audit_export: 'Audit log exported',
+  mail_event: 'Mail delivery event',
+  public_request_limited: 'Public requests limited',
+  password_changed: 'Password changed (by the user)',
+  answer_changed: 'Security answer changed (by the user)',
+  email_changed: 'Email address changed',
+  phone_changed: 'Phone number changed',
+  two_factor_removed: 'Two-step verification removed',
+  email_verified: 'New address verified',
+  request_confirm: 'Request confirmed by the user',
+  request_claim: 'Request claimed',
+  request_renew: 'Claim renewed',
+  request_release: 'Request released',
+  request_note: 'Note added',
+  request_approve: 'Request approved',
+  request_reject: 'Request rejected',
+  request_need_info: 'More information asked',
+  request_escalate: 'Request escalated',
+  request_second_approve: 'Second approval',
+  request_reassign: 'Request reassigned',
+  request_user_reply: 'User replied',
+  request_cancel: 'Change cancelled by the user',
+  request_apply: 'Change applied',
+  staff_invite: 'Staff invited',
+  staff_enrolled: 'Staff enrolled',
+  staff_role_change: 'Staff role changed',
+  staff_disable: 'Staff disabled',
+  staff_enable: 'Staff enabled',
+  staff_mfa_reset_request: 'Authenticator reset asked',
+  staff_mfa_reset_approve: 'Authenticator reset approved',
+  sso_setting: 'Single sign-on setting',
+  admin_create: 'Admin created (command line)',
+  unlock: 'Account unlocked',
+  verification_email: 'Verification email sent',
+  end_sessions: 'All sessions ended',
+  caller_challenge: 'Caller challenged',
+  caller_check: 'Caller code checked',
 };
 
 export const OUTCOME_LABELS: Record<string, string> = {

@@ -8,6 +8,8 @@ export type Role = "agent" | "lead" | "admin";
 
 export type Agent = { id: number, email: string, name: string, role: Role, };
 
+export type AuditAction = "sign_in" | "sign_out" | "password_reset" | "security_answer_reset" | "address_check" | "address_reveal" | "evidence_view" | "audit_verify" | "audit_export" | "mail_event" | "public_request_limited" | "password_changed" | "answer_changed" | "email_changed" | "phone_changed" | "two_factor_removed" | "email_verified" | "request_confirm" | "request_claim" | "request_renew" | "request_release" | "request_note" | "request_approve" | "request_reject" | "request_need_info" | "request_escalate" | "request_second_approve" | "request_reassign" | "request_user_reply" | "request_cancel" | "request_apply" | "staff_invite" | "staff_enrolled" | "staff_role_change" | "staff_disable" | "staff_enable" | "staff_mfa_reset_request" | "staff_mfa_reset_approve" | "sso_setting" | "admin_create" | "unlock" | "verification_email" | "end_sessions" | "caller_challenge" | "caller_check";
+
 export type AgentLoad = { id: number, name: string, email: string, role: Role, 
 /**
  * Queue requests claimed by them now.
@@ -349,3 +351,5 @@ export type SsoAvailability = { enabled: boolean, required: boolean, };
 export type SsoSignInForm = { server_url: string, stay_signed_in: boolean, };
 
 export const REASON_CODES: ReasonCode[] = ["forgot_password", "email_not_received", "link_expired", "locked_out", "suspected_compromise", "other"];
+
+export const AUDIT_ACTIONS: AuditAction[] = ["sign_in", "sign_out", "password_reset", "security_answer_reset", "address_check", "address_reveal", "evidence_view", "audit_verify", "audit_export", "mail_event", "public_request_limited", "password_changed", "answer_changed", "email_changed", "phone_changed", "two_factor_removed", "email_verified", "request_confirm", "request_claim", "request_renew", "request_release", "request_note", "request_approve", "request_reject", "request_need_info", "request_escalate", "request_second_approve", "request_reassign", "request_user_reply", "request_cancel", "request_apply", "staff_invite", "staff_enrolled", "staff_role_change", "staff_disable", "staff_enable", "staff_mfa_reset_request", "staff_mfa_reset_approve", "sso_setting", "admin_create", "unlock", "verification_email", "end_sessions", "caller_challenge", "caller_check"];

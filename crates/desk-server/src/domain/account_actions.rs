@@ -141,7 +141,7 @@ pub async fn perform(
         created_ms: now_ms,
     };
     let action_id = store::recovery::insert_action(&mut tx, &new_action).await?;
-    let why = format!("{}, {}", request.reason.as_str(), ticket.as_str());
+    let why = format!("{}, ticket {}", request.reason.label(), ticket.as_str());
     let agent = &session.agent.name;
     let (emails, sessions_ended, kind, summary) = match action {
         AccountAction::Unlock => {

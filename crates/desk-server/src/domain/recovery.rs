@@ -260,8 +260,13 @@ pub async fn send(
     let link =
         LinkFor { account_id, kind, action_id: Some(action_id), requested_by: "agent", to: &to, username: &username };
     let (token_id, email_id) = issue_link(&mut tx, config, now_ms, link).await?;
-    let summary =
-        format!("{} sent a {} email ({}, {})", agent.name, kind.human(), request.reason.as_str(), ticket.as_str());
+    let summary = format!(
+        "{} sent a {} email ({}, ticket {})",
+        agent.name,
+        kind.human(),
+        request.reason.label(),
+        ticket.as_str()
+    );
     let event = Event {
         account_id,
         kind: ActivityKind::AgentSent,

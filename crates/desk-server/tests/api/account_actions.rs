@@ -60,7 +60,10 @@ async fn unlock_needs_the_caller_verified_then_unlocks_once_and_tells_the_user()
     assert_eq!(mail.iter().filter(|m| m["subject"] == "Your account was unlocked").count(), 2);
     let activity = app.get(&t, "/v1/accounts/1/activity").await;
     assert_eq!(activity.body["items"][0]["kind"], "account_unlocked");
-    assert!(activity.body["items"][0]["summary"].as_str().unwrap().contains("locked_out, SUP-77"));
+    assert!(
+        activity.body["items"][0]["summary"].as_str().unwrap().contains("locked out of the account, ticket SUP-77"),
+        "activity reads in words"
+    );
     // Not locked any more: a new unlock is refused for what it is.
     let again = act(&app, &t, "/v1/accounts/1/unlock", "u2", body("locked_out")).await;
     TestApp::assert_problem(&again, 409, "invalid_state");
