@@ -50,7 +50,7 @@ impl EmailAddress {
         canonical_email(&self.0)
     }
 
-    /// `j***@example.com`: enough for the user to recognise their address, not enough to learn it.
+    /// `j***h@example.com`: enough for the user to recognise their address, not enough to learn it.
     pub fn masked(&self) -> String {
         mask_email(&self.0)
     }
@@ -84,11 +84,16 @@ pub fn phone_digits(phone: &str) -> String {
     phone.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// The first and last character of the local part and the whole domain: two addresses an agent
+/// must tell apart (on file, and the one a user writes from) rarely look the same, and the local
+/// part stays hidden. Local parts of one or two characters keep only the first.
 pub fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
+    match email.rsplit_once('@') {
         Some((local, domain)) => {
-            let first: String = local.chars().take(1).collect();
-            format!("{first}***@{domain}")
+            let chars: Vec<char> = local.chars().collect();
+            let first: String = chars.iter().take(1).collect();
+            let last: String = if chars.len() > 2 { chars[chars.len() - 1].to_string() } else { String::new() };
+            format!("{first}***{last}@{domain}")
         }
         None => "***".into(),
     }
@@ -314,7 +319,11 @@ mod tests {
 
     #[test]
     fn masking_hides_all_but_the_first_letter() {
-        assert_eq!(EmailAddress::parse("maria@example.com").unwrap().masked(), "m***@example.com");
+        assert_eq!(EmailAddress::parse("maria@example.com").unwrap().masked(), "m***a@example.com");
+        // Addresses an agent must tell apart look different; very short ones show one character.
+        assert_ne!(mask_email("anna.k@outlook.com"), mask_email("alex.s@outlook.com"));
+        assert_eq!(mask_email("jo@example.com"), "j***@example.com");
+        assert_eq!(mask_email("álvaro@example.com"), "á***o@example.com");
         assert_eq!(mask_phone("+44 7700 900123"), "••• ••• ••23");
     }
 

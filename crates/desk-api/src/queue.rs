@@ -235,6 +235,8 @@ pub struct RequestDetail {
     pub statement: String,
     /// The contact address the user confirmed, masked.
     pub contact: String,
+    /// Whether that address is one of the account's: masks can look alike, this says it.
+    pub contact_on_file: bool,
     pub facts: Vec<FactCheck>,
     pub on_file: Option<OnFile>,
     pub recent_activity: Vec<ActivityEvent>,

@@ -183,7 +183,11 @@ new_value: string | null, statement: string,
 /**
  * The contact address the user confirmed, masked.
  */
-contact: string, facts: Array<FactCheck>, on_file: OnFile | null, recent_activity: Array<ActivityEvent>, duplicates: Array<DuplicateAccount>, earlier_requests: Array<QueueItem>, evidence: Array<EvidenceFile>, notes: Array<RequestNote>, steps: Array<RequestStep>, 
+contact: string, 
+/**
+ * Whether that address is one of the account's: masks can look alike, this says it.
+ */
+contact_on_file: boolean, facts: Array<FactCheck>, on_file: OnFile | null, recent_activity: Array<ActivityEvent>, duplicates: Array<DuplicateAccount>, earlier_requests: Array<QueueItem>, evidence: Array<EvidenceFile>, notes: Array<RequestNote>, steps: Array<RequestStep>, 
 /**
  * The checklist items a decision on this change needs.
  */

@@ -82,6 +82,7 @@ function detail(
     new_value: null,
     statement: '',
     contact: '',
+    contact_on_file: false,
     facts: [],
     on_file: null,
     recent_activity: [],

@@ -806,3 +806,30 @@ async fn leads_list_the_active_agents_by_name_with_the_requests_each_holds() {
     assert_eq!(load(&after, "new@demo.test"), None);
     TestApp::assert_problem(&app.get(&agent, "/v1/agents").await, 403, "forbidden");
 }
+
+#[tokio::test]
+async fn the_request_says_whether_its_contact_address_is_on_file_where_masks_look_alike() {
+    let app = TestApp::spawn().await;
+    let t = app.agent_token().await;
+    let known = file_and_confirm(
+        &app,
+        form("jsmith", "james.smith@example.com", "phone", "+44 7700 900999"),
+        "james.smith@example.com",
+    )
+    .await;
+    let stranger = file_and_confirm(
+        &app,
+        form("jsmith", "j.smith@example.com", "phone", "+44 7700 900998"),
+        "j.smith@example.com",
+    )
+    .await;
+    let known = call(&app, &t, Method::GET, &format!("/v1/requests/{known}"), None).await;
+    let stranger = call(&app, &t, Method::GET, &format!("/v1/requests/{stranger}"), None).await;
+    // The same mask for both: only the flag tells them apart.
+    assert_eq!(
+        (known.body["contact"].as_str(), stranger.body["contact"].as_str()),
+        (Some("j***h@example.com"), Some("j***h@example.com"))
+    );
+    assert_eq!(known.body["contact_on_file"], true, "{}", known.text);
+    assert_eq!(stranger.body["contact_on_file"], false, "{}", stranger.text);
+}

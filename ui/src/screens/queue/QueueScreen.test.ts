@@ -39,6 +39,7 @@ function request(
     new_value: 'n***@new.example',
     statement: 'I lost access to my old mailbox.',
     contact: 'n***@new.example',
+    contact_on_file: false,
     facts: [
       { fact: 'display_name', submitted: 'Maria Lopez', on_file: 'María López', matches: true },
       { fact: 'country', submitted: 'FR', on_file: 'ES', matches: false },
@@ -308,6 +309,8 @@ describe('request view', () => {
     await openFirst();
     expect(el('#request-submitted').textContent).toContain('I lost access to my old mailbox.');
     expect(el('#request-submitted').textContent).toContain('n***@new.example');
+    expect(el('#request-contact-on-file').textContent).toBe('not on file');
+    expect(el('#request-contact-on-file').dataset.onFile).toBe('false');
     expect(el('#request-on-file').textContent).toContain('m***@old.example');
     expect(el('#request-on-file').textContent).toContain('SMS');
     const facts = Array.from(document.querySelectorAll<HTMLElement>('#request-facts [data-testid="fact"]'));

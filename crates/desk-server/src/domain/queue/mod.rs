@@ -394,12 +394,13 @@ pub async fn detail(db: &Db, id: i64, now_ms: i64) -> DomainResult<RequestDetail
         None => Vec::new(),
     };
     let mut conn = db.acquire().await?;
-    let (duplicates, earlier) = match row.account_id {
+    let (duplicates, earlier, contact_on_file) = match row.account_id {
         Some(aid) => (
             super::accounts::duplicates(&mut conn, aid).await?,
             store::requests::earlier(&mut conn, aid, id).await?.into_iter().map(item).collect(),
+            store::accounts::normalised_addresses(&mut conn, aid).await?.contains(&row.contact_email),
         ),
-        None => (Vec::new(), Vec::new()),
+        None => (Vec::new(), Vec::new(), false),
     };
     let evidence = store::requests::evidence(&mut conn, id).await?;
     let notes = store::requests::notes(&mut conn, id).await?;
@@ -414,6 +415,7 @@ pub async fn detail(db: &Db, id: i64, now_ms: i64) -> DomainResult<RequestDetail
         new_value: row.new_value.clone(),
         statement: row.statement.clone(),
         contact: mask_email(&row.contact_email),
+        contact_on_file,
         facts: parse_json::<Vec<FactCheck>>(&row, "facts", &row.facts)?,
         on_file,
         recent_activity,
