@@ -56,13 +56,41 @@ describe('SignInScreen', () => {
     const answer = deferred<never>();
     mockCore({ sign_in: () => answer.promise });
     render(SignInScreen, { onSignedIn: vi.fn() });
-    await fill({ email: 'a@desk.test', password: 'wrong', totp: '000000' });
+    // (Not the address signed in above: that one gets the hint of the next test.)
+    await fill({ email: 'b@desk.test', password: 'wrong', totp: '000000' });
     await fireEvent.click(el('#sign-in'));
     expect(el<HTMLButtonElement>('#sign-in').disabled).toBe(true);
     answer.reject(commandError('invalid_credentials', 'nope'));
     await waitFor(() => expect(el('#sign-in-error').dataset.code).toBe('invalid_credentials'));
     expect(el('#sign-in-error').textContent).toBe('Email, password or code is wrong.');
     expect(el<HTMLButtonElement>('#sign-in').disabled).toBe(false);
+  });
+
+  it('after a sign-in moments ago, a refusal adds the wait-for-the-next-code hint to the uniform message', async () => {
+    const signedIn = {
+      signed_in: true,
+      agent: { id: 1, email: 'c@desk.test', name: 'Cy', role: 'agent' },
+      server_url: 'http://127.0.0.1:8787',
+      expires_at: null,
+      ends_at: null,
+      notice: null,
+      idle_lock_secs: 900,
+    };
+    let calls = 0;
+    mockCore({ sign_in: () => (calls++ === 0 ? signedIn : fail('invalid_credentials', 'x')) });
+    const first = render(SignInScreen, { onSignedIn: vi.fn() });
+    await fill({ email: 'c@desk.test', password: 'pw', totp: '123456' });
+    await fireEvent.click(el('#sign-in'));
+    await waitFor(() => expect(calls).toBe(1));
+    first.unmount();
+    // Signed out by accident; the same code again.
+    render(SignInScreen, { onSignedIn: vi.fn() });
+    await fill({ email: 'c@desk.test', password: 'pw', totp: '123456' });
+    await fireEvent.click(el('#sign-in'));
+    await waitFor(() => expect(el('#sign-in-error').dataset.code).toBe('invalid_credentials'));
+    expect(el('#sign-in-error').textContent).toBe(
+      "Email, password or code is wrong. If you signed in a moment ago, wait for your authenticator's next code: each code works once.",
+    );
   });
 
   it('names the URL when the service cannot be reached', async () => {
