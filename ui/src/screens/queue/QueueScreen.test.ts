@@ -624,6 +624,22 @@ describe('lease', () => {
     expect(calls('request_release')).toEqual([{ id: 1 }]);
   });
 
+  it('checklist ticks survive going back to the queue and opening the request again', async () => {
+    await setup(AGENT, { request_detail: () => heldBy(AGENT, 1) });
+    await openFirst();
+    const box = () =>
+      el<HTMLInputElement>('[data-testid="checklist-item"][data-item="facts_match_account"] input');
+    await fireEvent.click(box());
+    expect(box().checked).toBe(true);
+    await fireEvent.click(el('#request-back'));
+    await waitFor(() => expect(document.querySelector('#queue-list')).not.toBeNull());
+    await openFirst();
+    expect(box().checked).toBe(true);
+    // (Untick: the ticks live as long as the console runs, and other tests open request 1 too.)
+    await fireEvent.click(box());
+    expect(box().checked).toBe(false);
+  });
+
   it('unmounting releases a held request, but never after a decision', async () => {
     const held = await setup(AGENT, { request_detail: () => heldBy(AGENT, 1) });
     await openFirst();
