@@ -302,6 +302,17 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
     assert!(view.prop("textContent").await?.unwrap_or_default().contains(&reference));
     find(c, "#request-compare").await?;
     shot(c, "12-request-view").await?;
+    // Scrolled to the end of the request, the header with Claim next is still on screen.
+    let header_stays: Value = c
+        .execute(
+            "const body = document.querySelector('#queue-body'); body.scrollTop = body.scrollHeight; \
+             const r = document.querySelector('#queue-claim-next').getBoundingClientRect(); \
+             return body.scrollTop > 0 && r.top >= 0 && r.bottom <= window.innerHeight;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(header_stays, Value::Bool(true), "the queue's header scrolled away with the request");
+    c.execute("document.querySelector('#queue-body').scrollTop = 0", vec![]).await?;
     for item in c.find_all(Locator::Css("#request-checklist [data-testid=checklist-item] input[type=checkbox]")).await?
     {
         item.click().await?;

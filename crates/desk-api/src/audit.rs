@@ -225,6 +225,11 @@ pub struct AuditEntry {
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<String>,
+    /// What the target is called now (an account's username, a request's SD- reference, a staff
+    /// member's name), for reading the log; not part of the entry or its hash, and not exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub target_label: Option<String>,
     pub reason: Option<String>,
     pub ticket: Option<String>,
     pub outcome: String,

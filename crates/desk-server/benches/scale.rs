@@ -54,6 +54,9 @@ const SEARCHES: &[Search] = &[
     Search { kind: "exact address", q: "maria.lopez@example.com", skip_pages: 0 },
     Search { kind: "name", q: "maria lopez", skip_pages: 0 },
     Search { kind: "account id", q: "42", skip_pages: 0 },
+    // A last name: no username or name starts with it, so every row comes from the contains stage.
+    Search { kind: "contains (a last name), page 1", q: "lopez", skip_pages: 0 },
+    Search { kind: "contains (a last name), page 50", q: "lopez", skip_pages: 49 },
 ];
 
 async fn page(http: &reqwest::Client, url: &str, token: &str, q: &str, cursor: &str) -> serde_json::Value {

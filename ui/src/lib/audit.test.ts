@@ -75,7 +75,14 @@ describe('formatting', () => {
   });
 
   it('formats targets, sizes and durations', () => {
-    expect(formatTarget({ target_type: 'account', target_id: '42' })).toBe('account:42');
+    expect(formatTarget({ target_type: 'account', target_id: '42' })).toBe('account #42');
+    expect(formatTarget({ target_type: 'account', target_id: '1', target_label: 'maria.lopez' })).toBe(
+      'maria.lopez (account #1)',
+    );
+    expect(formatTarget({ target_type: 'request', target_id: '24', target_label: 'SD-4F2A9C1B' })).toBe(
+      'SD-4F2A9C1B (request #24)',
+    );
+    expect(formatTarget({ target_type: 'agent', target_id: 'ana@desk.test' })).toBe('agent ana@desk.test');
     expect(formatTarget({ target_type: null, target_id: null })).toBe('');
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(2048)).toBe('2.0 KB');

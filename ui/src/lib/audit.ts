@@ -180,9 +180,12 @@ export function formatUtc(iso: string): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
-export function formatTarget(entry: Pick<AuditEntry, 'target_type' | 'target_id'>): string {
+/** "maria.lopez (account #1)", "SD-4F2A9C1B (request #24)"; without a name, "account #1". */
+export function formatTarget(entry: Pick<AuditEntry, 'target_type' | 'target_id' | 'target_label'>): string {
   if (!entry.target_type && !entry.target_id) return '';
-  return `${entry.target_type ?? '?'}:${entry.target_id ?? '?'}`;
+  const id = /^\d+$/.test(entry.target_id ?? '') ? `#${entry.target_id}` : (entry.target_id ?? '?');
+  const what = `${entry.target_type ?? '?'} ${id}`;
+  return entry.target_label ? `${entry.target_label} (${what})` : what;
 }
 
 /** Pretty JSON when the text is JSON, else the text. */

@@ -220,7 +220,12 @@ min_age_hours?: number, };
 
 export type EvidenceContent = { name: string, content_type: string, data_base64: string, };
 
-export type AuditEntry = { id: number, at: string, actor_id: number | null, actor_email: string | null, actor_role: Role | null, action: string, target_type: string | null, target_id: string | null, reason: string | null, ticket: string | null, outcome: string, 
+export type AuditEntry = { id: number, at: string, actor_id: number | null, actor_email: string | null, actor_role: Role | null, action: string, target_type: string | null, target_id: string | null, 
+/**
+ * What the target is called now (an account's username, a request's SD- reference, a staff
+ * member's name), for reading the log; not part of the entry or its hash, and not exported.
+ */
+target_label?: string, reason: string | null, ticket: string | null, outcome: string, 
 /**
  * The caller's address and user agent.
  */

@@ -21,6 +21,7 @@ fn entry(r: EntryRow) -> AuditEntry {
         action: r.action,
         target_type: r.target_type,
         target_id: r.target_id,
+        target_label: None,
         reason: r.reason,
         ticket: r.ticket,
         outcome: r.outcome,
@@ -35,9 +36,34 @@ fn entry(r: EntryRow) -> AuditEntry {
 pub async fn page(db: &Db, f: &AuditFilter, before: Option<i64>, limit: i64) -> DomainResult<Page<AuditEntry>> {
     let rows = store::audit::page(&mut *db.acquire().await?, f, before, limit + 1).await?;
     let more = rows.len() as i64 > limit;
-    let items: Vec<AuditEntry> = rows.into_iter().take(limit as usize).map(entry).collect();
+    let mut items: Vec<AuditEntry> = rows.into_iter().take(limit as usize).map(entry).collect();
     let next_cursor = if more { items.last().map(|e| format!("e{}", e.id)) } else { None };
+    label_targets(db, &mut items).await?;
     Ok(Page { items, next_cursor })
+}
+
+/// Names each entry's target as people know it ("maria.lopez", "SD-4F2A9C1B", "Ada Admin"
+/// rather than `account:1`), with one query per kind of target on the page.
+async fn label_targets(db: &Db, items: &mut [AuditEntry]) -> DomainResult<()> {
+    let ids = |kind: &str| -> Vec<i64> {
+        let mut ids: Vec<i64> = items
+            .iter()
+            .filter(|e| e.target_type.as_deref() == Some(kind))
+            .filter_map(|e| e.target_id.as_deref()?.parse().ok())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let (accounts, requests, agents) = (ids("account"), ids("request"), ids("agent"));
+    let mut conn = db.acquire().await?;
+    let labels = store::audit::target_labels(&mut conn, &accounts, &requests, &agents).await?;
+    for e in items.iter_mut() {
+        let (Some(kind), Some(id)) = (e.target_type.as_deref(), e.target_id.as_deref()) else { continue };
+        let Ok(id) = id.parse::<i64>() else { continue };
+        e.target_label = labels.iter().find(|l| l.kind == kind && l.id == id).map(|l| l.label.clone());
+    }
+    Ok(())
 }
 
 /// Puts an export on record, before a byte of it leaves.

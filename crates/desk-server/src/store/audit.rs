@@ -207,6 +207,43 @@ pub async fn staff_entries(conn: &mut Conn, from_ms: i64, to_ms: i64) -> StoreRe
     .step("reading staff actions for figures (audit_log)")
 }
 
+/// What an audit target is called now.
+#[derive(Debug, sqlx::FromRow)]
+pub struct TargetLabel {
+    pub kind: String,
+    pub id: i64,
+    pub label: String,
+}
+
+/// The usernames, request references and staff names of these ids, in one statement.
+pub async fn target_labels(
+    conn: &mut Conn,
+    accounts: &[i64],
+    requests: &[i64],
+    agents: &[i64],
+) -> StoreResult<Vec<TargetLabel>> {
+    let parts: Vec<(&str, &[i64])> = [
+        ("SELECT 'account' AS kind, id, username AS label FROM accounts WHERE id IN ", accounts),
+        ("SELECT 'request' AS kind, id, reference AS label FROM security_requests WHERE id IN ", requests),
+        ("SELECT 'agent' AS kind, id, name AS label FROM agents WHERE id IN ", agents),
+    ]
+    .into_iter()
+    .filter(|(_, ids)| !ids.is_empty())
+    .collect();
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut qb = Builder::new("");
+    for (i, (select, ids)) in parts.into_iter().enumerate() {
+        if i > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push(select);
+        qb.push_list(ids.iter().copied());
+    }
+    qb.fetch_all(conn).await.step("naming audit targets (accounts, security_requests, agents)")
+}
+
 fn push_actions(qb: &mut Builder<'_>, actions: &[AuditAction]) {
     qb.push(" ");
     qb.push_list(actions.iter().copied());

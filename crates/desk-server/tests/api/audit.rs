@@ -428,3 +428,30 @@ async fn a_verification_from_the_middle_is_recorded_as_partial() {
     let rest = app.get(&other, &format!("/v1/audit/verify?after={}&limit=20000", first.body["last_id"])).await;
     assert_eq!(rest.body["verdict"], "partial", "{}", rest.text);
 }
+
+#[tokio::test]
+async fn the_log_names_targets_as_people_know_them_but_exports_the_entries_as_written() {
+    let app = TestApp::spawn().await;
+    let agent = some_history(&app).await;
+    crate::queue::bulk_open(&app, 1).await;
+    let claimed = app.send(app.req(Method::POST, "/v1/requests/claim-next").bearer_auth(&agent)).await;
+    assert_eq!(claimed.status, 200, "{}", claimed.text);
+    let lead = app.lead_token().await;
+    let resets = app.get(&lead, "/v1/audit?action=password_reset").await;
+    let labels: Vec<(&str, &str)> = resets.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["target_id"].as_str().unwrap(), e["target_label"].as_str().unwrap()))
+        .collect();
+    assert!(labels.contains(&("1", "maria.lopez")), "{labels:?}");
+    assert!(labels.contains(&("2", "jsmith")), "{labels:?}");
+    let claims = app.get(&lead, "/v1/audit?action=request_claim").await;
+    assert_eq!(claims.body["items"][0]["target_label"], "SD-B0000000", "{}", claims.text);
+    // Sign-ins name their target by address: nothing to look up, no label.
+    let sign_ins = app.get(&lead, "/v1/audit?action=sign_in").await;
+    assert!(sign_ins.body["items"][0].get("target_label").is_none(), "{}", sign_ins.text);
+    // The export is the log as written (and as hashed): no label in it.
+    let nd = app.send(app.req(Method::GET, "/v1/audit/export?format=ndjson").bearer_auth(&lead)).await;
+    assert!(!nd.text.contains("target_label"));
+}

@@ -41,6 +41,18 @@ fn admin_create(db: &str, dir: &Path, extra: &[&str]) -> std::process::Output {
     admin_create_command(db, dir, extra).output().expect("desk-server runs")
 }
 
+/// The service of the deployment, without demo data, on its database, folder and key.
+async fn deployment_service(db: &str, dir: &Path) -> TestApp {
+    let key_file = key_file(dir);
+    TestApp::spawn_with(|c| {
+        c.demo = false;
+        c.db = db.to_string();
+        c.data_dir = Some(dir.to_path_buf());
+        c.secret_key_file = Some(key_file);
+    })
+    .await
+}
+
 fn link_path(stdout: &str) -> String {
     let url = stdout.split_whitespace().find(|w| w.starts_with("http")).expect("the command prints a link");
     assert!(url.starts_with("https://desk.example.test/enrol/"), "{url}");
@@ -88,14 +100,7 @@ async fn a_new_deployment_goes_from_nothing_to_a_working_team() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("an admin exists already"));
 
     // 2. The service, without --demo, on that database, with the same key.
-    let key_file = key_file(dir.path());
-    let app = TestApp::spawn_with(|c| {
-        c.demo = false;
-        c.db = db.clone();
-        c.data_dir = Some(dir.path().to_path_buf());
-        c.secret_key_file = Some(key_file.clone());
-    })
-    .await;
+    let app = deployment_service(&db, dir.path()).await;
     let accounts: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM accounts").fetch_one(app.running.state.db.pool()).await.unwrap();
     assert_eq!(accounts, 0, "no demo data");
@@ -151,14 +156,7 @@ async fn a_forced_second_admin_from_the_command_line_is_audited_with_its_reason(
         &["--email", "bob@corp.test", "--name", "Bob", "--force", "--reason", "Ada is on leave, INC-42"],
     );
     assert!(forced.status.success(), "{}", String::from_utf8_lossy(&forced.stderr));
-    let key_file = key_file(dir.path());
-    let app = TestApp::spawn_with(|c| {
-        c.demo = false;
-        c.db = db.clone();
-        c.data_dir = Some(dir.path().to_path_buf());
-        c.secret_key_file = Some(key_file.clone());
-    })
-    .await;
+    let app = deployment_service(&db, dir.path()).await;
     let row: (String, String) = sqlx::query_as(
         "SELECT reason, detail FROM audit_log WHERE action = 'admin_create' AND target_id = \
          (SELECT CAST(id AS TEXT) FROM agents WHERE email = 'bob@corp.test')",
@@ -194,14 +192,7 @@ async fn twenty_first_admins_created_at_once_make_exactly_one_admin() {
         let err = String::from_utf8_lossy(&r.stderr);
         assert!(err.contains("an admin exists already"), "a run failed otherwise: {err}");
     }
-    let key_file = key_file(dir.path());
-    let app = TestApp::spawn_with(|c| {
-        c.demo = false;
-        c.db = db.clone();
-        c.data_dir = Some(dir.path().to_path_buf());
-        c.secret_key_file = Some(key_file.clone());
-    })
-    .await;
+    let app = deployment_service(&db, dir.path()).await;
     let pool = app.running.state.db.pool();
     let admins: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM agents WHERE role = 'admin'").fetch_one(pool).await.unwrap();

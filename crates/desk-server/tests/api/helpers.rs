@@ -160,6 +160,11 @@ impl TestApp {
         self.send(self.req(Method::GET, path).bearer_auth(token)).await
     }
 
+    /// A GET to another instance of the service (at `base`), answered like [`Self::get`].
+    pub async fn get_at(&self, base: &str, token: &str, path: &str) -> Answer {
+        self.send(self.http.get(format!("{base}{path}")).bearer_auth(token)).await
+    }
+
     pub async fn password_reset(&self, token: &str, id: i64, key: &str, body: Value) -> Answer {
         let rb = self
             .req(Method::POST, &format!("/v1/accounts/{id}/password-reset"))

@@ -109,17 +109,8 @@ async fn evidence_filed_through_one_instance_is_shown_by_another_on_another_mach
         .part("evidence", reqwest::multipart::Part::bytes(PNG.to_vec()).file_name("id.png"));
     let id = file_and_confirm(&app, f, "james.smith@example.com").await;
     let token = app.agent_token().await;
-    let detail: Value = app
-        .http
-        .get(format!("{}/v1/requests/{id}", other.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let file = detail["evidence"][0]["id"].as_i64().expect("the request lists its evidence");
+    let detail = app.get_at(&other.url(), &token, &format!("/v1/requests/{id}")).await;
+    let file = detail.body["evidence"][0]["id"].as_i64().expect("the request lists its evidence");
     let res = app
         .http
         .get(format!("{}/v1/requests/{id}/evidence/{file}", other.url()))

@@ -107,7 +107,7 @@ describe('AuditScreen log', () => {
     expect(shown[0].getAttribute('role')).toBe('row');
     expect(shown[0].textContent).toContain('2024-05-01 03:40:00 UTC');
     expect(shown[0].textContent).toContain('alex@demo.test (Agent)');
-    expect(shown[0].textContent).toContain('account:1500');
+    expect(shown[0].textContent).toContain('account #1500');
     // The spacer is as tall as all loaded rows.
     expect(el('.audit-body').style.height).toBe(`${100 * 32}px`);
   });
