@@ -291,25 +291,34 @@ pub async fn seed_if_empty(
     store::accounts::insert_backup_codes(&mut tx, &backup_rows).await?;
     store::accounts::insert_user_sessions(&mut tx, &session_rows).await?;
 
-    // A queue to work: requests of every kind and risk, due at different times.
+    // A morning's queue: a few overdue, most within their SLA, every kind and risk.
     let total = people.len() as i64;
     for i in 0..requests as i64 {
+        let plan = DemoRequest::plan(i);
         let account = KNOWN.len() as i64 + 1 + rng.gen_range(0..(total - KNOWN.len() as i64).max(1));
         let p = &people[(account - 1) as usize];
-        let change = ChangeKind::ALL[(i % 4) as usize];
-        let risk = [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High][rng.gen_range(0..3)];
-        let state = match i % 10 {
-            8 => RequestState::NeedsInfo,
-            9 => RequestState::Escalated,
-            _ => RequestState::Open,
-        };
-        let name_matches = rng.gen_bool(0.8);
+        let (change, risk, state) = (plan.change, plan.risk, plan.state);
+        // Low risk only when every fact is right and the contact is an address of the account.
+        let name_matches = risk != RiskLevel::High;
         let submitted_name = if name_matches { p.display_name.clone() } else { "Someone Else".to_string() };
         let facts = serde_json::json!([
             {"fact": "Name", "submitted": submitted_name, "on_file": p.display_name, "matches": name_matches},
             {"fact": "Country", "submitted": p.country, "on_file": p.country, "matches": true}
         ]);
-        let mut reasons = vec!["The contact address is not on the account".to_string()];
+        let primary = email_rows
+            .iter()
+            .find(|(id, _, is_primary, _, _)| *id == account && *is_primary)
+            .and_then(|(_, e, ..)| desk_api::EmailAddress::parse(e).ok())
+            .map(|e| e.as_str().to_string());
+        let contact = match (risk, primary) {
+            (RiskLevel::Low, Some(primary)) => primary,
+            _ => format!("{}.contact@mail.test", p.username),
+        };
+        let mut reasons = vec![if risk == RiskLevel::Low {
+            "The contact address is on the account".to_string()
+        } else {
+            "The contact address is not on the account: never seen on it before".to_string()
+        }];
         if !name_matches {
             reasons.push("Name differs from the account".into());
         }
@@ -321,16 +330,12 @@ pub async fn seed_if_empty(
             ChangeKind::Phone => Some(format!("+1 555 01{i:02} 000")),
             _ => None,
         };
-        let submitted = now - rng.gen_range(1..72) * 3600 * 1000;
-        let sla_hours = match risk {
-            RiskLevel::High => 8,
-            RiskLevel::Medium => 24,
-            RiskLevel::Low => 48,
-        };
+        let sla_ms = plan.sla_hours() * 3600 * 1000;
+        let submitted = now - (sla_ms as f64 * plan.sla_used) as i64;
+        let sla_hours = plan.sla_hours();
         let reference = format!("SD-DEMO{i:04}");
         let reasons = serde_json::to_string(&reasons)?;
         let facts = facts.to_string();
-        let contact = format!("{}.contact@mail.test", p.username);
         let request = store::requests::NewRequest {
             reference: &reference,
             state,
@@ -359,4 +364,74 @@ pub async fn seed_if_empty(
     store::commit(tx).await?;
     tracing::info!(accounts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
     Ok(())
+}
+
+/// One demo request's shape, from its number: a morning's queue, the same on every seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoRequest {
+    pub risk: RiskLevel,
+    pub change: ChangeKind,
+    pub state: RequestState,
+    /// How much of its SLA has gone by now: above 1 it is overdue.
+    pub sla_used: f64,
+}
+
+impl DemoRequest {
+    pub fn plan(i: i64) -> Self {
+        use RiskLevel::{High, Low, Medium};
+        const RISKS: [RiskLevel; 10] = [Low, Low, Medium, Low, High, Medium, Low, Medium, Low, High];
+        // The first (the most overdue, which "claim next" takes) is a low-risk reset of a
+        // security question: one agent decides it, no second approval.
+        const CHANGES: [ChangeKind; 4] =
+            [ChangeKind::ResetSecurityQuestion, ChangeKind::Email, ChangeKind::Phone, ChangeKind::RemoveTwoFactor];
+        let slot = i.rem_euclid(10) as usize;
+        let state = match slot {
+            8 => RequestState::NeedsInfo,
+            9 => RequestState::Escalated,
+            _ => RequestState::Open,
+        };
+        // A few overdue (one in ten low-risk ones, the first the longest, and one in twenty
+        // medium ones just now); the rest spread over their SLA.
+        let sla_used = if slot == 0 {
+            1.3 - 0.05 * (i / 10).min(5) as f64
+        } else if i.rem_euclid(20) == 5 {
+            1.05
+        } else {
+            0.08 + 0.09 * ((i * 7).rem_euclid(10) as f64)
+        };
+        Self { risk: RISKS[slot], change: CHANGES[i.rem_euclid(4) as usize], state, sla_used }
+    }
+
+    /// The SLA of its risk (the defaults of `sla_hours_*`).
+    pub fn sla_hours(&self) -> i64 {
+        match self.risk {
+            RiskLevel::High => 8,
+            RiskLevel::Medium => 24,
+            RiskLevel::Low => 48,
+        }
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_queue_has_a_few_overdue_and_every_kind_and_risk() {
+        let plans: Vec<DemoRequest> = (0..40).map(DemoRequest::plan).collect();
+        let overdue = plans.iter().filter(|p| p.sla_used > 1.0).count();
+        assert!((2..=8).contains(&overdue), "{overdue} of 40 overdue");
+        assert!(plans.iter().filter(|p| p.sla_used > 1.0).any(|p| p.risk != RiskLevel::Low), "more than one risk");
+        // The first is the most overdue: "claim next" takes it.
+        let due_in = |p: &DemoRequest| p.sla_hours() as f64 * (1.0 - p.sla_used);
+        assert!(plans.iter().skip(1).all(|p| due_in(p) > due_in(&plans[0])));
+        for risk in [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High] {
+            assert!(plans.iter().filter(|p| p.risk == risk).count() >= 4, "{risk:?}");
+        }
+        for change in ChangeKind::ALL {
+            assert!(plans.iter().any(|p| p.change == change), "{change:?}");
+        }
+        assert!(plans.iter().all(|p| p.sla_used > 0.0));
+        assert_eq!((plans[0].risk, plans[0].change), (RiskLevel::Low, ChangeKind::ResetSecurityQuestion));
+    }
 }

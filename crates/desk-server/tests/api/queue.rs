@@ -833,3 +833,41 @@ async fn the_request_says_whether_its_contact_address_is_on_file_where_masks_loo
     assert_eq!(known.body["contact_on_file"], true, "{}", known.text);
     assert_eq!(stranger.body["contact_on_file"], false, "{}", stranger.text);
 }
+
+#[tokio::test]
+async fn the_demo_queue_looks_like_a_morning_and_claim_next_takes_a_low_risk_request() {
+    let app = TestApp::spawn_with(|c| c.demo_requests = 40).await;
+    let t = app.agent_token().await;
+    let mut items = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/requests?cursor={c}"),
+            None => "/v1/requests".into(),
+        };
+        let page = call(&app, &t, Method::GET, &path, None).await;
+        items.extend(page.body["items"].as_array().unwrap().clone());
+        match page.body["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(items.len(), 40);
+    let now = app.clock.now();
+    let overdue = items
+        .iter()
+        .filter(|i| i["sla_due_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap() < now)
+        .count();
+    assert!((1..=8).contains(&overdue), "a few overdue, most within their SLA: {overdue} of 40");
+    for risk in ["low", "medium", "high"] {
+        assert!(items.iter().filter(|i| i["risk"] == risk).count() >= 4, "{risk}");
+    }
+    for change in ["email", "phone", "remove_two_factor", "reset_security_question"] {
+        assert!(items.iter().any(|i| i["change"] == change), "{change}");
+    }
+    let next = call(&app, &t, Method::POST, "/v1/requests/claim-next", None).await;
+    assert_eq!(next.body["item"]["risk"], "low", "{}", next.text);
+    assert_eq!(next.body["contact_on_file"], true, "{}", next.text);
+    assert_eq!(next.body["needs_second_approval"], false);
+    assert!(next.body["facts"].as_array().unwrap().iter().all(|f| f["matches"] == true));
+}
