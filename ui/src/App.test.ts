@@ -189,6 +189,42 @@ describe('App', () => {
     await waitFor(() => expect(el('#stale-account').textContent).toContain('this is still alice (#11)'));
   });
 
+  it('Alt+Left and Alt+Right go back and forward over the accounts opened', async () => {
+    backend({
+      session_status: () => signedIn,
+      search_accounts: () => ({ items: summaries, next_cursor: null }),
+      get_account: (a) => detail(a.id as number),
+      account_activity: () => ({ items: [], next_cursor: null }),
+    });
+    render(App);
+    await waitFor(() => expect(el('#agent-name').textContent).toBe('Ana Agent'));
+    const search = el<HTMLInputElement>('#search');
+    await fireEvent.input(search, { target: { value: 'ali' } });
+    await key(search, 'Enter');
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
+    await key(search, 'ArrowDown');
+    await key(search, 'Enter');
+    await waitFor(() => expect(el('#account-username').textContent).toBe('alice'));
+    search.focus();
+    await key(search, 'ArrowDown');
+    await key(search, 'Enter');
+    await waitFor(() => expect(el('#account-username').textContent).toBe('alina'));
+    const opened = () =>
+      core.log.filter((c) => c[0] === 'get_account').map((c) => (c[1] as { id: number }).id);
+    expect(opened()).toEqual([11, 12]);
+
+    const altKey = async (k: string) =>
+      fireEvent.keyDown(document.activeElement ?? document.body, { key: k, altKey: true });
+    await altKey('ArrowLeft');
+    await waitFor(() => expect(el('#account-username').textContent).toBe('alice'));
+    await altKey('ArrowLeft');
+    await altKey('ArrowRight');
+    await waitFor(() => expect(el('#account-username').textContent).toBe('alina'));
+    // Going back and forward is not a new step: one more Right has nowhere to go.
+    await altKey('ArrowRight');
+    expect(opened()).toEqual([11, 12, 11, 12]);
+  });
+
   it('I and M copy the account id and the masked main address, and say so', async () => {
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });

@@ -14,6 +14,7 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
       { keys: ['Alt+3'], action: 'Open the Queue' },
       { keys: ['Alt+4'], action: 'Open Staff (admins)' },
       { keys: ['Esc'], action: 'Close the open dialog' },
+      { keys: ['Alt+←', 'Alt+→'], action: 'Back and forward over the accounts and requests opened' },
     ],
   },
   {
