@@ -58,6 +58,26 @@ function backend(handlers: Handlers) {
   core = mockCore(handlers);
 }
 
+/** Signed in with the two accounts of `summaries` searchable: searches "ali" and opens the first. */
+async function openFirstAccount(): Promise<HTMLInputElement> {
+  backend({
+    session_status: () => signedIn,
+    search_accounts: () => ({ items: summaries, next_cursor: null }),
+    get_account: (a) => detail(a.id as number),
+    account_activity: () => ({ items: [], next_cursor: null }),
+  });
+  render(App);
+  await waitFor(() => expect(el('#agent-name').textContent).toBe('Ana Agent'));
+  const search = el<HTMLInputElement>('#search');
+  await fireEvent.input(search, { target: { value: 'ali' } });
+  await key(search, 'Enter');
+  await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
+  await key(search, 'ArrowDown');
+  await key(search, 'Enter');
+  await waitFor(() => expect(el('#account-username').textContent).toBe('alice'));
+  return search;
+}
+
 describe('App', () => {
   it('starts on sign-in with the notice when no session was restored', async () => {
     backend({
@@ -190,21 +210,7 @@ describe('App', () => {
   });
 
   it('Alt+Left and Alt+Right go back and forward over the accounts opened', async () => {
-    backend({
-      session_status: () => signedIn,
-      search_accounts: () => ({ items: summaries, next_cursor: null }),
-      get_account: (a) => detail(a.id as number),
-      account_activity: () => ({ items: [], next_cursor: null }),
-    });
-    render(App);
-    await waitFor(() => expect(el('#agent-name').textContent).toBe('Ana Agent'));
-    const search = el<HTMLInputElement>('#search');
-    await fireEvent.input(search, { target: { value: 'ali' } });
-    await key(search, 'Enter');
-    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
-    await key(search, 'ArrowDown');
-    await key(search, 'Enter');
-    await waitFor(() => expect(el('#account-username').textContent).toBe('alice'));
+    const search = await openFirstAccount();
     search.focus();
     await key(search, 'ArrowDown');
     await key(search, 'Enter');
@@ -228,24 +234,8 @@ describe('App', () => {
   it('I and M copy the account id and the masked main address, and say so', async () => {
     const writeText = vi.fn().mockResolvedValue(undefined);
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
-    backend({
-      session_status: () => signedIn,
-      search_accounts: () => ({ items: summaries, next_cursor: null }),
-      get_account: (a) => detail(a.id as number),
-      account_activity: () => ({ items: [], next_cursor: null }),
-    });
-    render(App);
-    await waitFor(() => expect(el('#agent-name').textContent).toBe('Ana Agent'));
-    const search = el<HTMLInputElement>('#search');
-    await fireEvent.input(search, { target: { value: 'ali' } });
-    await key(search, 'Enter');
-    await waitFor(() => expect(document.querySelectorAll('[data-testid="result"]')).toHaveLength(2));
-    await key(search, 'ArrowDown');
-    await key(search, 'Enter');
-    await waitFor(() => expect(core.log.some((c) => c[0] === 'get_account')).toBe(true));
-    const opened = core.log.find((c) => c[0] === 'get_account')![1] as { id: number };
-    const account = detail(opened.id);
-    await waitFor(() => expect(el('#account-username').textContent).toBe(account.username));
+    const search = await openFirstAccount();
+    const account = detail(summaries[0].id);
     // In the search box the letters are typed, not shortcuts.
     await key(search, 'i');
     expect(writeText).not.toHaveBeenCalled();
