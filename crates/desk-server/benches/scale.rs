@@ -14,8 +14,9 @@
 #[allow(dead_code)]
 mod pg;
 
-mod support;
-use support::token;
+#[path = "../tests/support/session.rs"]
+mod session;
+use session::sign_in as token;
 
 use std::fmt::Write as _;
 use std::sync::Arc;

@@ -2,8 +2,9 @@
 //!
 //! Seeding, search latency by kind of query, password-reset throughput, audit verify and export rates.
 
-mod support;
-use support::token;
+#[path = "../tests/support/session.rs"]
+mod session;
+use session::sign_in as token;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

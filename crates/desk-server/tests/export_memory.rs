@@ -1,6 +1,9 @@
 //! Exporting 100,000 audit entries from the real service binary: the export streams, so the
 //! service's memory stays flat while tens of megabytes leave it. Prints the figures.
 
+#[path = "support/session.rs"]
+mod session;
+
 #[path = "support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -70,17 +73,7 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
     let pid = child.id();
 
     let http = reqwest::Client::new();
-    let code = desk_server::totp::code_at(LEAD_TOTP, SystemClock.now().timestamp()).unwrap();
-    let session: serde_json::Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&serde_json::json!({"email": LEAD_EMAIL, "password": LEAD_PASSWORD, "totp": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = session["token"].as_str().unwrap().to_string();
+    let token = session::sign_in(&http, &url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;
 
     let status_path = format!("/proc/{pid}/status");
     let before = kib(&std::fs::read_to_string(&status_path).unwrap(), "VmRSS:");

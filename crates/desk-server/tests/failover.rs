@@ -9,6 +9,10 @@
 //!    is lost, none is done twice, every email arrives, and a copy the dead sender may have sent
 //!    before marking its row carries the first copy's Message-ID.
 
+#[path = "support/session.rs"]
+mod session;
+use session::sign_in;
+
 #[path = "support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -23,7 +27,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
-use desk_server::{Clock, SystemClock};
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use smtp_server::{Received, SmtpServer};
@@ -63,20 +66,6 @@ async fn start(config: &std::path::Path, db: &str) -> Instance {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     Instance { child, url }
-}
-
-async fn sign_in(http: &reqwest::Client, url: &str, email: &str, password: &str, secret: &str) -> String {
-    let code = desk_server::totp::code_at(secret, SystemClock.now_ms() / 1000).unwrap();
-    let v: Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&json!({"email": email, "password": password, "totp": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap_or_else(|| panic!("sign-in: {v}")).to_string()
 }
 
 /// Resets `accounts` through `urls` (alternating), 40 at a time. A request that got no answer

@@ -2,6 +2,9 @@
 //! store plus the configured `smtp.ca_file`. A relay on loopback with a certificate signed by a CA
 //! the test makes takes a reset email only when that CA is configured.
 
+#[path = "support/session.rs"]
+mod session;
+
 #[path = "support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -142,19 +145,10 @@ async fn reset_over_starttls(trust_company_ca: bool) -> (String, Option<String>,
     };
     let running = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
     let http = reqwest::Client::new();
-    let totp = desk_server::totp::code_at(AGENT_TOTP, chrono::Utc::now().timestamp()).unwrap();
-    let session: Value = http
-        .post(format!("{}/v1/sessions", running.url()))
-        .json(&json!({"email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let token = session::sign_in(&http, &running.url(), AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
     let sent: Value = http
         .post(format!("{}/v1/accounts/1/password-reset", running.url()))
-        .bearer_auth(session["token"].as_str().unwrap())
+        .bearer_auth(&token)
         .header("Idempotency-Key", "tls-1")
         .json(&json!({"reason": "forgot_password", "ticket": "SUP-TLS"}))
         .send()

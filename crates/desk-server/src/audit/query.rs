@@ -57,11 +57,16 @@ async fn label_targets(db: &Db, items: &mut [AuditEntry]) -> DomainResult<()> {
     };
     let (accounts, requests, agents) = (ids("account"), ids("request"), ids("agent"));
     let mut conn = db.acquire().await?;
-    let labels = store::audit::target_labels(&mut conn, &accounts, &requests, &agents).await?;
+    let labels: std::collections::HashMap<(String, i64), String> =
+        store::audit::target_labels(&mut conn, &accounts, &requests, &agents)
+            .await?
+            .into_iter()
+            .map(|l| ((l.kind, l.id), l.label))
+            .collect();
     for e in items.iter_mut() {
         let (Some(kind), Some(id)) = (e.target_type.as_deref(), e.target_id.as_deref()) else { continue };
         let Ok(id) = id.parse::<i64>() else { continue };
-        e.target_label = labels.iter().find(|l| l.kind == kind && l.id == id).map(|l| l.label.clone());
+        e.target_label = labels.get(&(kind.to_string(), id)).cloned();
     }
     Ok(())
 }

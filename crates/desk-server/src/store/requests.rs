@@ -482,15 +482,21 @@ pub struct StoredFile {
     pub content_type: String,
     /// The file's name in `evidence_dir` for evidence stored before migration 0013; empty since.
     pub stored_name: String,
+    /// The bytes, for evidence received since migration 0013 (`None`: a file in `evidence_dir`).
+    pub bytes: Option<Vec<u8>>,
 }
 
+/// An evidence file's record and, when the database holds them, its bytes: one statement.
 pub async fn evidence_file(conn: &mut Conn, request_id: i64, file_id: i64) -> StoreResult<Option<StoredFile>> {
-    sqlx::query_as("SELECT name, content_type, stored_name FROM evidence_files WHERE id = $1 AND request_id = $2")
-        .bind(file_id)
-        .bind(request_id)
-        .fetch_optional(conn)
-        .await
-        .step("reading an evidence file's record (evidence_files)")
+    sqlx::query_as(
+        "SELECT f.name, f.content_type, f.stored_name, c.bytes FROM evidence_files f \
+         LEFT JOIN evidence_content c ON c.file_id = f.id WHERE f.id = $1 AND f.request_id = $2",
+    )
+    .bind(file_id)
+    .bind(request_id)
+    .fetch_optional(conn)
+    .await
+    .step("reading an evidence file's record (evidence_files)")
 }
 
 pub struct NewEvidence<'a> {
@@ -525,16 +531,6 @@ pub async fn insert_evidence(conn: &mut Conn, e: &NewEvidence<'_>, bytes: &[u8])
         .await
         .step("storing an evidence file's bytes (evidence_content)")?;
     Ok(())
-}
-
-/// The bytes of an evidence file received since migration 0013; `None` for one stored before it,
-/// which is still a file in `evidence_dir`.
-pub async fn evidence_content(conn: &mut Conn, file_id: i64) -> StoreResult<Option<Vec<u8>>> {
-    sqlx::query_scalar("SELECT bytes FROM evidence_content WHERE file_id = $1")
-        .bind(file_id)
-        .fetch_optional(conn)
-        .await
-        .step("reading an evidence file's bytes (evidence_content)")
 }
 
 #[derive(Debug, sqlx::FromRow)]

@@ -467,8 +467,7 @@ pub async fn view_evidence(
     let f = store::requests::evidence_file(&mut *db.acquire().await?, request_id, file_id)
         .await?
         .ok_or(DomainError::NotFound("evidence file"))?;
-    let content = store::requests::evidence_content(&mut *db.acquire().await?, file_id).await?;
-    let bytes = match content {
+    let bytes = match f.bytes {
         Some(bytes) => bytes,
         // Received before evidence moved into the database: a file of this instance's folder.
         None => tokio::fs::read(config.evidence_dir().join(&f.stored_name))
