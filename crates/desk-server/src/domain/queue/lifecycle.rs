@@ -335,9 +335,11 @@ pub async fn verify_email(db: &Db, now_ms: i64, token: &str, client: &str) -> Do
 /// older than `unconfirmed_retention_secs`: nobody will look at it, and it is personal data.
 /// Answers how many files went. Instances purging together may meet a file already gone.
 pub async fn purge_unconfirmed_evidence(db: &Db, config: &Config, now_ms: i64) -> DomainResult<usize> {
-    let mut conn = db.acquire().await?;
-    let stale =
-        store::requests::unconfirmed_evidence(&mut conn, now_ms - config.unconfirmed_retention_secs * 1000).await?;
+    let stale = store::requests::unconfirmed_evidence(
+        &mut *db.acquire().await?,
+        now_ms - config.unconfirmed_retention_secs * 1000,
+    )
+    .await?;
     let dir = config.evidence_dir();
     for f in &stale {
         // Only evidence received before it moved into the database (migration 0013) is a file.
@@ -348,7 +350,10 @@ pub async fn purge_unconfirmed_evidence(db: &Db, config: &Config, now_ms: i64) -
                 Err(e) => return Err(DomainError::Internal(e.into())),
             }
         }
-        store::requests::delete_evidence(&mut conn, f.id).await?;
+        // The record and its bytes go together: never a record whose bytes are gone.
+        let mut tx = db.write().await?;
+        store::requests::delete_evidence(&mut tx, f.id).await?;
+        store::commit(tx).await?;
     }
     Ok(stale.len())
 }
