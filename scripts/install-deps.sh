@@ -41,6 +41,7 @@ if wants system; then
     pkg-config build-essential libssl-dev libdbus-1-dev curl ca-certificates \
     libwebkit2gtk-4.1-dev librsvg2-dev libayatana-appindicator3-dev `# building the Tauri app` \
     xvfb xauth webkit2gtk-driver `# end-to-end tests` \
+    chromium chromium-driver `# the end user's pages in an ordinary browser (tests/tests/pages.rs)` \
     dbus dbus-x11 gnome-keyring `# the keychain (Secret Service)` \
     desktop-file-utils python3-venv `# checking the .deb; actionlint's venv` \
     openssl `# the test CA of the TLS tests` \

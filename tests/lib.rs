@@ -15,6 +15,10 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+pub mod axe;
+mod chromium;
+pub use chromium::{open_chromium, Chromium};
+
 pub const WAIT: Duration = Duration::from_secs(30);
 
 /// A child process that is killed when the test lets go of it, pass or fail.
@@ -142,13 +146,15 @@ pub async fn gone(c: &Client, css: &str) -> Result<()> {
     Ok(())
 }
 
+/// A screenshot of the screen as it is now, and axe-core's check of it: every screen a test
+/// shows is one the accessibility audit has passed.
 pub async fn shot(c: &Client, name: &str) -> Result<()> {
     // Let the last DOM change paint.
     tokio::time::sleep(Duration::from_millis(400)).await;
     let dir = target_dir().join("e2e-screenshots");
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?)?;
-    Ok(())
+    axe::check(c, name).await
 }
 
 /// Every TOTP code a test typed, for the log scan.

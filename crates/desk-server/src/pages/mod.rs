@@ -55,11 +55,14 @@ pub fn escape(s: &str) -> String {
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1f24;background:#fff}\
 h1{font-size:1.5rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
-input,select{font:inherit;width:100%;padding:.5rem;border:1px solid #6b7280;border-radius:4px;box-sizing:border-box}\
+input,select,textarea{font:inherit;width:100%;padding:.5rem;border:1px solid #6b7280;border-radius:4px;box-sizing:border-box}\
+input[type=radio],input[type=checkbox]{width:auto;margin:0 .5rem 0 0;padding:0;vertical-align:middle}\
+label:has(>input[type=radio]),label:has(>input[type=checkbox]){font-weight:400;margin:.4rem 0}\
+fieldset{border:1px solid #6b7280;border-radius:4px;margin:1rem 0;padding:.25rem .75rem .5rem}legend{font-weight:600;padding:0 .25rem}\
 button{font:inherit;margin-top:1rem;padding:.5rem 1rem;border:0;border-radius:4px;background:#0f5e57;color:#fff;cursor:pointer}\
 button:focus,input:focus,select:focus,a:focus{outline:3px solid #f59e0b;outline-offset:2px}\
 .error{color:#9b1c1c;font-weight:600}.note{color:#4b5563}ul{padding-left:1.25rem}\
-@media (prefers-color-scheme:dark){body{background:#111827;color:#e5e7eb}.note{color:#9ca3af}input,select{background:#1f2937;color:#e5e7eb}}";
+@media (prefers-color-scheme:dark){body{background:#111827;color:#e5e7eb}.note{color:#9ca3af}input,select,textarea{background:#1f2937;color:#e5e7eb}}";
 
 /// A complete page. Every page is `no-store`, cannot be framed, and runs no script.
 pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
