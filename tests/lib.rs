@@ -17,6 +17,7 @@ use serde_json::json;
 
 pub mod axe;
 mod chromium;
+pub mod keys;
 pub use chromium::{open_chromium, Chromium};
 
 pub const WAIT: Duration = Duration::from_secs(30);

@@ -6,7 +6,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use desk_e2e::keys::Tally;
 use desk_e2e::{find, open_console, shot, sign_in, start_service, AppHome, WAIT};
+use fantoccini::key::Key;
 use fantoccini::Client;
 
 /// Starts the console a second time with `args`, as a desktop would for a clicked link, and
@@ -53,10 +55,18 @@ async fn a_second_start_hands_its_link_to_the_running_console_which_opens_it_wit
         second_start(&env, &["recovery-desk://account/1?ticket=T-123"])?;
         let username = find(c, "#account-detail #account-username").await?;
         assert_eq!(username.text().await?.trim(), "maria.lopez");
-        find(c, "#action-password-reset").await?.click().await?;
+        // From here to "sent" by keyboard, counted: P opens the reset with the link's ticket in
+        // it and the default reason; Enter sends.
+        let mut tally = Tally::new("a password reset from a ticket's deep link to \"sent\"");
+        tally.key(c, 'p').await?;
         let ticket = find(c, "#reset-ticket").await?.prop("value").await?.unwrap_or_default();
         assert_eq!(ticket, "T-123", "the link's ticket is filled into the next action");
         shot(c, "desktop-01-link-opened").await?;
+        tally.key(c, Key::Enter).await?;
+        let status = find(c, "#reset-result").await?.attr("data-status").await?.unwrap_or_default();
+        assert!(["queued", "sent"].contains(&status.as_str()), "email status shown: {status}");
+        tally.report()?;
+        assert!(tally.keys() <= 3 && tally.clicks() == 0, "the deep-linked reset took more than three keys");
         find(c, "#reset-cancel, #dialog-close").await?.click().await?;
 
         // A bad link: a message, and nothing else happens (the open account stays as it was).

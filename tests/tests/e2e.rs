@@ -8,11 +8,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use desk_e2e::keys::Tally;
 use desk_e2e::{find, gone, open_console, shot, start_service, totp_now, AppHome, WAIT};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Result<()> {
@@ -213,19 +214,48 @@ async fn audit_as_lead(c: &Client, exports: &Path) -> Result<()> {
     assert!(rows[0].contains("agent@demo.test"), "{rows:?}");
     shot(c, "07-audit-filtered").await?;
 
-    find(c, "#audit-verify").await?.click().await?;
+    // Verify and export by keyboard alone, counted, from where applying the filter left the focus.
+    let mut tally = Tally::new("a lead's verify of the chain and export of the filtered log");
+    tally.tab_to(c, "#audit-verify").await?;
+    tally.key(c, Key::Enter).await?;
     let result = find(c, "#verify-result[data-ok]").await?;
     assert_eq!(result.attr("data-ok").await?.as_deref(), Some("true"), "{}", result.text().await?);
     shot(c, "08-audit-verified").await?;
 
-    find(c, "#audit-export-csv").await?.click().await?;
+    tally.tab_to(c, "#audit-export-csv").await?;
+    tally.key(c, Key::Enter).await?;
     let exported = find(c, "#export-result[data-path]").await?;
+    tally.report()?;
     let path = exported.attr("data-path").await?.unwrap_or_default();
     assert!(Path::new(&path).starts_with(exports), "{path}");
     let csv = std::fs::read_to_string(&path).with_context(|| format!("read {path}"))?;
     assert_eq!(csv.lines().count(), 2, "header and the one reset: {csv}");
     assert!(csv.contains("password_reset") && csv.contains("SUP-4242") && csv.contains("email_not_received"));
     shot(c, "09-audit-exported").await?;
+
+    // At the smallest window (900×600), an open entry leaves every column of the log on screen
+    // and no time clipped.
+    let (x, y, w, h) = c.get_window_rect().await?;
+    c.set_window_rect(x as u32, y as u32, 900, 600).await?;
+    find(c, "#audit-table [data-testid=audit-row]").await?.click().await?;
+    find(c, "#audit-detail-title").await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let layout: Value = c
+        .execute(
+            "const grid = document.querySelector('#audit-table').getBoundingClientRect();
+             const heads = [...document.querySelectorAll('#audit-table [role=columnheader]')];
+             const hidden = heads.filter((e) => { const r = e.getBoundingClientRect();
+               return r.width < 24 || r.right > grid.right + 1 || r.left < grid.left - 1; }).map((e) => e.textContent);
+             const clipped = [...document.querySelectorAll('#audit-table [role=row] > :first-child')]
+               .filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent);
+             return { hidden, clipped, width: window.innerWidth, height: window.innerHeight };",
+            vec![],
+        )
+        .await?;
+    assert_eq!(layout["hidden"], json!([]), "columns off screen with an entry open: {layout}");
+    assert_eq!(layout["clipped"], json!([]), "times clipped: {layout}");
+    shot(c, "09b-audit-entry-open-at-900x600").await?;
+    c.set_window_rect(x as u32, y as u32, w as u32, h as u32).await?;
 
     // The per-agent figures count the agent's reset.
     find(c, "#audit-tab-agents").await?.click().await?;
@@ -337,7 +367,42 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     shot(c, "13-awaiting-second-approval").await?;
+    claim_next_and_approve_by_keyboard(c).await?;
     find(c, "#nav-lookup").await?.click().await?;
+    Ok(())
+}
+
+/// Claim next, tick the checklist and approve a low-risk request, by keyboard alone, counted.
+async fn claim_next_and_approve_by_keyboard(c: &Client) -> Result<()> {
+    let mut tally = Tally::new("claim next, tick the checklist and approve a low-risk request");
+    c.execute("document.activeElement && document.activeElement.blur()", vec![]).await?;
+    tally.key(c, 'n').await?;
+    find(c, "#request-view #request-release").await?;
+    let risk = find(c, "#request-view [data-testid=risk]").await?.attr("data-risk").await?;
+    assert_eq!(risk.as_deref(), Some("low"), "claim next hands out a low-risk request first");
+    let items = c.find_all(Locator::Css("#request-checklist input[type=checkbox]")).await?.len();
+    assert!(items > 0, "a checklist to tick");
+    tally.tab_to(c, "#request-checklist input[type=checkbox]").await?;
+    for i in 0..items {
+        if i > 0 {
+            tally.key(c, Key::Tab).await?;
+        }
+        tally.key(c, ' ').await?;
+    }
+    let ticked = c.find_all(Locator::Css("#request-checklist input[type=checkbox]:checked")).await?.len();
+    assert_eq!(ticked, items, "Space ticked every item");
+    tally.tab_to(c, "#decision-note").await?;
+    tally.type_text(c, "Checked against the account.").await?;
+    tally.tab_to(c, "#decide-approve").await?;
+    tally.key(c, Key::Enter).await?;
+    find(c, "#decide-confirm").await?;
+    tally.tab_to(c, "#decide-confirm").await?;
+    tally.key(c, Key::Enter).await?;
+    let result = find(c, "#decision-result").await?;
+    let state = result.attr("data-state").await?.unwrap_or_default();
+    assert!(["approved", "applied"].contains(&state.as_str()), "the decision went through: {state}");
+    tally.report()?;
+    shot(c, "13b-low-risk-approved-by-keyboard").await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ import {
   formatBytes,
   formatDuration,
   formatTarget,
+  formatLocal,
   formatUtc,
   localToRfc3339,
   rfc3339ToLocal,
@@ -72,6 +73,13 @@ describe('formatting', () => {
   it('shows times in UTC whatever the local zone', () => {
     expect(formatUtc('2024-05-01T10:00:00+02:00')).toBe('2024-05-01 08:00:00 UTC');
     expect(formatUtc('nope')).toBe('nope');
+  });
+
+  it('shows the log in local time, as the filters take it', () => {
+    // Berlin: UTC+2 in summer, UTC+1 in winter.
+    expect(formatLocal('2024-05-01T08:00:00Z')).toBe('2024-05-01 10:00:00');
+    expect(formatLocal('2024-01-31T23:30:05Z')).toBe('2024-02-01 00:30:05');
+    expect(formatLocal('nope')).toBe('nope');
   });
 
   it('formats targets, sizes and durations', () => {

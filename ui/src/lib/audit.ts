@@ -180,6 +180,17 @@ export function formatUtc(iso: string): string {
   return `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
 }
 
+/** An instant in the lead's local time, as the filters take it: "2024-05-01 10:00:00". */
+export function formatLocal(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  const p = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+  );
+}
+
 /** "maria.lopez (account #1)", "SD-4F2A9C1B (request #24)"; without a name, "account #1". */
 export function formatTarget(entry: Pick<AuditEntry, 'target_type' | 'target_id' | 'target_label'>): string {
   if (!entry.target_type && !entry.target_id) return '';
