@@ -60,53 +60,69 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
     let store = Arc::new(MemoryStore::default());
     let (_app, webview) = console(store.clone(), url.clone());
 
-    let status = invoke(&webview, "session_status", json!({})).unwrap();
+    // Every command's answer is recorded, to be scanned for the token once it is known.
+    let answers = std::cell::RefCell::new(Vec::<(String, String)>::new());
+    let call = |cmd: &str, args: Value| {
+        let answer = invoke(&webview, cmd, args);
+        let text = match &answer {
+            Ok(v) | Err(v) => v.to_string(),
+        };
+        answers.borrow_mut().push((cmd.to_string(), text));
+        answer
+    };
+    let status = call("session_status", json!({})).unwrap();
     assert_eq!(status["signed_in"], false);
     assert_eq!(status["server_url"], url.as_str(), "the default server URL is offered");
     assert_eq!(status["idle_lock_secs"], 15 * 60, "the idle lock's default reaches the UI");
 
-    let err = invoke(&webview, "search_accounts", json!({"q": "maria", "cursor": null})).unwrap_err();
+    let err = call("search_accounts", json!({"q": "maria", "cursor": null})).unwrap_err();
     assert_eq!(err["code"], "not_signed_in");
 
     let form = |password: &str| json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": password, "totp": totp_now(), "stay_signed_in": true}});
-    let err = invoke(&webview, "sign_in", form("wrong")).unwrap_err();
+    let err = call("sign_in", form("wrong")).unwrap_err();
     assert_eq!(err["code"], "invalid_credentials");
     assert!(err["message"].is_string());
 
-    let status = invoke(&webview, "sign_in", form(AGENT_PASSWORD)).unwrap();
+    let status = call("sign_in", form(AGENT_PASSWORD)).unwrap();
     assert_eq!(status["signed_in"], true);
     assert_eq!(status["agent"]["email"], AGENT_EMAIL);
     let token = store.load().unwrap().expect("stay signed in saved the session").token;
-    assert!(!status.to_string().contains(token.expose()), "the token reached the webview");
 
-    let page = invoke(&webview, "search_accounts", json!({"q": "maria.lopez", "cursor": null})).unwrap();
+    let page = call("search_accounts", json!({"q": "maria.lopez", "cursor": null})).unwrap();
     assert_eq!(page["items"][0]["username"], "maria.lopez");
     let id = page["items"][0]["id"].as_i64().unwrap();
 
-    let detail = invoke(&webview, "get_account", json!({"id": id})).unwrap();
+    let detail = call("get_account", json!({"id": id})).unwrap();
     assert_eq!(detail["username"], "maria.lopez");
 
     let args =
         json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-1"});
-    let sent = invoke(&webview, "send_password_reset", args.clone()).unwrap();
+    let sent = call("send_password_reset", args.clone()).unwrap();
     assert_eq!(sent["email"]["status"], "queued");
-    let replay = invoke(&webview, "send_password_reset", args).unwrap();
+    let replay = call("send_password_reset", args).unwrap();
     assert_eq!(replay, sent, "the same key answers the first result");
 
     let again =
         json!({"id": id, "request": {"reason": "forgot_password", "ticket": "SUP-9"}, "idempotencyKey": "cmd-test-2"});
-    let err = invoke(&webview, "send_password_reset", again).unwrap_err();
+    let err = call("send_password_reset", again).unwrap_err();
     assert_eq!(err["code"], "cooldown");
     assert!(err["retry_after"].as_u64().unwrap() > 0);
 
     let bad = json!({"id": id, "request": {"reason": "forgot_password", "ticket": ""}, "idempotencyKey": "cmd-test-3"});
-    let err = invoke(&webview, "send_password_reset", bad).unwrap_err();
+    let err = call("send_password_reset", bad).unwrap_err();
     assert_eq!(err["code"], "invalid_input");
     assert_eq!(err["field"], "ticket");
 
-    let status = invoke(&webview, "sign_out", json!({})).unwrap();
+    let status = call("sign_out", json!({})).unwrap();
     assert_eq!(status["signed_in"], false);
     assert!(store.load().unwrap().is_none(), "sign-out deletes the saved session");
+
+    // Every answer any command gave the webview, success or error, is free of the token.
+    let answers = answers.into_inner();
+    assert!(answers.len() >= 10, "{} answers recorded", answers.len());
+    for (cmd, answer) in &answers {
+        assert!(!answer.contains(token.expose()), "{cmd} handed the token to the webview: {answer}");
+    }
 
     rt.block_on(running.stop());
 }
@@ -114,7 +130,34 @@ fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
 #[test]
 fn only_registered_commands_exist() {
     let (_app, webview) = console(Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into());
-    assert!(invoke(&webview, "read_file", json!({"path": "/etc/passwd"})).is_err());
+    // The registered list, read from the app's source: each one is there, whatever its arguments.
+    let source = include_str!("../src/lib.rs");
+    let handler =
+        source.split("generate_handler![").nth(1).and_then(|s| s.split(']').next()).expect("the handler list");
+    let registered: Vec<&str> =
+        handler.split(',').filter_map(|e| e.trim().rsplit("::").next()).filter(|n| !n.is_empty()).collect();
+    assert!(registered.len() > 40, "read {} commands from the handler list", registered.len());
+    let not_found = |cmd: &str| match invoke(&webview, cmd, json!({})) {
+        Ok(_) => false,
+        Err(e) => e.as_str().is_some_and(|t| t.contains("not found")),
+    };
+    for cmd in &registered {
+        assert!(!not_found(cmd), "{cmd} is registered but not found");
+    }
+    // Anything else is not found: other names, near misses, a module path, plugin commands.
+    for cmd in [
+        "read_file",
+        "SIGN_IN",
+        "sign_in ",
+        "signIn",
+        "commands::sign_in",
+        "plugin:fs|read_file",
+        "plugin:shell|execute",
+        "__cmd__",
+        "",
+    ] {
+        assert!(not_found(cmd), "{cmd:?} answered as if it were a command");
+    }
 }
 
 #[test]

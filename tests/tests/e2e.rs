@@ -165,7 +165,10 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
         format!("document.activeElement && document.activeElement.blur(); document.body.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}', bubbles: true}}))")
     };
     c.execute(&key("?"), vec![]).await?;
-    find(c, "#shortcuts-help").await?;
+    let help = find(c, "#shortcuts-help").await?.prop("textContent").await?.unwrap_or_default();
+    for listed in ["Send password reset", "Claim the next request", "Copy the account id", "Back and forward"] {
+        assert!(help.contains(listed), "the shortcuts help does not list \"{listed}\": {help}");
+    }
     shot(c, "05d-shortcuts-help").await?;
     c.execute(
         "document.activeElement.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}))",
@@ -259,8 +262,11 @@ async fn audit_as_lead(c: &Client, exports: &Path) -> Result<()> {
 
     // The per-agent figures count the agent's reset.
     find(c, "#audit-tab-agents").await?.click().await?;
-    let card = find(c, "[data-testid=agent-figures]").await?;
+    let card = find(c, "[data-testid=agent-figures][data-agent-id='1']").await?;
     assert!(card.prop("textContent").await?.unwrap_or_default().contains("Alex Agent"));
+    let resets =
+        find(c, "[data-testid=agent-figures][data-agent-id='1'] [data-figure=resets_sent]").await?.text().await?;
+    assert!(resets.trim().parse::<u32>().is_ok_and(|n| n >= 1), "the agent's reset is not counted: {resets}");
     shot(c, "10-audit-agents").await?;
     Ok(())
 }
@@ -415,10 +421,13 @@ async fn second_approval_as_lead(c: &Client, service_url: &str) -> Result<()> {
         .await?
         .click()
         .await?;
-    find(c, "#request-view").await?;
+    find(c, "#second-approve-note").await?;
+    let view = find(c, "#request-view[aria-busy=false]").await?.prop("textContent").await?.unwrap_or_default();
+    assert!(view.contains("Remove two-step verification") || view.to_lowercase().contains("two-step"), "{view}");
     find(c, "#second-approve-note").await?.send_keys("Second look: agreed.").await?;
     shot(c, "14-second-approval").await?;
     find(c, "#second-approve").await?.click().await?;
+    gone(c, "#second-approve").await?;
     for to in ["maria.lopez@example.com", "m.lopez.work@mail.test"] {
         let notice = mail_to(service_url, to, "Your security details were changed").await?;
         assert!(notice["body"].as_str().unwrap_or("").contains("Two-step verification was removed"));

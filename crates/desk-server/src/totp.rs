@@ -61,8 +61,13 @@ mod tests {
     fn verify_allows_one_step_of_drift_but_not_two() {
         let s = "JBSWY3DPEHPK3PXP";
         let now = 1_800_000_000;
-        assert!(verify(s, &code_at(s, now - 30).unwrap(), now));
-        assert!(!verify(s, &code_at(s, now - 90).unwrap(), now));
+        // `now` is the start of a step, so each offset below is whole steps away.
+        assert_eq!(now % 30, 0);
+        assert!(verify(s, &code_at(s, now).unwrap(), now));
+        assert!(verify(s, &code_at(s, now - 30).unwrap(), now), "one step behind");
+        assert!(verify(s, &code_at(s, now + 30).unwrap(), now), "one step ahead");
+        assert!(!verify(s, &code_at(s, now - 60).unwrap(), now), "two steps behind");
+        assert!(!verify(s, &code_at(s, now + 60).unwrap(), now), "two steps ahead");
         assert!(!verify(s, "12345", now));
         assert!(!verify(s, "abcdef", now));
     }

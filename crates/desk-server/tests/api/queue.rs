@@ -316,6 +316,19 @@ fn moves() -> Vec<(&'static str, &'static str, Value)> {
     ]
 }
 
+/// Where an allowed move leaves a (low-risk) request.
+fn state_after(state: &str, mv: &str) -> &'static str {
+    match mv {
+        "claim" | "renew" | "reassign" => "claimed",
+        "release" => "open",
+        "approve" | "second_approve" => "approved",
+        "reject" => "rejected",
+        "need_info" => "needs_info",
+        "escalate" => "escalated",
+        _ => desk_api::RequestState::parse(state).unwrap().as_str(),
+    }
+}
+
 /// The allowed cells: (state, caller, move) with the caller holding the lease on claimed
 /// requests and not being the first approver. Everything else must be refused.
 fn allowed(state: &str, role: &str, mv: &str) -> bool {
@@ -370,10 +383,21 @@ async fn every_state_role_and_move_is_allowed_or_refused_as_the_table_says() {
                 )
                 .await;
                 let expect = allowed(state.as_str(), role, mv);
+                let now_in: String = sqlx::query_scalar("SELECT state FROM security_requests WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(app.running.state.db.pool())
+                    .await
+                    .unwrap();
                 if expect {
                     allowed_cells += 1;
                     assert!(a.status < 300, "{state:?} {role} {mv} should be allowed: {}", a.text);
+                    assert_eq!(
+                        now_in,
+                        state_after(state.as_str(), mv),
+                        "{state:?} {role} {mv}: the request's new state"
+                    );
                 } else {
+                    assert_eq!(now_in, state.as_str(), "{state:?} {role} {mv} was refused, yet the state changed");
                     assert!(
                         a.status == 403 || a.status == 409,
                         "{state:?} {role} {mv} should be refused: {} {}",
