@@ -20,7 +20,8 @@ async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Resul
     desk_e2e::require_display()?;
     // Approved changes apply at once here, so the test sees the whole queue flow through.
     let service = start_service(
-        "cooling_off_low_secs = 0\ncooling_off_medium_secs = 0\ncooling_off_high_secs = 0\nqueue_tick_ms = 200\n",
+        "cooling_off_low_secs = 0\ncooling_off_medium_secs = 0\ncooling_off_high_secs = 0\nqueue_tick_ms = 200\n\
+         ticket_pattern = 'SUP-\\d+'\n",
     )
     .await?;
     let exports = tempfile::tempdir()?;
@@ -88,7 +89,14 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
     find(c, "#action-password-reset").await?.click().await?;
     find(c, "#reset-dialog").await?;
     find(c, "#reset-reason").await?.select_by_value("email_not_received").await?;
-    find(c, "#reset-ticket").await?.send_keys("SUP-4242").await?;
+    // The desk's ticket form is said beside the field, and a reference that misses it is marked.
+    let ticket = find(c, "#reset-ticket").await?;
+    ticket.send_keys("T-1").await?;
+    let shape = find(c, "#reset-ticket-shape.error").await?.text().await?;
+    assert!(shape.contains(r"SUP-\d+"), "{shape}");
+    ticket.clear().await?;
+    ticket.send_keys("SUP-4242").await?;
+    gone(c, "#reset-ticket-shape.error").await?;
     shot(c, "03-reset-dialog").await?;
     find(c, "#reset-confirm").await?.click().await?;
     let result = find(c, "#reset-result").await?;

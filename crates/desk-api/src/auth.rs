@@ -49,6 +49,11 @@ pub struct SessionCreated {
     /// The absolute end (`session_max_secs` after sign-in), however active the agent is.
     pub ends_at: DateTime<Utc>,
     pub agent: Agent,
+    /// The form the deployment gives help-desk ticket references (a regular expression the whole
+    /// reference must match, e.g. `SUP-\\d+`); none: any reference. The service enforces it; the
+    /// console shows it beside the ticket field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_pattern: Option<String>,
 }
 
 /// `GET /v1/me`.
@@ -60,6 +65,12 @@ pub struct Me {
     pub session_expires_at: DateTime<Utc>,
     /// The session's absolute end, however active the agent is.
     pub session_ends_at: DateTime<Utc>,
+    /// The form the deployment gives help-desk ticket references (a regular expression the whole
+    /// reference must match, e.g. `SUP-\\d+`); none: any reference. The service enforces it; the
+    /// console shows it beside the ticket field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub ticket_pattern: Option<String>,
 }
 
 /// What the console knows about its session. The token itself never leaves Rust.
@@ -71,6 +82,8 @@ pub struct SessionStatus {
     pub expires_at: Option<DateTime<Utc>>,
     /// The session's absolute end: the console warns a minute before it.
     pub ends_at: Option<DateTime<Utc>>,
+    /// The deployment's form of ticket references (see `Me::ticket_pattern`), once signed in.
+    pub ticket_pattern: Option<String>,
     /// Why the agent is back at sign-in, when it was not their choice (a stored session expired or
     /// was revoked, or the keychain could not be read).
     pub notice: Option<String>,

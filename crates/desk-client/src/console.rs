@@ -23,6 +23,7 @@ struct Active {
     expires_at: DateTime<Utc>,
     /// The session's absolute end, which no activity moves.
     ends_at: DateTime<Utc>,
+    ticket_pattern: Option<String>,
 }
 
 #[derive(Default)]
@@ -70,6 +71,7 @@ impl Console {
                 server_url: Some(a.client.base_url().to_string()),
                 expires_at: Some(a.expires_at),
                 ends_at: Some(a.ends_at),
+                ticket_pattern: a.ticket_pattern.clone(),
                 notice: None,
                 idle_lock_secs: self.idle_lock_secs,
             },
@@ -79,6 +81,7 @@ impl Console {
                 server_url: Some(inner.last_server_url.clone().unwrap_or_else(|| self.default_server_url.clone())),
                 expires_at: None,
                 ends_at: None,
+                ticket_pattern: None,
                 notice: inner.notice.clone(),
                 idle_lock_secs: self.idle_lock_secs,
             },
@@ -128,6 +131,7 @@ impl Console {
                     agent: me.agent,
                     expires_at: me.session_expires_at,
                     ends_at: me.session_ends_at,
+                    ticket_pattern: me.ticket_pattern,
                 });
             }
             Err(e) if e.ends_session() => {
@@ -200,6 +204,7 @@ impl Console {
             agent: created.agent,
             expires_at: created.expires_at,
             ends_at: created.ends_at,
+            ticket_pattern: created.ticket_pattern,
         });
         let mut status = self.status_of(inner);
         if let Err(e) = keychain {

@@ -38,6 +38,9 @@ pub struct Config {
     /// Recovery emails an agent may send one account in 24 hours, and one agent in an hour.
     pub account_daily_cap: i64,
     pub agent_hourly_cap: i64,
+    /// The form of the help desk's ticket references: a regular expression the whole reference
+    /// must match (e.g. `SUP-\d+`). None: any reference of letters, digits and `- _ # . / :`.
+    pub ticket_pattern: Option<String>,
     /// Public recovery requests allowed per address (and per client, ×5) in 15 minutes.
     pub public_max_requests: i64,
     /// Failed sign-ins allowed for one address from one client within `sign_in_window_secs`. A
@@ -214,6 +217,7 @@ impl Default for Config {
             reset_cooldown_secs: 120,
             account_daily_cap: 5,
             agent_hourly_cap: 60,
+            ticket_pattern: None,
             public_max_requests: 3,
             sign_in_max_failures: 5,
             sign_in_account_max_failures: 100,
@@ -325,8 +329,16 @@ impl Config {
         Ok(config)
     }
 
+    /// `ticket_pattern`, anchored to the whole reference; `Ok(None)` when there is none.
+    pub fn ticket_regex(&self) -> Result<Option<regex::Regex>, regex::Error> {
+        self.ticket_pattern.as_deref().map(|p| regex::Regex::new(&format!("^(?:{p})$"))).transpose()
+    }
+
     /// Refuses settings that would run the service unsafely, with a message saying what to fix.
     pub fn validate(&self) -> anyhow::Result<()> {
+        if let Err(e) = self.ticket_regex() {
+            anyhow::bail!("ticket_pattern is not a regular expression: {e}");
+        }
         if let Some(smtp) = &self.smtp {
             if !smtp.starttls && !smtp.tls && !smtp.host_is_loopback() {
                 anyhow::bail!(
@@ -546,6 +558,22 @@ mod tests {
         assert!(with(smtp("smtp.example.com", true)).validate().is_ok());
         let no_password = SmtpConfig { username: Some("u".into()), ..smtp("smtp.example.com", true) };
         assert!(with(no_password).validate().is_err());
+    }
+
+    #[test]
+    fn a_ticket_pattern_must_be_a_regular_expression_and_matches_the_whole_reference() {
+        let with = |p: &str| Config { ticket_pattern: Some(p.into()), ..Config::default() };
+        let e = with("SUP-(").validate().unwrap_err().to_string();
+        assert!(e.contains("ticket_pattern"), "{e}");
+        let re = with(r"SUP-\d+").ticket_regex().unwrap().unwrap();
+        assert!(re.is_match("SUP-1") && !re.is_match("xSUP-1") && !re.is_match("SUP-1x"));
+        // Alternatives stay inside the anchors.
+        let re = with("A|B").ticket_regex().unwrap().unwrap();
+        assert!(re.is_match("A") && !re.is_match("AB"));
+        assert!(Config::default().ticket_regex().unwrap().is_none());
+        let env = [("DESK_TICKET_PATTERN".to_string(), r"SUP-\d+".to_string())];
+        let c = Config::load(None, env.into_iter()).unwrap();
+        assert_eq!(c.ticket_pattern.as_deref(), Some(r"SUP-\d+"));
     }
 
     #[test]

@@ -24,13 +24,23 @@ session_expires_at: string,
 /**
  * The session's absolute end, however active the agent is.
  */
-session_ends_at: string, };
+session_ends_at: string, 
+/**
+ * The form the deployment gives help-desk ticket references (a regular expression the whole
+ * reference must match, e.g. `SUP-\\d+`); none: any reference. The service enforces it; the
+ * console shows it beside the ticket field.
+ */
+ticket_pattern?: string, };
 
 export type SessionStatus = { signed_in: boolean, agent: Agent | null, server_url: string | null, expires_at: string | null, 
 /**
  * The session's absolute end: the console warns a minute before it.
  */
 ends_at: string | null, 
+/**
+ * The deployment's form of ticket references (see `Me::ticket_pattern`), once signed in.
+ */
+ticket_pattern: string | null, 
 /**
  * Why the agent is back at sign-in, when it was not their choice (a stored session expired or
  * was revoked, or the keychain could not be read).

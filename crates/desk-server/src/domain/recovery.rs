@@ -126,8 +126,25 @@ pub struct ValidRequest {
     pub ticket: Ticket,
 }
 
-pub fn validate(request: ResetRequest) -> DomainResult<ValidRequest> {
+/// The deployment's form of ticket references (`ticket_pattern`), for every action on an
+/// account that names one.
+pub fn ticket_has_the_form(config: &Config, ticket: &Ticket) -> DomainResult<()> {
+    match config.ticket_regex() {
+        Ok(None) => Ok(()),
+        Ok(Some(re)) if re.is_match(ticket.as_str()) => Ok(()),
+        _ => Err(DomainError::invalid(
+            "ticket",
+            format!(
+                "a ticket reference here has the form {} (this desk's ticket_pattern)",
+                config.ticket_pattern.as_deref().unwrap_or_default()
+            ),
+        )),
+    }
+}
+
+pub fn validate(request: ResetRequest, config: &Config) -> DomainResult<ValidRequest> {
     let ticket = Ticket::parse(&request.ticket).map_err(|m| DomainError::invalid("ticket", m))?;
+    ticket_has_the_form(config, &ticket)?;
     if let Some(note) = &request.note {
         if note.chars().count() > MAX_NOTE_CHARS {
             return Err(DomainError::invalid("note", format!("a note is at most {MAX_NOTE_CHARS} characters")));

@@ -26,7 +26,7 @@ async fn act(
     action: AccountAction,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let key = idempotency::parse_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))?;
-    let valid = recovery::validate(req)?;
+    let valid = recovery::validate(req, &state.config)?;
     let outcome = account_actions::perform(&state.db, &auth.acting(&state), id, action, valid, &key).await?;
     Ok((StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::ACCEPTED), Json(outcome.body)))
 }

@@ -122,6 +122,7 @@ pub async fn reveal(
         ));
     }
     let ticket = Ticket::parse(&req.ticket).map_err(|m| ApiError::invalid("ticket", m))?;
+    crate::domain::recovery::ticket_has_the_form(&state.config, &ticket)?;
     let by =
         Acting { config: &state.config, now_ms: state.clock.now_ms(), session: &auth.session, client: &auth.client };
     let address = accounts::reveal(&state.db, &by, id, email_id, reason, &ticket).await?;

@@ -53,7 +53,7 @@ async fn send(
     kind: recovery::RecoveryKind,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let id = parse_id(&id)?;
-    let valid = recovery::validate(req)?;
+    let valid = recovery::validate(req, &state.config)?;
     let by =
         Acting { config: &state.config, now_ms: state.clock.now_ms(), session: &auth.session, client: &auth.client };
     let outcome = recovery::send(&state.db, &by, id, kind, valid, &key.key).await?;

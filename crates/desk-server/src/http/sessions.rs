@@ -23,7 +23,13 @@ pub async fn create(
     let s = sessions::sign_in(&state, &client, &req.email, &req.password, &req.totp).await?;
     Ok((
         StatusCode::CREATED,
-        Json(SessionCreated { token: s.token, expires_at: s.expires_at, ends_at: s.ends_at, agent: s.agent }),
+        Json(SessionCreated {
+            token: s.token,
+            expires_at: s.expires_at,
+            ends_at: s.ends_at,
+            agent: s.agent,
+            ticket_pattern: state.config.ticket_pattern.clone(),
+        }),
     ))
 }
 
@@ -38,10 +44,11 @@ pub async fn delete(State(state): State<AppState>, auth: Authorized<access::Read
 /// The signed-in agent.
 #[utoipa::path(get, path = "/v1/me", tag = "sessions", operation_id = "me", security(("bearer" = [])),
     responses((status = 200, body = Me)))]
-pub async fn me(auth: Authorized<access::ReadOwnSession>) -> Json<Me> {
+pub async fn me(State(state): State<AppState>, auth: Authorized<access::ReadOwnSession>) -> Json<Me> {
     Json(Me {
         agent: auth.session.agent,
         session_expires_at: auth.session.expires_at,
         session_ends_at: auth.session.ends_at,
+        ticket_pattern: state.config.ticket_pattern.clone(),
     })
 }

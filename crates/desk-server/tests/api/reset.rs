@@ -154,3 +154,53 @@ async fn reset_needs_a_session() {
     TestApp::assert_problem(&a, 401, "unauthorized");
     assert!(app.mailbox().await.is_empty());
 }
+
+#[tokio::test]
+async fn a_ticket_must_have_the_form_the_deployment_sets_for_every_account_action() {
+    let app = TestApp::spawn_with(|c| {
+        c.ticket_pattern = Some(r"SUP-\d+".into());
+        c.caller_verification_required.clear();
+    })
+    .await;
+    let t = app.agent_token().await;
+    // The console learns the form, to say it beside the ticket field.
+    assert_eq!(app.get(&t, "/v1/me").await.body["ticket_pattern"], r"SUP-\d+");
+
+    let with_ticket = |ticket: &str| serde_json::json!({"reason": "forgot_password", "ticket": ticket});
+    for (i, bad) in ["T-1", "SUP-", "SUP-12x", "xSUP-12", "sup-12"].into_iter().enumerate() {
+        let refused = app.password_reset(&t, 1, &format!("bad-{i}"), with_ticket(bad)).await;
+        TestApp::assert_problem(&refused, 422, "invalid_input");
+        assert_eq!(refused.body["field"], "ticket", "{bad}: {}", refused.text);
+        assert!(refused.text.contains(r"SUP-\\d+"), "the error says the form: {}", refused.text);
+    }
+    // An account action and a reveal are held to the same form.
+    let unlock = app
+        .send(
+            app.req(Method::POST, "/v1/accounts/1/unlock")
+                .bearer_auth(&t)
+                .header("Idempotency-Key", "unlock-1")
+                .json(&with_ticket("T-1")),
+        )
+        .await;
+    TestApp::assert_problem(&unlock, 422, "invalid_input");
+    let email_id = app.get(&t, "/v1/accounts/1").await.body["emails"][0]["id"].as_i64().unwrap();
+    let reveal = app
+        .send(
+            app.req(Method::POST, &format!("/v1/accounts/1/emails/{email_id}/reveal"))
+                .bearer_auth(&t)
+                .json(&serde_json::json!({"reason": "user reads it back on the call", "ticket": "T-1"})),
+        )
+        .await;
+    TestApp::assert_problem(&reveal, 422, "invalid_input");
+    // Nothing was sent, audited or revealed for the refused ones.
+    let (mails, audited): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM outbox), (SELECT COUNT(*) FROM audit_log WHERE action IN ('password_reset', 'address_reveal', 'account_unlock'))",
+    )
+    .fetch_one(app.running.state.db.pool())
+    .await
+    .unwrap();
+    assert_eq!((mails, audited), (0, 0));
+
+    let sent = app.password_reset(&t, 1, "good", with_ticket("SUP-12345")).await;
+    assert_eq!(sent.status, 202, "{}", sent.text);
+}

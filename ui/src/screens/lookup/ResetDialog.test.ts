@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import { fail, inTurn, mockCore, type Handlers } from '../../test/core';
 import { el } from '../../test/dom';
+import { ticketForm } from '../../lib/ticket.svelte';
 import ResetDialog from './ResetDialog.svelte';
 
 /** Renders the dialog over a core answering `handlers` (nothing by default). */
@@ -33,6 +34,24 @@ describe('ResetDialog', () => {
       'other',
     ]);
     expect(screen.getByLabelText('Ticket reference')).toBe(el('#reset-ticket'));
+  });
+
+  it("says the desk's ticket form beside the field and marks a reference that misses it", async () => {
+    ticketForm.pattern = 'SUP-\\d+';
+    try {
+      setup();
+      const ticket = el('#reset-ticket');
+      expect(ticket.getAttribute('aria-describedby')).toContain('reset-ticket-shape');
+      expect(el('#reset-ticket-shape').textContent?.trim()).toBe('Form: SUP-\\d+');
+      await fireEvent.input(ticket, { target: { value: 'T-1' } });
+      expect(el('#reset-ticket-shape').textContent).toContain('have the form SUP-\\d+');
+      expect(ticket.getAttribute('aria-invalid')).toBe('true');
+      await fireEvent.input(ticket, { target: { value: 'SUP-77' } });
+      expect(el('#reset-ticket-shape').textContent?.trim()).toBe('Form: SUP-\\d+');
+      expect(ticket.getAttribute('aria-invalid')).toBeNull();
+    } finally {
+      ticketForm.pattern = null;
+    }
   });
 
   it('an empty ticket shows a validation error and does not call the API', async () => {
