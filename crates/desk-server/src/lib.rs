@@ -37,6 +37,9 @@ pub struct AppState {
     pub argon: Arc<crypto::ArgonGate>,
     /// `trusted_proxies`, parsed.
     pub proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Passes the outbox sender has completed: a test waits for passes, not for time, to see
+    /// that the sender looked and did nothing.
+    pub sender_passes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// The master key: from `DESK_SECRET_KEY`, from `secret_key_file`, or (demo only) from a file
@@ -110,7 +113,7 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     if config.public_url.is_none() {
         config.public_url = Some(format!("http://{addr}"));
     }
-    let state = AppState { db, clock, config: Arc::new(config), keys, argon, proxies };
+    let state = AppState { db, clock, config: Arc::new(config), keys, argon, proxies, sender_passes: Arc::default() };
     let app = http::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let sender = mail::spawn_sender(state.clone());

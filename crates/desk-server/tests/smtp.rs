@@ -153,9 +153,16 @@ impl App {
         self.clock.advance(chrono::Duration::milliseconds(wait));
     }
 
-    /// Several of the sender's ticks (20 ms each), to show that nothing more happens.
+    /// Three whole passes of the sender, counted by the sender itself, to show that nothing more
+    /// happens (a pass under way when this starts may have begun before the test's last change).
     async fn let_ticks_pass(&self) {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        let passes = &self.running.state.sender_passes;
+        let from = passes.load(std::sync::atomic::Ordering::Acquire);
+        let start = Instant::now();
+        while passes.load(std::sync::atomic::Ordering::Acquire) < from + 3 {
+            assert!(start.elapsed() < WAIT, "the sender stopped passing");
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 }
 

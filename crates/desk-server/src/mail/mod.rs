@@ -76,6 +76,7 @@ pub fn spawn_sender(state: AppState) -> tokio::task::JoinHandle<()> {
             if let Err(e) = deliver_due(&state, &transport).await {
                 tracing::warn!(error = ?e, "outbox delivery failed; will retry");
             }
+            state.sender_passes.fetch_add(1, std::sync::atomic::Ordering::Release);
         }
     })
 }
