@@ -86,6 +86,11 @@ export function accountLabel(username: string, id: number): string {
   return `${username} (#${id})`;
 }
 
+/** "1 entry", "3 entries": a count with its noun in the right number. */
+export function nounCount(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
 export function humanize(s: string): string {
   const t = s.replace(/_/g, ' ');
   return t.charAt(0).toUpperCase() + t.slice(1);

@@ -108,6 +108,9 @@ describe('AuditScreen log', () => {
     expect(shown[0].textContent).toContain('2024-05-01 03:40:00');
     expect(shown[0].textContent).toContain('alex@demo.test (Agent)');
     expect(shown[0].textContent).toContain('account #1500');
+    // The reason code in words, as the filters and the account's activity say it.
+    expect(shown[0].textContent).toContain('Forgot password');
+    expect(shown[0].textContent).not.toContain('forgot_password');
     // The spacer is as tall as all loaded rows.
     expect(el('.audit-body').style.height).toBe(`${100 * 32}px`);
   });
