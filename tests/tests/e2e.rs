@@ -184,6 +184,36 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
     )
     .await?;
     gone(c, "#shortcuts-help").await?;
+    settings(c).await
+}
+
+/// Settings: both versions and the service, the shortcuts, and a theme that holds on every
+/// screen; the dark theme passes axe-core's contrast rules too.
+async fn settings(c: &Client) -> Result<()> {
+    find(c, "#nav-settings").await?.click().await?;
+    find(c, "#settings-view").await?;
+    let start = Instant::now();
+    loop {
+        let version = find(c, "#settings-service-version").await?.text().await?;
+        if version.contains("(API v1)") {
+            break;
+        }
+        if start.elapsed() > WAIT {
+            bail!("Settings never showed the service's version: {version}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!c.find_all(Locator::Css("#settings-view [data-testid=shortcut]")).await?.is_empty());
+    shot(c, "05h-settings").await?;
+    find(c, "#settings-theme-dark").await?.click().await?;
+    let theme = c.execute("return document.documentElement.dataset.theme", vec![]).await?;
+    assert_eq!(theme, json!("dark"));
+    shot(c, "05i-settings-dark").await?;
+    find(c, "#nav-lookup").await?.click().await?;
+    shot(c, "05j-lookup-dark").await?;
+    find(c, "#nav-settings").await?.click().await?;
+    find(c, "#settings-theme-system").await?.click().await?;
+    find(c, "#nav-lookup").await?.click().await?;
     Ok(())
 }
 

@@ -392,6 +392,7 @@ describe('App', () => {
     expect(Array.from(document.querySelectorAll('.main-nav button')).map((b) => b.id)).toEqual([
       'nav-lookup',
       'nav-queue',
+      'nav-settings',
     ]);
 
     await key(window, '3', { altKey: true, code: 'Digit3' });
@@ -408,7 +409,7 @@ describe('App', () => {
     expect(core.log.some((c) => c[0] === 'queue_claim_next')).toBe(false);
   });
 
-  it('leads see Lookup, Queue, Audit in that order', async () => {
+  it('leads see Lookup, Queue, Audit in that order, then Settings', async () => {
     backend({ session_status: () => signedIn });
     render(App);
     await waitFor(() => expect(document.querySelector('#nav-audit')).not.toBeNull());
@@ -416,6 +417,7 @@ describe('App', () => {
       'nav-lookup',
       'nav-queue',
       'nav-audit',
+      'nav-settings',
     ]);
   });
 });

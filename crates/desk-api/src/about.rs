@@ -27,6 +27,17 @@ pub struct About {
     pub notifications: bool,
     /// Plain text for a support ticket: versions, system, where the logs are, which settings apply.
     pub diagnostics: String,
+    /// The settings this machine's IT department decides (updates, notifications, the extra CA
+    /// file, the settings file), each with its value and what decided it: the Settings view shows
+    /// them as managed.
+    pub managed: Vec<ManagedSetting>,
+}
+
+/// One setting in force, e.g. `updates`: `off (RECOVERY_DESK_UPDATES)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ManagedSetting {
+    pub name: String,
+    pub value: String,
 }
 
 /// Where a `recovery-desk://` link leads.

@@ -1,7 +1,7 @@
 //! The About box: the console's version beside the service's, and the diagnostics an agent copies
 //! into a support ticket. Nothing secret goes in: no token, no agent data, only versions and settings.
 
-use desk_api::About;
+use desk_api::{About, ManagedSetting};
 
 use crate::{Client, Console};
 
@@ -48,6 +48,11 @@ impl Console {
             service_error,
             notifications: facts.notifications,
             diagnostics,
+            managed: facts
+                .settings
+                .iter()
+                .map(|(name, value)| ManagedSetting { name: name.clone(), value: value.clone() })
+                .collect(),
         }
     }
 }

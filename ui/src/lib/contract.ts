@@ -321,7 +321,15 @@ notifications: boolean,
 /**
  * Plain text for a support ticket: versions, system, where the logs are, which settings apply.
  */
-diagnostics: string, };
+diagnostics: string, 
+/**
+ * The settings this machine's IT department decides (updates, notifications, the extra CA
+ * file, the settings file), each with its value and what decided it: the Settings view shows
+ * them as managed.
+ */
+managed: Array<ManagedSetting>, };
+
+export type ManagedSetting = { name: string, value: string, };
 
 export type LinkTarget = "account" | "request";
 

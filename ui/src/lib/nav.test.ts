@@ -20,6 +20,8 @@ describe('navigation', () => {
     expect(viewForShortcut(keys('4'), 'admin')).toBe('staff');
     expect(viewForShortcut(keys('4'), 'lead')).toBeNull();
     expect(viewForShortcut(keys('4'), 'agent')).toBeNull();
+    // Settings are everyone's.
+    expect(viewForShortcut(keys('5'), 'agent')).toBe('settings');
   });
 
   it('only leads and admins see the audit log', () => {

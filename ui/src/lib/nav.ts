@@ -1,7 +1,7 @@
 // Top-level views after sign-in and who may see them.
 import type { Role } from './contract';
 
-export type View = 'lookup' | 'queue' | 'audit' | 'staff';
+export type View = 'lookup' | 'queue' | 'audit' | 'staff' | 'settings';
 
 /** Team leads and admins see the audit log; agents do not. */
 export function canSeeAudit(role: Role | null | undefined): boolean {
@@ -27,5 +27,6 @@ export function viewForShortcut(
   if ((e.key === '2' || e.code === 'Digit2') && canSeeAudit(role)) return 'audit';
   if (e.key === '3' || e.code === 'Digit3') return 'queue';
   if ((e.key === '4' || e.code === 'Digit4') && canSeeStaff(role)) return 'staff';
+  if (e.key === '5' || e.code === 'Digit5') return 'settings';
   return null;
 }

@@ -13,6 +13,7 @@ export const SHORTCUT_GROUPS: readonly ShortcutGroup[] = [
       { keys: ['Alt+2'], action: 'Open Audit (leads and admins)' },
       { keys: ['Alt+3'], action: 'Open the Queue' },
       { keys: ['Alt+4'], action: 'Open Staff (admins)' },
+      { keys: ['Alt+5'], action: 'Open Settings (theme, notifications, versions)' },
       { keys: ['Esc'], action: 'Close the open dialog' },
       { keys: ['Alt+←', 'Alt+→'], action: 'Back and forward over the accounts and requests opened' },
     ],
