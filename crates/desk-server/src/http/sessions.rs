@@ -9,6 +9,18 @@ use crate::domain::sessions;
 use crate::error::ApiResult;
 use crate::AppState;
 
+/// The answer to a sign-in, by password or single sign-on: the session and the desk's rules the
+/// console shows (the ticket form).
+pub(super) fn created(s: sessions::NewSession, config: &crate::Config) -> SessionCreated {
+    SessionCreated {
+        token: s.token,
+        expires_at: s.expires_at,
+        ends_at: s.ends_at,
+        agent: s.agent,
+        ticket_pattern: config.ticket_pattern.clone(),
+    }
+}
+
 /// Sign in with email, password and the current TOTP code.
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", operation_id = "sign_in", request_body = SignInRequest,
     responses((status = 201, body = SessionCreated),
@@ -21,16 +33,7 @@ pub async fn create(
     ApiJson(req): ApiJson<SignInRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
     let s = sessions::sign_in(&state, &client, &req.email, &req.password, &req.totp).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionCreated {
-            token: s.token,
-            expires_at: s.expires_at,
-            ends_at: s.ends_at,
-            agent: s.agent,
-            ticket_pattern: state.config.ticket_pattern.clone(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(created(s, &state.config))))
 }
 
 /// Sign out: the session's token stops working at once.

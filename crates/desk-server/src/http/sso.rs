@@ -40,14 +40,5 @@ pub async fn finish(
     ApiJson(req): ApiJson<SsoFinishRequest>,
 ) -> ApiResult<(StatusCode, Json<SessionCreated>)> {
     let s = oidc::finish(&state.db, &state.config, state.clock.now_ms(), &client, &req.state, &req.id_token).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionCreated {
-            token: s.token,
-            expires_at: s.expires_at,
-            ends_at: s.ends_at,
-            agent: s.agent,
-            ticket_pattern: state.config.ticket_pattern.clone(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(super::sessions::created(s, &state.config))))
 }
