@@ -7,16 +7,13 @@ use desk_api::MailboxMessage;
 
 use crate::error::ApiResult;
 use crate::mail;
+use crate::pages::escape;
 use crate::AppState;
 
 const SHOWN: i64 = 200;
 
 pub async fn mailbox_json(State(state): State<AppState>) -> ApiResult<Json<Vec<MailboxMessage>>> {
     Ok(Json(mail::mailbox(&state.db, SHOWN).await?))
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 pub async fn mailbox_html(State(state): State<AppState>) -> ApiResult<Html<String>> {

@@ -81,3 +81,15 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     res
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_makes_every_markup_character_text() {
+        assert_eq!(
+            super::escape(r#"<a href="x" onclick='y'>&amp;</a>"#),
+            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;"
+        );
+        assert_eq!(super::escape("maria.lopez@example.com"), "maria.lopez@example.com");
+    }
+}
