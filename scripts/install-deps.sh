@@ -92,7 +92,7 @@ if wants rust; then
     hash -r
     command -v cargo >/dev/null || { echo "rustup ran but cargo is not in ~/.cargo/bin" >&2; exit 1; }
   fi
-  # The workspace's rust-version (Tauri 2.12 needs 1.90): an older toolchain is updated through
+  # The workspace's rust-version (hayro, the PDF renderer, needs 1.92; Tauri 2.12 1.90): an older toolchain is updated through
   # rustup where rustup manages it, and otherwise named, rather than failing later in a build.
   need=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
   have=$(rustc --version 2>/dev/null | awk '{print $2}' || true)

@@ -334,7 +334,15 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
         .text("full_name", "Maria Lopez")
         .text("country", "US")
         .text("account_age_years", "2")
-        .text("statement", "My phone with the authenticator app was stolen and my backup codes are gone.");
+        .text("statement", "My phone with the authenticator app was stolen and my backup codes are gone.")
+        .part(
+            "evidence",
+            reqwest::multipart::Part::bytes(
+                include_bytes!("../../crates/desk-client/tests/fixtures/id-card.pdf").as_slice(),
+            )
+            .file_name("id-card.pdf")
+            .mime_str("application/pdf")?,
+        );
     let page = http.post(format!("{service_url}/security-details")).multipart(form).send().await?.text().await?;
     let reference = page
         .split("request <strong>")
@@ -378,6 +386,17 @@ async fn queue_as_agent(c: &Client, service_url: &str) -> Result<()> {
     assert!(view.prop("textContent").await?.unwrap_or_default().contains(&reference));
     find(c, "#request-compare").await?;
     shot(c, "12-request-view").await?;
+    // The user's PDF, as the page the console drew in Rust (the webview never gets the PDF).
+    find(c, "[data-testid=evidence-file]").await?.click().await?;
+    let page = find(c, "#evidence-view [data-testid=evidence-page][data-page='1']").await?;
+    let drawn: Value = c
+        .execute(
+            "const i = arguments[0]; i.scrollIntoView({ block: 'nearest' }); return i.complete && i.naturalWidth === 450 && i.naturalHeight === 300;",
+            vec![serde_json::to_value(&page)?],
+        )
+        .await?;
+    assert_eq!(drawn, Value::Bool(true), "the PDF's page was not drawn at 450×300");
+    shot(c, "12b-evidence-pdf-page").await?;
     // Scrolled to the end of the request, the header with Claim next is still on screen.
     let header_stays: Value = c
         .execute(

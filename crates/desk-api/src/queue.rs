@@ -305,5 +305,13 @@ pub struct QueueFilter {
 pub struct EvidenceContent {
     pub name: String,
     pub content_type: String,
+    /// The file itself, for the image types the viewer shows as they are; empty for a PDF, which
+    /// reaches the webview only as `pages`.
     pub data_base64: String,
+    /// A PDF's first pages, rendered to PNG by the console (base64), at most 10.
+    pub pages: Vec<String>,
+    /// How many pages the PDF has (more than `pages` holds when it is long).
+    pub page_count: u32,
+    /// Why a PDF could not be shown, when it could not.
+    pub render_error: Option<String>,
 }

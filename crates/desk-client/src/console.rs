@@ -473,10 +473,32 @@ impl Console {
                 c.call(&t, reqwest::Method::GET, &format!("/v1/requests/{id}"), NONE, None).await?;
             let name = detail.evidence.iter().find(|e| e.id == file_id).map(|e| e.name.clone()).unwrap_or_default();
             let (content_type, bytes) = c.request_evidence(&t, id, file_id).await?;
+            let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+            if content_type.eq_ignore_ascii_case("application/pdf") {
+                // Drawing is CPU work: off the async threads.
+                let rendered = tokio::task::spawn_blocking(move || crate::pdf::render_pages(bytes))
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the PDF could not be drawn ({e})")));
+                let (pages, page_count, render_error) = match rendered {
+                    Ok(r) => (r.pages.iter().map(|p| b64(p)).collect(), r.total as u32, None),
+                    Err(e) => (Vec::new(), 0, Some(e)),
+                };
+                return Ok(desk_api::EvidenceContent {
+                    name,
+                    content_type,
+                    data_base64: String::new(),
+                    pages,
+                    page_count,
+                    render_error,
+                });
+            }
             Ok(desk_api::EvidenceContent {
                 name,
                 content_type,
-                data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+                data_base64: b64(&bytes),
+                pages: Vec::new(),
+                page_count: 0,
+                render_error: None,
             })
         })
         .await

@@ -8,6 +8,7 @@ mod console;
 mod error;
 pub mod keychain;
 pub mod links;
+pub mod pdf;
 pub mod settings;
 pub mod sso;
 pub mod tls;

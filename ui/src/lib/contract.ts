@@ -228,7 +228,24 @@ assignee?: string, risk?: RiskLevel,
  */
 min_age_hours?: number, };
 
-export type EvidenceContent = { name: string, content_type: string, data_base64: string, };
+export type EvidenceContent = { name: string, content_type: string, 
+/**
+ * The file itself, for the image types the viewer shows as they are; empty for a PDF, which
+ * reaches the webview only as `pages`.
+ */
+data_base64: string, 
+/**
+ * A PDF's first pages, rendered to PNG by the console (base64), at most 10.
+ */
+pages: Array<string>, 
+/**
+ * How many pages the PDF has (more than `pages` holds when it is long).
+ */
+page_count: number, 
+/**
+ * Why a PDF could not be shown, when it could not.
+ */
+render_error: string | null, };
 
 export type AuditEntry = { id: number, at: string, actor_id: number | null, actor_email: string | null, actor_role: Role | null, action: string, target_type: string | null, target_id: string | null, 
 /**

@@ -232,6 +232,11 @@ export function formatBytes(bytes: number): string {
 /** Images the evidence viewer shows inline; anything else is listed only. */
 export const INLINE_IMAGE_TYPES: readonly string[] = ['image/png', 'image/jpeg'];
 
+/** A PDF: the console draws its first pages to images in Rust and shows those. */
+export function isPdf(contentType: string): boolean {
+  return contentType.toLowerCase() === 'application/pdf';
+}
+
 export function isInlineImage(contentType: string): boolean {
   return INLINE_IMAGE_TYPES.includes(contentType.toLowerCase());
 }

@@ -512,13 +512,26 @@ describe('request view', () => {
     expect(calls('request_decide')).toHaveLength(0);
   });
 
-  it('shows a png inline and says a PDF cannot be previewed', async () => {
+  it('shows a png inline, and a PDF as the pages the console drew, never the PDF itself', async () => {
     await setup(AGENT, {
-      request_evidence: () => ({
-        name: 'id-card.png',
-        content_type: 'image/png',
-        data_base64: 'iVBORw0KGgo=',
-      }),
+      request_evidence: (a) =>
+        a.fileId === 71
+          ? {
+              name: 'id-card.png',
+              content_type: 'image/png',
+              data_base64: 'iVBORw0KGgo=',
+              pages: [],
+              page_count: 0,
+              render_error: null,
+            }
+          : {
+              name: 'bill.pdf',
+              content_type: 'application/pdf',
+              data_base64: '',
+              pages: ['UEFHRTE=', 'UEFHRTI='],
+              page_count: 14,
+              render_error: null,
+            },
     });
     await openFirst();
     await fireEvent.click(el('[data-testid="evidence-file"][data-id="71"]'));
@@ -529,10 +542,35 @@ describe('request view', () => {
     expect(img.alt).toContain('id-card.png');
 
     await fireEvent.click(el('[data-testid="evidence-file"][data-id="72"]'));
-    expect(document.querySelector('#evidence-image')).toBeNull();
-    expect(el('#evidence').textContent).toContain('PDF preview is not available in the console');
-    expect(el('#evidence').textContent).toContain('bill.pdf');
-    expect(calls('request_evidence')).toHaveLength(1);
+    await waitFor(() => expect(document.querySelectorAll('[data-testid="evidence-page"]')).toHaveLength(2));
+    const pages = Array.from(document.querySelectorAll<HTMLImageElement>('[data-testid="evidence-page"]'));
+    expect(pages.map((p) => p.getAttribute('src'))).toEqual([
+      'data:image/png;base64,UEFHRTE=',
+      'data:image/png;base64,UEFHRTI=',
+    ]);
+    expect(pages[0].alt).toBe('Page 1 of 14 of bill.pdf, sent by the user');
+    expect(el('[data-testid="evidence-more-pages"]').textContent).toContain('The first 2 of 14 pages');
+    expect(document.querySelector('#evidence iframe, #evidence embed, #evidence object')).toBeNull();
+  });
+
+  it('says why a PDF could not be drawn', async () => {
+    await setup(AGENT, {
+      request_evidence: () => ({
+        name: 'bill.pdf',
+        content_type: 'application/pdf',
+        data_base64: '',
+        pages: [],
+        page_count: 0,
+        render_error: 'not a PDF that can be shown',
+      }),
+    });
+    await openFirst();
+    await fireEvent.click(el('[data-testid="evidence-file"][data-id="72"]'));
+    await waitFor(() =>
+      expect(el('[data-testid="evidence-no-preview"]').textContent).toContain(
+        'bill.pdf could not be shown: not a PDF that can be shown.',
+      ),
+    );
   });
 
   it('adds a note', async () => {
