@@ -59,6 +59,29 @@ async fn walk(c: &Client, service: &Service) -> Result<()> {
     submit(c, &[("#answer", "a blue bicycle")]).await?;
     look(c, "reset-answer-done").await?;
 
+    // A link superseded by a newer one (an agent sends one after the user's), and a link locked
+    // by wrong codes.
+    let agent = Agent::sign_in(&http, url).await?;
+    http.post(format!("{url}/recover")).form(&[("identifier", "jsmith")]).send().await?.error_for_status()?;
+    let older = link_in_mail(&http, url, "james.smith@example.com", "/reset/").await?;
+    let reset = json!({"reason": "email_not_received", "ticket": "SUP-77"});
+    agent.call(reqwest::Method::POST, "/v1/accounts/2/password-reset", Some(reset)).await?;
+    newer_link(&http, url, "james.smith@example.com", "/reset/", &older).await?;
+    c.goto(&older).await?;
+    look(c, "reset-link-superseded").await?;
+    let used = link_in_mail(&http, url, "maria.lopez@example.com", "/reset-answer/").await?;
+    let answer_reset = json!({"reason": "forgot_password", "ticket": "SUP-78"});
+    agent.call(reqwest::Method::POST, "/v1/accounts/1/security-answer-reset", Some(answer_reset)).await?;
+    let fresh = newer_link(&http, url, "maria.lopez@example.com", "/reset-answer/", &used).await?;
+    for _ in 0..5 {
+        http.post(format!("{fresh}/verify"))
+            .form(&[("method", "authenticator_app"), ("code", "000000")])
+            .send()
+            .await?;
+    }
+    c.goto(&fresh).await?;
+    look(c, "reset-answer-link-locked").await?;
+
     // "Update my security details": the form, its contact check, the team's question and the
     // user's answer, the pending change's "this wasn't me".
     c.goto(&format!("{url}/security-details")).await?;
@@ -88,7 +111,6 @@ async fn walk(c: &Client, service: &Service) -> Result<()> {
     submit(c, &[("#code", &code)]).await?;
     look(c, "security-details-confirmed").await?;
 
-    let agent = Agent::sign_in(&http, url).await?;
     let id = request_id(service, &reference).await?;
     agent.call(reqwest::Method::POST, &format!("/v1/requests/{id}/claim"), None).await?;
     let ask = json!({"decision": "need_info", "checklist": [], "note": "vague", "message": "Which phone did you use before?"});
@@ -220,6 +242,21 @@ async fn link_in_mail(http: &reqwest::Client, url: &str, to: &str, path: &str) -
     from_mail(http, url, to, |body| body.split_whitespace().find(|w| w.contains(path)).map(str::to_string))
         .await
         .with_context(|| format!("a {path} link"))
+}
+
+/// The newest link containing `path` sent to `to`, once that is no longer `older`.
+async fn newer_link(http: &reqwest::Client, url: &str, to: &str, path: &str, older: &str) -> Result<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let newest = link_in_mail(http, url, to, path).await?;
+        if newest != older {
+            return Ok(newest);
+        }
+        if start.elapsed() > WAIT {
+            bail!("no newer {path} link to {to} within {WAIT:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// The six-digit code of the newest mail to `to` that has one.
