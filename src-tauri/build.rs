@@ -2,6 +2,7 @@
 /// `capabilities/default.json` grants exactly these — nothing else is reachable from the webview.
 const COMMANDS: &[&str] = &[
     "about",
+    "choose_updates",
     "take_links",
     "session_status",
     "sign_in",

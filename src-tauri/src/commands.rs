@@ -22,6 +22,13 @@ pub async fn about(console: State<'_, Console>, facts: State<'_, Facts>) -> Answ
     Ok(console.about(&facts.get()).await)
 }
 
+/// The agent turns updates on or off for the next start; the answer is the About box as it now is.
+#[tauri::command]
+pub async fn choose_updates(console: State<'_, Console>, facts: State<'_, Facts>, on: bool) -> Answer<About> {
+    facts.choose_updates(on)?;
+    Ok(console.about(&facts.get()).await)
+}
+
 #[tauri::command]
 pub fn take_links(inbox: State<'_, LinkInbox>) -> Vec<LinkEvent> {
     inbox.take()

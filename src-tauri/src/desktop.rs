@@ -18,6 +18,11 @@ impl Facts {
     pub fn set(&self, facts: AppFacts) {
         *self.0.write().unwrap_or_else(|p| p.into_inner()) = facts;
     }
+
+    /// The agent's choice of updates, kept for the next start; the About box shows it at once.
+    pub fn choose_updates(&self, on: bool) -> Result<(), desk_api::CommandError> {
+        self.0.write().unwrap_or_else(|p| p.into_inner()).choose_updates(on)
+    }
 }
 
 /// The event that tells the UI links are waiting (it then takes them with `take_links`).
@@ -137,8 +142,21 @@ pub fn log_plugin<R: Runtime>() -> tauri::plugin::TauriPlugin<R> {
         .build()
 }
 
-/// What the About box and "Copy diagnostics" say about this build and machine.
-pub fn facts<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> AppFacts {
+/// The agent's own settings file, in the per-user config folder (Tauri's path API names it for
+/// each system); `None` when the system names none.
+pub fn user_settings_file<R: Runtime>(app: &AppHandle<R>) -> Option<std::path::PathBuf> {
+    match app.path().app_config_dir() {
+        Ok(dir) => Some(desk_client::settings::user_settings_path(&dir)),
+        Err(e) => {
+            log::warn!("no config folder for the agent's settings: {e}");
+            None
+        }
+    }
+}
+
+/// What the About box and "Copy diagnostics" say about this build and machine. `settings.updates`
+/// already holds the agent's choice (read from `user_file` at start).
+pub fn facts<R: Runtime>(app: &AppHandle<R>, settings: &Settings, user_file: Option<std::path::PathBuf>) -> AppFacts {
     let log_dir = app.path().app_log_dir().map(|p| p.display().to_string()).unwrap_or_else(|e| format!("unknown: {e}"));
     AppFacts {
         version: app.package_info().version.to_string(),
@@ -146,8 +164,9 @@ pub fn facts<R: Runtime>(app: &AppHandle<R>, settings: &Settings) -> AppFacts {
         webview: tauri::webview_version().unwrap_or_else(|e| format!("unknown: {e}")),
         log_dir,
         notifications: settings.notifications.on,
+        updates: settings.updates.clone(),
+        user_file,
         settings: vec![
-            ("updates".into(), settings.updates.describe()),
             ("notifications".into(), settings.notifications.describe()),
             (
                 "extra CA file".into(),

@@ -27,6 +27,7 @@ pub fn build_with<R: Runtime>(builder: Builder<R>, console: Console) -> Builder<
     builder.manage(console).manage(LinkInbox::default()).manage(desktop::Facts::default()).invoke_handler(
         tauri::generate_handler![
             commands::about,
+            commands::choose_updates,
             commands::take_links,
             commands::session_status,
             commands::sign_in,
@@ -76,7 +77,7 @@ pub fn build_with<R: Runtime>(builder: Builder<R>, console: Console) -> Builder<
 }
 
 pub fn run() {
-    let settings = settings::load(&|k| std::env::var(k).ok(), &settings::machine_settings_path());
+    let mut settings = settings::load(&|k| std::env::var(k).ok(), &settings::machine_settings_path());
     desk_client::tls::set_extra_ca_file(settings.extra_ca_file.clone());
     let server_url = std::env::var("RECOVERY_DESK_SERVER_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::new(KEYCHAIN_SERVICE, KEYCHAIN_USER));
@@ -105,7 +106,13 @@ pub fn run() {
                 None => Arc::new(save::Dialog(app.handle().clone())),
             };
             app.manage(save::SavePath(chooser));
-            app.state::<desktop::Facts>().set(desktop::facts(app.handle(), &settings));
+            // The agent's choice of updates is read before the check below, where the deployment
+            // leaves it to them.
+            let user_file = desktop::user_settings_file(app.handle());
+            if let Some(path) = &user_file {
+                settings.updates = settings::apply_user_file(settings.updates.clone(), path);
+            }
+            app.state::<desktop::Facts>().set(desktop::facts(app.handle(), &settings, user_file));
             if let Some(w) = app.get_webview_window("main") {
                 desktop::restore_window(&w);
                 desktop::save_window_state_when_still(&w);

@@ -481,6 +481,37 @@ fn about_answers_both_versions_and_holds_no_token() {
 }
 
 #[test]
+fn the_agent_chooses_updates_for_the_next_start_unless_the_deployment_decides() {
+    use desk_client::settings::Switch;
+    use tauri::Manager;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config").join("preferences.json");
+    let (app, webview) = console(Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into());
+    let facts =
+        |updates: Switch| desk_client::AppFacts { updates, user_file: Some(file.clone()), ..Default::default() };
+    let facts_state = app.state::<recovery_desk_lib::desktop::Facts>();
+    facts_state.set(facts(Switch { on: true, why: "default".into(), managed: false }));
+
+    let about = invoke(&webview, "about", json!({})).unwrap();
+    assert_eq!(about["updates"], json!({"on": true, "decided_by": "default", "agent_may_change": true}));
+    let about = invoke(&webview, "choose_updates", json!({"on": false})).unwrap();
+    assert_eq!(about["updates"], json!({"on": false, "decided_by": "your choice", "agent_may_change": true}));
+    assert!(about["diagnostics"].as_str().unwrap().contains("Setting updates: off (your choice)"), "{about}");
+    let kept: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(kept, json!({"updates": false}), "the file holds the choice and nothing else");
+    assert_eq!(invoke(&webview, "about", json!({})).unwrap()["updates"]["on"], false, "the About box keeps it");
+
+    facts_state.set(facts(Switch { on: false, why: "RECOVERY_DESK_UPDATES".into(), managed: true }));
+    let about = invoke(&webview, "about", json!({})).unwrap();
+    assert_eq!(about["updates"]["agent_may_change"], false);
+    let refused = invoke(&webview, "choose_updates", json!({"on": true})).unwrap_err();
+    assert_eq!(refused["code"], "forbidden", "{refused}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "{\n  \"updates\": false\n}");
+    let malformed = invoke(&webview, "choose_updates", json!({"on": "yes"})).unwrap_err();
+    assert!(malformed.to_string().contains("on"), "{malformed}");
+}
+
+#[test]
 fn links_reach_the_ui_once_and_bad_ones_only_as_a_message() {
     let (app, webview) = console(Arc::new(MemoryStore::default()), "http://127.0.0.1:9".into());
     assert_eq!(invoke(&webview, "take_links", json!({})).unwrap(), json!([]));

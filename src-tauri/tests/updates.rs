@@ -86,7 +86,11 @@ async fn check(signature: Option<String>, updates_on: bool, pubkey: &str) -> (Re
                "requireSignedVersion": true, "dangerousInsecureTransportProtocol": true}),
     );
     let app = mock_builder().plugin(tauri_plugin_updater::Builder::new().build()).build(context).unwrap();
-    let switch = Switch { on: updates_on, why: if updates_on { "default" } else { "RECOVERY_DESK_UPDATES" }.into() };
+    let switch = Switch {
+        on: updates_on,
+        why: if updates_on { "default" } else { "RECOVERY_DESK_UPDATES" }.into(),
+        managed: !updates_on,
+    };
     let result = recovery_desk_lib::updates::fetch_verified(app.handle(), &switch).await;
     (result.map(|v| v.map(|v| v.bytes.len())), hits.load(Ordering::SeqCst))
 }

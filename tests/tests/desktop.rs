@@ -145,6 +145,67 @@ async fn the_window_comes_back_as_it_was_and_never_off_screen() -> Result<()> {
     Ok(())
 }
 
+/// Where the deployment leaves updates to the agent, their choice in Settings is kept in their
+/// config folder and read by the next start before its update check.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_agents_choice_of_updates_is_kept_and_read_by_the_next_start() -> Result<()> {
+    desk_e2e::require_display()?;
+    let service = start_service("").await?;
+    let home = AppHome::new()?;
+    // Neither the variable nor a machine file decides. No check may reach the real endpoint from a
+    // test, so the agent's file says "off" before the first start.
+    let mut env: Vec<_> = home.env().into_iter().filter(|(k, _)| k != "RECOVERY_DESK_UPDATES").collect();
+    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    let prefs = home.dir.path().join("xdg_config_home/com.recoverydesk.console/preferences.json");
+    std::fs::create_dir_all(prefs.parent().context("a folder")?)?;
+    std::fs::write(&prefs, r#"{"updates": false}"#)?;
+    let kept = || -> Result<serde_json::Value> { Ok(serde_json::from_str(&std::fs::read_to_string(&prefs)?)?) };
+    let app = desk_e2e::app_binary()?;
+
+    let console = open_console(&app, &env).await?;
+    let c = &console.client;
+    let outcome = async {
+        sign_in(c, "agent@demo.test", "demo-agent-pass", "JBSWY3DPEHPK3PXP").await?;
+        find(c, "#nav-settings").await?.click().await?;
+        let shown = |want: &'static str| async move {
+            let start = Instant::now();
+            loop {
+                let now = text(c, "#settings-updates").await?;
+                if now.trim() == want {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                if start.elapsed() > WAIT {
+                    bail!("Settings shows {now:?} for updates, not {want:?}");
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        };
+        shown("off (your choice)").await?;
+        let checked = find(c, "#settings-updates-on").await?.prop("checked").await?;
+        assert_eq!(checked.as_deref(), Some("false"));
+        find(c, "#settings-updates-on").await?.click().await?;
+        shown("on (your choice)").await?;
+        assert_eq!(kept()?, serde_json::json!({"updates": true}));
+        shot(c, "desktop-04-settings-updates-chosen").await?;
+        find(c, "#settings-updates-on").await?.click().await?;
+        shown("off (your choice)").await?;
+        assert_eq!(kept()?, serde_json::json!({"updates": false}));
+        Ok::<_, anyhow::Error>(())
+    }
+    .await;
+    console.close().await;
+    outcome?;
+
+    // The next start reads the file the Settings view wrote, and makes no update check.
+    let console = open_console(&app, &env).await?;
+    find(&console.client, "#email").await?;
+    console.close().await;
+    let logs = home.read_logs();
+    assert_eq!(logs.matches("updates are off (your choice)").count(), 2, "{logs}");
+    assert!(!logs.contains("update check failed") && !logs.contains("no update"), "{logs}");
+    Ok(())
+}
+
 /// A start that finds the console's name on the session bus held by something that does not
 /// answer as a console (one that hangs, or is just exiting) says why and fails: no panic, no
 /// second console beside the first.

@@ -204,6 +204,9 @@ async fn settings(c: &Client) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(!c.find_all(Locator::Css("#settings-view [data-testid=shortcut]")).await?.is_empty());
+    // The test's environment turns updates off, as an IT department would: no switch for the agent.
+    assert_eq!(find(c, "#settings-updates").await?.text().await?.trim(), "off (RECOVERY_DESK_UPDATES)");
+    assert!(c.find_all(Locator::Css("#settings-updates-on")).await?.is_empty(), "a managed setting has a switch");
     shot(c, "05h-settings").await?;
     find(c, "#settings-theme-dark").await?.click().await?;
     let theme = c.execute("return document.documentElement.dataset.theme", vec![]).await?;

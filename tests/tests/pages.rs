@@ -147,6 +147,25 @@ async fn walk(c: &Client, service: &Service) -> Result<()> {
         c.goto(&format!("{url}{path}")).await?;
         look(c, name).await?;
     }
+
+    // An expired link, from a service whose links last two seconds: the page is polled (without
+    // the browser, so nothing is counted against the link) until the service calls it expired.
+    let brief = start_service("reset_token_ttl_secs = 2").await?;
+    http.post(format!("{}/recover", brief.url)).form(&[("identifier", "maria.lopez@example.com")]).send().await?;
+    let link = link_in_mail(&http, &brief.url, "maria.lopez@example.com", "/reset/").await?;
+    let start = std::time::Instant::now();
+    loop {
+        let page = http.get(&link).send().await?;
+        if page.status() == reqwest::StatusCode::GONE && page.text().await?.contains("This link has expired") {
+            break;
+        }
+        if start.elapsed() > WAIT {
+            bail!("the two-second link never expired");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    c.goto(&link).await?;
+    look(c, "reset-link-expired").await?;
     Ok(())
 }
 

@@ -31,6 +31,17 @@ pub struct About {
     /// file, the settings file), each with its value and what decided it: the Settings view shows
     /// them as managed.
     pub managed: Vec<ManagedSetting>,
+    /// Whether the console updates itself at start, and whether this agent may change that.
+    pub updates: UpdatesSetting,
+}
+
+/// Updates: on or off, what decided (`default`, `your choice`, `machine settings`,
+/// `RECOVERY_DESK_UPDATES`), and whether the agent may choose (only where the deployment did not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct UpdatesSetting {
+    pub on: bool,
+    pub decided_by: String,
+    pub agent_may_change: bool,
 }
 
 /// One setting in force, e.g. `updates`: `off (RECOVERY_DESK_UPDATES)`.

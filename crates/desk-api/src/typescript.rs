@@ -74,6 +74,7 @@ pub fn typescript() -> String {
         Figures::decl(),
         ServiceVersion::decl(),
         About::decl(),
+        UpdatesSetting::decl(),
         ManagedSetting::decl(),
         LinkTarget::decl(),
         OpenLink::decl(),

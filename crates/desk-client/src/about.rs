@@ -1,8 +1,11 @@
 //! The About box: the console's version beside the service's, and the diagnostics an agent copies
 //! into a support ticket. Nothing secret goes in: no token, no agent data, only versions and settings.
 
-use desk_api::{About, ManagedSetting};
+use std::path::PathBuf;
 
+use desk_api::{About, CommandError, ErrorCode, ManagedSetting, UpdatesSetting};
+
+use crate::settings::{self, Switch};
 use crate::{Client, Console};
 
 /// What the shell knows of itself: its version, the system, where it logs, which settings apply.
@@ -16,6 +19,26 @@ pub struct AppFacts {
     pub settings: Vec<(String, String)>,
     /// Whether OS notifications are on (the settings decide).
     pub notifications: bool,
+    /// Whether the console updates itself at start; listed first among the settings.
+    pub updates: Switch,
+    /// The agent's own settings file; `None` when the shell has no config folder for it.
+    pub user_file: Option<PathBuf>,
+}
+
+impl AppFacts {
+    /// The agent turns updates on or off for the next start (see [`settings::choose_updates`]).
+    pub fn choose_updates(&mut self, on: bool) -> Result<(), CommandError> {
+        let Some(path) = &self.user_file else {
+            return Err(CommandError {
+                code: ErrorCode::InvalidInput,
+                message: "this console has no folder for your settings".into(),
+                field: None,
+                retry_after: None,
+            });
+        };
+        self.updates = settings::choose_updates(&self.updates, path, on)?;
+        Ok(())
+    }
 }
 
 impl Console {
@@ -38,7 +61,10 @@ impl Console {
             "Recovery Desk {}\nService: {service_line} at {server_url}\nSystem: {}\nWebview: {}\nLogs: {}\n",
             facts.version, facts.platform, facts.webview, facts.log_dir
         );
-        for (name, value) in &facts.settings {
+        let settings: Vec<(String, String)> = std::iter::once(("updates".to_string(), facts.updates.describe()))
+            .chain(facts.settings.iter().cloned())
+            .collect();
+        for (name, value) in &settings {
             diagnostics.push_str(&format!("Setting {name}: {value}\n"));
         }
         About {
@@ -48,11 +74,12 @@ impl Console {
             service_error,
             notifications: facts.notifications,
             diagnostics,
-            managed: facts
-                .settings
-                .iter()
-                .map(|(name, value)| ManagedSetting { name: name.clone(), value: value.clone() })
-                .collect(),
+            managed: settings.into_iter().map(|(name, value)| ManagedSetting { name, value }).collect(),
+            updates: UpdatesSetting {
+                on: facts.updates.on,
+                decided_by: facts.updates.why.clone(),
+                agent_may_change: !facts.updates.managed && facts.user_file.is_some(),
+            },
         }
     }
 }

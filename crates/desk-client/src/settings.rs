@@ -7,16 +7,23 @@
 //! `/Library/Application Support/Recovery Desk/settings.json` on macOS,
 //! `%ProgramData%\Recovery Desk\settings.json` on Windows. `RECOVERY_DESK_MACHINE_SETTINGS` points
 //! elsewhere (the tests do).
+//!
+//! Where the deployment leaves updates open, the agent decides: their choice is a file in their own
+//! config folder (the shell names it through Tauri's path API), because the start reads it before
+//! the update check, long before the webview and its storage exist.
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use desk_api::{CommandError, ErrorCode};
+use serde::{Deserialize, Serialize};
 
 /// One on/off setting and what decided it, for the About box's diagnostics.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Switch {
     pub on: bool,
     pub why: String,
+    /// The deployment decided (the variable or the machine file): the agent cannot change it.
+    pub managed: bool,
 }
 
 impl Switch {
@@ -58,15 +65,72 @@ pub fn machine_settings_path() -> PathBuf {
     }
 }
 
+/// The variable can only turn a setting off; the machine file can turn it off or fix it on (an IT
+/// department that rolls out updates through the console wants them on everywhere).
 fn switch(env_name: &str, env: &dyn Fn(&str) -> Option<String>, machine: Option<bool>) -> Switch {
     let env_value = env(env_name).map(|v| v.trim().to_ascii_lowercase());
     if matches!(env_value.as_deref(), Some("off" | "0" | "false" | "no")) {
-        return Switch { on: false, why: env_name.to_string() };
+        return Switch { on: false, why: env_name.to_string(), managed: true };
     }
-    if machine == Some(false) {
-        return Switch { on: false, why: "machine settings".into() };
+    match machine {
+        Some(on) => Switch { on, why: "machine settings".into(), managed: true },
+        None => Switch { on: true, why: "default".into(), managed: false },
     }
-    Switch { on: true, why: "default".into() }
+}
+
+/// The agent's own file: only what the start needs before the webview exists. Unknown keys are
+/// kept out of the way (a newer console may add some), a broken file is no choice.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct UserFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    updates: Option<bool>,
+}
+
+/// The agent's file in the per-user config folder the shell names.
+pub fn user_settings_path(config_dir: &Path) -> PathBuf {
+    config_dir.join("preferences.json")
+}
+
+fn read_user_file(path: &Path) -> UserFile {
+    std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+}
+
+/// What the agent chose for updates, where the deployment left the choice to them.
+pub fn apply_user_file(updates: Switch, path: &Path) -> Switch {
+    match (updates.managed, read_user_file(path).updates) {
+        (false, Some(on)) => Switch { on, why: "your choice".into(), managed: false },
+        _ => updates,
+    }
+}
+
+/// Keeps the agent's choice of updates for the next start (the check runs once, at start). Refused
+/// where the deployment decides; written whole through a temporary file, so a crash leaves the old
+/// choice or the new one.
+pub fn choose_updates(current: &Switch, path: &Path, on: bool) -> Result<Switch, CommandError> {
+    if current.managed {
+        return Err(CommandError {
+            code: ErrorCode::Forbidden,
+            message: format!("updates are decided on this computer by its IT department ({})", current.why),
+            field: None,
+            retry_after: None,
+        });
+    }
+    let unsaved = |e: std::io::Error| CommandError {
+        code: ErrorCode::InvalidInput,
+        message: format!("your choice could not be kept in {}: {e}", path.display()),
+        field: None,
+        retry_after: None,
+    };
+    let mut file = read_user_file(path);
+    file.updates = Some(on);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(unsaved)?;
+    }
+    let partial = path.with_extension("json.partial");
+    let text = serde_json::to_string_pretty(&file).expect("a struct of options serialises");
+    std::fs::write(&partial, text).map_err(unsaved)?;
+    std::fs::rename(&partial, path).map_err(unsaved)?;
+    Ok(Switch { on, why: "your choice".into(), managed: false })
 }
 
 /// Reads the machine file (a missing file is no settings; a broken one is reported in `machine_file`
@@ -106,7 +170,7 @@ mod tests {
         let none = dir.path().join("absent.json");
         assert!(load(&env_of(&[]), &none).updates.on);
         let s = load(&env_of(&[("RECOVERY_DESK_UPDATES", "off")]), &none);
-        assert_eq!(s.updates, Switch { on: false, why: "RECOVERY_DESK_UPDATES".into() });
+        assert_eq!(s.updates, Switch { on: false, why: "RECOVERY_DESK_UPDATES".into(), managed: true });
         assert!(s.notifications.on);
 
         let machine = dir.path().join("settings.json");
@@ -114,7 +178,7 @@ mod tests {
         let s = load(&env_of(&[("RECOVERY_DESK_UPDATES", "on")]), &machine);
         assert_eq!(
             s.updates,
-            Switch { on: false, why: "machine settings".into() },
+            Switch { on: false, why: "machine settings".into(), managed: true },
             "a variable cannot override policy"
         );
         assert!(!s.notifications.on);
@@ -138,5 +202,59 @@ mod tests {
         assert_eq!(load(&env_of(&[]), &machine).extra_ca_file, Some(PathBuf::from("/etc/ssl/company.pem")));
         let s = load(&env_of(&[("RECOVERY_DESK_EXTRA_CA_FILE", "/x.pem")]), &machine);
         assert_eq!(s.extra_ca_file, Some(PathBuf::from("/x.pem")));
+    }
+
+    #[test]
+    fn the_agent_chooses_updates_only_where_the_deployment_leaves_them_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = user_settings_path(&dir.path().join("config"));
+        let machine = dir.path().join("machine.json");
+        let open = load(&env_of(&[]), &machine).updates;
+        assert!(!open.managed);
+        assert_eq!(apply_user_file(open.clone(), &user), open, "no file: the default stands");
+
+        let off = choose_updates(&open, &user, false).unwrap();
+        assert_eq!(off, Switch { on: false, why: "your choice".into(), managed: false });
+        assert_eq!(apply_user_file(open.clone(), &user), off, "the next start reads the choice");
+        let on = choose_updates(&off, &user, true).unwrap();
+        assert!(on.on);
+        assert!(apply_user_file(open.clone(), &user).on);
+        assert!(!user.with_extension("json.partial").exists());
+
+        // The variable or the machine file decide: the agent's file is not read, and not written.
+        let by_env = load(&env_of(&[("RECOVERY_DESK_UPDATES", "off")]), &machine).updates;
+        assert_eq!(apply_user_file(by_env.clone(), &user), by_env);
+        let before = std::fs::read_to_string(&user).unwrap();
+        let err = choose_updates(&by_env, &user, true).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Forbidden);
+        assert!(err.message.contains("RECOVERY_DESK_UPDATES"), "{}", err.message);
+        std::fs::write(&machine, r#"{"updates": true}"#).unwrap();
+        let fixed_on = load(&env_of(&[]), &machine).updates;
+        assert_eq!(fixed_on, Switch { on: true, why: "machine settings".into(), managed: true });
+        assert_eq!(choose_updates(&fixed_on, &user, false).unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(std::fs::read_to_string(&user).unwrap(), before);
+    }
+
+    #[test]
+    fn a_broken_user_file_is_no_choice_and_is_replaced_by_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = dir.path().join("preferences.json");
+        std::fs::write(&user, r#"{"updates": fals"#).unwrap();
+        let open = load(&env_of(&[]), &dir.path().join("absent.json")).updates;
+        assert_eq!(apply_user_file(open.clone(), &user), open);
+        choose_updates(&open, &user, false).unwrap();
+        assert!(!apply_user_file(open, &user).on);
+    }
+
+    #[test]
+    fn a_choice_that_cannot_be_written_says_where() {
+        let dir = tempfile::tempdir().unwrap();
+        // A file where the folder should be: no folder can be made there, even as root.
+        std::fs::write(dir.path().join("config"), "").unwrap();
+        let user = user_settings_path(&dir.path().join("config"));
+        let open = load(&env_of(&[]), &dir.path().join("absent.json")).updates;
+        let err = choose_updates(&open, &user, false).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidInput);
+        assert!(err.message.contains("preferences.json"), "{}", err.message);
     }
 }

@@ -226,7 +226,7 @@ async fn about_shows_both_versions_and_never_the_session_token() {
     let token = store.load().unwrap().unwrap().token;
     let facts = desk_client::AppFacts {
         version: "9.9.9".into(),
-        settings: vec![("updates".into(), "off (RECOVERY_DESK_UPDATES)".into())],
+        updates: desk_client::settings::Switch { on: false, why: "RECOVERY_DESK_UPDATES".into(), managed: true },
         ..Default::default()
     };
     let about = console.about(&facts).await;

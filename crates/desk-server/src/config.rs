@@ -382,6 +382,10 @@ impl Config {
         if self.request_timeout_secs == 0 {
             anyhow::bail!("request_timeout_secs must be at least 1");
         }
+        // A link that is dead when sent, or one that lives for days in a mailbox, is a mistake.
+        if !(1..=24 * 3600).contains(&self.reset_token_ttl_secs) {
+            anyhow::bail!("reset_token_ttl_secs must be between 1 and 86400 (24 h)");
+        }
         self.proxies()?;
         Ok(())
     }
@@ -514,6 +518,16 @@ mod tests {
             .filter(|k| !readme.contains(&format!("`{k}`")) && !readme.contains(&format!("`[{k}]`")))
             .collect();
         assert!(missing.is_empty(), "settings the README does not name: {missing:?}");
+    }
+
+    #[test]
+    fn a_reset_link_lives_between_one_second_and_a_day() {
+        let ttl = |secs| Config { db: "desk.db".into(), reset_token_ttl_secs: secs, ..Config::default() }.validate();
+        for bad in [0, -1, 24 * 3600 + 1] {
+            let e = ttl(bad).unwrap_err().to_string();
+            assert!(e.contains("reset_token_ttl_secs"), "{bad}: {e}");
+        }
+        assert!(ttl(1).is_ok() && ttl(24 * 3600).is_ok());
     }
 
     #[test]

@@ -245,6 +245,11 @@ export function about(): Promise<About> {
   return call<About>('about');
 }
 
+/** Turns the console's own updates on or off from the next start, where the deployment leaves it to the agent. */
+export function chooseUpdates(on: boolean): Promise<About> {
+  return call<About>('choose_updates', { on });
+}
+
 /** `recovery-desk://` links that arrived (each handed over once), or why each was refused. */
 export function takeLinks(): Promise<LinkEvent[]> {
   return call<LinkEvent[]>('take_links');

@@ -344,7 +344,13 @@ diagnostics: string,
  * file, the settings file), each with its value and what decided it: the Settings view shows
  * them as managed.
  */
-managed: Array<ManagedSetting>, };
+managed: Array<ManagedSetting>, 
+/**
+ * Whether the console updates itself at start, and whether this agent may change that.
+ */
+updates: UpdatesSetting, };
+
+export type UpdatesSetting = { on: boolean, decided_by: string, agent_may_change: boolean, };
 
 export type ManagedSetting = { name: string, value: string, };
 

@@ -3,7 +3,7 @@ import { fireEvent, render, waitFor } from '@testing-library/svelte';
 import type { About } from '../../lib/contract';
 import { desktop } from '../../lib/desktop.svelte';
 import { DEFAULT_PREFERENCES, preferences } from '../../lib/preferences.svelte';
-import { mockCore } from '../../test/core';
+import { fail, mockCore } from '../../test/core';
 import { el } from '../../test/dom';
 import SettingsScreen from './SettingsScreen.svelte';
 
@@ -18,7 +18,18 @@ const ABOUT: About = {
     { name: 'updates', value: 'off (RECOVERY_DESK_UPDATES)' },
     { name: 'notifications', value: 'off (machine settings)' },
   ],
+  updates: { on: false, decided_by: 'RECOVERY_DESK_UPDATES', agent_may_change: false },
 };
+
+/** The About box where the deployment leaves updates to the agent, as `on` and `decided_by` say. */
+function openUpdates(on: boolean, decidedBy = 'default'): About {
+  const value = `${on ? 'on' : 'off'} (${decidedBy})`;
+  return {
+    ...ABOUT,
+    managed: [{ name: 'updates', value }, ...ABOUT.managed.slice(1)],
+    updates: { on, decided_by: decidedBy, agent_may_change: true },
+  };
+}
 
 function setup(notificationsAllowed: boolean) {
   desktop.notifications = notificationsAllowed;
@@ -67,5 +78,46 @@ describe('SettingsScreen', () => {
     expect(el('#settings-service-version').textContent).toBe('0.1.0 (API v1)');
     expect(document.querySelectorAll('[data-testid=shortcut]').length).toBeGreaterThan(10);
     expect(document.body.textContent).not.toContain('token');
+  });
+
+  it('has no updates switch where the IT department decides', async () => {
+    setup(true);
+    await waitFor(() => expect(el('#settings-updates').textContent).toContain('RECOVERY_DESK_UPDATES'));
+    expect(document.querySelector('#settings-updates-on')).toBeNull();
+    expect(document.body.textContent).toContain(
+      'Your IT department decides whether the console updates itself',
+    );
+  });
+
+  it('lets the agent turn updates off for the next start, and shows what is kept', async () => {
+    desktop.notifications = true;
+    const core = mockCore({
+      about: () => openUpdates(true),
+      choose_updates: (args) => openUpdates(args.on as boolean, 'your choice'),
+    });
+    render(SettingsScreen, { serverUrl: 'https://desk.example' });
+    const box = await waitFor(() => el<HTMLInputElement>('#settings-updates-on'));
+    expect(box.checked).toBe(true);
+    expect(el('#settings-updates-hint').textContent).toContain('next time the console starts');
+    await fireEvent.click(box);
+    await waitFor(() => expect(el('#settings-updates').textContent).toBe('off (your choice)'));
+    expect(core.calls('choose_updates')).toEqual([{ on: false }]);
+    expect(el<HTMLInputElement>('#settings-updates-on').checked).toBe(false);
+    expect(localStorage.getItem('recovery-desk.preferences')).toBeNull();
+  });
+
+  it('puts the box back and says why when the choice cannot be kept', async () => {
+    desktop.notifications = true;
+    mockCore({
+      about: () => openUpdates(true),
+      choose_updates: () => fail('forbidden', 'updates are decided on this computer by its IT department'),
+    });
+    render(SettingsScreen, { serverUrl: 'https://desk.example' });
+    const box = await waitFor(() => el<HTMLInputElement>('#settings-updates-on'));
+    await fireEvent.click(box);
+    await waitFor(() => expect(el('#settings-updates-error').dataset.code).toBe('forbidden'));
+    expect(el('#settings-updates-error').textContent).toContain('Your IT department decides');
+    expect(el<HTMLInputElement>('#settings-updates-on').checked).toBe(true);
+    expect(el('#settings-updates').textContent).toBe('on (default)');
   });
 });
