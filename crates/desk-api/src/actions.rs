@@ -8,9 +8,22 @@ use ts_rs::TS;
 use crate::EmailRef;
 
 /// How the caller proves they hold the account: a factor of the user's own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CallerMethod {
     /// The current code of the user's authenticator app, read back by the caller.
     AuthenticatorApp,
@@ -22,19 +35,10 @@ pub enum CallerMethod {
 
 impl CallerMethod {
     pub fn as_str(self) -> &'static str {
-        match self {
-            CallerMethod::AuthenticatorApp => "authenticator_app",
-            CallerMethod::Sms => "sms",
-            CallerMethod::Email => "email",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "authenticator_app" => Some(Self::AuthenticatorApp),
-            "sms" => Some(Self::Sms),
-            "email" => Some(Self::Email),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 

@@ -131,9 +131,22 @@ impl Ticket {
 }
 
 /// Why an agent starts an action. A fixed list, so that figures per reason mean something.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ReasonCode {
     ForgotPassword,
     EmailNotReceived,
@@ -144,23 +157,10 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
-    pub const ALL: [ReasonCode; 6] = [
-        ReasonCode::ForgotPassword,
-        ReasonCode::EmailNotReceived,
-        ReasonCode::LinkExpired,
-        ReasonCode::LockedOut,
-        ReasonCode::SuspectedCompromise,
-        ReasonCode::Other,
-    ];
+    /// Every variant, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
     pub fn as_str(self) -> &'static str {
-        match self {
-            ReasonCode::ForgotPassword => "forgot_password",
-            ReasonCode::EmailNotReceived => "email_not_received",
-            ReasonCode::LinkExpired => "link_expired",
-            ReasonCode::LockedOut => "locked_out",
-            ReasonCode::SuspectedCompromise => "suspected_compromise",
-            ReasonCode::Other => "other",
-        }
+        self.into()
     }
 
     /// In words, for the activity an agent reads (the console's labels say the same).
@@ -176,9 +176,22 @@ impl ReasonCode {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Agent,
     Lead,
@@ -187,25 +200,29 @@ pub enum Role {
 
 impl Role {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Agent => "agent",
-            Role::Lead => "lead",
-            Role::Admin => "admin",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "agent" => Some(Role::Agent),
-            "lead" => Some(Role::Lead),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
+        s.parse().ok()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum AccountStatus {
     Active,
     Locked,
@@ -214,25 +231,29 @@ pub enum AccountStatus {
 
 impl AccountStatus {
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "active" => Some(Self::Active),
-            "locked" => Some(Self::Locked),
-            "suspended" => Some(Self::Suspended),
-            _ => None,
-        }
+        s.parse().ok()
     }
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::Locked => "locked",
-            Self::Suspended => "suspended",
-        }
+        self.into()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum TwoFactorKind {
     AuthenticatorApp,
     Sms,
@@ -241,26 +262,30 @@ pub enum TwoFactorKind {
 
 impl TwoFactorKind {
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "authenticator_app" => Some(Self::AuthenticatorApp),
-            "sms" => Some(Self::Sms),
-            "backup_codes" => Some(Self::BackupCodes),
-            _ => None,
-        }
+        s.parse().ok()
     }
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::AuthenticatorApp => "authenticator_app",
-            Self::Sms => "sms",
-            Self::BackupCodes => "backup_codes",
-        }
+        self.into()
     }
 }
 
 /// Where a recovery email is in its life: the outbox writes `queued`, the sender moves it on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EmailStatus {
     Queued,
     Sent,
@@ -271,23 +296,10 @@ pub enum EmailStatus {
 
 impl EmailStatus {
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "queued" => Some(Self::Queued),
-            "sent" => Some(Self::Sent),
-            "delivered" => Some(Self::Delivered),
-            "bounced" => Some(Self::Bounced),
-            "failed" => Some(Self::Failed),
-            _ => None,
-        }
+        s.parse().ok()
     }
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sent => "sent",
-            Self::Delivered => "delivered",
-            Self::Bounced => "bounced",
-            Self::Failed => "failed",
-        }
+        self.into()
     }
 }
 

@@ -3,9 +3,23 @@ use ts_rs::TS;
 
 /// The stable machine codes of every error, service-side and client-side. The UI decides what to
 /// show from the code, never from a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ErrorCode {
     /// A field failed validation; `field` names it.
     InvalidInput,
@@ -88,48 +102,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::InvalidInput => "invalid_input",
-            ErrorCode::MalformedJson => "malformed_json",
-            ErrorCode::PayloadTooLarge => "payload_too_large",
-            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
-            ErrorCode::MethodNotAllowed => "method_not_allowed",
-            ErrorCode::NotFound => "not_found",
-            ErrorCode::InvalidCredentials => "invalid_credentials",
-            ErrorCode::TooManyAttempts => "too_many_attempts",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::SessionExpired => "session_expired",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::Cooldown => "cooldown",
-            ErrorCode::AccountDailyCap => "account_daily_cap",
-            ErrorCode::AgentHourlyCap => "agent_hourly_cap",
-            ErrorCode::InvalidState => "invalid_state",
-            ErrorCode::ClaimedByOther => "claimed_by_other",
-            ErrorCode::LeaseExpired => "lease_expired",
-            ErrorCode::SameApprover => "same_approver",
-            ErrorCode::ChecklistIncomplete => "checklist_incomplete",
-            ErrorCode::QueueEmpty => "queue_empty",
-            ErrorCode::IdempotencyKeyMissing => "idempotency_key_missing",
-            ErrorCode::IdempotencyKeyReused => "idempotency_key_reused",
-            ErrorCode::InvalidTransition => "invalid_transition",
-            ErrorCode::StaffExists => "staff_exists",
-            ErrorCode::LastAdmin => "last_admin",
-            ErrorCode::OwnChange => "own_change",
-            ErrorCode::WeakPassword => "weak_password",
-            ErrorCode::SsoRequired => "sso_required",
-            ErrorCode::SsoFailed => "sso_failed",
-            ErrorCode::CallerVerificationRequired => "caller_verification_required",
-            ErrorCode::WrongCode => "wrong_code",
-            ErrorCode::ChallengeExpired => "challenge_expired",
-            ErrorCode::ServiceBusy => "service_busy",
-            ErrorCode::RequestTimeout => "request_timeout",
-            ErrorCode::Internal => "internal",
-            ErrorCode::ServiceUnreachable => "service_unreachable",
-            ErrorCode::ConnectionLost => "connection_lost",
-            ErrorCode::UnexpectedResponse => "unexpected_response",
-            ErrorCode::NotSignedIn => "not_signed_in",
-            ErrorCode::KeychainUnavailable => "keychain_unavailable",
-        }
+        self.into()
     }
 }
 

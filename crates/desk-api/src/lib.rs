@@ -57,3 +57,49 @@ pub fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Er
         },
     }
 }
+
+#[cfg(test)]
+mod names {
+    use std::fmt::Debug;
+    use std::str::FromStr;
+
+    use serde::de::DeserializeOwned;
+    use serde::Serialize;
+    use strum::VariantArray;
+
+    use super::*;
+
+    /// Each variant's text (strum's, used for the database, the logs and `parse`) is its JSON name
+    /// (serde's), reads back as itself, and only in that exact spelling.
+    fn one_name<T>()
+    where
+        T: VariantArray + Serialize + DeserializeOwned + Copy + PartialEq + Debug + Into<&'static str> + FromStr,
+    {
+        for v in T::VARIANTS {
+            let text: &'static str = (*v).into();
+            assert_eq!(serde_json::to_value(v).unwrap(), serde_json::Value::String(text.into()), "{v:?}");
+            assert_eq!(text.parse::<T>().ok(), Some(*v), "{text}");
+            assert!(text.to_uppercase().parse::<T>().is_err(), "{text} is read in capitals");
+            assert!(format!(" {text}").parse::<T>().is_err(), "{text} is read with a space");
+        }
+    }
+
+    #[test]
+    fn every_enum_has_one_name_in_json_in_the_database_and_in_parse() {
+        one_name::<AuditAction>();
+        one_name::<CallerMethod>();
+        one_name::<ReasonCode>();
+        one_name::<Role>();
+        one_name::<AccountStatus>();
+        one_name::<TwoFactorKind>();
+        one_name::<EmailStatus>();
+        one_name::<ErrorCode>();
+        one_name::<MailEventKind>();
+        one_name::<RequestState>();
+        one_name::<ChangeKind>();
+        one_name::<RiskLevel>();
+        assert_eq!(AuditAction::ALL.len(), 45);
+        assert_eq!(AuditAction::parse("request_second_approve"), Some(AuditAction::RequestSecondApprove));
+        assert_eq!(ErrorCode::CallerVerificationRequired.as_str(), "caller_verification_required");
+    }
+}

@@ -3,9 +3,21 @@
 use serde::{Deserialize, Serialize};
 
 /// What the provider reports about one email the outbox sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum MailEventKind {
     /// The receiving server accepted the email: `sent` becomes `delivered`.
     Delivered,
@@ -15,10 +27,7 @@ pub enum MailEventKind {
 
 impl MailEventKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Bounced => "bounced",
-        }
+        self.into()
     }
 }
 

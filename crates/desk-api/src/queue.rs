@@ -7,9 +7,23 @@ use ts_rs::TS;
 use crate::{AccountStatus, ActivityEvent, DuplicateAccount, MaskedEmail, TwoFactorMethod};
 
 /// Where a request is. Every move between states is checked in one place on the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RequestState {
     /// Filed, but the contact address is not confirmed yet; not in the queue.
     Unconfirmed,
@@ -32,40 +46,33 @@ pub enum RequestState {
 }
 
 impl RequestState {
-    pub const ALL: [RequestState; 10] = [
-        RequestState::Unconfirmed,
-        RequestState::Open,
-        RequestState::Claimed,
-        RequestState::NeedsInfo,
-        RequestState::Escalated,
-        RequestState::AwaitingSecondApproval,
-        RequestState::Approved,
-        RequestState::Applied,
-        RequestState::Rejected,
-        RequestState::Cancelled,
-    ];
+    /// Every variant, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
     pub fn as_str(self) -> &'static str {
-        match self {
-            RequestState::Unconfirmed => "unconfirmed",
-            RequestState::Open => "open",
-            RequestState::Claimed => "claimed",
-            RequestState::NeedsInfo => "needs_info",
-            RequestState::Escalated => "escalated",
-            RequestState::AwaitingSecondApproval => "awaiting_second_approval",
-            RequestState::Approved => "approved",
-            RequestState::Applied => "applied",
-            RequestState::Rejected => "rejected",
-            RequestState::Cancelled => "cancelled",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|st| st.as_str() == s)
+        s.parse().ok()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum ChangeKind {
     Email,
     Phone,
@@ -74,24 +81,35 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    pub const ALL: [ChangeKind; 4] =
-        [ChangeKind::Email, ChangeKind::Phone, ChangeKind::RemoveTwoFactor, ChangeKind::ResetSecurityQuestion];
+    /// Every variant, in declaration order.
+    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
     pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Email => "email",
-            ChangeKind::Phone => "phone",
-            ChangeKind::RemoveTwoFactor => "remove_two_factor",
-            ChangeKind::ResetSecurityQuestion => "reset_security_question",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|c| c.as_str() == s)
+        s.parse().ok()
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    TS,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum RiskLevel {
     Low,
     Medium,
@@ -100,14 +118,10 @@ pub enum RiskLevel {
 
 impl RiskLevel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RiskLevel::Low => "low",
-            RiskLevel::Medium => "medium",
-            RiskLevel::High => "high",
-        }
+        self.into()
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [RiskLevel::Low, RiskLevel::Medium, RiskLevel::High].into_iter().find(|r| r.as_str() == s)
+        s.parse().ok()
     }
 }
 

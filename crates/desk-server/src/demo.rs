@@ -429,7 +429,7 @@ mod plan_tests {
             assert!(plans.iter().filter(|p| p.risk == risk).count() >= 4, "{risk:?}");
         }
         for change in ChangeKind::ALL {
-            assert!(plans.iter().any(|p| p.change == change), "{change:?}");
+            assert!(plans.iter().any(|p| p.change == *change), "{change:?}");
         }
         assert!(plans.iter().all(|p| p.sla_used > 0.0));
         assert_eq!((plans[0].risk, plans[0].change), (RiskLevel::Low, ChangeKind::ResetSecurityQuestion));

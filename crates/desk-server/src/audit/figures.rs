@@ -13,7 +13,7 @@ use crate::store::{self, Conn, Db, StoreResult};
 
 /// The actions of a group.
 fn actions(group: ActionGroup) -> Vec<AuditAction> {
-    AuditAction::ALL.into_iter().filter(|a| a.group() == group).collect()
+    AuditAction::ALL.iter().copied().filter(|a| a.group() == group).collect()
 }
 
 fn in_group(action: &str, group: ActionGroup) -> bool {

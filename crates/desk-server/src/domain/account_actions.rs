@@ -27,11 +27,7 @@ pub enum AccountAction {
 impl AccountAction {
     /// The name in `agent_actions`, the audit log and the caller-verification setting.
     pub fn name(self) -> &'static str {
-        match self {
-            AccountAction::Unlock => "unlock",
-            AccountAction::VerificationEmail { .. } => "verification_email",
-            AccountAction::EndSessions => "end_sessions",
-        }
+        self.audit().as_str()
     }
     fn audit(self) -> AuditAction {
         match self {

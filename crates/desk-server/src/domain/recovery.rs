@@ -27,11 +27,10 @@ pub enum RecoveryKind {
 desk_api::sql_text_enum!(RecoveryKind);
 
 impl RecoveryKind {
+    /// The kind's name in `agent_actions` and the limits: its audit action's name, so the two
+    /// cannot drift (the serde names above are checked against it in the tests).
     pub fn as_str(self) -> &'static str {
-        match self {
-            RecoveryKind::PasswordReset => "password_reset",
-            RecoveryKind::AnswerReset => "security_answer_reset",
-        }
+        self.audit_action().as_str()
     }
     /// The audit log's name for an agent sending this kind of email.
     pub fn audit_action(self) -> AuditAction {
@@ -309,4 +308,16 @@ pub async fn send(
     audit::record(&mut tx, now_ms, &by.session.actor(by.client), entry).await?;
     store::commit(tx).await?;
     Ok(Outcome { status: 202, body })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecoveryKind;
+
+    #[test]
+    fn a_kind_is_stored_under_its_audit_actions_name() {
+        for kind in [RecoveryKind::PasswordReset, RecoveryKind::AnswerReset] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), serde_json::Value::String(kind.as_str().into()));
+        }
+    }
 }

@@ -355,7 +355,7 @@ async fn every_state_role_and_move_is_allowed_or_refused_as_the_table_says() {
     let now = app.clock.now_ms();
     let mut cells = 0;
     let mut allowed_cells = 0;
-    for state in desk_api::RequestState::ALL {
+    for &state in desk_api::RequestState::ALL {
         for (role, token, me) in &callers {
             for (mv, path, body) in moves() {
                 // A fresh request in this state, held by the caller when claimed, first approved by someone else.

@@ -353,7 +353,8 @@ pub fn decode_cursor(c: Option<&str>) -> Option<Option<(i64, i64)>> {
 pub async fn counts(db: &Db) -> DomainResult<Vec<StateCount>> {
     let rows = store::requests::counts(&mut *db.acquire().await?).await?;
     Ok(RequestState::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|s| *s != RequestState::Unconfirmed)
         .map(|s| StateCount {
             state: s,
