@@ -165,8 +165,11 @@ impl From<anyhow::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(e) = &self {
-            // The cause stays in the log; the answer says only that it happened.
-            tracing::error!(error = ?e, "internal error");
+            // The cause stays in the log; the answer says only that it happened. A failed database
+            // step is logged in the span it ran in, so the line names the domain's entry point
+            // and its ids as well as the route.
+            let span = e.downcast_ref::<crate::store::StoreError>().map(|s| s.span().clone());
+            span.unwrap_or_else(tracing::Span::current).in_scope(|| tracing::error!(error = ?e, "internal error"));
         }
         let problem = self.to_problem();
         let mut res = (self.status(), axum::Json(&problem)).into_response();

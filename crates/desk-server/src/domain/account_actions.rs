@@ -56,6 +56,7 @@ pub fn check_reason(action: AccountAction, valid: &ValidRequest) -> DomainResult
 /// Takes the action under the agent's `Idempotency-Key`. As with the resets, the key is claimed
 /// first and the agent's and the account's rows are locked before the limits are read, so the
 /// limits hold across instances.
+#[tracing::instrument(name = "account_actions.perform", skip_all, fields(agent = by.session.agent.id, account = account_id, action = action.name()))]
 pub async fn perform(
     db: &Db,
     by: &Acting<'_>,
@@ -273,6 +274,7 @@ pub enum Verification {
 }
 
 /// The user confirms the address: the link is used up and the address marked verified, once.
+#[tracing::instrument(name = "account_actions.verify_email", skip_all)]
 pub async fn verify_email(db: &Db, token: &str, now_ms: i64, client: &str) -> DomainResult<Verification> {
     if token.len() != 43 {
         return Ok(Verification::Unknown);

@@ -65,6 +65,7 @@ impl SearchQuery {
 /// matched, then (for plain text of three characters or more) the accounts whose name, username
 /// or an address's local part contains it, in id order. Any prefix, one character included: each
 /// prefix branch reads one page of its index.
+#[tracing::instrument(name = "accounts.search", skip_all)]
 pub async fn search(db: &Db, q: &SearchQuery, at: &SearchCursor, limit: i64) -> DomainResult<Page<AccountSummary>> {
     let upper = format!("{}\u{10FFFF}", q.prefix);
     let range = search::Range { from: &q.prefix, to: &upper };
@@ -116,6 +117,7 @@ pub async fn search(db: &Db, q: &SearchQuery, at: &SearchCursor, limit: i64) -> 
     Ok(Page { items, next_cursor: next.map(|c| c.encode()) })
 }
 
+#[tracing::instrument(name = "accounts.detail", skip_all, fields(account = id))]
 pub async fn detail(db: &Db, id: i64, now_ms: i64, cooldown_secs: i64) -> DomainResult<AccountDetail> {
     let mut conn = db.acquire().await?;
     let a = store::accounts::get(&mut conn, id).await?.ok_or(DomainError::NotFound("account"))?;
@@ -193,6 +195,7 @@ pub async fn duplicates(conn: &mut Conn, id: i64) -> DomainResult<Vec<DuplicateA
 
 /// Whether the address a user states is one on file, without saying which. The check is a
 /// sensitive read (it confirms an address belongs to the account): it is on record.
+#[tracing::instrument(name = "accounts.check_address", skip_all, fields(agent = ?actor.id, account = id))]
 pub async fn check_address(
     db: &Db,
     now_ms: i64,
@@ -222,6 +225,7 @@ pub async fn check_address(
 
 /// The full address of one of the account's emails, for a stated reason: the reveal is on record
 /// before it is answered.
+#[tracing::instrument(name = "accounts.reveal", skip_all, fields(agent = by.session.agent.id, account = account_id, email = email_id))]
 pub async fn reveal(
     db: &Db,
     by: &super::Acting<'_>,
@@ -255,6 +259,7 @@ pub async fn reveal(
 }
 
 /// The account's recovery activity, newest first.
+#[tracing::instrument(name = "accounts.activity", skip_all, fields(account = id))]
 pub async fn activity(db: &Db, id: i64, before: Option<i64>, now_ms: i64) -> DomainResult<Page<ActivityEvent>> {
     if !store::accounts::exists(&mut *db.acquire().await?, id).await? {
         return Err(DomainError::NotFound("account"));

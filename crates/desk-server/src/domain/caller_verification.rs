@@ -52,6 +52,7 @@ async fn audit_entry(
 
 /// Starts a challenge. For `sms` and `email` the code goes out with a warning that support asks
 /// for it only when the user contacted them.
+#[tracing::instrument(name = "caller.challenge", skip_all, fields(agent = by.session.agent.id, account = account_id, method = method.as_str()))]
 pub async fn challenge(
     db: &Db,
     keys: &Keys,
@@ -165,6 +166,7 @@ pub async fn challenge(
 
 /// Checks what the caller read back. Each check spends an attempt first, in one statement, so
 /// no number of parallel guesses gets more than `caller_max_attempts`.
+#[tracing::instrument(name = "caller.check", skip_all, fields(agent = by.session.agent.id, account = account_id, challenge = challenge_id))]
 pub async fn check(
     db: &Db,
     keys: &Keys,

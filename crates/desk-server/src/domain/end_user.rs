@@ -49,6 +49,7 @@ pub struct ValidLink {
     pub methods: Vec<TwoFactorKind>,
 }
 
+#[tracing::instrument(name = "end_user.open", skip_all, fields(kind = kind.as_str()))]
 pub async fn open(db: &Db, token: &str, kind: RecoveryKind, now_ms: i64) -> DomainResult<Link> {
     if token.len() != 43 {
         return Ok(Link::Unknown);
@@ -121,6 +122,7 @@ pub enum SmsSent {
 /// new code cancels the older ones of the link. Each link sends at most `sms_per_link` codes and
 /// each account gets at most `sms_account_hourly_cap` an hour: both counted by conditional updates
 /// in the transaction that sends, so concurrent requests cannot pass them.
+#[tracing::instrument(name = "end_user.send_sms_code", skip_all, fields(account = link.account_id))]
 pub async fn send_sms_code(
     db: &Db,
     keys: &Keys,
@@ -191,6 +193,7 @@ pub enum Verified {
 /// concurrent guesses never get more tries than the cap. Every code works once: SMS and backup
 /// codes are marked used, and an authenticator code's 30-second step is remembered per account,
 /// conditionally, so the same code cannot pass on two links or in two racing requests.
+#[tracing::instrument(name = "end_user.verify_code", skip_all, fields(account = link.account_id, method = method.as_str()))]
 pub async fn verify_code(
     db: &Db,
     keys: &Keys,
@@ -306,6 +309,7 @@ pub enum NewSecret {
 
 /// Uses the link: stores the new secret (hashed), ends the user's sessions, tells every verified
 /// address, and records it — one transaction. Answers false when the link stopped being valid.
+#[tracing::instrument(name = "end_user.complete", skip_all, fields(account = link.account_id))]
 pub async fn complete(
     db: &Db,
     argon: &ArgonGate,
@@ -420,6 +424,7 @@ pub async fn within_public_limits(
 
 /// A user asked for a link on a public page. Runs off the request (the page answers the same
 /// whether or not anything is found), so nothing here may show in the answer.
+#[tracing::instrument(name = "end_user.user_request", skip_all, fields(kind = kind.as_str()))]
 pub async fn user_request(
     db: Db,
     config: std::sync::Arc<Config>,

@@ -119,6 +119,7 @@ fn loopback_redirect(uri: &str) -> DomainResult<String> {
     Ok(uri.to_string())
 }
 
+#[tracing::instrument(name = "sso.start", skip_all, fields(client = client))]
 pub async fn start(db: &Db, config: &Config, now_ms: i64, client: &str, redirect_uri: &str) -> DomainResult<SsoStart> {
     let oidc = config.oidc.as_ref().ok_or_else(not_configured)?;
     let redirect_uri = loopback_redirect(redirect_uri)?;
@@ -237,6 +238,7 @@ fn role_of(oidc: &OidcConfig, claims: &Claims) -> Option<Role> {
 }
 
 /// Ends the attempt (once, whatever the outcome), validates the token and signs the person in.
+#[tracing::instrument(name = "sso.finish", skip_all, fields(client = client))]
 pub async fn finish(
     db: &Db,
     config: &Config,

@@ -221,6 +221,7 @@ pub struct Outcome {
 }
 
 /// Sends the account a recovery email of `kind`, under the agent's `Idempotency-Key`.
+#[tracing::instrument(name = "recovery.send", skip_all, fields(agent = by.session.agent.id, account = account_id, kind = kind.as_str()))]
 pub async fn send(
     db: &Db,
     by: &Acting<'_>,

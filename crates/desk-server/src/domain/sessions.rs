@@ -59,6 +59,7 @@ fn buckets(config: &Config, email_norm: &str, ip: &str) -> [Bucket; 3] {
 /// atomic takes, so concurrent attempts cannot all slip under them; only then does argon2 run,
 /// within the bounds of the gate. A TOTP step is accepted once, by a conditional update, so two
 /// requests racing with one code get one session.
+#[tracing::instrument(name = "sessions.sign_in", skip_all, fields(client = client))]
 pub async fn sign_in(
     state: &AppState,
     client: &str,
@@ -220,6 +221,7 @@ pub async fn authenticate(db: &Db, config: &Config, now_ms: i64, token: &str) ->
     })
 }
 
+#[tracing::instrument(name = "sessions.sign_out", skip_all, fields(agent = session.agent.id))]
 pub async fn sign_out(db: &Db, now_ms: i64, session: &Session, client: &str) -> DomainResult<()> {
     let mut tx = db.write().await?;
     store::sessions::revoke(&mut tx, session.id, now_ms).await?;

@@ -246,15 +246,29 @@ pub async fn rollback(tx: Tx) -> StoreResult<()> {
 }
 
 /// A failed statement, with the step it was part of.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[error("{step}")]
 pub struct StoreError {
     step: Cow<'static, str>,
     #[source]
     source: sqlx::Error,
+    /// The span the step ran in: the domain's entry point (with its ids) inside the request's.
+    /// The edge logs the failure in it, so the log line names both, not only the statement.
+    span: tracing::Span,
+}
+
+// The span is left out: the log line is written in it, which names it better than its id.
+impl std::fmt::Debug for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreError").field("step", &self.step).field("source", &self.source).finish()
+    }
 }
 
 impl StoreError {
+    pub fn span(&self) -> &tracing::Span {
+        &self.span
+    }
+
     /// The statement broke a unique key (another writer got there first).
     pub fn is_unique_violation(&self) -> bool {
         matches!(&self.source, sqlx::Error::Database(e) if e.is_unique_violation())
@@ -276,7 +290,7 @@ pub trait Step<T> {
 
 impl<T> Step<T> for Result<T, sqlx::Error> {
     fn step(self, step: &'static str) -> StoreResult<T> {
-        self.map_err(|source| StoreError { step: Cow::Borrowed(step), source })
+        self.map_err(|source| StoreError { step: Cow::Borrowed(step), source, span: tracing::Span::current() })
     }
 }
 

@@ -47,3 +47,58 @@ async fn a_flag_that_is_neither_0_nor_1_is_an_error_not_true() {
     let chain = format!("{:#}", anyhow::Error::from(e));
     assert!(chain.contains("account_emails") && chain.contains("verified") && chain.contains("0/1"), "{chain}");
 }
+
+/// Every line the service logs at error level, from every test of this binary (a subscriber is
+/// process-wide; a test looks for its own line).
+fn error_log() -> std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    use std::sync::{Arc, Mutex, OnceLock};
+    struct Into(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Into {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    static LOG: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let sink = log.clone();
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::Layer;
+        // Spans of every level (they are the context a line names), events at error only.
+        let errors = tracing_subscriber::filter::filter_fn(|m| {
+            m.target().starts_with("desk_server") && (m.is_span() || *m.level() == tracing::Level::ERROR)
+        });
+        let layer = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(move || Into(sink.clone()));
+        tracing::subscriber::set_global_default(tracing_subscriber::registry().with(layer.with_filter(errors)))
+            .expect("the only subscriber of this test binary");
+        log
+    })
+    .clone()
+}
+
+#[tokio::test]
+async fn a_failed_database_step_is_logged_with_its_route_entry_point_and_ids_and_answered_without_them() {
+    use sqlx::Executor;
+    let log = error_log();
+    let app = TestApp::spawn().await;
+    let token = app.agent_token().await;
+    app.raw().await.execute("ALTER TABLE outbox RENAME TO outbox_gone").await.unwrap();
+
+    let a = app.password_reset(&token, 3, "broken-outbox-1", crate::helpers::reset_body()).await;
+    TestApp::assert_problem(&a, 500, "internal");
+    assert!(!a.text.contains("outbox"), "the cause stays in the log: {}", a.text);
+
+    let text = String::from_utf8_lossy(&log.lock().unwrap()).into_owned();
+    let line = text
+        .lines()
+        .find(|l| l.contains("internal error") && l.contains("(outbox)") && l.contains("account=3"))
+        .unwrap_or_else(|| panic!("no line names the failed step and the account:\n{text}"));
+    for part in ["route=/v1/accounts/{id}/password-reset", "recovery.send{", "agent=", "password_reset"] {
+        assert!(line.contains(part), "{part} missing from: {line}");
+    }
+    assert!(!line.contains(&token), "the session token reached the log");
+}

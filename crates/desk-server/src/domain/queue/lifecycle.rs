@@ -98,6 +98,7 @@ pub async fn ask_for_info(conn: &mut Conn, config: &Config, now_ms: i64, row: &R
 /// The user typed the code mailed to their contact address: the request joins the queue. The
 /// try is taken from the request's allowance first, by a conditional update, so concurrent
 /// guesses never get more than `MAX_CODE_ATTEMPTS`.
+#[tracing::instrument(name = "queue.confirm_contact", skip_all)]
 pub async fn confirm_contact(db: &Db, keys: &Keys, now_ms: i64, reference: &str, code: &str) -> DomainResult<bool> {
     let mut tx = db.write().await?;
     let id = store::requests::id_by_reference(&mut tx, reference).await?.ok_or(DomainError::NotFound("request"))?;
@@ -133,6 +134,7 @@ async fn by_link(conn: &mut Conn, link: RequestLink, token: &str) -> DomainResul
 }
 
 /// The user answered "need more information": the request returns to the queue.
+#[tracing::instrument(name = "queue.user_reply", skip_all)]
 pub async fn user_reply(db: &Db, now_ms: i64, token: &str, text: &str) -> DomainResult<String> {
     let mut tx = db.write().await?;
     let row = by_link(&mut tx, RequestLink::Reply, token).await?;
@@ -146,6 +148,7 @@ pub async fn user_reply(db: &Db, now_ms: i64, token: &str, text: &str) -> Domain
 }
 
 /// "This wasn't me": cancels an approved change that has not applied yet.
+#[tracing::instrument(name = "queue.cancel", skip_all)]
 pub async fn cancel(db: &Db, now_ms: i64, token: &str, client: &str) -> DomainResult<String> {
     let mut tx = db.write().await?;
     let row = by_link(&mut tx, RequestLink::Cancel, token).await?;
@@ -177,6 +180,7 @@ pub async fn peek_cancel(db: &Db, token: &str) -> DomainResult<(String, RequestS
 
 /// Applies every approved change whose cooling-off has passed. Answers how many applied. Each
 /// request is locked before it is checked again, so instances applying together apply it once.
+#[tracing::instrument(name = "queue.apply_due", skip_all)]
 pub async fn apply_due(db: &Db, config: &Config, now_ms: i64) -> DomainResult<usize> {
     let due = store::requests::due_to_apply(&mut *db.acquire().await?, now_ms).await?;
     let mut applied = 0;
@@ -305,6 +309,7 @@ async fn apply(
 /// The new address of an applied email change was confirmed through its link: it becomes
 /// verified and the account's main address. Answers the account, or `None` for a link that is
 /// unknown, used or expired. One conditional update decides, so the link works once.
+#[tracing::instrument(name = "queue.verify_email", skip_all)]
 pub async fn verify_email(db: &Db, now_ms: i64, token: &str, client: &str) -> DomainResult<Option<i64>> {
     let mut tx = db.write().await?;
     let Some(e) = store::accounts::confirm_email(&mut tx, &crypto::token_hash(token), now_ms).await? else {
@@ -360,6 +365,7 @@ pub async fn purge_unconfirmed_evidence(db: &Db, config: &Config, now_ms: i64) -
 
 /// The service's periodic work: due changes, stale evidence, summaries of refusals, old counters.
 /// Every part is safe to run on several instances at once (see each).
+#[tracing::instrument(name = "queue.housekeeping", skip_all)]
 pub async fn housekeeping(state: &crate::AppState) -> DomainResult<()> {
     let now = state.clock.now_ms();
     apply_due(&state.db, &state.config, now).await?;
@@ -377,7 +383,14 @@ pub fn spawn_applier(state: crate::AppState) -> tokio::task::JoinHandle<()> {
         loop {
             tick.tick().await;
             if let Err(e) = housekeeping(&state).await {
-                tracing::error!(error = ?e, "periodic work failed (applying changes, purging, summarising); will retry");
+                // In the span of the step that failed: the line names which periodic job it was.
+                let span = match &e {
+                    DomainError::Store(s) => s.span().clone(),
+                    _ => tracing::Span::current(),
+                };
+                span.in_scope(|| {
+                    tracing::error!(error = ?e, "periodic work failed (applying changes, purging, summarising); will retry")
+                });
             }
         }
     })

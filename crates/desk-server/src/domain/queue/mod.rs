@@ -139,6 +139,7 @@ pub fn act_of_decision(d: Decision) -> Act {
 }
 
 /// Makes one move on a request for a signed-in agent.
+#[tracing::instrument(name = "queue.perform", skip_all, fields(agent = by.session.agent.id, request = id, act = ?act))]
 pub async fn perform(db: &Db, by: &Acting<'_>, id: i64, act: Act, input: Input) -> DomainResult<()> {
     let (config, now_ms, session) = (by.config, by.now_ms, by.session);
     // The length counts what was sent, spaces included, as the API description's `maxLength` does.
@@ -263,6 +264,7 @@ pub async fn assignable_agents(db: &Db) -> DomainResult<Vec<desk_api::AgentLoad>
         .collect())
 }
 
+#[tracing::instrument(name = "queue.claim_next", skip_all, fields(agent = by.session.agent.id))]
 pub async fn claim_next(db: &Db, by: &Acting<'_>) -> DomainResult<i64> {
     let (session, now_ms) = (by.session, by.now_ms);
     let lead = matches!(session.agent.role, Role::Lead | Role::Admin);
@@ -368,6 +370,7 @@ fn parse_json<T: serde::de::DeserializeOwned>(row: &Row, column: &str, text: &st
         .map_err(|e| DomainError::corrupt(&format!("security_requests.{column} of request {}", row.id), e))
 }
 
+#[tracing::instrument(name = "queue.detail", skip_all, fields(request = id))]
 pub async fn detail(db: &Db, id: i64, now_ms: i64) -> DomainResult<RequestDetail> {
     let mut conn = db.acquire().await?;
     let row = store::requests::get(&mut conn, id).await?.ok_or(DomainError::NotFound("request"))?;
@@ -457,6 +460,7 @@ pub struct EvidenceBytes {
 }
 
 /// An evidence file's bytes, for an agent; each view is on record.
+#[tracing::instrument(name = "queue.view_evidence", skip_all, fields(agent = ?actor.id, request = request_id, file = file_id))]
 pub async fn view_evidence(
     db: &Db,
     config: &Config,

@@ -233,6 +233,7 @@ pub async fn assess(db: &Db, s: &Submission, now_ms: i64) -> DomainResult<Assess
 
 /// Stores the request (unconfirmed) and its evidence, and mails the contact code. Answers the
 /// reference the user quotes.
+#[tracing::instrument(name = "queue.file", skip_all)]
 pub async fn file(db: &Db, keys: &Keys, config: &Config, s: Submission, now_ms: i64) -> DomainResult<String> {
     let a = assess(db, &s, now_ms).await?;
     let reference = format!("SD-{}", &crypto::random_token().replace(['-', '_'], "").to_uppercase()[..8]);

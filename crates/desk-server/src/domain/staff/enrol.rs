@@ -75,6 +75,7 @@ pub struct Enrolment {
     pub password_done: bool,
 }
 
+#[tracing::instrument(name = "enrol.open", skip_all)]
 pub async fn open(db: &Db, token: &str, now_ms: i64) -> DomainResult<Opened> {
     if token.len() != 43 {
         return Ok(Opened::Unknown);
@@ -113,6 +114,7 @@ async fn count_failure(db: &Db, e: &Enrolment) -> DomainResult<()> {
 }
 
 /// The password step. `Ok(Err(message))` is a refusal to show on the page.
+#[tracing::instrument(name = "enrol.password_step", skip_all)]
 pub async fn password_step(
     db: &Db,
     e: &Enrolment,
@@ -183,6 +185,7 @@ pub fn otpauth_uri(email: &str, secret: &str) -> String {
 /// The last step: the first code from the new authenticator. On success the link is used up,
 /// the password and authenticator take effect, and ten new backup codes are answered (only
 /// their hashes are kept).
+#[tracing::instrument(name = "enrol.confirm", skip_all)]
 pub async fn confirm(
     db: &Db,
     keys: &Keys,
@@ -229,6 +232,7 @@ pub async fn confirm(
 
 /// `desk-server admin create`: the first admin and their enrolment link. Refused when an admin
 /// exists, unless forced with a reason (which the audit log keeps).
+#[tracing::instrument(name = "enrol.create_first_admin", skip_all)]
 pub async fn create_first_admin(
     db: &Db,
     config: &Config,

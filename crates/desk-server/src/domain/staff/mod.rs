@@ -116,6 +116,7 @@ fn own_change(message: &str) -> DomainError {
 /// Invites a new staff member: their row (no password, no authenticator yet) and a mailed
 /// single-use enrolment link. Inviting an address whose enrolment never finished sends a new
 /// link (the old one stops working); an enrolled address is refused.
+#[tracing::instrument(name = "staff.invite", skip_all, fields(agent = by.session.agent.id))]
 pub async fn invite(db: &Db, by: &Acting<'_>, req: &InviteRequest) -> DomainResult<InviteSent> {
     let (config, now_ms, session) = (by.config, by.now_ms, by.session);
     let email = EmailAddress::parse(&req.email).map_err(|m| DomainError::invalid("email", m))?;
@@ -160,6 +161,7 @@ pub async fn invite(db: &Db, by: &Acting<'_>, req: &InviteRequest) -> DomainResu
 }
 
 /// A new role. Nobody raises their own role, and the last active admin stays an admin.
+#[tracing::instrument(name = "staff.change_role", skip_all, fields(agent = by.session.agent.id, staff = id))]
 pub async fn change_role(db: &Db, by: &Acting<'_>, id: i64, req: &RoleChange) -> DomainResult<StaffMember> {
     let (now_ms, session) = (by.now_ms, by.session);
     let why = why(&req.reason, &req.ticket)?;
@@ -221,6 +223,7 @@ fn last_admin() -> DomainError {
 }
 
 /// Disables (every session ends in the same transaction) or re-enables a staff member.
+#[tracing::instrument(name = "staff.set_disabled", skip_all, fields(agent = by.session.agent.id, staff = id, disable = disable))]
 pub async fn set_disabled(
     db: &Db,
     by: &Acting<'_>,
@@ -264,6 +267,7 @@ pub async fn set_disabled(
 }
 
 /// The first half of an authenticator reset: one admin asks, with a reason and a ticket.
+#[tracing::instrument(name = "staff.request_mfa_reset", skip_all, fields(agent = by.session.agent.id, staff = id))]
 pub async fn request_mfa_reset(db: &Db, by: &Acting<'_>, id: i64, change: &StaffChange) -> DomainResult<StaffMember> {
     let (now_ms, session) = (by.now_ms, by.session);
     let why = why(&change.reason, &change.ticket)?;
@@ -297,6 +301,7 @@ pub async fn request_mfa_reset(db: &Db, by: &Acting<'_>, id: i64, change: &Staff
 /// The second half: a different admin (neither the one who asked nor the one being reset)
 /// approves. The old authenticator and backup codes stop working, every session ends, and a
 /// link to enrol a new authenticator is mailed.
+#[tracing::instrument(name = "staff.approve_mfa_reset", skip_all, fields(agent = by.session.agent.id, reset = reset_id))]
 pub async fn approve_mfa_reset(
     db: &Db,
     by: &Acting<'_>,
@@ -359,6 +364,7 @@ pub async fn sso_settings(db: &Db, config: &Config) -> DomainResult<SsoSettings>
     Ok(SsoSettings { configured: config.oidc.is_some(), required })
 }
 
+#[tracing::instrument(name = "staff.set_sso_required", skip_all, fields(agent = by.session.agent.id, required = required))]
 pub async fn set_sso_required(
     db: &Db,
     by: &Acting<'_>,
