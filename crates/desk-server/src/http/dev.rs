@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::response::Html;
 use axum::Json;
 use desk_api::MailboxMessage;
+use maud::{html, DOCTYPE};
 
 use crate::error::ApiResult;
 use crate::mail;
-use crate::pages::escape;
 use crate::AppState;
 
 const SHOWN: i64 = 200;
@@ -17,20 +17,25 @@ pub async fn mailbox_json(State(state): State<AppState>) -> ApiResult<Json<Vec<M
 }
 
 pub async fn mailbox_html(State(state): State<AppState>) -> ApiResult<Html<String>> {
-    let mut html = String::from(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Local mailbox</title></head>\
-         <body><h1>Local mailbox</h1><p>What the service sent, newest first. Only the embedded default has this page.</p>",
-    );
-    for m in mail::mailbox(&state.db, SHOWN).await? {
-        html.push_str(&format!(
-            "<article><h2>{}</h2><p>To: {} · {} · {}</p><pre>{}</pre></article><hr>",
-            escape(&m.subject),
-            escape(&m.to),
-            m.status.as_str(),
-            m.created_at.to_rfc3339(),
-            escape(&m.body)
-        ));
-    }
-    html.push_str("</body></html>");
-    Ok(Html(html))
+    let messages = mail::mailbox(&state.db, SHOWN).await?;
+    // Subjects, addresses and bodies are what was sent to users: maud escapes each one.
+    let html = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "Local mailbox" } }
+            body {
+                h1 { "Local mailbox" }
+                p { "What the service sent, newest first. Only the embedded default has this page." }
+                @for m in &messages {
+                    article {
+                        h2 { (m.subject) }
+                        p { "To: " (m.to) " · " (m.status.as_str()) " · " (m.created_at.to_rfc3339()) }
+                        pre { (m.body) }
+                    }
+                    hr;
+                }
+            }
+        }
+    };
+    Ok(Html(html.into_string()))
 }

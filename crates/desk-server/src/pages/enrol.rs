@@ -9,7 +9,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 
-use super::{escape, page};
+use maud::{html, Markup};
+
+use super::{alert, page};
 use crate::domain::staff::enrol::{self, Enrolment, Opened, Purpose};
 use crate::domain::staff::passwords::MIN_CHARS;
 use crate::http::ClientAddr;
@@ -25,12 +27,12 @@ fn dead(opened: &Opened) -> Response {
         Opened::TooManyFailures => ("This link is locked", "Too many wrong codes or passwords were entered."),
         _ => ("This link is not valid", "Check that you copied the whole link from the email."),
     };
-    page(StatusCode::GONE, title, &format!("<p>{why}</p><p>Ask an admin of your desk for a new link.</p>"))
+    page(StatusCode::GONE, title, html! { p { (why) } p { "Ask an admin of your desk for a new link." } })
 }
 
 fn broken(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "enrolment step failed");
-    page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
+    page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", html! { p { "Please try again in a minute." } })
 }
 
 async fn opened(state: &AppState, token: &str) -> Result<Enrolment, Response> {
@@ -41,67 +43,82 @@ async fn opened(state: &AppState, token: &str) -> Result<Enrolment, Response> {
     }
 }
 
-fn error_html(error: Option<&str>) -> String {
-    error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default()
-}
-
 fn password_page(e: &Enrolment, token: &str, error: Option<&str>) -> Response {
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let err = error_html(error);
+    let err = alert(error);
     match e.purpose {
         Purpose::Invite => page(
             status,
             "Welcome to Recovery Desk",
-            &format!(
-                "<p>{name}, choose the password you will sign in with as <strong>{email}</strong>. Use at least \
-                 {MIN_CHARS} characters; a few unrelated words work well. Common passwords are refused.</p>{err}\
-                 <form method=\"post\" action=\"/enrol/{token}\"><label for=\"password\">Password</label>\
-                 <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"{MIN_CHARS}\" maxlength=\"128\" autofocus>\
-                 <label for=\"confirm\">The same password again</label>\
-                 <input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required maxlength=\"128\">\
-                 <button type=\"submit\">Continue</button></form><p class=\"note\">Step 1 of 3.</p>",
-                name = escape(&e.name),
-                email = escape(&e.email)
-            ),
+            html! {
+                p {
+                    (e.name) ", choose the password you will sign in with as " strong { (e.email) }
+                    ". Use at least " (MIN_CHARS) " characters; a few unrelated words work well. \
+                     Common passwords are refused."
+                }
+                (err)
+                form method="post" action={ "/enrol/" (token) } {
+                    label for="password" { "Password" }
+                    input id="password" name="password" type="password" autocomplete="new-password" required
+                        minlength=(MIN_CHARS) maxlength="128" autofocus;
+                    label for="confirm" { "The same password again" }
+                    input id="confirm" name="confirm" type="password" autocomplete="new-password" required
+                        maxlength="128";
+                    button type="submit" { "Continue" }
+                }
+                p.note { "Step 1 of 3." }
+            },
         ),
         Purpose::AuthenticatorReset => page(
             status,
             "Set up your new authenticator",
-            &format!(
-                "<p>{name}, your authenticator was reset. Confirm your current password first.</p>{err}\
-                 <form method=\"post\" action=\"/enrol/{token}\"><label for=\"password\">Current password</label>\
-                 <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"128\" autofocus>\
-                 <button type=\"submit\">Continue</button></form><p class=\"note\">Step 1 of 3.</p>",
-                name = escape(&e.name)
-            ),
+            html! {
+                p { (e.name) ", your authenticator was reset. Confirm your current password first." }
+                (err)
+                form method="post" action={ "/enrol/" (token) } {
+                    label for="password" { "Current password" }
+                    input id="password" name="password" type="password" autocomplete="current-password" required
+                        maxlength="128" autofocus;
+                    button type="submit" { "Continue" }
+                }
+                p.note { "Step 1 of 3." }
+            },
         ),
     }
 }
 
-fn qr_svg(uri: &str) -> String {
-    match qrcode::QrCode::new(uri.as_bytes()) {
-        Ok(code) => code
-            .render::<qrcode::render::svg::Color>()
-            .min_dimensions(220, 220)
-            .quiet_zone(true)
-            .dark_color(qrcode::render::svg::Color("#000000"))
-            .light_color(qrcode::render::svg::Color("#ffffff"))
-            .build()
-            // The document's XML prolog is not allowed inside HTML.
-            .split_once("<svg")
-            .map(|(_, rest)| format!("<svg role=\"img\" aria-label=\"QR code of your authenticator secret\"{rest}"))
-            .unwrap_or_default(),
-        Err(_) => String::new(),
+/// The QR code as inline SVG, drawn here module by module (the same picture the qrcode crate's
+/// SVG renderer makes, at least 220 pixels wide with a 4-module quiet zone) so that it too goes
+/// through the template rather than being pasted in as markup.
+fn qr_svg(uri: &str) -> Markup {
+    let Ok(code) = qrcode::QrCode::new(uri.as_bytes()) else { return html! {} };
+    let (modules, quiet) = (code.width(), 4);
+    let side = modules + 2 * quiet;
+    let px = side * 220usize.div_ceil(side);
+    let mut dark = String::new();
+    for (i, _) in code.to_colors().iter().enumerate().filter(|(_, c)| **c == qrcode::Color::Dark) {
+        let (x, y) = (i % modules + quiet, i / modules + quiet);
+        dark.push_str(&format!("M{x} {y}h1v1H{x}V{y}"));
+    }
+    html! {
+        svg role="img" aria-label="QR code of your authenticator secret" xmlns="http://www.w3.org/2000/svg"
+            version="1.1" width=(px) height=(px) viewBox={ "0 0 " (side) " " (side) } shape-rendering="crispEdges" {
+            rect x="0" y="0" width=(side) height=(side) fill="#ffffff" {}
+            path fill="#000000" d=(dark) {}
+        }
     }
 }
 
-fn code_form(token: &str, error: Option<&str>) -> String {
-    format!(
-        "{}<form method=\"post\" action=\"/enrol/{token}/confirm\"><label for=\"code\">The 6-digit code the app shows</label>\
-         <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required maxlength=\"6\" autofocus>\
-         <button type=\"submit\">Confirm</button></form>",
-        error_html(error)
-    )
+fn code_form(token: &str, error: Option<&str>) -> Markup {
+    html! {
+        (alert(error))
+        form method="post" action={ "/enrol/" (token) "/confirm" } {
+            label for="code" { "The 6-digit code the app shows" }
+            input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"
+                autofocus;
+            button type="submit" { "Confirm" }
+        }
+    }
 }
 
 fn authenticator_page(e: &Enrolment, token: &str, secret: &str) -> Response {
@@ -109,18 +126,17 @@ fn authenticator_page(e: &Enrolment, token: &str, secret: &str) -> Response {
     page(
         StatusCode::OK,
         "Scan this code with your authenticator app",
-        &format!(
-            "<p>Open your authenticator app (any app that supports time-based codes), add an account and scan:</p>\
-             <div>{svg}</div>\
-             <p class=\"note\">Cannot scan? Enter this key by hand: <code>{secret}</code> (time-based, 6 digits, 30 seconds), \
-             or open <a href=\"{uri_attr}\">{uri_text}</a> on this device. This page shows it once.</p>\
-             {form}<p class=\"note\">Step 2 of 3.</p>",
-            svg = qr_svg(&uri),
-            secret = escape(secret),
-            uri_attr = escape(&uri),
-            uri_text = escape(&uri),
-            form = code_form(token, None)
-        ),
+        html! {
+            p { "Open your authenticator app (any app that supports time-based codes), add an account and scan:" }
+            div { (qr_svg(&uri)) }
+            p.note {
+                "Cannot scan? Enter this key by hand: " code { (secret) }
+                " (time-based, 6 digits, 30 seconds), or open "
+                a href=(uri) { (uri) } " on this device. This page shows it once."
+            }
+            (code_form(token, None))
+            p.note { "Step 2 of 3." }
+        },
     )
 }
 
@@ -130,12 +146,14 @@ fn resume_page(token: &str, error: Option<&str>) -> Response {
     page(
         if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         "Confirm your authenticator",
-        &format!(
-            "<p>Enter the code your authenticator app shows for Recovery Desk.</p>{}\
-             <form method=\"post\" action=\"/enrol/{token}/authenticator\"><button type=\"submit\">Show a new QR code instead</button></form>\
-             <p class=\"note\">Step 2 of 3. A new QR code replaces the one shown before.</p>",
-            code_form(token, error)
-        ),
+        html! {
+            p { "Enter the code your authenticator app shows for Recovery Desk." }
+            (code_form(token, error))
+            form method="post" action={ "/enrol/" (token) "/authenticator" } {
+                button type="submit" { "Show a new QR code instead" }
+            }
+            p.note { "Step 2 of 3. A new QR code replaces the one shown before." }
+        },
     )
 }
 
@@ -193,22 +211,39 @@ pub async fn confirm(
     let fields = form.map(|Form(f)| f).unwrap_or_default();
     let code = fields.get("code").map(String::as_str).unwrap_or("");
     match enrol::confirm(&state.db, &state.keys, &e, code, state.clock.now_ms(), &client).await {
-        Ok(Ok(codes)) => {
-            let list: String = codes.iter().map(|c| format!("<li><code>{}</code></li>", escape(c))).collect();
-            page(
-                StatusCode::OK,
-                "You are enrolled",
-                &format!(
-                    "<p>Your password and authenticator are set. These backup codes each sign you in once when \
-                     your phone is not at hand. Keep them somewhere safe, away from your computer: this page \
-                     shows them once.</p><ul class=\"codes\">{list}</ul>\
-                     <p>Now open the Recovery Desk console and sign in as <strong>{}</strong>.</p><p class=\"note\">Step 3 of 3.</p>",
-                    escape(&e.email)
-                ),
-            )
-        }
+        Ok(Ok(codes)) => page(
+            StatusCode::OK,
+            "You are enrolled",
+            html! {
+                p {
+                    "Your password and authenticator are set. These backup codes each sign you in once when your \
+                     phone is not at hand. Keep them somewhere safe, away from your computer: this page shows them \
+                     once."
+                }
+                ul.codes { @for c in &codes { li { code { (c) } } } }
+                p { "Now open the Recovery Desk console and sign in as " strong { (e.email) } "." }
+                p.note { "Step 3 of 3." }
+            },
+        ),
         Ok(Err(message)) if e.password_done => resume_page(&token, Some(&message)),
         Ok(Err(message)) => password_page(&e, &token, Some(&message)),
         Err(err) => broken(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The QR code drawn here is the one the qrcode crate's own renderer draws, module for module.
+    #[test]
+    fn the_qr_code_has_the_modules_of_the_qrcode_renderer() {
+        let uri = super::enrol::otpauth_uri("maria.lopez@example.com", "JBSWY3DPEHPK3PXP");
+        let theirs = qrcode::QrCode::new(uri.as_bytes())
+            .unwrap()
+            .render::<qrcode::render::svg::Color>()
+            .module_dimensions(1, 1)
+            .build();
+        let d = theirs.split(" d=\"").nth(1).unwrap().split('"').next().unwrap();
+        let ours = super::qr_svg(&uri).into_string();
+        assert!(ours.contains(&format!(" d=\"{d}\"")), "{ours}\n{theirs}");
     }
 }

@@ -11,6 +11,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 use crate::AppState;
 
@@ -49,10 +50,6 @@ pub fn routes() -> Router<AppState> {
 /// The largest body any route reads: the security-details form with its files.
 pub const BODY_LIMIT: usize = security_details::BODY_LIMIT;
 
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
-}
-
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1f24;background:#fff}\
 h1{font-size:1.5rem}label{display:block;margin:.75rem 0 .25rem;font-weight:600}\
 input,select,textarea{font:inherit;width:100%;padding:.5rem;border:1px solid #6b7280;border-radius:4px;box-sizing:border-box}\
@@ -64,14 +61,24 @@ button:focus,input:focus,select:focus,a:focus{outline:3px solid #f59e0b;outline-
 .error{color:#9b1c1c;font-weight:600}.note{color:#4b5563}ul{padding-left:1.25rem}\
 @media (prefers-color-scheme:dark){body{background:#111827;color:#e5e7eb}.note{color:#9ca3af}input,select,textarea{background:#1f2937;color:#e5e7eb}}";
 
-/// A complete page. Every page is `no-store`, cannot be framed, and runs no script.
-pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{t}</title><style>{STYLE}</style></head><body><main><h1>{t}</h1>{body}</main></body></html>",
-        t = escape(title)
-    );
-    let mut res = (status, html).into_response();
+/// A complete page. Every page is `no-store`, cannot be framed, and runs no script. Every value
+/// spliced into `body` with maud's `(expr)` is escaped, so no input can become markup.
+pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+    let html = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) }
+                // Besides maud's own DOCTYPE, the only text any page does not escape: the constant
+                // STYLE above, never input. Keep every other `PreEscaped` out of the pages.
+                style { (PreEscaped(STYLE)) }
+            }
+            body { main { h1 { (title) } (body) } }
+        }
+    };
+    let mut res = (status, html.into_string()).into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
     h.insert(
@@ -82,14 +89,26 @@ pub fn page(status: StatusCode, title: &str, body: &str) -> Response {
     res
 }
 
+/// A form's error, announced to screen readers; nothing when there is none.
+pub fn alert(error: Option<&str>) -> Markup {
+    html! { @if let Some(e) = error { p.error role="alert" { (e) } } }
+}
+
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn escape_makes_every_markup_character_text() {
-        assert_eq!(
-            super::escape(r#"<a href="x" onclick='y'>&amp;</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;"
-        );
-        assert_eq!(super::escape("maria.lopez@example.com"), "maria.lopez@example.com");
+    use axum::http::StatusCode;
+    use maud::html;
+
+    #[tokio::test]
+    async fn user_text_stays_text() {
+        let input = r#"<a href="x" onclick='y'>&amp;</a>"#;
+        let res = super::page(StatusCode::OK, input, html! { p { (input) } (super::alert(Some(input))) });
+        let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let html = String::from_utf8(body.to_vec()).unwrap();
+        let escaped = "&lt;a href=&quot;x&quot; onclick='y'&gt;&amp;amp;&lt;/a&gt;";
+        // Title, heading, paragraph and alert.
+        assert_eq!(html.matches(escaped).count(), 4, "{html}");
+        assert!(!html.contains("<a href"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
     }
 }

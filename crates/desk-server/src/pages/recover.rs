@@ -7,7 +7,9 @@ use axum::response::Response;
 use axum::Form;
 use std::collections::HashMap;
 
-use super::{escape, page};
+use maud::html;
+
+use super::{alert, page};
 use crate::domain::end_user;
 use crate::domain::recovery::RecoveryKind;
 use crate::http::ClientAddr;
@@ -18,15 +20,18 @@ fn form(kind: RecoveryKind, error: Option<&str>) -> Response {
         RecoveryKind::PasswordReset => ("Forgot password?", "/recover", "Enter your username or the email address you use for your account. We will send you an email with the next steps."),
         RecoveryKind::AnswerReset => ("Forgot your answer?", "/recover-answer", "Enter your username or email address. We will send you an email to set a new security question and answer."),
     };
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     page(
-        if error.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         title,
-        &format!(
-            "<p>{intro}</p>{error}<form method=\"post\" action=\"{action}\"><label for=\"identifier\">Username or email</label>\
-             <input id=\"identifier\" name=\"identifier\" autocomplete=\"username\" required maxlength=\"254\" autofocus>\
-             <button type=\"submit\">Send me the email</button></form>"
-        ),
+        html! {
+            p { (intro) }
+            (alert(error))
+            form method="post" action=(action) {
+                label for="identifier" { "Username or email" }
+                input id="identifier" name="identifier" autocomplete="username" required maxlength="254" autofocus;
+                button type="submit" { "Send me the email" }
+            }
+        },
     )
 }
 
@@ -72,7 +77,7 @@ async fn submit(
             return page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Please wait a little",
-                "<p>Too many requests were made. Wait 15 minutes, then try again.</p>",
+                html! { p { "Too many requests were made. Wait 15 minutes, then try again." } },
             )
         }
         Err(e) => {
@@ -80,7 +85,7 @@ async fn submit(
             return page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Something went wrong",
-                "<p>Please try again in a minute.</p>",
+                html! { p { "Please try again in a minute." } },
             );
         }
     }
@@ -94,10 +99,19 @@ async fn submit(
     page(
         StatusCode::OK,
         "Check your email",
-        "<p>If an account matches what you entered, we have sent an email with the next steps to the address on file.</p>\
-         <ul><li>It should arrive within a few minutes. Check your spam or junk folder too.</li>\
-         <li>If you have several email addresses, check the one linked to your account.</li>\
-         <li>Still nothing? You can <a href=\"/recover\">send the request again</a>.</li></ul>\
-         <p class=\"note\">Do not create another account: it breaks our terms of service and will not get you back into this one.</p>",
+        html! {
+            p {
+                "If an account matches what you entered, we have sent an email with the next steps to the address on \
+                 file."
+            }
+            ul {
+                li { "It should arrive within a few minutes. Check your spam or junk folder too." }
+                li { "If you have several email addresses, check the one linked to your account." }
+                li { "Still nothing? You can " a href="/recover" { "send the request again" } "." }
+            }
+            p.note {
+                "Do not create another account: it breaks our terms of service and will not get you back into this one."
+            }
+        },
     )
 }

@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use desk_api::TwoFactorKind;
 
-use super::{escape, page};
+use maud::{html, Markup};
+
+use super::{alert, page};
 use crate::domain::end_user::{self, Link, NewSecret, SmsSent, ValidLink, Verified, QUESTIONS};
 use crate::domain::recovery::RecoveryKind;
 use crate::http::ClientAddr;
@@ -35,7 +37,7 @@ fn dead_link(kind: RecoveryKind, link: &Link) -> Response {
         Link::TooManyCodes => return locked(kind),
         _ => ("This link is not valid", "Check that you copied the whole link from the email."),
     };
-    page(StatusCode::GONE, title, &format!("<p>{why}</p><p><a href=\"{}\">Ask for a new link</a>.</p>", restart(kind)))
+    page(StatusCode::GONE, title, html! { p { (why) } p { a href=(restart(kind)) { "Ask for a new link" } "." } })
 }
 
 /// The page of a link that had too many wrong codes: what happened and what to do now.
@@ -43,35 +45,44 @@ fn locked(kind: RecoveryKind) -> Response {
     page(
         StatusCode::LOCKED,
         "This link is locked",
-        &format!(
-            "<p>Too many wrong verification codes were entered, so this link no longer works. This protects your \
-             account from someone guessing codes.</p>\
-             <ul><li>If it was you: <a href=\"{}\">ask for a new link</a> and enter the newest code you receive.</li>\
-             <li>If you no longer have your phone, authenticator app or backup codes, \
-             <a href=\"/security-details\">ask us to update your security information</a>.</li>\
-             <li>If it was not you, your account is safe: nothing was changed.</li></ul>",
-            restart(kind)
-        ),
+        html! {
+            p {
+                "Too many wrong verification codes were entered, so this link no longer works. This protects your \
+                 account from someone guessing codes."
+            }
+            ul {
+                li {
+                    "If it was you: " a href=(restart(kind)) { "ask for a new link" }
+                    " and enter the newest code you receive."
+                }
+                li {
+                    "If you no longer have your phone, authenticator app or backup codes, "
+                    a href="/security-details" { "ask us to update your security information" } "."
+                }
+                li { "If it was not you, your account is safe: nothing was changed." }
+            }
+        },
     )
 }
 
 /// "Wait before asking again", with when.
-fn wait_page(title: &str, why: &str, retry_at_ms: Option<i64>, base: &str) -> Response {
-    let when = retry_at_ms
-        .map(|t| {
-            format!(
-                "<p>You can ask for another code after <strong>{} UTC</strong>.</p>",
-                crate::clock::from_ms(t).format("%H:%M")
-            )
-        })
-        .unwrap_or_default();
+fn wait_page(title: &str, why: Markup, retry_at_ms: Option<i64>, base: &str) -> Response {
     page(
         StatusCode::TOO_MANY_REQUESTS,
         title,
-        &format!(
-            "<p>{why}</p>{when}<ul><li>Use the newest code we already sent; it works for 10 minutes.</li>\
-             <li>Or <a href=\"{base}\">choose another way to verify</a>.</li></ul>"
-        ),
+        html! {
+            p { (why) }
+            @if let Some(t) = retry_at_ms {
+                p {
+                    "You can ask for another code after "
+                    strong { (crate::clock::from_ms(t).format("%H:%M").to_string()) " UTC" } "."
+                }
+            }
+            ul {
+                li { "Use the newest code we already sent; it works for 10 minutes." }
+                li { "Or " a href=(base) { "choose another way to verify" } "." }
+            }
+        },
     )
 }
 
@@ -91,68 +102,76 @@ fn two_factor_page(
     sms_sent: bool,
 ) -> Response {
     let method = chosen.and_then(TwoFactorKind::parse).filter(|m| link.methods.contains(m)).unwrap_or(link.methods[0]);
-    let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
-    let sms = if method == TwoFactorKind::Sms {
-        let sent = if sms_sent { "<p class=\"note\">We sent a code to your phone.</p>" } else { "" };
-        format!("{sent}<form method=\"post\" action=\"{base}/sms\"><button type=\"submit\">Send me a code by SMS</button></form>")
-    } else {
-        String::new()
-    };
-    let others: String = link
-        .methods
-        .iter()
-        .filter(|m| **m != method)
-        .map(|m| format!("<li><a href=\"{base}?method={}\">Use {}</a></li>", m.as_str(), method_label(*m)))
-        .collect();
-    let others =
-        if others.is_empty() { String::new() } else { format!("<h2>Try another method</h2><ul>{others}</ul>") };
+    let others: Vec<TwoFactorKind> = link.methods.iter().copied().filter(|m| *m != method).collect();
     page(
         if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         "Verify it's you",
-        &format!(
-            "<p>Your account has two-step verification. Enter {}.</p>{error_html}{sms}\
-             <form method=\"post\" action=\"{base}/verify\"><input type=\"hidden\" name=\"method\" value=\"{}\">\
-             <label for=\"code\">Verification code</label>\
-             <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required maxlength=\"32\" autofocus>\
-             <button type=\"submit\">Verify</button></form>{others}",
-            method_label(method),
-            method.as_str()
-        ),
+        html! {
+            p { "Your account has two-step verification. Enter " (method_label(method)) "." }
+            (alert(error))
+            @if method == TwoFactorKind::Sms {
+                @if sms_sent { p.note { "We sent a code to your phone." } }
+                form method="post" action={ (base) "/sms" } { button type="submit" { "Send me a code by SMS" } }
+            }
+            form method="post" action={ (base) "/verify" } {
+                input type="hidden" name="method" value=(method.as_str());
+                label for="code" { "Verification code" }
+                input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="32"
+                    autofocus;
+                button type="submit" { "Verify" }
+            }
+            @if !others.is_empty() {
+                h2 { "Try another method" }
+                ul {
+                    @for m in &others {
+                        li { a href={ (base) "?method=" (m.as_str()) } { "Use " (method_label(*m)) } }
+                    }
+                }
+            }
+        },
     )
 }
 
 fn secret_form(link: &ValidLink, base: &str, error: Option<&str>) -> Response {
-    let error_html = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     match link.kind {
         RecoveryKind::PasswordReset => page(
             status,
             "Choose a new password",
-            &format!(
-                "<p>For <strong>{}</strong>. Use at least 12 characters; a few unrelated words work well.</p>{error_html}\
-                 <form method=\"post\" action=\"{base}\"><label for=\"password\">New password</label>\
-                 <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required minlength=\"12\" maxlength=\"128\" autofocus>\
-                 <label for=\"confirm\">The same password again</label>\
-                 <input id=\"confirm\" name=\"confirm\" type=\"password\" autocomplete=\"new-password\" required maxlength=\"128\">\
-                 <button type=\"submit\">Set the new password</button></form>",
-                escape(&link.username)
-            ),
+            html! {
+                p { "For " strong { (link.username) } ". Use at least 12 characters; a few unrelated words work well." }
+                (alert(error))
+                form method="post" action=(base) {
+                    label for="password" { "New password" }
+                    input id="password" name="password" type="password" autocomplete="new-password" required
+                        minlength="12" maxlength="128" autofocus;
+                    label for="confirm" { "The same password again" }
+                    input id="confirm" name="confirm" type="password" autocomplete="new-password" required
+                        maxlength="128";
+                    button type="submit" { "Set the new password" }
+                }
+            },
         ),
-        RecoveryKind::AnswerReset => {
-            let options: String = QUESTIONS.iter().map(|q| format!("<option>{}</option>", escape(q))).collect();
-            page(
-                status,
-                "Choose a new security question",
-                &format!(
-                    "<p>For <strong>{}</strong>.</p>{error_html}<form method=\"post\" action=\"{base}\">\
-                     <label for=\"question\">Question</label><select id=\"question\" name=\"question\">{options}</select>\
-                     <label for=\"answer\">Answer</label><input id=\"answer\" name=\"answer\" required maxlength=\"100\" autocomplete=\"off\">\
-                     <button type=\"submit\">Save the new answer</button></form>",
-                    escape(&link.username)
-                ),
-            )
-        }
+        RecoveryKind::AnswerReset => page(
+            status,
+            "Choose a new security question",
+            html! {
+                p { "For " strong { (link.username) } "." }
+                (alert(error))
+                form method="post" action=(base) {
+                    label for="question" { "Question" }
+                    select id="question" name="question" { @for q in QUESTIONS { option { (q) } } }
+                    label for="answer" { "Answer" }
+                    input id="answer" name="answer" required maxlength="100" autocomplete="off";
+                    button type="submit" { "Save the new answer" }
+                }
+            },
+        ),
     }
+}
+
+fn sorry() -> Response {
+    page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", html! { p { "Please try again in a minute." } })
 }
 
 fn base(kind: RecoveryKind, token: &str) -> String {
@@ -165,7 +184,7 @@ async fn open(state: &AppState, token: &str, kind: RecoveryKind) -> Result<Valid
         Ok(other) => Err(dead_link(kind, &other)),
         Err(e) => {
             tracing::error!(error = %e, "could not open a recovery link");
-            Err(page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>"))
+            Err(sorry())
         }
     }
 }
@@ -209,7 +228,7 @@ async fn verify(state: AppState, token: String, fields: Fields, kind: RecoveryKi
         Ok(Verified::Locked) => locked(kind),
         Err(e) => {
             tracing::error!(error = %e, "could not check a verification code");
-            page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
+            sorry()
         }
     }
 }
@@ -228,23 +247,22 @@ async fn sms(state: AppState, token: String, kind: RecoveryKind) -> Response {
         Ok(SmsSent::NoPhone) => Redirect::to(&base).into_response(),
         Ok(SmsSent::LinkSpent) => wait_page(
             "No more codes for this link",
-            &format!(
-                "This link has sent the most codes it may ({}). To get more, <a href=\"{}\">ask for a new link</a>.",
-                state.config.sms_per_link,
-                restart(kind)
-            ),
+            html! {
+                "This link has sent the most codes it may (" (state.config.sms_per_link) "). To get more, "
+                a href=(restart(kind)) { "ask for a new link" } "."
+            },
             None,
             &base,
         ),
         Ok(SmsSent::AccountLimited { retry_at_ms }) => wait_page(
             "Please wait before asking again",
-            "Your account has been sent the most codes allowed in an hour.",
+            html! { "Your account has been sent the most codes allowed in an hour." },
             Some(retry_at_ms),
             &base,
         ),
         Err(e) => {
             tracing::error!(error = %e, "could not send an SMS code");
-            page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
+            sorry()
         }
     }
 }
@@ -287,15 +305,24 @@ async fn set(state: AppState, token: String, client: String, fields: Fields, kin
         Ok(true) => page(
             StatusCode::OK,
             "All set",
-            match kind {
-                RecoveryKind::PasswordReset => "<p>Your password has been changed and you were signed out everywhere. You can sign in with the new password now.</p>",
-                RecoveryKind::AnswerReset => "<p>Your new security question and answer are saved.</p>",
+            html! {
+                p {
+                    @match kind {
+                        RecoveryKind::PasswordReset => "Your password has been changed and you were signed out \
+                            everywhere. You can sign in with the new password now.",
+                        RecoveryKind::AnswerReset => "Your new security question and answer are saved.",
+                    }
+                }
             },
         ),
         Ok(false) => dead_link(kind, &Link::Used),
         Err(e) => {
             tracing::error!(error = %e, "could not complete a recovery");
-            page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Nothing was changed. Please try again in a minute.</p>")
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Something went wrong",
+                html! { p { "Nothing was changed. Please try again in a minute." } },
+            )
         }
     }
 }

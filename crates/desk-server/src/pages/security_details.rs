@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use desk_api::{ChangeKind, EmailAddress, RequestState};
 
-use super::{escape, page};
+use maud::html;
+
+use super::{alert, page};
 use crate::domain::end_user;
 use crate::domain::queue::lifecycle;
 use crate::domain::queue::submit::{self, Submission, Upload, MAX_FILES, MAX_FILE_BYTES};
@@ -26,49 +28,63 @@ fn sorry() -> Response {
     page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Something went wrong",
-        "<p>Nothing was sent. Please try again in a minute.</p>",
+        html! { p { "Nothing was sent. Please try again in a minute." } },
     )
 }
 
 fn form_page(error: Option<&str>, v: &HashMap<String, String>) -> Response {
-    let val = |k: &str| escape(v.get(k).map(String::as_str).unwrap_or(""));
-    let checked = |c: ChangeKind| if v.get("change").map(String::as_str) == Some(c.as_str()) { " checked" } else { "" };
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+    let val = |k: &str| v.get(k).cloned().unwrap_or_default();
+    let change = |label: &str, c: ChangeKind| {
+        let chosen = v.get("change").map(String::as_str) == Some(c.as_str());
+        html! {
+            label {
+                input type="radio" name="change" value=(c.as_str()) checked[chosen];
+                " " (label)
+            }
+        }
+    };
     page(
-        if error.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         "Update your security information",
-        &format!(
-            "<p>If you tried everything else and still cannot get into your account, tell us what to change and we will help. \
-             Do not create another account.</p>{error}\
-             <form method=\"post\" action=\"/security-details\" enctype=\"multipart/form-data\">\
-             <label for=\"identifier\">Your username or an email address on the account</label>\
-             <input id=\"identifier\" name=\"identifier\" required maxlength=\"254\" value=\"{}\">\
-             <label for=\"contact\">An email address we can reach you at now</label>\
-             <input id=\"contact\" name=\"contact\" type=\"email\" required maxlength=\"254\" value=\"{}\">\
-             <fieldset><legend>What should change?</legend>\
-             <label><input type=\"radio\" name=\"change\" value=\"email\"{}> The account's email address</label>\
-             <label><input type=\"radio\" name=\"change\" value=\"phone\"{}> The phone number</label>\
-             <label><input type=\"radio\" name=\"change\" value=\"remove_two_factor\"{}> Remove two-step verification</label>\
-             <label><input type=\"radio\" name=\"change\" value=\"reset_security_question\"{}> Reset the security question</label></fieldset>\
-             <label for=\"new_value\">The new email address or phone number (if that is what changes)</label>\
-             <input id=\"new_value\" name=\"new_value\" maxlength=\"254\" value=\"{}\">\
-             <label for=\"full_name\">Your full name, as on the account</label>\
-             <input id=\"full_name\" name=\"full_name\" required maxlength=\"120\" value=\"{}\">\
-             <label for=\"country\">Your country (two letters, e.g. US)</label>\
-             <input id=\"country\" name=\"country\" required maxlength=\"2\" value=\"{}\">\
-             <label for=\"former_address\">An email address you used on the account before (optional)</label>\
-             <input id=\"former_address\" name=\"former_address\" maxlength=\"254\" value=\"{}\">\
-             <label for=\"account_age_years\">About how many years ago you opened the account (optional)</label>\
-             <input id=\"account_age_years\" name=\"account_age_years\" inputmode=\"numeric\" maxlength=\"2\" value=\"{}\">\
-             <label for=\"statement\">What happened</label>\
-             <textarea id=\"statement\" name=\"statement\" required maxlength=\"2000\" rows=\"6\">{}</textarea>\
-             <label for=\"evidence\">Evidence (optional): up to {MAX_FILES} PNG, JPEG or PDF files of at most 2 MB each (images up to 40 megapixels)</label>\
-             <input id=\"evidence\" name=\"evidence\" type=\"file\" multiple accept=\"image/png,image/jpeg,application/pdf\">\
-             <button type=\"submit\">Send the request</button></form>",
-            val("identifier"), val("contact"),
-            checked(ChangeKind::Email), checked(ChangeKind::Phone), checked(ChangeKind::RemoveTwoFactor), checked(ChangeKind::ResetSecurityQuestion),
-            val("new_value"), val("full_name"), val("country"), val("former_address"), val("account_age_years"), val("statement"),
-        ),
+        html! {
+            p {
+                "If you tried everything else and still cannot get into your account, tell us what to change and we \
+                 will help. Do not create another account."
+            }
+            (alert(error))
+            form method="post" action="/security-details" enctype="multipart/form-data" {
+                label for="identifier" { "Your username or an email address on the account" }
+                input id="identifier" name="identifier" required maxlength="254" value=(val("identifier"));
+                label for="contact" { "An email address we can reach you at now" }
+                input id="contact" name="contact" type="email" required maxlength="254" value=(val("contact"));
+                fieldset {
+                    legend { "What should change?" }
+                    (change("The account's email address", ChangeKind::Email))
+                    (change("The phone number", ChangeKind::Phone))
+                    (change("Remove two-step verification", ChangeKind::RemoveTwoFactor))
+                    (change("Reset the security question", ChangeKind::ResetSecurityQuestion))
+                }
+                label for="new_value" { "The new email address or phone number (if that is what changes)" }
+                input id="new_value" name="new_value" maxlength="254" value=(val("new_value"));
+                label for="full_name" { "Your full name, as on the account" }
+                input id="full_name" name="full_name" required maxlength="120" value=(val("full_name"));
+                label for="country" { "Your country (two letters, e.g. US)" }
+                input id="country" name="country" required maxlength="2" value=(val("country"));
+                label for="former_address" { "An email address you used on the account before (optional)" }
+                input id="former_address" name="former_address" maxlength="254" value=(val("former_address"));
+                label for="account_age_years" { "About how many years ago you opened the account (optional)" }
+                input id="account_age_years" name="account_age_years" inputmode="numeric" maxlength="2"
+                    value=(val("account_age_years"));
+                label for="statement" { "What happened" }
+                textarea id="statement" name="statement" required maxlength="2000" rows="6" { (val("statement")) }
+                label for="evidence" {
+                    "Evidence (optional): up to " (MAX_FILES)
+                    " PNG, JPEG or PDF files of at most 2 MB each (images up to 40 megapixels)"
+                }
+                input id="evidence" name="evidence" type="file" multiple accept="image/png,image/jpeg,application/pdf";
+                button type="submit" { "Send the request" }
+            }
+        },
     )
 }
 
@@ -217,7 +233,7 @@ pub async fn submit(
             return page(
                 StatusCode::TOO_MANY_REQUESTS,
                 "Please wait a little",
-                "<p>Too many requests were sent. Wait 15 minutes, then try again.</p>",
+                html! { p { "Too many requests were sent. Wait 15 minutes, then try again." } },
             )
         }
         Err(_) => return sorry(),
@@ -232,17 +248,22 @@ pub async fn submit(
 }
 
 fn confirm_page(reference: &str, error: Option<&str>) -> Response {
-    let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
-    let r = escape(reference);
     page(
-        if error.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY },
+        if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
         "Confirm your email address",
-        &format!(
-            "<p>We sent a 6-digit code to the address you gave. Enter it to send request <strong>{r}</strong> to our team.</p>{error}\
-             <form method=\"post\" action=\"/security-details/{r}/confirm\"><label for=\"code\">Code</label>\
-             <input id=\"code\" name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" required maxlength=\"6\" autofocus>\
-             <button type=\"submit\">Confirm</button></form>"
-        ),
+        html! {
+            p {
+                "We sent a 6-digit code to the address you gave. Enter it to send request "
+                strong { (reference) } " to our team."
+            }
+            (alert(error))
+            form method="post" action={ "/security-details/" (reference) "/confirm" } {
+                label for="code" { "Code" }
+                input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"
+                    autofocus;
+                button type="submit" { "Confirm" }
+            }
+        },
     )
 }
 
@@ -252,29 +273,36 @@ fn reference_ok(r: &str) -> bool {
 
 pub async fn confirm_form(Path(reference): Path<String>) -> Response {
     if !reference_ok(&reference) {
-        return page(StatusCode::NOT_FOUND, "Request not found", "<p>Check the reference.</p>");
+        return page(StatusCode::NOT_FOUND, "Request not found", html! { p { "Check the reference." } });
     }
     confirm_page(&reference, None)
 }
 
 pub async fn confirm(State(state): State<AppState>, Path(reference): Path<String>, fields: Fields) -> Response {
     if !reference_ok(&reference) {
-        return page(StatusCode::NOT_FOUND, "Request not found", "<p>Check the reference.</p>");
+        return page(StatusCode::NOT_FOUND, "Request not found", html! { p { "Check the reference." } });
     }
     let code = fields.ok().and_then(|Form(f)| f.get("code").cloned()).unwrap_or_default();
     match lifecycle::confirm_contact(&state.db, &state.keys, state.clock.now_ms(), &reference, &code).await {
         Ok(true) => page(
             StatusCode::OK,
             "We have your request",
-            &format!(
-                "<p>Your reference is <strong>{}</strong>. We will write to you at the address you confirmed as the request moves; \
-                 most requests are handled within two days.</p>",
-                escape(&reference)
-            ),
+            html! {
+                p {
+                    "Your reference is " strong { (reference) } ". We will write to you at the address you confirmed \
+                     as the request moves; most requests are handled within two days."
+                }
+            },
         ),
-        Ok(false) => confirm_page(&reference, Some("That code is not right. Check the email and try again (5 tries at most).")),
-        Err(DomainError::NotFound(_)) => page(StatusCode::NOT_FOUND, "Request not found", "<p>Check the reference.</p>"),
-        Err(DomainError::Conflict { .. }) => page(StatusCode::OK, "Already confirmed", "<p>This request is already with our team.</p>"),
+        Ok(false) => {
+            confirm_page(&reference, Some("That code is not right. Check the email and try again (5 tries at most)."))
+        }
+        Err(DomainError::NotFound(_)) => {
+            page(StatusCode::NOT_FOUND, "Request not found", html! { p { "Check the reference." } })
+        }
+        Err(DomainError::Conflict { .. }) => {
+            page(StatusCode::OK, "Already confirmed", html! { p { "This request is already with our team." } })
+        }
         Err(_) => sorry(),
     }
 }
@@ -283,12 +311,13 @@ pub async fn reply_form(Path(token): Path<String>) -> Response {
     page(
         StatusCode::OK,
         "Tell us more",
-        &format!(
-            "<form method=\"post\" action=\"/security-details/reply/{}\"><label for=\"text\">Your answer</label>\
-             <textarea id=\"text\" name=\"text\" required maxlength=\"2000\" rows=\"6\"></textarea>\
-             <button type=\"submit\">Send</button></form>",
-            escape(&token)
-        ),
+        html! {
+            form method="post" action={ "/security-details/reply/" (token) } {
+                label for="text" { "Your answer" }
+                textarea id="text" name="text" required maxlength="2000" rows="6" {}
+                button type="submit" { "Send" }
+            }
+        },
     )
 }
 
@@ -299,19 +328,19 @@ pub async fn reply(State(state): State<AppState>, Path(token): Path<String>, fie
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Tell us more",
-            "<p class=\"error\">Write an answer of at most 2000 characters.</p>",
+            html! { p.error { "Write an answer of at most 2000 characters." } },
         );
     }
     match lifecycle::user_reply(&state.db, state.clock.now_ms(), &token, text).await {
         Ok(reference) => page(
             StatusCode::OK,
             "Thank you",
-            &format!("<p>Request <strong>{}</strong> is back with our team.</p>", escape(&reference)),
+            html! { p { "Request " strong { (reference) } " is back with our team." } },
         ),
         Err(DomainError::NotFound(_)) | Err(DomainError::Conflict { .. }) => page(
             StatusCode::GONE,
             "This link no longer works",
-            "<p>The request has moved on. Reply to our last email instead.</p>",
+            html! { p { "The request has moved on. Reply to our last email instead." } },
         ),
         Err(_) => sorry(),
     }
@@ -322,16 +351,27 @@ pub async fn cancel_form(State(state): State<AppState>, Path(token): Path<String
         Ok((reference, RequestState::Approved)) => page(
             StatusCode::OK,
             "Cancel this change?",
-            &format!(
-                "<p>Request <strong>{}</strong> will change your account's security details. If you did not ask for it, cancel it.</p>\
-                 <form method=\"post\" action=\"/security-details/cancel/{}\"><button type=\"submit\">This wasn't me — cancel the change</button></form>",
-                escape(&reference),
-                escape(&token)
-            ),
+            html! {
+                p {
+                    "Request " strong { (reference) }
+                    " will change your account's security details. If you did not ask for it, cancel it."
+                }
+                form method="post" action={ "/security-details/cancel/" (token) } {
+                    button type="submit" { "This wasn't me — cancel the change" }
+                }
+            },
         ),
-        Ok((_, RequestState::Applied)) => page(StatusCode::GONE, "Too late to cancel", "<p>The change has already applied. Contact support at once if it was not you.</p>"),
-        Ok(_) => page(StatusCode::GONE, "Nothing to cancel", "<p>This change is no longer pending.</p>"),
-        Err(_) => page(StatusCode::NOT_FOUND, "This link is not valid", "<p>Check that you copied the whole link.</p>"),
+        Ok((_, RequestState::Applied)) => page(
+            StatusCode::GONE,
+            "Too late to cancel",
+            html! { p { "The change has already applied. Contact support at once if it was not you." } },
+        ),
+        Ok(_) => page(StatusCode::GONE, "Nothing to cancel", html! { p { "This change is no longer pending." } }),
+        Err(_) => page(
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            html! { p { "Check that you copied the whole link." } },
+        ),
     }
 }
 
@@ -341,9 +381,24 @@ pub async fn cancel(
     Path(token): Path<String>,
 ) -> Response {
     match lifecycle::cancel(&state.db, state.clock.now_ms(), &token, &client).await {
-        Ok(reference) => page(StatusCode::OK, "Cancelled", &format!("<p>Request <strong>{}</strong> was cancelled and nothing was changed. Consider changing your password.</p>", escape(&reference))),
-        Err(DomainError::NotFound(_)) => page(StatusCode::NOT_FOUND, "This link is not valid", "<p>Check that you copied the whole link.</p>"),
-        Err(DomainError::Conflict { .. }) => page(StatusCode::GONE, "Nothing to cancel", "<p>This change is no longer pending.</p>"),
+        Ok(reference) => page(
+            StatusCode::OK,
+            "Cancelled",
+            html! {
+                p {
+                    "Request " strong { (reference) }
+                    " was cancelled and nothing was changed. Consider changing your password."
+                }
+            },
+        ),
+        Err(DomainError::NotFound(_)) => page(
+            StatusCode::NOT_FOUND,
+            "This link is not valid",
+            html! { p { "Check that you copied the whole link." } },
+        ),
+        Err(DomainError::Conflict { .. }) => {
+            page(StatusCode::GONE, "Nothing to cancel", html! { p { "This change is no longer pending." } })
+        }
         Err(_) => sorry(),
     }
 }
@@ -354,11 +409,12 @@ pub async fn verify_email_form(Path(token): Path<String>) -> Response {
     page(
         StatusCode::OK,
         "Confirm your new email address",
-        &format!(
-            "<p>Confirm that this address is yours to make it your account's main address.</p>\
-             <form method=\"post\" action=\"/security-details/verify-email/{}\"><button type=\"submit\">Confirm this address</button></form>",
-            escape(&token)
-        ),
+        html! {
+            p { "Confirm that this address is yours to make it your account's main address." }
+            form method="post" action={ "/security-details/verify-email/" (token) } {
+                button type="submit" { "Confirm this address" }
+            }
+        },
     )
 }
 
@@ -371,12 +427,17 @@ pub async fn verify_email(
         Ok(Some(_)) => page(
             StatusCode::OK,
             "Address confirmed",
-            "<p>Your new address is confirmed and is now your account's main address.</p>",
+            html! { p { "Your new address is confirmed and is now your account's main address." } },
         ),
         Ok(None) => page(
             StatusCode::GONE,
             "This link no longer works",
-            "<p>It was already used, or it expired after 7 days. If the address still needs confirming, contact support.</p>",
+            html! {
+                p {
+                    "It was already used, or it expired after 7 days. If the address still needs confirming, \
+                     contact support."
+                }
+            },
         ),
         Err(_) => sorry(),
     }

@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{escape, page};
+use maud::html;
+
+use super::page;
 use crate::domain::account_actions::{self, Verification};
 use crate::http::ClientAddr;
 use crate::AppState;
@@ -14,11 +16,10 @@ pub async fn form(Path(token): Path<String>) -> Response {
     page(
         StatusCode::OK,
         "Confirm your email address",
-        &format!(
-            "<p>Confirm that this address is yours, so that recovery emails can reach you here.</p>\
-             <form method=\"post\" action=\"/verify-email/{}\"><button type=\"submit\">Confirm this address</button></form>",
-            escape(&token)
-        ),
+        html! {
+            p { "Confirm that this address is yours, so that recovery emails can reach you here." }
+            form method="post" action={ "/verify-email/" (token) } { button type="submit" { "Confirm this address" } }
+        },
     )
 }
 
@@ -31,22 +32,28 @@ pub async fn confirm(
         Ok(Verification::Verified) => page(
             StatusCode::OK,
             "Address confirmed",
-            "<p>Thank you. Recovery emails can now be sent to this address.</p>",
+            html! { p { "Thank you. Recovery emails can now be sent to this address." } },
         ),
         Ok(Verification::Used) => {
-            page(StatusCode::GONE, "This link was already used", "<p>The address is confirmed already.</p>")
+            page(StatusCode::GONE, "This link was already used", html! { p { "The address is confirmed already." } })
         }
-        Ok(Verification::Expired) => {
-            page(StatusCode::GONE, "This link has expired", "<p>Ask support to send a new verification email.</p>")
-        }
+        Ok(Verification::Expired) => page(
+            StatusCode::GONE,
+            "This link has expired",
+            html! { p { "Ask support to send a new verification email." } },
+        ),
         Ok(Verification::Unknown) => page(
             StatusCode::GONE,
             "This link is not valid",
-            "<p>Check that you copied the whole link from the email.</p>",
+            html! { p { "Check that you copied the whole link from the email." } },
         ),
         Err(e) => {
             tracing::error!(error = %e, "could not verify an address");
-            page(StatusCode::SERVICE_UNAVAILABLE, "Something went wrong", "<p>Please try again in a minute.</p>")
+            page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Something went wrong",
+                html! { p { "Please try again in a minute." } },
+            )
         }
     }
 }
