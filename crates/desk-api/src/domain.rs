@@ -1,6 +1,7 @@
 //! Domain newtypes parsed at the edge: once a value has one of these types it is valid.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 use ts_rs::TS;
 
 /// An email address, trimmed and lower-cased. Parsing is deliberately modest (one `@`, a dot in the
@@ -131,19 +132,7 @@ impl Ticket {
 }
 
 /// Why an agent starts an action. A fixed list, so that figures per reason mean something.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -157,12 +146,6 @@ pub enum ReasonCode {
 }
 
 impl ReasonCode {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-
     /// In words, for the activity an agent reads (the console's labels say the same).
     pub fn label(self) -> &'static str {
         match self {
@@ -176,19 +159,7 @@ impl ReasonCode {
     }
 }
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -198,28 +169,7 @@ pub enum Role {
     Admin,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-}
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -229,28 +179,7 @@ pub enum AccountStatus {
     Suspended,
 }
 
-impl AccountStatus {
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -260,29 +189,8 @@ pub enum TwoFactorKind {
     BackupCodes,
 }
 
-impl TwoFactorKind {
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 /// Where a recovery email is in its life: the outbox writes `queued`, the sender moves it on.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -292,15 +200,6 @@ pub enum EmailStatus {
     Delivered,
     Bounced,
     Failed,
-}
-
-impl EmailStatus {
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 #[cfg(test)]

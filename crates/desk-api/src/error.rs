@@ -1,21 +1,11 @@
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 use ts_rs::TS;
 
 /// The stable machine codes of every error, service-side and client-side. The UI decides what to
 /// show from the code, never from a message.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -98,12 +88,6 @@ pub enum ErrorCode {
     NotSignedIn,
     /// Client side: the OS keychain refused or is unavailable.
     KeychainUnavailable,
-}
-
-impl ErrorCode {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// An RFC 9457 problem document, as every error of the service is answered

@@ -37,6 +37,41 @@ pub use typescript::typescript;
 
 use serde::Deserialize;
 
+/// `as_str`, `parse` and `ALL` of the contract's enums whose text (JSON, database, logs) is the
+/// variant's snake_case name: all three from the strum derives on each, which spell names as
+/// serde does (the `names` test checks every variant).
+macro_rules! text_names {
+    ($($ty:ty),+ $(,)?) => {$(
+        impl $ty {
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                s.parse().ok()
+            }
+
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
+        }
+    )+};
+}
+
+text_names!(
+    AccountStatus,
+    AuditAction,
+    CallerMethod,
+    ChangeKind,
+    EmailStatus,
+    ErrorCode,
+    MailEventKind,
+    ReasonCode,
+    RequestState,
+    RiskLevel,
+    Role,
+    TwoFactorKind,
+);
+
 /// One page of a keyset-paginated list. `next_cursor` is opaque; absent on the last page.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -1,20 +1,10 @@
 //! The mail provider's delivery webhook (`POST /v1/mail/events`). Not seen by the UI.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// What the provider reports about one email the outbox sent.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString, VariantArray)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -23,12 +13,6 @@ pub enum MailEventKind {
     Delivered,
     /// The email bounced: it becomes `bounced` and the address is flagged as bouncing.
     Bounced,
-}
-
-impl MailEventKind {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
 }
 
 /// The body of `POST /v1/mail/events`, authenticated by the `X-Webhook-Secret` header.

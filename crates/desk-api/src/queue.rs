@@ -2,24 +2,14 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 use ts_rs::TS;
 
 use crate::{AccountStatus, ActivityEvent, DuplicateAccount, MaskedEmail, TwoFactorMethod};
 
 /// Where a request is. Every move between states is checked in one place on the service.
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -45,30 +35,8 @@ pub enum RequestState {
     Cancelled,
 }
 
-impl RequestState {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
-}
-
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, TS, IntoStaticStr, EnumString, VariantArray,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -78,17 +46,6 @@ pub enum ChangeKind {
     Phone,
     RemoveTwoFactor,
     ResetSecurityQuestion,
-}
-
-impl ChangeKind {
-    /// Every variant, in declaration order.
-    pub const ALL: &'static [Self] = <Self as strum::VariantArray>::VARIANTS;
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
 }
 
 #[derive(
@@ -103,9 +60,9 @@ impl ChangeKind {
     Serialize,
     Deserialize,
     TS,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
 )]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -114,15 +71,6 @@ pub enum RiskLevel {
     Low,
     Medium,
     High,
-}
-
-impl RiskLevel {
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        s.parse().ok()
-    }
 }
 
 /// The verification checklist; which items a decision needs depends on the change.

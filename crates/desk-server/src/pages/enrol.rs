@@ -110,15 +110,7 @@ fn qr_svg(uri: &str) -> Markup {
 }
 
 fn code_form(token: &str, error: Option<&str>) -> Markup {
-    html! {
-        (alert(error))
-        form method="post" action={ "/enrol/" (token) "/confirm" } {
-            label for="code" { "The 6-digit code the app shows" }
-            input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"
-                autofocus;
-            button type="submit" { "Confirm" }
-        }
-    }
+    super::code_form(&format!("/enrol/{token}/confirm"), "The 6-digit code the app shows", error)
 }
 
 fn authenticator_page(e: &Enrolment, token: &str, secret: &str) -> Response {

@@ -89,6 +89,19 @@ pub fn page(status: StatusCode, title: &str, body: Markup) -> Response {
     res
 }
 
+/// The form that asks for a 6-digit code (one the app shows or one that was mailed), after its error.
+pub fn code_form(action: &str, label: &str, error: Option<&str>) -> Markup {
+    html! {
+        (alert(error))
+        form method="post" action=(action) {
+            label for="code" { (label) }
+            input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"
+                autofocus;
+            button type="submit" { "Confirm" }
+        }
+    }
+}
+
 /// A form's error, announced to screen readers; nothing when there is none.
 pub fn alert(error: Option<&str>) -> Markup {
     html! { @if let Some(e) = error { p.error role="alert" { (e) } } }

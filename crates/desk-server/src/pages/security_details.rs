@@ -11,7 +11,7 @@ use desk_api::{ChangeKind, EmailAddress, RequestState};
 
 use maud::html;
 
-use super::{alert, page};
+use super::{alert, code_form, page};
 use crate::domain::end_user;
 use crate::domain::queue::lifecycle;
 use crate::domain::queue::submit::{self, Submission, Upload, MAX_FILES, MAX_FILE_BYTES};
@@ -256,13 +256,7 @@ fn confirm_page(reference: &str, error: Option<&str>) -> Response {
                 "We sent a 6-digit code to the address you gave. Enter it to send request "
                 strong { (reference) } " to our team."
             }
-            (alert(error))
-            form method="post" action={ "/security-details/" (reference) "/confirm" } {
-                label for="code" { "Code" }
-                input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" required maxlength="6"
-                    autofocus;
-                button type="submit" { "Confirm" }
-            }
+            (code_form(&format!("/security-details/{reference}/confirm"), "Code", error))
         },
     )
 }
