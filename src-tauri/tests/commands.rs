@@ -35,6 +35,21 @@ fn console(
     (app, webview)
 }
 
+/// A real service on a fresh demo database, on a free port; `tweak` changes its settings. The
+/// folder must live as long as the service.
+fn service(rt: &tokio::runtime::Runtime, tweak: impl FnOnce(&mut Config)) -> (desk_server::Running, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        db: dir.path().join("desk.db").display().to_string(),
+        bind: "127.0.0.1:0".parse().unwrap(),
+        demo: true,
+        demo_accounts: 50,
+        ..Config::default()
+    };
+    tweak(&mut config);
+    (rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap(), dir)
+}
+
 fn totp_now() -> String {
     desk_server::totp::code_at(AGENT_TOTP, unix_now()).unwrap()
 }
@@ -46,15 +61,7 @@ fn unix_now() -> i64 {
 #[test]
 fn commands_drive_sign_in_search_and_reset_and_never_hand_out_the_token() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 100,
-        ..Config::default()
-    };
-    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let (running, _dir) = service(&rt, |c| c.demo_accounts = 100);
     let url = running.url();
 
     let store = Arc::new(MemoryStore::default());
@@ -165,15 +172,7 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     use desk_server::demo::{LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
     use tauri::Manager;
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        ..Config::default()
-    };
-    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let (running, _dir) = service(&rt, |_| {});
     let url = running.url();
     let app = recovery_desk_lib::build(mock_builder(), Arc::new(MemoryStore::default()), url.clone())
         .build(mock_context(noop_assets()))
@@ -225,17 +224,10 @@ fn audit_commands_serve_leads_and_refuse_agents() {
 #[test]
 fn recovery_commands_reach_the_service() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        // The reveal without a caller verification first; `account_action_commands…` verifies.
-        caller_verification_required: vec![],
-        ..Config::default()
-    };
-    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    // The reveal without a caller verification first; `account_action_commands…` verifies.
+    let (running, _dir) = service(&rt, |c| {
+        c.caller_verification_required = vec![];
+    });
     let url = running.url();
     let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
     let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
@@ -269,16 +261,7 @@ fn recovery_commands_reach_the_service() {
 #[test]
 fn queue_commands_claim_decide_and_release() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        demo_requests: 0,
-        ..Config::default()
-    };
-    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let (running, _dir) = service(&rt, |c| c.demo_requests = 0);
     let url = running.url();
     let now = unix_now() * 1000;
     for i in 0..2 {
@@ -337,15 +320,7 @@ fn queue_commands_claim_decide_and_release() {
 #[test]
 fn account_action_commands_verify_the_caller_then_unlock_end_sessions_and_send_a_verification() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        ..Config::default()
-    };
-    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let (running, _dir) = service(&rt, |_| {});
     let db = running.state.db.pool().clone();
     rt.block_on(sqlx::query("UPDATE accounts SET status = 'locked' WHERE id = 1").execute(&db)).unwrap();
     let url = running.url();
@@ -400,15 +375,7 @@ fn account_action_commands_verify_the_caller_then_unlock_end_sessions_and_send_a
 fn staff_commands_invite_change_roles_and_disable() {
     use desk_server::demo::{ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP};
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        ..Config::default()
-    };
-    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let (running, _dir) = service(&rt, |_| {});
     let url = running.url();
     let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
     let code = desk_server::totp::code_at(ADMIN_TOTP, unix_now()).unwrap();
@@ -456,15 +423,7 @@ fn staff_commands_invite_change_roles_and_disable() {
 #[test]
 fn about_answers_both_versions_and_holds_no_token() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        ..Config::default()
-    };
-    let running = rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap();
+    let (running, _dir) = service(&rt, |_| {});
     let url = running.url();
     let store = Arc::new(MemoryStore::default());
     let (_app, webview) = console(store.clone(), url.clone());
