@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use desk_client::{MemoryStore, TokenStore};
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
-use desk_server::{Config, SystemClock};
+use desk_server::test_support::{spawn_service, totp_now as code_now, TestService};
+use desk_server::Config;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
@@ -38,20 +39,12 @@ fn console(
 /// A real service on a fresh demo database, on a free port; `tweak` changes its settings. The
 /// folder must live as long as the service.
 fn service(rt: &tokio::runtime::Runtime, tweak: impl FnOnce(&mut Config)) -> (desk_server::Running, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        ..Config::default()
-    };
-    tweak(&mut config);
-    (rt.block_on(desk_server::start(config, Arc::new(SystemClock))).unwrap(), dir)
+    let TestService { running, dir, .. } = rt.block_on(spawn_service(tweak));
+    (running, dir)
 }
 
 fn totp_now() -> String {
-    desk_server::totp::code_at(AGENT_TOTP, unix_now()).unwrap()
+    code_now(AGENT_TOTP)
 }
 
 fn unix_now() -> i64 {
@@ -188,7 +181,7 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     assert_eq!(invoke(&webview, "list_agents", json!({})).unwrap_err()["code"], "forbidden");
     invoke(&webview, "sign_out", json!({})).unwrap();
 
-    let code = desk_server::totp::code_at(LEAD_TOTP, unix_now()).unwrap();
+    let code = code_now(LEAD_TOTP);
     let lead = json!({"form": {"server_url": url, "email": LEAD_EMAIL, "password": LEAD_PASSWORD, "totp": code, "stay_signed_in": false}});
     invoke(&webview, "sign_in", lead).unwrap();
     let page = invoke(&webview, "audit_query", json!({"filter": {"action": "sign_in"}, "cursor": null})).unwrap();
@@ -378,7 +371,7 @@ fn staff_commands_invite_change_roles_and_disable() {
     let (running, _dir) = service(&rt, |_| {});
     let url = running.url();
     let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
-    let code = desk_server::totp::code_at(ADMIN_TOTP, unix_now()).unwrap();
+    let code = code_now(ADMIN_TOTP);
     let form = json!({"form": {"server_url": url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "totp": code, "stay_signed_in": false}});
     invoke(&webview, "sign_in", form).unwrap();
     let why = json!({"reason": "new hire", "ticket": "HR-1"});

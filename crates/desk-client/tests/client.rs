@@ -5,39 +5,14 @@ use std::sync::Arc;
 use desk_api::{ErrorCode, ReasonCode, ResetRequest, SecretText, SignInForm};
 use desk_client::{Client, ClientError, Console, MemoryStore, StoredSession, TokenStore};
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
-use desk_server::{Config, Running, SystemClock};
+use desk_server::test_support::{agent_sign_in, lead_sign_in, spawn_service, totp_at, totp_now, TestService};
 
-struct Service {
-    running: Running,
-    _dir: tempfile::TempDir,
-}
-
-async fn service() -> Service {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 200,
-        ..Config::default()
-    };
-    let running = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
-    Service { running, _dir: dir }
+async fn service() -> TestService {
+    spawn_service(|config| config.demo_accounts = 200).await
 }
 
 fn code_now() -> SecretText {
-    let now = chrono::Utc::now().timestamp();
-    SecretText::new(desk_server::totp::code_at(AGENT_TOTP, now).unwrap())
-}
-
-fn form(url: &str, stay: bool) -> SignInForm {
-    SignInForm {
-        server_url: url.into(),
-        email: AGENT_EMAIL.into(),
-        password: SecretText::new(AGENT_PASSWORD),
-        totp: code_now(),
-        stay_signed_in: stay,
-    }
+    SecretText::new(totp_now(AGENT_TOTP))
 }
 
 fn reset() -> ResetRequest {
@@ -117,14 +92,14 @@ async fn console_keeps_the_session_only_when_asked() {
     let s = service().await;
     let store = Arc::new(MemoryStore::default());
     let console = Console::new(store.clone(), "http://127.0.0.1:9");
-    let status = console.sign_in(form(&s.running.url(), false)).await.unwrap();
+    let status = console.sign_in(agent_sign_in(&s.running.url(), false)).await.unwrap();
     assert!(status.signed_in);
     assert!(store.load().unwrap().is_none(), "nothing saved without 'stay signed in'");
 
     let console = Console::new(store.clone(), "http://127.0.0.1:9");
     // A TOTP code works once: the second sign-in uses the next step's code.
-    let next = SecretText::new(desk_server::totp::code_at(AGENT_TOTP, chrono::Utc::now().timestamp() + 30).unwrap());
-    console.sign_in(SignInForm { totp: next, ..form(&s.running.url(), true) }).await.unwrap();
+    let next = SecretText::new(totp_at(AGENT_TOTP, chrono::Utc::now().timestamp() + 30));
+    console.sign_in(SignInForm { totp: next, ..agent_sign_in(&s.running.url(), true) }).await.unwrap();
     let saved = store.load().unwrap().expect("saved");
     assert_eq!(saved.server_url, s.running.url());
 
@@ -164,7 +139,7 @@ async fn a_stored_session_that_was_revoked_sends_the_agent_back_with_a_notice() 
 async fn a_session_revoked_while_in_use_returns_the_console_to_sign_in() {
     let s = service().await;
     let console = Console::new(Arc::new(MemoryStore::default()), "http://127.0.0.1:9");
-    console.sign_in(form(&s.running.url(), false)).await.unwrap();
+    console.sign_in(agent_sign_in(&s.running.url(), false)).await.unwrap();
     sqlx::query("UPDATE agent_sessions SET revoked_ms = 1").execute(s.running.state.db.pool()).await.unwrap();
     let err = console.account(1).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::SessionExpired);
@@ -173,30 +148,18 @@ async fn a_session_revoked_while_in_use_returns_the_console_to_sign_in() {
     assert!(status.notice.is_some());
 }
 
-fn lead_form(url: &str) -> SignInForm {
-    use desk_server::demo::{LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
-    let now = chrono::Utc::now().timestamp();
-    SignInForm {
-        server_url: url.into(),
-        email: LEAD_EMAIL.into(),
-        password: SecretText::new(LEAD_PASSWORD),
-        totp: SecretText::new(desk_server::totp::code_at(LEAD_TOTP, now).unwrap()),
-        stay_signed_in: false,
-    }
-}
-
 #[tokio::test]
 async fn lead_verifies_with_progress_and_exports_to_a_file() {
     let s = service().await;
     let agent = Console::new(Arc::new(MemoryStore::default()), "http://127.0.0.1:9");
-    agent.sign_in(form(&s.running.url(), false)).await.unwrap();
+    agent.sign_in(agent_sign_in(&s.running.url(), false)).await.unwrap();
     agent.password_reset(1, reset(), "e1").await.unwrap();
     // Agents are refused by the service, not only hidden by the UI.
     let err = agent.audit_page(Default::default(), None).await.unwrap_err();
     assert_eq!(err.code(), ErrorCode::Forbidden);
 
     let lead = Console::new(Arc::new(MemoryStore::default()), "http://127.0.0.1:9");
-    lead.sign_in(lead_form(&s.running.url())).await.unwrap();
+    lead.sign_in(lead_sign_in(&s.running.url())).await.unwrap();
     let seen = std::sync::Mutex::new(Vec::new());
     let report = lead.audit_verify(|p| seen.lock().unwrap().push(p)).await.unwrap();
     assert!(report.ok, "{report:?}");
@@ -222,7 +185,7 @@ async fn about_shows_both_versions_and_never_the_session_token() {
     let s = service().await;
     let store = Arc::new(MemoryStore::default());
     let console = Console::new(store.clone(), s.running.url());
-    console.sign_in(form(&s.running.url(), true)).await.unwrap();
+    console.sign_in(agent_sign_in(&s.running.url(), true)).await.unwrap();
     let token = store.load().unwrap().unwrap().token;
     let facts = desk_client::AppFacts {
         version: "9.9.9".into(),

@@ -9,12 +9,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use desk_api::{
-    Decision, DecisionRequest, ErrorCode, QueueFilter, ReasonCode, RequestState, ResetRequest, SecretText, SignInForm,
-};
+use desk_api::{Decision, DecisionRequest, ErrorCode, QueueFilter, ReasonCode, RequestState, ResetRequest};
 use desk_client::{Console, MemoryStore};
-use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
-use desk_server::{Config, Running, SystemClock};
+use desk_server::test_support::{agent_sign_in, spawn_service, TestService};
+use desk_server::SystemClock;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
@@ -131,36 +129,13 @@ impl Proxy {
     }
 }
 
-struct Service {
-    running: Running,
-    config: Config,
-    _dir: tempfile::TempDir,
-}
-
-async fn service() -> Service {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 200,
-        ..Config::default()
-    };
-    let running = desk_server::start(config.clone(), Arc::new(SystemClock)).await.unwrap();
-    Service { running, config, _dir: dir }
+async fn service() -> TestService {
+    spawn_service(|config| config.demo_accounts = 200).await
 }
 
 async fn signed_in(proxy: &Proxy) -> Console {
     let console = Console::new(Arc::new(MemoryStore::default()), proxy.url());
-    let code = desk_server::totp::code_at(AGENT_TOTP, chrono::Utc::now().timestamp()).unwrap();
-    let form = SignInForm {
-        server_url: proxy.url(),
-        email: AGENT_EMAIL.into(),
-        password: SecretText::new(AGENT_PASSWORD),
-        totp: SecretText::new(code),
-        stay_signed_in: false,
-    };
-    console.sign_in(form).await.unwrap();
+    console.sign_in(agent_sign_in(&proxy.url(), false)).await.unwrap();
     console
 }
 
@@ -246,7 +221,7 @@ async fn a_service_restart_in_the_middle_of_a_decision_decides_once() {
     // The decision is committed and its answer lost; the service stops and starts again on the
     // same database while the console retries.
     proxy.answer_lost.notified().await;
-    let Service { running, config, _dir } = s;
+    let TestService { running, config, dir: _dir } = s;
     running.stop().await;
     let restarted = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
     proxy.upstream.send_replace(Upstream::Up(restarted.addr));

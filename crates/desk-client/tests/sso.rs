@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use desk_api::{ErrorCode, SsoSignInForm};
 use desk_client::{Console, MemoryStore, TokenStore};
-use desk_server::{Config, SystemClock};
+use desk_server::test_support::{spawn_service, TestService};
 
 struct Idp {
     child: Child,
@@ -66,30 +66,24 @@ async fn browse(url: String, who: &'static str) {
     panic!("too many redirects");
 }
 
-async fn service(idp: &Idp) -> (desk_server::Running, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 50,
-        oidc: Some(desk_server::config::OidcConfig {
+async fn service(idp: &Idp) -> TestService {
+    spawn_service(|config| {
+        config.oidc = Some(desk_server::config::OidcConfig {
             issuer: idp.issuer.clone(),
             client_id: "desk-console".into(),
             user_claim: "email".into(),
             groups_claim: "groups".into(),
             role_groups: Default::default(),
             scopes: "openid email groups".into(),
-        }),
-        ..Config::default()
-    };
-    (desk_server::start(config, Arc::new(SystemClock)).await.unwrap(), dir)
+        })
+    })
+    .await
 }
 
 #[tokio::test]
 async fn the_console_signs_in_through_the_browser_and_keeps_the_token_to_itself() {
     let idp = idp();
-    let (running, _dir) = service(&idp).await;
+    let TestService { running, dir: _dir, .. } = service(&idp).await;
     let store = Arc::new(MemoryStore::default());
     let console = Console::new(store.clone(), running.url());
     assert!(console.sso_availability(&running.url()).await.unwrap().enabled);
@@ -114,7 +108,7 @@ async fn the_console_signs_in_through_the_browser_and_keeps_the_token_to_itself(
 #[tokio::test]
 async fn a_person_the_desk_does_not_know_is_told_so() {
     let idp = idp();
-    let (running, _dir) = service(&idp).await;
+    let TestService { running, dir: _dir, .. } = service(&idp).await;
     let console = Console::new(Arc::new(MemoryStore::default()), running.url());
     let form = SsoSignInForm { server_url: running.url(), stay_signed_in: false };
     let err = console

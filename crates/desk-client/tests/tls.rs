@@ -3,23 +3,12 @@
 
 mod support;
 
-use std::sync::Arc;
-
 use desk_client::{tls, Client};
-use desk_server::{Config, Running, SystemClock};
+use desk_server::test_support::{spawn_service, TestService};
 use support::tls::company_ca_front;
 
-async fn service() -> (Running, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    // Demo mode: a service of its own keys, no key file to set up.
-    let config = Config {
-        db: dir.path().join("desk.db").display().to_string(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 20,
-        ..Config::default()
-    };
-    (desk_server::start(config, Arc::new(SystemClock)).await.unwrap(), dir)
+async fn service() -> TestService {
+    spawn_service(|config| config.demo_accounts = 20).await
 }
 
 fn host_port(url: &str) -> String {
@@ -28,7 +17,7 @@ fn host_port(url: &str) -> String {
 
 #[tokio::test]
 async fn client_trusts_a_company_ca_given_as_the_extra_ca_file() {
-    let (running, _dir) = service().await;
+    let TestService { running, dir: _dir, .. } = service().await;
     let front = company_ca_front(host_port(&running.url())).await;
     let roots = tls::load(&front.ca_file).unwrap();
     let client = Client::with_roots(&front.url, roots).unwrap();
@@ -38,7 +27,7 @@ async fn client_trusts_a_company_ca_given_as_the_extra_ca_file() {
 
 #[tokio::test]
 async fn client_refuses_a_service_signed_by_a_ca_it_was_not_given() {
-    let (running, _dir) = service().await;
+    let TestService { running, dir: _dir, .. } = service().await;
     let front = company_ca_front(host_port(&running.url())).await;
     let client = Client::with_roots(&front.url, Vec::new()).unwrap();
     assert!(client.version().await.is_err(), "an unknown CA must not be trusted");

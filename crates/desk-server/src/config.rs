@@ -490,9 +490,8 @@ mod tests {
             ("DESK_PUBLIC_URL", "https://ignored.example"),
             ("PATH", "/bin"),
         ];
-        let dir = std::env::temp_dir().join(format!("desk-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("desk.toml");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("desk.toml");
         std::fs::write(&file, "reset_cooldown_secs = 5\n[smtp]\nhost = \"smtp.example\"\nport = 587\nfrom = \"d@example\"\nusername = \"desk\"\n").unwrap();
         let c = Config::load(Some(&file), env.iter().map(|(k, v)| (k.to_string(), v.to_string()))).unwrap();
         assert_eq!(c.reset_cooldown_secs, 7, "the variable wins over the file");

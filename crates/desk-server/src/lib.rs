@@ -15,6 +15,8 @@ pub mod http;
 pub mod mail;
 pub mod pages;
 pub mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod totp;
 
 use std::net::SocketAddr;

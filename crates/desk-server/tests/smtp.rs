@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use desk_server::config::SmtpConfig;
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
+use desk_server::test_support::{spawn_service_with, TestService};
 use desk_server::{Clock, Config, ManualClock, Running};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -52,16 +53,15 @@ struct OutboxRow {
 
 impl App {
     async fn start(smtp: &SmtpServer, tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let mut config = Config {
-            db: pg::test_database(dir.path()).await,
-            data_dir: Some(dir.path().to_path_buf()),
-            bind: "127.0.0.1:0".parse().unwrap(),
-            demo: true,
-            demo_accounts: 50,
-            mail_poll_ms: 20,
-            mail_backoff_ms: 1_000,
-            smtp: Some(SmtpConfig {
+        let postgres = pg::postgres_database().await;
+        // Mid-way through a TOTP step, so a code computed for "now" stays valid.
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
+        let service = spawn_service_with(clock.clone(), |config| {
+            if let Some(url) = postgres {
+                config.db = url;
+            }
+            config.mail_backoff_ms = 1_000;
+            config.smtp = Some(SmtpConfig {
                 host: "127.0.0.1".into(),
                 port: smtp.port,
                 from: FROM.into(),
@@ -70,13 +70,11 @@ impl App {
                 username: None,
                 password: None,
                 ca_file: None,
-            }),
-            ..Config::default()
-        };
-        tweak(&mut config);
-        // Mid-way through a TOTP step, so a code computed for "now" stays valid.
-        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
-        let running = desk_server::start(config, clock.clone()).await.expect("service starts");
+            });
+            tweak(config);
+        })
+        .await;
+        let TestService { running, dir, .. } = service;
         let mut app = App { running, clock, http: reqwest::Client::new(), token: String::new(), _dir: dir };
         let totp = desk_server::totp::code_at(AGENT_TOTP, app.clock.now().timestamp()).unwrap();
         let (status, body) = app

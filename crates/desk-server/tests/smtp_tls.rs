@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use desk_server::config::SmtpConfig;
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
-use desk_server::{Config, SystemClock};
+use desk_server::test_support::spawn_service;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -121,17 +121,16 @@ fn company_ca() -> (String, TlsAcceptor) {
 async fn reset_over_starttls(trust_company_ca: bool) -> (String, Option<String>, usize) {
     let (ca_pem, acceptor) = company_ca();
     let (port, got) = starttls_relay(acceptor).await;
-    let dir = tempfile::tempdir().unwrap();
-    let ca_file = dir.path().join("company-ca.pem");
+    let ca_dir = tempfile::tempdir().unwrap();
+    let ca_file = ca_dir.path().join("company-ca.pem");
     std::fs::write(&ca_file, ca_pem).unwrap();
-    let config = Config {
-        db: pg::test_database(dir.path()).await,
-        data_dir: Some(dir.path().to_path_buf()),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        demo: true,
-        demo_accounts: 20,
-        mail_poll_ms: 20,
-        smtp: Some(SmtpConfig {
+    let postgres = pg::postgres_database().await;
+    let service = spawn_service(|config| {
+        if let Some(url) = postgres {
+            config.db = url;
+        }
+        config.demo_accounts = 20;
+        config.smtp = Some(SmtpConfig {
             host: "localhost".into(),
             port,
             from: "Recovery Desk <no-reply@desk.test>".into(),
@@ -140,10 +139,10 @@ async fn reset_over_starttls(trust_company_ca: bool) -> (String, Option<String>,
             tls: false,
             username: None,
             password: None,
-        }),
-        ..Config::default()
-    };
-    let running = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
+        });
+    })
+    .await;
+    let running = &service.running;
     let http = reqwest::Client::new();
     let token = session::sign_in(&http, &running.url(), AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
     let sent: Value = http

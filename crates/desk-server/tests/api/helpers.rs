@@ -2,6 +2,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{TimeZone, Utc};
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
+use desk_server::test_support::{spawn_service_with, TestService};
 use desk_server::{Config, ManualClock, Running};
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -27,33 +28,38 @@ pub struct Answer {
     pub text: String,
 }
 
+impl Answer {
+    /// The body as the contract's type `T`; fails the test, showing the answer, if it is not one.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> T {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| {
+            panic!("a {} answer is not a {}: {e}\n{}", self.status, std::any::type_name::<T>(), self.text)
+        })
+    }
+}
+
 impl TestApp {
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let db = crate::pg::test_database(dir.path()).await;
-        let mut config = Config {
-            db,
-            bind: "127.0.0.1:0".parse().unwrap(),
-            demo: true,
-            demo_accounts: 500,
-            demo_requests: 0,
-            mail_poll_ms: 20,
-            // The demo key, checkpoints and evidence: in the test's folder, whichever the backend.
-            data_dir: Some(dir.path().to_path_buf()),
-            ..Config::default()
-        };
-        tweak(&mut config);
-        // A test that names its own SQLite file keeps its files beside it.
-        if matches!(desk_server::store::Location::parse(&config.db), desk_server::store::Location::Sqlite(_)) {
-            config.data_dir = None;
-        }
+        let postgres = crate::pg::postgres_database().await;
         // A fixed start in the middle of a TOTP step, so codes computed for "now" stay valid.
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 26, 9, 0, 10).unwrap()));
-        let running = desk_server::start(config.clone(), clock.clone()).await.expect("service starts");
+        let service = spawn_service_with(clock.clone(), |config| {
+            if let Some(url) = postgres {
+                config.db = url;
+            }
+            config.demo_accounts = 500;
+            config.demo_requests = 0;
+            tweak(config);
+            // A test that names its own SQLite file keeps its files beside it, as the commands do.
+            if matches!(desk_server::store::Location::parse(&config.db), desk_server::store::Location::Sqlite(_)) {
+                config.data_dir = None;
+            }
+        })
+        .await;
+        let TestService { running, config, dir } = service;
         use desk_server::demo::*;
         let mut secrets: Vec<String> =
             [AGENT_TOTP, LEAD_TOTP, ADMIN_TOTP, MARIA_TOTP, AGENT_PASSWORD, LEAD_PASSWORD, "$argon2"]
@@ -160,6 +166,13 @@ impl TestApp {
         self.send(self.req(Method::GET, path).bearer_auth(token)).await
     }
 
+    /// A GET that must succeed, decoded into the contract's type `T`.
+    pub async fn get_as<T: serde::de::DeserializeOwned>(&self, token: &str, path: &str) -> T {
+        let a = self.get(token, path).await;
+        assert_eq!(a.status, 200, "GET {path}: {}", a.text);
+        a.json()
+    }
+
     /// A GET to another instance of the service (at `base`), answered like [`Self::get`].
     pub async fn get_at(&self, base: &str, token: &str, path: &str) -> Answer {
         self.send(self.http.get(format!("{base}{path}")).bearer_auth(token)).await
@@ -243,21 +256,26 @@ impl TestApp {
         }
     }
 
-    /// The newest link of this kind ("reset" or "reset-answer") mailed to `to`, as a path.
-    pub async fn link_for(&self, to: &str, kind: &str) -> String {
-        let marker = format!("{}/{kind}/", self.running.url());
-        // Public requests mail after they answer: give them a moment.
+    /// The first email `pick` finds something in, and what it found. Public requests queue their
+    /// email after they answer, so it may come a moment after the answer: up to two seconds.
+    pub async fn await_mail<T>(&self, what: &str, pick: impl Fn(&Value) -> Option<T>) -> T {
         for _ in 0..100 {
-            for m in self.mailbox().await {
-                if m["to"] == to {
-                    if let Some(rest) = m["body"].as_str().unwrap_or("").split(&marker).nth(1) {
-                        return format!("/{kind}/{}", rest.split_whitespace().next().unwrap());
-                    }
-                }
+            if let Some(found) = self.mailbox().await.iter().find_map(&pick) {
+                return found;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        panic!("no {kind} link mailed to {to}");
+        panic!("no email with {what}");
+    }
+
+    /// The newest link of this kind ("reset" or "reset-answer") mailed to `to`, as a path.
+    pub async fn link_for(&self, to: &str, kind: &str) -> String {
+        let marker = format!("{}/{kind}/", self.running.url());
+        self.await_mail(&format!("a {kind} link to {to}"), |m| {
+            let rest = m["body"].as_str().filter(|_| m["to"] == to)?.split(&marker).nth(1)?;
+            Some(format!("/{kind}/{}", rest.split_whitespace().next().unwrap()))
+        })
+        .await
     }
 
     /// A form post from a browser (redirects followed, as a browser does).

@@ -10,7 +10,13 @@ use desk_server::Clock;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::TestApp;
+use desk_api::{
+    ChangeKind, ChecklistItem, Decision, DecisionRequest, Page, QueueItem, RequestDetail, RequestState, RiskLevel,
+};
+
+type Queue = Page<QueueItem>;
+
+use crate::helpers::{Answer, TestApp};
 
 pub const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89";
@@ -34,16 +40,12 @@ pub async fn file_and_confirm(app: &TestApp, f: reqwest::multipart::Form, contac
     assert_eq!(a.status, 200, "{}", a.text);
     assert!(a.text.contains("Confirm your email address"), "{}", a.text);
     let reference = a.text.split("request <strong>").nth(1).unwrap().split("</strong>").next().unwrap().to_string();
-    let mut code = String::new();
-    for _ in 0..100 {
-        if let Some(m) =
-            app.mailbox().await.into_iter().find(|m| m["to"] == contact && m["subject"] == "Confirm your request")
-        {
-            code = m["body"].as_str().unwrap().split(" is ").nth(1).unwrap()[..6].to_string();
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    let code = app
+        .await_mail("the confirmation code", |m| {
+            let body = m["body"].as_str().filter(|_| m["to"] == contact && m["subject"] == "Confirm your request")?;
+            Some(body.split(" is ").nth(1)?[..6].to_string())
+        })
+        .await;
     let done = app.post_form(&format!("/security-details/{reference}/confirm"), &[("code", &code)]).await;
     assert!(done.text.contains("We have your request"), "{}", done.text);
     sqlx::query_scalar("SELECT id FROM security_requests WHERE reference = $1")
@@ -74,6 +76,32 @@ pub fn full_checklist(detail: &Value) -> Value {
     detail["checklist"].clone()
 }
 
+/// A decision on request `id`, sent as the console sends it.
+pub async fn decide(app: &TestApp, token: &str, id: i64, decision: DecisionRequest) -> Answer {
+    let body = serde_json::to_value(decision).unwrap();
+    call(app, token, Method::POST, &format!("/v1/requests/{id}/decision"), Some(body)).await
+}
+
+/// An approval with every item of the request's checklist ticked.
+pub fn approve(detail: &RequestDetail, note: &str) -> DecisionRequest {
+    DecisionRequest {
+        decision: Decision::Approve,
+        checklist: detail.checklist.clone(),
+        note: note.into(),
+        message: None,
+    }
+}
+
+/// A decision that needs no checklist (reject, escalate, need more information).
+pub fn unchecked(decision: Decision, note: &str, message: Option<&str>) -> DecisionRequest {
+    DecisionRequest { decision, checklist: Vec::new(), note: note.into(), message: message.map(Into::into) }
+}
+
+/// The state of the request an answer describes.
+pub fn state_of(answer: &Answer) -> RequestState {
+    answer.json::<RequestDetail>().item.state
+}
+
 #[tokio::test]
 async fn the_public_form_confirms_the_contact_and_the_request_joins_the_queue_with_its_evidence() {
     let app = TestApp::spawn().await;
@@ -85,8 +113,8 @@ async fn the_public_form_confirms_the_contact_and_the_request_joins_the_queue_wi
     let wrong = app.post_form(&format!("/security-details/{reference}/confirm"), &[("code", "000000")]).await;
     assert_eq!(wrong.status, 422);
     let t = app.agent_token().await;
-    let list = call(&app, &t, Method::GET, "/v1/requests", None).await;
-    assert!(list.body["items"].as_array().unwrap().is_empty(), "unconfirmed requests are not in the queue");
+    let list: Queue = app.get_as(&t, "/v1/requests").await;
+    assert!(list.items.is_empty(), "unconfirmed requests are not in the queue");
 
     let code = app.mailbox().await.into_iter().find(|m| m["subject"] == "Confirm your request").unwrap()["body"]
         .as_str()
@@ -97,16 +125,16 @@ async fn the_public_form_confirms_the_contact_and_the_request_joins_the_queue_wi
         .to_string();
     let ok = app.post_form(&format!("/security-details/{reference}/confirm"), &[("code", &code)]).await;
     assert!(ok.text.contains(&reference));
-    let list = call(&app, &t, Method::GET, "/v1/requests", None).await;
-    let item = &list.body["items"][0];
-    assert_eq!(item["state"], "open");
-    assert_eq!(item["username"], "jsmith");
-    let id = item["id"].as_i64().unwrap();
-    let d = call(&app, &t, Method::GET, &format!("/v1/requests/{id}"), None).await;
-    assert_eq!(d.body["new_value"], "james.new@mail.test");
-    assert!(d.body["facts"].as_array().unwrap().iter().all(|f| f["matches"] == true), "{}", d.text);
-    assert_eq!(d.body["evidence"][0]["content_type"], "image/png");
-    let file = d.body["evidence"][0]["id"].as_i64().unwrap();
+    let list: Queue = app.get_as(&t, "/v1/requests").await;
+    let item = &list.items[0];
+    assert_eq!(item.state, RequestState::Open);
+    assert_eq!(item.username.as_deref(), Some("jsmith"));
+    let id = item.id;
+    let d: RequestDetail = app.get_as(&t, &format!("/v1/requests/{id}")).await;
+    assert_eq!(d.new_value.as_deref(), Some("james.new@mail.test"));
+    assert!(d.facts.iter().all(|f| f.matches), "{:?}", d.facts);
+    assert_eq!(d.evidence[0].content_type, "image/png");
+    let file = d.evidence[0].id;
     let res = app.req(Method::GET, &format!("/v1/requests/{id}/evidence/{file}")).bearer_auth(&t).send().await.unwrap();
     assert_eq!(res.headers()["content-type"], "image/png");
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
@@ -170,14 +198,14 @@ async fn risk_is_high_without_an_account_and_low_when_everything_matches() {
         "james.smith@example.com",
     )
     .await;
-    let d = call(&app, &t, Method::GET, &format!("/v1/requests/{unknown}"), None).await;
-    assert_eq!(d.body["item"]["risk"], "high");
-    assert!(d.body["risk_reasons"][0].as_str().unwrap().contains("No account"));
-    let d = call(&app, &t, Method::GET, &format!("/v1/requests/{good}"), None).await;
-    assert_eq!(d.body["item"]["risk"], "low", "{}", d.text);
+    let d: RequestDetail = app.get_as(&t, &format!("/v1/requests/{unknown}")).await;
+    assert_eq!(d.item.risk, RiskLevel::High);
+    assert!(d.risk_reasons[0].contains("No account"), "{:?}", d.risk_reasons);
+    let d: RequestDetail = app.get_as(&t, &format!("/v1/requests/{good}")).await;
+    assert_eq!(d.item.risk, RiskLevel::Low, "{:?}", d.risk_reasons);
     // The queue is in SLA order: high risk is due first.
-    let list = call(&app, &t, Method::GET, "/v1/requests", None).await;
-    assert_eq!(list.body["items"][0]["id"], unknown);
+    let list: Queue = app.get_as(&t, "/v1/requests").await;
+    assert_eq!(list.items[0].id, unknown);
 }
 
 /// Puts `n` open requests straight into the store, for load tests.
@@ -414,13 +442,13 @@ async fn every_state_role_and_move_is_allowed_or_refused_as_the_table_says() {
     assert_eq!(cells, 10 * 3 * 10);
 }
 
-async fn claimed_request(app: &TestApp, token: &str, change: &str, new_value: &str) -> (i64, Value) {
+async fn claimed_request(app: &TestApp, token: &str, change: &str, new_value: &str) -> (i64, RequestDetail) {
     let id =
         file_and_confirm(app, form("jsmith", "james.smith@example.com", change, new_value), "james.smith@example.com")
             .await;
     let d = call(app, token, Method::POST, &format!("/v1/requests/{id}/claim"), None).await;
     assert_eq!(d.status, 200, "{}", d.text);
-    (id, d.body)
+    (id, d.json())
 }
 
 #[tokio::test]
@@ -428,33 +456,18 @@ async fn approval_needs_the_checklist_and_a_note() {
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     let (id, d) = claimed_request(&app, &t, "phone", "+44 7700 900999").await;
-    let partial = call(
+    let partial = decide(
         &app,
         &t,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": ["facts_match_account"], "note": "ok"})),
+        id,
+        DecisionRequest { checklist: vec![ChecklistItem::FactsMatchAccount], ..approve(&d, "ok") },
     )
     .await;
     TestApp::assert_problem(&partial, 409, "checklist_incomplete");
-    let no_note = call(
-        &app,
-        &t,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "  "})),
-    )
-    .await;
+    let no_note = decide(&app, &t, id, approve(&d, "  ")).await;
     TestApp::assert_problem(&no_note, 422, "invalid_input");
-    let ok = call(
-        &app,
-        &t,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "facts match"})),
-    )
-    .await;
-    assert_eq!(ok.body["item"]["state"], "approved", "{}", ok.text);
+    let ok = decide(&app, &t, id, approve(&d, "facts match")).await;
+    assert_eq!(state_of(&ok), RequestState::Approved, "{}", ok.text);
 }
 
 #[tokio::test]
@@ -464,15 +477,8 @@ async fn removing_2fa_needs_a_second_approval_from_another_lead() {
     let agent = app.agent_token().await;
     let admin = app.admin_token().await;
     let (id, d) = claimed_request(&app, &lead, "remove_two_factor", "").await;
-    let first = call(
-        &app,
-        &lead,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "checked"})),
-    )
-    .await;
-    assert_eq!(first.body["item"]["state"], "awaiting_second_approval", "{}", first.text);
+    let first = decide(&app, &lead, id, approve(&d, "checked")).await;
+    assert_eq!(state_of(&first), RequestState::AwaitingSecondApproval, "{}", first.text);
     let same = call(
         &app,
         &lead,
@@ -494,8 +500,8 @@ async fn removing_2fa_needs_a_second_approval_from_another_lead() {
         Some(json!({"text": "agreed"})),
     )
     .await;
-    assert_eq!(second.body["item"]["state"], "approved", "{}", second.text);
-    assert_eq!(second.body["first_approver"], "Lee Lead");
+    assert_eq!(state_of(&second), RequestState::Approved, "{}", second.text);
+    assert_eq!(second.json::<RequestDetail>().first_approver.as_deref(), Some("Lee Lead"));
 }
 
 #[tokio::test]
@@ -504,30 +510,16 @@ async fn an_agent_cannot_decide_an_escalated_request() {
     let agent = app.agent_token().await;
     let lead = app.lead_token().await;
     let (id, d) = claimed_request(&app, &agent, "phone", "+44 7700 900999").await;
-    let esc = call(
-        &app,
-        &agent,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "escalate", "checklist": [], "note": "odd"})),
-    )
-    .await;
-    assert_eq!(esc.body["item"]["state"], "escalated");
+    let esc = decide(&app, &agent, id, unchecked(Decision::Escalate, "odd", None)).await;
+    assert_eq!(state_of(&esc), RequestState::Escalated);
     TestApp::assert_problem(
         &call(&app, &agent, Method::POST, &format!("/v1/requests/{id}/claim"), None).await,
         403,
         "forbidden",
     );
     assert_eq!(call(&app, &lead, Method::POST, &format!("/v1/requests/{id}/claim"), None).await.status, 200);
-    let ok = call(
-        &app,
-        &lead,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": full_checklist(&d), "note": "fine"})),
-    )
-    .await;
-    assert_eq!(ok.body["item"]["state"], "approved", "{}", ok.text);
+    let ok = decide(&app, &lead, id, approve(&d, "fine")).await;
+    assert_eq!(state_of(&ok), RequestState::Approved, "{}", ok.text);
 }
 
 #[tokio::test]
@@ -535,15 +527,11 @@ async fn need_info_emails_the_user_and_their_answer_returns_the_request_to_the_q
     let app = TestApp::spawn().await;
     let t = app.agent_token().await;
     let (id, _) = claimed_request(&app, &t, "phone", "+44 7700 900999").await;
-    call(
+    decide(
         &app,
         &t,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({
-            "decision": "need_info", "checklist": [], "note": "internal: the statement is vague",
-            "message": "Which phone did you use before?"
-        })),
+        id,
+        unchecked(Decision::NeedInfo, "internal: the statement is vague", Some("Which phone did you use before?")),
     )
     .await;
     let mail = app.mailbox().await.into_iter().find(|m| m["subject"] == "We need more information").expect("asked");
@@ -558,9 +546,9 @@ async fn need_info_emails_the_user_and_their_answer_returns_the_request_to_the_q
         .replace(&app.running.url(), "");
     let r = app.post_form(&link, &[("text", "An old Nokia, number ending 12")]).await;
     assert!(r.text.contains("back with our team"), "{}", r.text);
-    let d = call(&app, &t, Method::GET, &format!("/v1/requests/{id}"), None).await;
-    assert_eq!(d.body["item"]["state"], "open");
-    assert_eq!(d.body["notes"][0]["author"], "the user");
+    let d: RequestDetail = app.get_as(&t, &format!("/v1/requests/{id}")).await;
+    assert_eq!(d.item.state, RequestState::Open);
+    assert_eq!(d.notes[0].author, "the user");
     assert_eq!(app.post_form(&link, &[("text", "again")]).await.status, 410, "the reply link works once");
 }
 
@@ -571,16 +559,9 @@ async fn approve_medium(app: &TestApp) -> (i64, String) {
     let id =
         file_and_confirm(app, form("jsmith", "j.new@mail.test", "email", "j.new@mail.test"), "j.new@mail.test").await;
     let d = call(app, &t, Method::POST, &format!("/v1/requests/{id}/claim"), None).await;
-    let ok = call(
-        app,
-        &t,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": full_checklist(&d.body), "note": "checked"})),
-    )
-    .await;
-    assert_eq!(ok.body["item"]["state"], "approved", "{}", ok.text);
-    assert!(ok.body["apply_at"].is_string());
+    let ok = decide(app, &t, id, approve(&d.json(), "checked")).await;
+    assert_eq!(state_of(&ok), RequestState::Approved, "{}", ok.text);
+    assert!(ok.json::<RequestDetail>().apply_at.is_some(), "{}", ok.text);
     let cancel = app
         .mailbox()
         .await
@@ -746,7 +727,7 @@ async fn a_decision_sent_many_times_under_one_key_is_made_once() {
     let answers = futures_util::future::join_all((0..24).map(|_| send(body.clone()))).await;
     for a in &answers {
         assert_eq!(a.status, 200, "{}", a.text);
-        assert_eq!(a.body["item"]["state"], "rejected");
+        assert_eq!(state_of(a), RequestState::Rejected);
     }
     let other = send(json!({"decision": "escalate", "checklist": [], "note": "Unsure."})).await;
     TestApp::assert_problem(&other, 409, "idempotency_key_reused");
@@ -784,8 +765,8 @@ async fn evidence_stored_as_a_file_before_it_moved_into_the_database_is_still_sh
     sqlx::query("DELETE FROM evidence_content").execute(pool).await.unwrap();
     sqlx::query("UPDATE evidence_files SET stored_name = 'OldStoredName'").execute(pool).await.unwrap();
     let t = app.agent_token().await;
-    let d = call(&app, &t, Method::GET, &format!("/v1/requests/{id}"), None).await;
-    let file = d.body["evidence"][0]["id"].as_i64().unwrap();
+    let d: RequestDetail = app.get_as(&t, &format!("/v1/requests/{id}")).await;
+    let file = d.evidence[0].id;
     let res = app.req(Method::GET, &format!("/v1/requests/{id}/evidence/{file}")).bearer_auth(&t).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"%PDF-1.4 an older file");
@@ -847,15 +828,12 @@ async fn the_request_says_whether_its_contact_address_is_on_file_where_masks_loo
         "j.smith@example.com",
     )
     .await;
-    let known = call(&app, &t, Method::GET, &format!("/v1/requests/{known}"), None).await;
-    let stranger = call(&app, &t, Method::GET, &format!("/v1/requests/{stranger}"), None).await;
+    let known: RequestDetail = app.get_as(&t, &format!("/v1/requests/{known}")).await;
+    let stranger: RequestDetail = app.get_as(&t, &format!("/v1/requests/{stranger}")).await;
     // The same mask for both: only the flag tells them apart.
-    assert_eq!(
-        (known.body["contact"].as_str(), stranger.body["contact"].as_str()),
-        (Some("j***h@example.com"), Some("j***h@example.com"))
-    );
-    assert_eq!(known.body["contact_on_file"], true, "{}", known.text);
-    assert_eq!(stranger.body["contact_on_file"], false, "{}", stranger.text);
+    assert_eq!((known.contact.as_str(), stranger.contact.as_str()), ("j***h@example.com", "j***h@example.com"));
+    assert!(known.contact_on_file);
+    assert!(!stranger.contact_on_file);
 }
 
 #[tokio::test]
@@ -869,29 +847,26 @@ async fn the_demo_queue_looks_like_a_morning_and_claim_next_takes_a_low_risk_req
             Some(c) => format!("/v1/requests?cursor={c}"),
             None => "/v1/requests".into(),
         };
-        let page = call(&app, &t, Method::GET, &path, None).await;
-        items.extend(page.body["items"].as_array().unwrap().clone());
-        match page.body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
+        let page: Queue = app.get_as(&t, &path).await;
+        items.extend(page.items);
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
             None => break,
         }
     }
     assert_eq!(items.len(), 40);
     let now = app.clock.now();
-    let overdue = items
-        .iter()
-        .filter(|i| i["sla_due_at"].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap() < now)
-        .count();
+    let overdue = items.iter().filter(|i| i.sla_due_at < now).count();
     assert!((1..=8).contains(&overdue), "a few overdue, most within their SLA: {overdue} of 40");
-    for risk in ["low", "medium", "high"] {
-        assert!(items.iter().filter(|i| i["risk"] == risk).count() >= 4, "{risk}");
+    for risk in RiskLevel::ALL {
+        assert!(items.iter().filter(|i| i.risk == *risk).count() >= 4, "{risk:?}");
     }
-    for change in ["email", "phone", "remove_two_factor", "reset_security_question"] {
-        assert!(items.iter().any(|i| i["change"] == change), "{change}");
+    for change in ChangeKind::ALL {
+        assert!(items.iter().any(|i| i.change == *change), "{change:?}");
     }
-    let next = call(&app, &t, Method::POST, "/v1/requests/claim-next", None).await;
-    assert_eq!(next.body["item"]["risk"], "low", "{}", next.text);
-    assert_eq!(next.body["contact_on_file"], true, "{}", next.text);
-    assert_eq!(next.body["needs_second_approval"], false);
-    assert!(next.body["facts"].as_array().unwrap().iter().all(|f| f["matches"] == true));
+    let next: RequestDetail = call(&app, &t, Method::POST, "/v1/requests/claim-next", None).await.json();
+    assert_eq!(next.item.risk, RiskLevel::Low, "{:?}", next.risk_reasons);
+    assert!(next.contact_on_file);
+    assert!(!next.needs_second_approval);
+    assert!(next.facts.iter().all(|f| f.matches), "{:?}", next.facts);
 }

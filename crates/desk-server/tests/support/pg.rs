@@ -32,6 +32,16 @@ pub fn backend() -> Backend {
     }
 }
 
+/// On PostgreSQL, the URL of a fresh database for one test; on SQLite nothing, as the test
+/// service's own folder holds its file.
+#[allow(dead_code)]
+pub async fn postgres_database() -> Option<String> {
+    match backend() {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(fresh_database().await),
+    }
+}
+
 /// A fresh database for one test: a SQLite file in `dir`, or one on the throw-away PostgreSQL
 /// server, used through the service's role.
 pub async fn test_database(dir: &std::path::Path) -> String {
@@ -43,6 +53,8 @@ pub async fn test_database(dir: &std::path::Path) -> String {
 
 pub struct Server {
     pub port: u16,
+    /// The server's log, shown when a test cannot connect.
+    log: std::path::PathBuf,
     /// Closing it stops the server; kept for the life of the process.
     _stdin: Mutex<ChildStdin>,
     _child: Mutex<Child>,
@@ -50,11 +62,16 @@ pub struct Server {
 
 const START: &str = r#"
 set -eu
-dir=$(mktemp -d /tmp/desk-pg.XXXXXX)
+dir=$(mktemp -d "${TMPDIR:-/tmp}/desk-pg.XXXXXX")
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-stop() { as_pg "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1 || true; rm -rf "$dir"; }
+# A server that crashed during the run (a full disk, a killed backend) says why before it goes.
+stop() {
+  grep -E "PANIC|terminated by signal|No space left" "$dir/log" >&2 || true
+  as_pg "$bin/pg_ctl" -D "$dir/data" stop -m immediate >/dev/null 2>&1 || true
+  rm -rf "$dir"
+}
 trap stop EXIT
 as_pg "$bin/initdb" -D "$dir/data" -U desk --auth=trust --locale=C --encoding=UTF8 >"$dir/initdb.log" 2>&1 \
   || { cat "$dir/initdb.log" >&2; exit 1; }
@@ -62,7 +79,7 @@ as_pg "$bin/initdb" -D "$dir/data" -U desk --auth=trust --locale=C --encoding=UT
 as_pg "$bin/pg_ctl" -D "$dir/data" -w -l "$dir/log" \
   -o "-p $PGPORT -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
   start >/dev/null || { cat "$dir/log" >&2; exit 1; }
-echo ready
+echo "ready $dir"
 read -r _ || true
 "#;
 
@@ -86,9 +103,17 @@ pub fn server() -> &'static Server {
             .expect("bash starts the PostgreSQL server (scripts/install-deps.sh installs postgresql)");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        assert_eq!(line.trim(), "ready", "the throw-away PostgreSQL server did not start (its log is above)");
+        let dir = line
+            .trim()
+            .strip_prefix("ready ")
+            .expect("the throw-away PostgreSQL server did not start (its log is above)");
         let stdin = child.stdin.take().unwrap();
-        Server { port, _stdin: Mutex::new(stdin), _child: Mutex::new(child) }
+        Server {
+            port,
+            log: std::path::Path::new(dir).join("log"),
+            _stdin: Mutex::new(stdin),
+            _child: Mutex::new(child),
+        }
     })
 }
 
@@ -104,7 +129,14 @@ pub async fn fresh_database() -> String {
     use sqlx::Connection;
     let server = server();
     let name = format!("t_{:016x}", rand::thread_rng().gen::<u64>());
-    let mut conn = sqlx::PgConnection::connect(&server.url("desk", "postgres")).await.expect("connects to PostgreSQL");
+    let mut conn = match sqlx::PgConnection::connect(&server.url("desk", "postgres")).await {
+        Ok(conn) => conn,
+        Err(e) => {
+            let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(40).collect::<Vec<_>>().into_iter().rev().collect();
+            panic!("connects to PostgreSQL: {e}\nthe server's log ends:\n{}", tail.join("\n"))
+        }
+    };
     // Every test binary's first database creates the service's role; later ones find it.
     sqlx::query("DO $$ BEGIN CREATE ROLE desk_service LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$")
         .execute(&mut conn)
