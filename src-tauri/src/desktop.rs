@@ -21,7 +21,7 @@ impl Facts {
 
     /// The agent's choice of updates, kept for the next start; the About box shows it at once.
     pub fn choose_updates(&self, on: bool) -> Result<(), desk_api::CommandError> {
-        self.0.write().unwrap_or_else(|p| p.into_inner()).choose_updates(on)
+        Ok(self.0.write().unwrap_or_else(|p| p.into_inner()).choose_updates(on)?)
     }
 }
 

@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use desk_api::{About, CommandError, ErrorCode, ManagedSetting, UpdatesSetting};
+use desk_api::{About, ManagedSetting, UpdatesSetting};
 
 use crate::settings::{self, Switch};
-use crate::{Client, Console};
+use crate::{Client, ClientError, Console};
 
 /// What the shell knows of itself: its version, the system, where it logs, which settings apply.
 #[derive(Debug, Clone, Default)]
@@ -27,14 +27,9 @@ pub struct AppFacts {
 
 impl AppFacts {
     /// The agent turns updates on or off for the next start (see [`settings::choose_updates`]).
-    pub fn choose_updates(&mut self, on: bool) -> Result<(), CommandError> {
+    pub fn choose_updates(&mut self, on: bool) -> Result<(), ClientError> {
         let Some(path) = &self.user_file else {
-            return Err(CommandError {
-                code: ErrorCode::InvalidInput,
-                message: "this console has no folder for your settings".into(),
-                field: None,
-                retry_after: None,
-            });
+            return Err(ClientError::LocalFile("this console has no folder for your settings".into()));
         };
         self.updates = settings::choose_updates(&self.updates, path, on)?;
         Ok(())

@@ -25,6 +25,12 @@ pub enum ClientError {
     /// The console's TLS settings (the extra CA file) cannot be used.
     #[error("{0}")]
     TlsSetup(String),
+    /// A setting the deployment decides (its variable or the machine's file), not the agent.
+    #[error("{0}")]
+    Managed(String),
+    /// The console's own settings file cannot be written.
+    #[error("{0}")]
+    LocalFile(String),
 }
 
 impl ClientError {
@@ -38,7 +44,8 @@ impl ClientError {
             ClientError::UnexpectedResponse(_) => ErrorCode::UnexpectedResponse,
             ClientError::NotSignedIn => ErrorCode::NotSignedIn,
             ClientError::Keychain(_) => ErrorCode::KeychainUnavailable,
-            ClientError::TlsSetup(_) => ErrorCode::InvalidInput,
+            ClientError::TlsSetup(_) | ClientError::LocalFile(_) => ErrorCode::InvalidInput,
+            ClientError::Managed(_) => ErrorCode::Forbidden,
         }
     }
 

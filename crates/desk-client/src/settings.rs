@@ -14,7 +14,7 @@
 
 use std::path::{Path, PathBuf};
 
-use desk_api::{CommandError, ErrorCode};
+use crate::ClientError;
 use serde::{Deserialize, Serialize};
 
 /// One on/off setting and what decided it, for the About box's diagnostics.
@@ -106,21 +106,13 @@ pub fn apply_user_file(updates: Switch, path: &Path) -> Switch {
 /// Keeps the agent's choice of updates for the next start (the check runs once, at start). Refused
 /// where the deployment decides; written whole through a temporary file, so a crash leaves the old
 /// choice or the new one.
-pub fn choose_updates(current: &Switch, path: &Path, on: bool) -> Result<Switch, CommandError> {
+pub fn choose_updates(current: &Switch, path: &Path, on: bool) -> Result<Switch, ClientError> {
     if current.managed {
-        return Err(CommandError {
-            code: ErrorCode::Forbidden,
-            message: format!("updates are decided on this computer by its IT department ({})", current.why),
-            field: None,
-            retry_after: None,
-        });
+        let why = format!("updates are decided on this computer by its IT department ({})", current.why);
+        return Err(ClientError::Managed(why));
     }
-    let unsaved = |e: std::io::Error| CommandError {
-        code: ErrorCode::InvalidInput,
-        message: format!("your choice could not be kept in {}: {e}", path.display()),
-        field: None,
-        retry_after: None,
-    };
+    let unsaved =
+        |e: std::io::Error| ClientError::LocalFile(format!("your choice could not be kept in {}: {e}", path.display()));
     let mut file = read_user_file(path);
     file.updates = Some(on);
     if let Some(dir) = path.parent() {
@@ -226,12 +218,12 @@ mod tests {
         assert_eq!(apply_user_file(by_env.clone(), &user), by_env);
         let before = std::fs::read_to_string(&user).unwrap();
         let err = choose_updates(&by_env, &user, true).unwrap_err();
-        assert_eq!(err.code, ErrorCode::Forbidden);
-        assert!(err.message.contains("RECOVERY_DESK_UPDATES"), "{}", err.message);
+        assert_eq!(err.code(), desk_api::ErrorCode::Forbidden);
+        assert!(err.to_string().contains("RECOVERY_DESK_UPDATES"), "{err}");
         std::fs::write(&machine, r#"{"updates": true}"#).unwrap();
         let fixed_on = load(&env_of(&[]), &machine).updates;
         assert_eq!(fixed_on, Switch { on: true, why: "machine settings".into(), managed: true });
-        assert_eq!(choose_updates(&fixed_on, &user, false).unwrap_err().code, ErrorCode::Forbidden);
+        assert_eq!(choose_updates(&fixed_on, &user, false).unwrap_err().code(), desk_api::ErrorCode::Forbidden);
         assert_eq!(std::fs::read_to_string(&user).unwrap(), before);
     }
 
@@ -254,7 +246,7 @@ mod tests {
         let user = user_settings_path(&dir.path().join("config"));
         let open = load(&env_of(&[]), &dir.path().join("absent.json")).updates;
         let err = choose_updates(&open, &user, false).unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidInput);
-        assert!(err.message.contains("preferences.json"), "{}", err.message);
+        assert_eq!(err.code(), desk_api::ErrorCode::InvalidInput);
+        assert!(err.to_string().contains("preferences.json"), "{err}");
     }
 }

@@ -241,24 +241,7 @@ async fn appends(db: &Db, owner_url: &str, out: &mut Vec<String>, label: &str) {
 /// Verify over HTTP beside `sha256sum` of the NDJSON export, in entries per second.
 async fn verify(http: &reqwest::Client, url: &str, lead: &str, out: &mut Vec<String>, label: &str) {
     let t = Instant::now();
-    let (mut after, mut total) = (0i64, 0u64);
-    loop {
-        let v: serde_json::Value = http
-            .get(format!("{url}/v1/audit/verify"))
-            .query(&[("after", after.to_string()), ("limit", "5000".into())])
-            .bearer_auth(lead)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        total += v["checked"].as_u64().unwrap();
-        after = v["last_id"].as_i64().unwrap();
-        if v["done"] == true {
-            break;
-        }
-    }
+    let total = session::verify_chain(http, url, lead).await;
     let verify = total as f64 / t.elapsed().as_secs_f64();
     let export = http.get(format!("{url}/v1/audit/export?format=ndjson")).bearer_auth(lead).send().await.unwrap();
     let bytes = export.bytes().await.unwrap();

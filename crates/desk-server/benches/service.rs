@@ -177,24 +177,7 @@ async fn main() {
     }
     let lead = token(&http, &url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;
     let t = Instant::now();
-    let (mut after, mut total) = (0i64, 0u64);
-    loop {
-        let v: serde_json::Value = http
-            .get(format!("{url}/v1/audit/verify"))
-            .query(&[("after", after.to_string()), ("limit", "5000".into())])
-            .bearer_auth(&lead)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        total += v["checked"].as_u64().unwrap();
-        after = v["last_id"].as_i64().unwrap();
-        if v["done"] == true {
-            break;
-        }
-    }
+    let total = session::verify_chain(&http, &url, &lead).await;
     let secs = t.elapsed().as_secs_f64();
     println!("audit verify over HTTP: {total} entries in {secs:.2} s, {:.0} entries/s", total as f64 / secs);
 

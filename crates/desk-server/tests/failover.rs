@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
 use futures_util::StreamExt;
-use serde_json::{json, Value};
+use serde_json::json;
 use smtp_server::{Received, SmtpServer};
 
 const PHASE: usize = 1000;
@@ -154,28 +154,6 @@ async fn recipients(db: &desk_server::store::Db, accounts: &[i64]) -> Vec<String
     out
 }
 
-async fn verify_chain(http: &reqwest::Client, url: &str, token: &str) -> u64 {
-    let (mut after, mut checked) = (0i64, 0u64);
-    loop {
-        let v: Value = http
-            .get(format!("{url}/v1/audit/verify"))
-            .query(&[("after", after.to_string()), ("limit", "5000".into())])
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert!(v["broken"].is_null(), "the chain is broken: {v}");
-        checked += v["checked"].as_u64().unwrap();
-        after = v["last_id"].as_i64().unwrap();
-        if v["done"] == true {
-            return checked;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_instances_share_the_work_and_a_killed_one_loses_no_acknowledged_reset() {
     let dir = tempfile::tempdir().unwrap();
@@ -263,6 +241,6 @@ async fn two_instances_share_the_work_and_a_killed_one_loses_no_acknowledged_res
         .unwrap();
     assert_eq!(audited as usize, acked.len() + acked2.len(), "a reset was lost or done twice");
     let lead = sign_in(&http, &first.url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;
-    assert!(verify_chain(&http, &first.url, &lead).await >= audited as u64);
+    assert!(session::verify_chain(&http, &first.url, &lead).await >= audited as u64);
     owner.pool().close().await;
 }

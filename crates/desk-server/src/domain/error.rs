@@ -87,6 +87,29 @@ impl DomainError {
         }
     }
 
+    /// Something failed underneath the rules: the service's fault, not the caller's.
+    pub fn is_internal(&self) -> bool {
+        matches!(self, Self::Store(_) | Self::Internal(_))
+    }
+
+    /// Writes one error line with every cause, in the span of the database step that failed
+    /// (which names the entry point and its ids), else in the current one.
+    pub fn log(&self, what: &str) {
+        let step = match self {
+            Self::Store(s) => Some(s.span()),
+            Self::Internal(e) => e.downcast_ref::<StoreError>().map(StoreError::span),
+            _ => None,
+        };
+        let mut causes = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            causes.push_str(": ");
+            causes.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        step.cloned().unwrap_or_else(tracing::Span::current).in_scope(|| tracing::error!(error = %causes, "{what}"));
+    }
+
     /// Seconds to wait before trying again, for the refusals that have one.
     pub fn retry_after(&self) -> Option<u64> {
         match self {

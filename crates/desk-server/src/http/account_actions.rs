@@ -6,15 +6,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use desk_api::{ActionDone, CallerChallenge, CallerChallengeRequest, CallerCodeRequest, CallerVerified, ResetRequest};
 
-use super::extract::{parse_id, ApiJson, ApiPath, Authorized, IdempotencyKey};
+use super::extract::{parse_id, positive_id, ApiJson, ApiPath, Authorized, IdempotencyKey};
 use crate::access;
 use crate::domain::account_actions::{self, AccountAction};
 use crate::domain::{caller_verification, idempotency, recovery};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::AppState;
 
 fn positive(raw: &str, field: &'static str) -> ApiResult<i64> {
-    raw.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| ApiError::invalid(field, "a positive whole number"))
+    positive_id(raw, field, field)
 }
 
 async fn act(
@@ -36,13 +36,9 @@ async fn act(
 #[utoipa::path(post, path = "/v1/accounts/{id}/unlock", tag = "actions", operation_id = "unlock_account", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1), IdempotencyKey), request_body = ResetRequest,
     responses((status = 202, body = ActionDone),
-              (status = 400, body = desk_api::Problem, content_type = "application/problem+json", description = "idempotency_key_missing"),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "not locked"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "not locked"),
               (status = 403, description = "`caller_verification_required`: verify the caller first (when the settings say so)"),
-              (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "cooldown or cap; see Retry-After")))]
+              (status = 429, description = "cooldown or cap; see Retry-After")))]
 pub async fn unlock(
     State(state): State<AppState>,
     auth: Authorized<access::ActOnAccount>,
@@ -59,13 +55,9 @@ pub async fn unlock(
 #[utoipa::path(post, path = "/v1/accounts/{id}/emails/{email_id}/verification", tag = "actions", operation_id = "send_verification_email", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1), ("email_id" = i64, Path, minimum = 1), IdempotencyKey), request_body = ResetRequest,
     responses((status = 202, body = ActionDone),
-              (status = 400, body = desk_api::Problem, content_type = "application/problem+json", description = "idempotency_key_missing"),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "verified already"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "verified already"),
               (status = 403, description = "`caller_verification_required`: verify the caller first (when the settings say so)"),
-              (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "cooldown or cap; see Retry-After")))]
+              (status = 429, description = "cooldown or cap; see Retry-After")))]
 pub async fn verification_email(
     State(state): State<AppState>,
     auth: Authorized<access::ActOnAccount>,
@@ -82,12 +74,8 @@ pub async fn verification_email(
 #[utoipa::path(post, path = "/v1/accounts/{id}/end-sessions", tag = "actions", operation_id = "end_user_sessions", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1), IdempotencyKey), request_body = ResetRequest,
     responses((status = 202, body = ActionDone),
-              (status = 400, body = desk_api::Problem, content_type = "application/problem+json", description = "idempotency_key_missing"),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 403, description = "`caller_verification_required`: verify the caller first (when the settings say so)"),
-              (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "cooldown or cap; see Retry-After")))]
+              (status = 429, description = "cooldown or cap; see Retry-After")))]
 pub async fn end_sessions(
     State(state): State<AppState>,
     auth: Authorized<access::ActOnAccount>,
@@ -104,10 +92,8 @@ pub async fn end_sessions(
 #[utoipa::path(post, path = "/v1/accounts/{id}/caller-verification", tag = "actions", operation_id = "verify_caller", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)), request_body = CallerChallengeRequest,
     responses((status = 201, body = CallerChallenge),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 409, description = "`invalid_state`: the account lacks that factor"),
-              (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "too many challenges this hour")))]
+              (status = 429, description = "too many challenges this hour")))]
 pub async fn challenge(
     State(state): State<AppState>,
     auth: Authorized<access::VerifyCaller>,
@@ -123,10 +109,8 @@ pub async fn challenge(
 #[utoipa::path(post, path = "/v1/accounts/{id}/caller-verification/{challenge_id}/check", tag = "actions", operation_id = "check_caller_code",
     security(("bearer" = [])), params(("id" = i64, Path, minimum = 1), ("challenge_id" = i64, Path, minimum = 1)), request_body = CallerCodeRequest,
     responses((status = 200, body = CallerVerified),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
               (status = 409, description = "`challenge_expired` (expired or used) or `wrong_code` (the message says how many tries are left)"),
-              (status = 429, body = desk_api::Problem, content_type = "application/problem+json", description = "no attempts left")))]
+              (status = 429, description = "no attempts left")))]
 pub async fn check(
     State(state): State<AppState>,
     auth: Authorized<access::VerifyCaller>,

@@ -5,7 +5,7 @@ use desk_api::{
     RevealRequest, RevealedAddress, Ticket,
 };
 
-use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Authorized};
+use super::extract::{parse_id, positive_id, ApiJson, ApiPath, ApiQuery, Authorized};
 use crate::access;
 use crate::domain::accounts::{self, SearchQuery, MAX_LIMIT};
 use crate::domain::search::SearchCursor;
@@ -108,11 +108,7 @@ pub async fn reveal(
     ApiJson(req): ApiJson<RevealRequest>,
 ) -> ApiResult<Json<RevealedAddress>> {
     let id = parse_id(&id)?;
-    let email_id = email_id
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid("email_id", "an email id is a positive whole number"))?;
+    let email_id = positive_id(&email_id, "email_id", "an email id")?;
     let reason = req.reason.as_str();
     let chars = reason.chars().count();
     if reason.trim() != reason || !(10..=500).contains(&chars) {

@@ -6,7 +6,7 @@ use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use desk_api::{AuditEntry, AuditFilter, ExportFormat, Figures, Page, VerifyChunk};
 
-use super::extract::{ApiQuery, Authorized};
+use super::extract::{positive_id, ApiQuery, Authorized};
 use crate::access;
 use crate::audit::{self, query, verify};
 use crate::error::{ApiError, ApiResult};
@@ -17,14 +17,7 @@ type Params = std::collections::HashMap<String, String>;
 // A parameter that is present is parsed, even when empty: the API description says which
 // values each takes, and an empty one is none of them.
 fn int(p: &Params, key: &'static str) -> ApiResult<Option<i64>> {
-    p.get(key)
-        .map(|v| {
-            v.parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| ApiError::invalid(key, format!("{key} is a positive whole number")))
-        })
-        .transpose()
+    p.get(key).map(|v| positive_id(v, key, key)).transpose()
 }
 
 fn time(p: &Params, key: &'static str) -> ApiResult<Option<DateTime<Utc>>> {

@@ -169,10 +169,10 @@ impl<P: Perm> FromRequestParts<AppState> for Authorized<P> {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
-            .ok_or(ApiError::Unauthorized)?;
+            .ok_or(ApiError::UNAUTHORIZED)?;
         let session = sessions::authenticate(&state.db, &state.config, state.clock.now_ms(), token).await?;
         if !allowed(session.agent.role, P::PERMISSION) {
-            return Err(ApiError::Forbidden);
+            return Err(ApiError::FORBIDDEN);
         }
         let ClientAddr(client) =
             ClientAddr::from_request_parts(parts, state).await.unwrap_or(ClientAddr("unknown".into()));
@@ -180,12 +180,18 @@ impl<P: Perm> FromRequestParts<AppState> for Authorized<P> {
     }
 }
 
-/// Ids in paths are positive integers; anything else is a clear `invalid_input`.
+/// An account id in a path.
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
+    positive_id(raw, "id", "an account id")
+}
+
+/// Ids (in paths, queries and bodies) are positive integers; anything else is a clear
+/// `invalid_input` that names the `field` and says what `what` is.
+pub fn positive_id(raw: &str, field: &'static str, what: &str) -> ApiResult<i64> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id > 0)
-        .ok_or_else(|| ApiError::invalid("id", "an account id is a positive whole number"))
+        .ok_or_else(|| ApiError::invalid(field, format!("{what} is a positive whole number")))
 }
 
 #[cfg(test)]

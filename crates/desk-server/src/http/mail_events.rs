@@ -32,11 +32,11 @@ pub async fn receive(
 ) -> ApiResult<Json<EmailRef>> {
     // The secret is checked before the body is looked at.
     let Some(secret) = state.config.mail_webhook_secret.as_deref().filter(|s| !s.is_empty()) else {
-        return Err(ApiError::NotFound("mail event webhook"));
+        return Err(ApiError::not_found("mail event webhook"));
     };
     let presented = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     if !constant_time_eq(presented, secret.as_bytes()) {
-        return Err(ApiError::Unauthorized);
+        return Err(ApiError::UNAUTHORIZED);
     }
     let ApiJson(event) = body?;
     if event.email_id <= 0 {

@@ -134,7 +134,7 @@ pub fn router(state: AppState) -> Router {
         .merge(v1)
         .merge(crate::pages::routes())
         .merge(dev)
-        .fallback(|| async { ApiError::NotFound("route") })
+        .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         // Every route: no body larger than the largest form (the evidence upload) is read, and no

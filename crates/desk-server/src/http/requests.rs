@@ -9,7 +9,7 @@ use desk_api::{
     RequestState, RiskLevel, StateCount,
 };
 
-use super::extract::{parse_id, ApiJson, ApiPath, ApiQuery, Authorized, IdempotencyKey};
+use super::extract::{positive_id, ApiJson, ApiPath, ApiQuery, Authorized, IdempotencyKey};
 use crate::access;
 use crate::domain::queue::{self, transitions::Act, Input};
 use crate::domain::Acting;
@@ -22,10 +22,7 @@ type Auth = Authorized<access::WorkQueue>;
 const MAX_AGE_HOURS: i64 = 1_000_000;
 
 fn id_of(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid("id", "a request id is a positive whole number"))
+    positive_id(raw, "id", "a request id")
 }
 
 async fn answer(state: &AppState, id: i64) -> ApiResult<Json<RequestDetail>> {
@@ -207,8 +204,7 @@ pub async fn second_approval(
 /// Active staff by name with the requests each holds now: whom a lead can hand a request to.
 #[utoipa::path(get, path = "/v1/agents", tag = "queue", operation_id = "list_agents", security(("bearer" = [])),
     responses((status = 200, body = Vec<AgentLoad>),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "leads only")))]
+              (status = 403, description = "leads only")))]
 pub async fn agents(
     State(state): State<AppState>,
     _auth: Authorized<access::ListAgents>,
@@ -242,7 +238,7 @@ pub async fn evidence(
     ApiPath((id, file)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let id = id_of(&id)?;
-    let file = parse_id(&file).map_err(|_| ApiError::invalid("file_id", "a file id is a positive whole number"))?;
+    let file = positive_id(&file, "file_id", "a file id")?;
     let actor = auth.session.actor(&auth.client);
     let file = queue::view_evidence(&state.db, &state.config, state.clock.now_ms(), &actor, id, file).await?;
     let (content_type, bytes) = (file.content_type, file.bytes);

@@ -19,8 +19,8 @@ pub async fn availability(State(state): State<AppState>) -> ApiResult<Json<SsoAv
 /// Start a single sign-on: a single-use state and a nonce, and the provider's endpoints.
 #[utoipa::path(post, path = "/v1/sso/start", tag = "sessions", operation_id = "sso_start", request_body = SsoStartRequest,
     responses((status = 200, body = SsoStart),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "not configured, or the provider is unreachable"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json", description = "the redirect is not a loopback address")))]
+              (status = 409, description = "not configured, or the provider is unreachable"),
+              (status = 422, description = "the redirect is not a loopback address")))]
 pub async fn start(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,
@@ -32,8 +32,8 @@ pub async fn start(
 /// Finish a single sign-on with the provider's ID token: the usual session.
 #[utoipa::path(post, path = "/v1/sso/finish", tag = "sessions", operation_id = "sso_finish", request_body = SsoFinishRequest,
     responses((status = 201, body = SessionCreated),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json", description = "sso_failed: the message says which check refused it"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "not configured")))]
+              (status = 401, description = "sso_failed: the message says which check refused it"),
+              (status = 409, description = "not configured")))]
 pub async fn finish(
     State(state): State<AppState>,
     ClientAddr(client): ClientAddr,

@@ -6,26 +6,22 @@ use axum::http::StatusCode;
 use axum::Json;
 use desk_api::{InviteRequest, InviteSent, RoleChange, SsoSettings, SsoSettingsChange, StaffChange, StaffMember};
 
-use super::extract::{ApiJson, ApiPath, Authorized};
+use super::extract::{positive_id, ApiJson, ApiPath, Authorized};
 use crate::access;
 use crate::domain::staff;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::AppState;
 
 type Admin = Authorized<access::ManageStaff>;
 
 fn staff_id(raw: &str) -> ApiResult<i64> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid("id", "a staff id is a positive whole number"))
+    positive_id(raw, "id", "a staff id")
 }
 
 /// Every staff member with role, status, last sign-in, enrolment state and any reset waiting.
 #[utoipa::path(get, path = "/v1/staff", tag = "staff", operation_id = "list_staff", security(("bearer" = [])),
     responses((status = 200, body = Vec<StaffMember>),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "not an admin")))]
+              (status = 403, description = "not an admin")))]
 pub async fn list(State(state): State<AppState>, _auth: Admin) -> ApiResult<Json<Vec<StaffMember>>> {
     Ok(Json(staff::list(&state.db, state.clock.now_ms()).await?))
 }
@@ -33,10 +29,8 @@ pub async fn list(State(state): State<AppState>, _auth: Admin) -> ApiResult<Json
 /// Invite an agent, lead or admin: mails a single-use enrolment link (48 h).
 #[utoipa::path(post, path = "/v1/staff/invites", tag = "staff", operation_id = "invite_staff", security(("bearer" = [])), request_body = InviteRequest,
     responses((status = 201, body = InviteSent),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "staff_exists: that address has enrolled"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "`forbidden`: not an admin"),
+              (status = 409, description = "staff_exists: that address has enrolled")))]
 pub async fn invite(
     State(state): State<AppState>,
     auth: Admin,
@@ -50,11 +44,8 @@ pub async fn invite(
 #[utoipa::path(post, path = "/v1/staff/{id}/role", tag = "staff", operation_id = "change_staff_role", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)), request_body = RoleChange,
     responses((status = 200, body = StaffMember),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "not an admin, or own_change"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "last_admin"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "not an admin, or own_change"),
+              (status = 409, description = "last_admin")))]
 pub async fn role(
     State(state): State<AppState>,
     auth: Admin,
@@ -69,11 +60,8 @@ pub async fn role(
 #[utoipa::path(post, path = "/v1/staff/{id}/disable", tag = "staff", operation_id = "disable_staff", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "not an admin, or own_change"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "invalid_state or last_admin"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "not an admin, or own_change"),
+              (status = 409, description = "invalid_state or last_admin")))]
 pub async fn disable(
     State(state): State<AppState>,
     auth: Admin,
@@ -88,11 +76,8 @@ pub async fn disable(
 #[utoipa::path(post, path = "/v1/staff/{id}/enable", tag = "staff", operation_id = "enable_staff", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "not disabled"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "`forbidden`: not an admin"),
+              (status = 409, description = "not disabled")))]
 pub async fn enable(
     State(state): State<AppState>,
     auth: Admin,
@@ -107,11 +92,8 @@ pub async fn enable(
 #[utoipa::path(post, path = "/v1/staff/{id}/mfa-reset", tag = "staff", operation_id = "request_mfa_reset", security(("bearer" = [])),
     params(("id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "a reset already waits, or nothing is enrolled"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "`forbidden`: not an admin"),
+              (status = 409, description = "a reset already waits, or nothing is enrolled")))]
 pub async fn mfa_reset(
     State(state): State<AppState>,
     auth: Admin,
@@ -127,30 +109,22 @@ pub async fn mfa_reset(
 #[utoipa::path(post, path = "/v1/staff/mfa-resets/{reset_id}/approve", tag = "staff", operation_id = "approve_mfa_reset", security(("bearer" = [])),
     params(("reset_id" = i64, Path, minimum = 1)), request_body = StaffChange,
     responses((status = 200, body = StaffMember),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json", description = "own_change: your own request, or your own authenticator"),
-              (status = 404, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "approved already"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "own_change: your own request, or your own authenticator"),
+              (status = 409, description = "approved already")))]
 pub async fn approve_mfa_reset(
     State(state): State<AppState>,
     auth: Admin,
     ApiPath(reset_id): ApiPath<String>,
     ApiJson(req): ApiJson<StaffChange>,
 ) -> ApiResult<Json<StaffMember>> {
-    let reset_id = reset_id
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::invalid("reset_id", "a reset id is a positive whole number"))?;
+    let reset_id = positive_id(&reset_id, "reset_id", "a reset id")?;
     Ok(Json(staff::approve_mfa_reset(&state.db, &auth.acting(&state), reset_id, &req).await?))
 }
 
 /// Whether single sign-on is configured and required.
 #[utoipa::path(get, path = "/v1/settings/sso", tag = "staff", operation_id = "sso_settings", security(("bearer" = [])),
     responses((status = 200, body = SsoSettings),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "`forbidden`: not an admin")))]
 pub async fn sso_settings(State(state): State<AppState>, _auth: Admin) -> ApiResult<Json<SsoSettings>> {
     Ok(Json(staff::sso_settings(&state.db, &state.config).await?))
 }
@@ -158,10 +132,8 @@ pub async fn sso_settings(State(state): State<AppState>, _auth: Admin) -> ApiRes
 /// Require single sign-on for everyone (or stop requiring it).
 #[utoipa::path(put, path = "/v1/settings/sso", tag = "staff", operation_id = "set_sso_settings", security(("bearer" = [])), request_body = SsoSettingsChange,
     responses((status = 200, body = SsoSettings),
-              (status = 401, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 403, body = desk_api::Problem, content_type = "application/problem+json"),
-              (status = 409, body = desk_api::Problem, content_type = "application/problem+json", description = "no OpenID provider configured"),
-              (status = 422, body = desk_api::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "`forbidden`: not an admin"),
+              (status = 409, description = "no OpenID provider configured")))]
 pub async fn set_sso(
     State(state): State<AppState>,
     auth: Admin,

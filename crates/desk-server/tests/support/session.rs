@@ -1,5 +1,5 @@
-//! A staff session over the real sign-in, for the test binaries and benches that start a service
-//! of their own (the API suite has `TestApp`).
+//! A staff session over the real sign-in, and a walk of the audit chain, for the test binaries
+//! and benches that start a service of their own (the API suite has `TestApp`).
 
 use desk_server::{Clock, SystemClock};
 
@@ -16,4 +16,29 @@ pub async fn sign_in(http: &reqwest::Client, url: &str, email: &str, password: &
         .await
         .unwrap();
     v["token"].as_str().unwrap_or_else(|| panic!("sign-in: {v}")).to_string()
+}
+
+/// Walks `/v1/audit/verify` to the end of the chain, page by page, as the console does; fails if
+/// the chain is broken, and answers how many entries were checked.
+#[allow(dead_code)]
+pub async fn verify_chain(http: &reqwest::Client, url: &str, token: &str) -> u64 {
+    let (mut after, mut checked) = (0i64, 0u64);
+    loop {
+        let v: serde_json::Value = http
+            .get(format!("{url}/v1/audit/verify"))
+            .query(&[("after", after.to_string()), ("limit", "5000".into())])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(v["broken"].is_null(), "the chain is broken: {v}");
+        checked += v["checked"].as_u64().unwrap();
+        after = v["last_id"].as_i64().unwrap();
+        if v["done"] == true {
+            return checked;
+        }
+    }
 }

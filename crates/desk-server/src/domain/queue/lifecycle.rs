@@ -384,13 +384,7 @@ pub fn spawn_applier(state: crate::AppState) -> tokio::task::JoinHandle<()> {
             tick.tick().await;
             if let Err(e) = housekeeping(&state).await {
                 // In the span of the step that failed: the line names which periodic job it was.
-                let span = match &e {
-                    DomainError::Store(s) => s.span().clone(),
-                    _ => tracing::Span::current(),
-                };
-                span.in_scope(|| {
-                    tracing::error!(error = ?e, "periodic work failed (applying changes, purging, summarising); will retry")
-                });
+                e.log("periodic work failed (applying changes, purging, summarising); will retry");
             }
         }
     })
