@@ -267,6 +267,13 @@ impl AppHome {
         env
     }
 
+    /// [`Self::env`], and the service the console is to use.
+    pub fn env_for(&self, service: &Service) -> Vec<(String, OsString)> {
+        let mut env = self.env();
+        env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+        env
+    }
+
     /// Where the log plugin writes on Linux: the app's data folder under XDG_DATA_HOME.
     pub fn log_dir(&self) -> PathBuf {
         self.dir.path().join("xdg_data_home").join("com.recoverydesk.console").join("logs")

@@ -45,8 +45,7 @@ async fn a_second_start_hands_its_link_to_the_running_console_which_opens_it_wit
     desk_e2e::require_display()?;
     let service = start_service("").await?;
     let home = AppHome::new()?;
-    let mut env = home.env();
-    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    let env = home.env_for(&service);
     let console = open_console(&desk_e2e::app_binary()?, &env).await?;
     let c = &console.client;
     let outcome = async {
@@ -154,8 +153,7 @@ async fn the_agents_choice_of_updates_is_kept_and_read_by_the_next_start() -> Re
     let home = AppHome::new()?;
     // Neither the variable nor a machine file decides. No check may reach the real endpoint from a
     // test, so the agent's file says "off" before the first start.
-    let mut env: Vec<_> = home.env().into_iter().filter(|(k, _)| k != "RECOVERY_DESK_UPDATES").collect();
-    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    let env: Vec<_> = home.env_for(&service).into_iter().filter(|(k, _)| k != "RECOVERY_DESK_UPDATES").collect();
     let prefs = home.dir.path().join("xdg_config_home/com.recoverydesk.console/preferences.json");
     std::fs::create_dir_all(prefs.parent().context("a folder")?)?;
     std::fs::write(&prefs, r#"{"updates": false}"#)?;

@@ -26,8 +26,7 @@ async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Resul
     .await?;
     let exports = tempfile::tempdir()?;
     let home = AppHome::new()?;
-    let mut env = home.env();
-    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    let mut env = home.env_for(&service);
     env.push(("RECOVERY_DESK_SAVE_DIR".into(), exports.path().into()));
     let console = open_console(&desk_e2e::app_binary()?, &env).await?;
     let c = &console.client;

@@ -12,8 +12,7 @@ async fn console_signs_in_searches_and_opens_an_account() -> Result<()> {
     desk_e2e::require_display()?;
     let service = start_service("").await?;
     let home = AppHome::new()?;
-    let mut env = home.env();
-    env.push(("RECOVERY_DESK_SERVER_URL".into(), service.url.clone().into()));
+    let env = home.env_for(&service);
     let console = open_console(&desk_e2e::app_binary()?, &env).await?;
     let c = &console.client;
     let outcome = async {

@@ -2,13 +2,10 @@
 //! Node on loopback by each test (`tests/oidc/provider.mjs`). The test plays the browser (it
 //! follows the provider's redirects) and the console (PKCE, code exchange: `desk_client::sso`).
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use chrono::Utc;
 use desk_api::{SecretText, SsoStart};
 use desk_client::sso::{authorization_url, exchange_code, Pkce};
+use desk_server::test_support::oidc::{browse, Idp, Landing};
 use reqwest::Method;
 use serde_json::json;
 
@@ -16,49 +13,9 @@ use crate::helpers::{Answer, TestApp};
 
 const REDIRECT: &str = "http://127.0.0.1:45999/callback";
 
-struct Idp {
-    child: Child,
-    issuer: String,
-    /// Kept open: the provider may write more, and a closed pipe would end it.
-    _stdout: BufReader<std::process::ChildStdout>,
-}
-
-impl Drop for Idp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn idp() -> Idp {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oidc/provider.mjs");
-    let mut child = Command::new("node")
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("node runs (scripts/install-deps.sh installs it and the provider)");
-    let mut line = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut line).unwrap();
-    let issuer = line.trim().strip_prefix("listening ").expect("the provider says where it listens").to_string();
-    Idp { child, issuer, _stdout: stdout }
-}
-
 async fn app_with(idp: &Idp) -> TestApp {
-    let issuer = idp.issuer.clone();
-    let app = TestApp::spawn_with(move |c| {
-        c.oidc = Some(desk_server::config::OidcConfig {
-            issuer,
-            client_id: "desk-console".into(),
-            user_claim: "email".into(),
-            groups_claim: "groups".into(),
-            role_groups: Default::default(),
-            scopes: "openid email groups".into(),
-        })
-    })
-    .await;
+    let oidc = idp.config();
+    let app = TestApp::spawn_with(move |c| c.oidc = Some(oidc)).await;
     // The provider signs with the real time.
     app.clock.set(Utc::now());
     app
@@ -70,29 +27,13 @@ async fn start(app: &TestApp) -> SsoStart {
     serde_json::from_value(a.body).unwrap()
 }
 
-/// The browser: follows the provider's redirects, carrying its cookies, until it is sent back to
-/// the console's redirect. Answers the code.
+/// The browser: follows the provider's redirects until it is sent back to the console's
+/// redirect. Answers the code.
 async fn browser(url: &str) -> String {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let mut cookies: HashMap<String, String> = HashMap::new();
-    let mut url = reqwest::Url::parse(url).unwrap();
-    for _ in 0..10 {
-        let cookie = cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-        let res = http.get(url.clone()).header("Cookie", cookie).send().await.unwrap();
-        for c in res.headers().get_all("set-cookie") {
-            if let Some((k, v)) = c.to_str().unwrap().split(';').next().unwrap().split_once('=') {
-                cookies.insert(k.to_string(), v.to_string());
-            }
-        }
-        let location =
-            res.headers().get("location").unwrap_or_else(|| panic!("no redirect from {url}: {}", res.status()));
-        let next = url.join(location.to_str().unwrap()).unwrap();
-        if next.as_str().starts_with(REDIRECT) {
-            return next.query_pairs().find(|(k, _)| k == "code").expect("a code").1.into_owned();
-        }
-        url = next;
+    match browse(url, Some(REDIRECT)).await {
+        Landing::Redirected(to) => to.query_pairs().find(|(k, _)| k == "code").expect("a code").1.into_owned(),
+        Landing::Page(text) => panic!("the provider never sent the browser back: {text}"),
     }
-    panic!("the provider never sent the browser back");
 }
 
 /// A whole sign-in up to the ID token, as `who`, for `client_id`.
@@ -117,7 +58,7 @@ fn refused(a: &Answer, words: &str) {
 
 #[tokio::test]
 async fn a_staff_member_signs_in_through_the_provider_with_the_role_of_their_group() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let avail = app.send(app.req(Method::GET, "/v1/sso")).await;
     assert_eq!(avail.body, json!({"enabled": true, "required": false}));
@@ -142,7 +83,7 @@ async fn a_staff_member_signs_in_through_the_provider_with_the_role_of_their_gro
 
 #[tokio::test]
 async fn a_token_for_another_application_is_refused() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let (s, token) = id_token(&app, "ana", "other-app").await;
     refused(&finish(&app, &s.state, token.expose()).await, "another application");
@@ -150,7 +91,7 @@ async fn a_token_for_another_application_is_refused() {
 
 #[tokio::test]
 async fn an_expired_token_is_refused() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let (s, token) = id_token(&app, "ana", "desk-console").await;
     // The provider's ID tokens live 60 s; the attempt itself would still be open.
@@ -160,7 +101,7 @@ async fn an_expired_token_is_refused() {
 
 #[tokio::test]
 async fn a_token_with_a_bad_signature_is_refused() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let (s, token) = id_token(&app, "ana", "desk-console").await;
     let (head, sig) = token.expose().rsplit_once('.').unwrap();
@@ -181,7 +122,7 @@ async fn a_token_with_a_bad_signature_is_refused() {
 
 #[tokio::test]
 async fn a_replayed_code_and_a_replayed_sign_in_are_refused() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let s = start(&app).await;
     let pkce = Pkce::new();
@@ -196,7 +137,7 @@ async fn a_replayed_code_and_a_replayed_sign_in_are_refused() {
 
 #[tokio::test]
 async fn an_unmapped_person_and_one_outside_the_desk_groups_are_refused() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let (s, token) = id_token(&app, "zed", "desk-console").await;
     refused(&finish(&app, &s.state, token.expose()).await, "no staff member of this desk matches");
@@ -206,7 +147,7 @@ async fn an_unmapped_person_and_one_outside_the_desk_groups_are_refused() {
 
 #[tokio::test]
 async fn a_token_from_another_attempt_is_refused_by_its_nonce() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let (_, token) = id_token(&app, "ana", "desk-console").await;
     let other = start(&app).await;
@@ -215,7 +156,7 @@ async fn a_token_from_another_attempt_is_refused_by_its_nonce() {
 
 #[tokio::test]
 async fn only_a_loopback_redirect_may_start_a_sign_in() {
-    let idp = idp();
+    let idp = Idp::start();
     let app = app_with(&idp).await;
     let a =
         app.send(app.req(Method::POST, "/v1/sso/start").json(&json!({ "redirect_uri": "https://evil.test/cb" }))).await;

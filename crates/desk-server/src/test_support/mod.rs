@@ -4,6 +4,8 @@
 //! Only tests see this: the `test-support` feature is switched on by dev-dependencies, which
 //! Cargo never builds into the shipped service or console.
 
+pub mod oidc;
+
 use std::path::Path;
 use std::sync::Arc;
 
