@@ -4,8 +4,28 @@
 
 use desk_api::Role;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
+/// A permission as a type, for extractors.
+pub trait Perm: Send + Sync + 'static {
+    const PERMISSION: Permission;
+}
+
+/// Each permission is a variant of `Permission` and a type of the same name for extractors.
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident),+ $(,)?) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Permission {
+            $($(#[$doc])* $name,)+
+        }
+        $(
+            pub struct $name;
+            impl Perm for $name {
+                const PERMISSION: Permission = Permission::$name;
+            }
+        )+
+    };
+}
+
+permissions!(
     ReadOwnSession,
     SearchAccounts,
     ViewAccount,
@@ -22,68 +42,38 @@ pub enum Permission {
     ManageStaff,
     /// The active staff and their load, to hand requests out (leads).
     ListAgents,
-}
+);
+
+/// What an agent may do: work with accounts and the queue.
+const AGENT: &[Permission] = {
+    use Permission::*;
+    &[
+        ReadOwnSession,
+        SearchAccounts,
+        ViewAccount,
+        SendRecoveryEmail,
+        RevealAddress,
+        WorkQueue,
+        ViewEvidence,
+        ActOnAccount,
+        VerifyCaller,
+    ]
+};
+
+/// What a lead may do beyond an agent: audit, and hand requests out.
+const LEAD: &[Permission] = &[Permission::ReadAudit, Permission::ListAgents];
+
+/// What an admin may do beyond a lead: staff administration.
+const ADMIN: &[Permission] = &[Permission::ManageStaff];
 
 pub fn allowed(role: Role, permission: Permission) -> bool {
-    use Permission::*;
-    match role {
-        Role::Agent => matches!(
-            permission,
-            ReadOwnSession
-                | SearchAccounts
-                | ViewAccount
-                | SendRecoveryEmail
-                | RevealAddress
-                | WorkQueue
-                | ViewEvidence
-                | ActOnAccount
-                | VerifyCaller
-        ),
-        Role::Admin if permission == ManageStaff => true,
-        Role::Lead | Role::Admin => matches!(
-            permission,
-            ReadOwnSession
-                | SearchAccounts
-                | ViewAccount
-                | SendRecoveryEmail
-                | RevealAddress
-                | WorkQueue
-                | ViewEvidence
-                | ReadAudit
-                | ActOnAccount
-                | VerifyCaller
-                | ListAgents
-        ),
-    }
+    let tiers: &[&[Permission]] = match role {
+        Role::Agent => &[AGENT],
+        Role::Lead => &[AGENT, LEAD],
+        Role::Admin => &[AGENT, LEAD, ADMIN],
+    };
+    tiers.iter().any(|tier| tier.contains(&permission))
 }
-
-/// A permission as a type, for extractors.
-pub trait Perm: Send + Sync + 'static {
-    const PERMISSION: Permission;
-}
-
-macro_rules! perms {
-    ($($name:ident),*) => {$(
-        pub struct $name;
-        impl Perm for $name {
-            const PERMISSION: Permission = Permission::$name;
-        }
-    )*};
-}
-perms!(
-    ReadOwnSession,
-    SearchAccounts,
-    ViewAccount,
-    SendRecoveryEmail,
-    RevealAddress,
-    WorkQueue,
-    ViewEvidence,
-    ReadAudit,
-    ActOnAccount,
-    VerifyCaller,
-    ManageStaff,
-    ListAgents
-);
 
 #[cfg(test)]
 mod tests {

@@ -278,6 +278,19 @@ impl TestApp {
         .await
     }
 
+    /// The first email in the mailbox that `is` picks (to whom, which subject).
+    pub async fn mail(&self, what: &str, is: impl Fn(&Value) -> bool) -> Value {
+        self.mailbox().await.into_iter().find(|m| is(m)).unwrap_or_else(|| panic!("no email {what}"))
+    }
+
+    /// The link in `mail` whose path has `part` in it, as a path of this service.
+    pub fn path_in(&self, mail: &Value, part: &str) -> String {
+        let body = mail["body"].as_str().unwrap_or("");
+        let url =
+            body.split_whitespace().find(|w| w.contains(part)).unwrap_or_else(|| panic!("no {part} link: {body}"));
+        url.replace(&self.running.url(), "")
+    }
+
     /// A form post from a browser (redirects followed, as a browser does).
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Answer {
         self.send(self.req(Method::POST, path).form(fields)).await

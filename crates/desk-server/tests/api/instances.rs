@@ -4,10 +4,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde_json::Value;
 
 use crate::helpers::{reset_body, TestApp};
-use crate::queue::{bulk_open, file_and_confirm, form, PNG};
+use crate::queue::{bulk_open, fifty_claimers, file_and_confirm, form, PNG};
 
 /// A second instance of the service on the first one's database and files.
 async fn second_instance(app: &TestApp) -> desk_server::Running {
@@ -21,30 +20,8 @@ async fn fifty_claimers_spread_over_two_instances_never_claim_one_request_twice(
     let total = 2_000;
     bulk_open(&app, total).await;
     let tokens = Arc::new(vec![app.agent_token().await, app.lead_token().await, app.admin_token().await]);
-    let urls = Arc::new([app.url("/v1/requests/claim-next"), format!("{}/v1/requests/claim-next", other.url())]);
-    let mut tasks = Vec::new();
-    for w in 0..50 {
-        let (app, tokens, urls) = (app.clone(), tokens.clone(), urls.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut mine = Vec::new();
-            loop {
-                // Each claimer alternates between the instances, as behind a load balancer.
-                let url = &urls[(w + mine.len()) % 2];
-                let res = app.http.post(url).bearer_auth(&tokens[w % 3]).send().await.unwrap();
-                let status = res.status().as_u16();
-                let body: Value = res.json().await.unwrap();
-                match status {
-                    200 => mine.push(body["item"]["id"].as_i64().unwrap()),
-                    409 if body["code"] == "queue_empty" => return mine,
-                    _ => panic!("claim-next answered {status}: {body}"),
-                }
-            }
-        }));
-    }
-    let mut all = Vec::new();
-    for t in tasks {
-        all.extend(t.await.unwrap());
-    }
+    let urls = [app.url("/v1/requests/claim-next"), format!("{}/v1/requests/claim-next", other.url())];
+    let all = fifty_claimers(&app, &tokens, &urls).await;
     let unique: HashSet<_> = all.iter().collect();
     assert_eq!(unique.len(), all.len(), "a request was claimed twice");
     assert_eq!(all.len() as i64, total, "every request was claimed once");

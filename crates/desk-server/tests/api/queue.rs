@@ -237,21 +237,18 @@ pub async fn bulk_open(app: &TestApp, n: i64) {
     tx.commit().await.unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn fifty_concurrent_claimers_never_share_a_request_and_expired_leases_return() {
-    let app = Arc::new(TestApp::spawn().await);
-    let total = 10_000;
-    bulk_open(&app, total).await;
-    let tokens = Arc::new(vec![app.agent_token().await, app.lead_token().await, app.admin_token().await]);
-    let started = Instant::now();
+/// Fifty claimers at once, each taking the next request until the queue is empty, through the
+/// `urls` in turn (several instances behind a load balancer) with the staff `tokens` in turn.
+/// Answers every id claimed, repeats included.
+pub async fn fifty_claimers(app: &Arc<TestApp>, tokens: &[String], urls: &[String]) -> Vec<i64> {
     let mut tasks = Vec::new();
     for w in 0..50 {
-        let (app, tokens) = (app.clone(), tokens.clone());
+        let (http, tokens, urls) = (app.http.clone(), tokens.to_vec(), urls.to_vec());
         tasks.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let res =
-                    app.http.post(app.url("/v1/requests/claim-next")).bearer_auth(&tokens[w % 3]).send().await.unwrap();
+                let url = &urls[(w + mine.len()) % urls.len()];
+                let res = http.post(url).bearer_auth(&tokens[w % tokens.len()]).send().await.unwrap();
                 let status = res.status().as_u16();
                 let body: Value = res.json().await.unwrap();
                 match status {
@@ -266,6 +263,17 @@ async fn fifty_concurrent_claimers_never_share_a_request_and_expired_leases_retu
     for t in tasks {
         all.extend(t.await.unwrap());
     }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_claimers_never_share_a_request_and_expired_leases_return() {
+    let app = Arc::new(TestApp::spawn().await);
+    let total = 10_000;
+    bulk_open(&app, total).await;
+    let tokens = Arc::new(vec![app.agent_token().await, app.lead_token().await, app.admin_token().await]);
+    let started = Instant::now();
+    let all = fifty_claimers(&app, &tokens, &[app.url("/v1/requests/claim-next")]).await;
     let secs = started.elapsed().as_secs_f64();
     println!(
         "claim-next: {} claims by 50 concurrent callers in {secs:.2} s = {:.0} claims/s",
@@ -534,16 +542,10 @@ async fn need_info_emails_the_user_and_their_answer_returns_the_request_to_the_q
         unchecked(Decision::NeedInfo, "internal: the statement is vague", Some("Which phone did you use before?")),
     )
     .await;
-    let mail = app.mailbox().await.into_iter().find(|m| m["subject"] == "We need more information").expect("asked");
+    let mail = app.mail("asking for more information", |m| m["subject"] == "We need more information").await;
     assert!(mail["body"].as_str().unwrap().contains("Which phone did you use before?"));
     assert!(!mail["body"].as_str().unwrap().contains("internal"), "the note stays internal: {}", mail["body"]);
-    let link = mail["body"]
-        .as_str()
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.contains("/security-details/reply/"))
-        .unwrap()
-        .replace(&app.running.url(), "");
+    let link = app.path_in(&mail, "/security-details/reply/");
     let r = app.post_form(&link, &[("text", "An old Nokia, number ending 12")]).await;
     assert!(r.text.contains("back with our team"), "{}", r.text);
     let d: RequestDetail = app.get_as(&t, &format!("/v1/requests/{id}")).await;
@@ -563,18 +565,11 @@ async fn approve_medium(app: &TestApp) -> (i64, String) {
     assert_eq!(state_of(&ok), RequestState::Approved, "{}", ok.text);
     assert!(ok.json::<RequestDetail>().apply_at.is_some(), "{}", ok.text);
     let cancel = app
-        .mailbox()
-        .await
-        .into_iter()
-        .find(|m| m["subject"] == "A change to your account is pending" && m["to"] == "james.smith@example.com")
-        .expect("the former address is told");
-    let link = cancel["body"]
-        .as_str()
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.contains("/security-details/cancel/"))
-        .unwrap()
-        .replace(&app.running.url(), "");
+        .mail("to the former address", |m| {
+            m["subject"] == "A change to your account is pending" && m["to"] == "james.smith@example.com"
+        })
+        .await;
+    let link = app.path_in(&cancel, "/security-details/cancel/");
     (id, link)
 }
 
@@ -661,18 +656,11 @@ async fn an_approved_change_applies_after_cooling_off_ends_sessions_and_tells_ev
         .unwrap();
     assert_eq!(verified, 0);
     let confirm = app
-        .mailbox()
-        .await
-        .into_iter()
-        .find(|m| m["to"] == "j.new@mail.test" && m["subject"] == "Confirm your new email address")
-        .expect("the new address is asked to confirm");
-    let verify_link = confirm["body"]
-        .as_str()
-        .unwrap()
-        .split_whitespace()
-        .find(|w| w.contains("/security-details/verify-email/"))
-        .unwrap()
-        .replace(&app.running.url(), "");
+        .mail("asking the new address to confirm", |m| {
+            m["to"] == "j.new@mail.test" && m["subject"] == "Confirm your new email address"
+        })
+        .await;
+    let verify_link = app.path_in(&confirm, "/security-details/verify-email/");
     assert!(app.page(&verify_link).await.text.contains("Confirm this address"), "opening the link changes nothing");
     assert_eq!(primary().await, "james.smith@example.com");
     let done = app.post_form(&verify_link, &[]).await;

@@ -19,6 +19,15 @@ async fn agent_id(app: &TestApp, admin: &str, email: &str) -> i64 {
     list.body.as_array().unwrap().iter().find(|m| m["email"] == email).unwrap()["id"].as_i64().unwrap()
 }
 
+/// Invites a second admin, who enrols and signs in; answers their session token.
+async fn second_admin(app: &TestApp, admin: &str, email: &str) -> String {
+    let link = app.invite(admin, email, "Sam Second", "admin").await;
+    let enrolled = app.enrol(&link, PASSWORD).await;
+    let a = app.sign_in_as(email, PASSWORD, &enrolled.secret).await;
+    assert_eq!(a.status, 201, "{}", a.text);
+    a.body["token"].as_str().unwrap().to_string()
+}
+
 #[tokio::test]
 async fn an_invited_agent_enrols_through_the_link_and_signs_in() {
     let app = TestApp::spawn().await;
@@ -256,12 +265,7 @@ async fn an_invite_of_an_enrolled_address_is_refused() {
 async fn an_authenticator_reset_needs_a_second_admin_and_then_a_new_enrolment() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let link = app.invite(&admin, "second.admin@corp.test", "Sam Second", "admin").await;
-    let e2 = app.enrol(&link, PASSWORD).await;
-    let admin2 = app.sign_in_as("second.admin@corp.test", PASSWORD, &e2.secret).await.body["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin2 = second_admin(&app, &admin, "second.admin@corp.test").await;
     let agent_token = app.agent_token().await;
     let id = agent_id(&app, &admin, AGENT_EMAIL).await;
 
@@ -316,12 +320,7 @@ async fn an_authenticator_reset_needs_a_second_admin_and_then_a_new_enrolment() 
 async fn an_admin_cannot_approve_a_reset_of_their_own_authenticator() {
     let app = TestApp::spawn().await;
     let admin = app.admin_token().await;
-    let link = app.invite(&admin, "second.admin@corp.test", "Sam Second", "admin").await;
-    let e2 = app.enrol(&link, PASSWORD).await;
-    let admin2 = app.sign_in_as("second.admin@corp.test", PASSWORD, &e2.secret).await.body["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let admin2 = second_admin(&app, &admin, "second.admin@corp.test").await;
     let me = agent_id(&app, &admin, desk_server::demo::ADMIN_EMAIL).await;
     let a = app
         .post_json(&admin2, &format!("/v1/staff/{me}/mfa-reset"), json!({"reason": "lost phone", "ticket": "IT-9"}))
@@ -388,11 +387,7 @@ async fn single_sign_on_cannot_be_required_without_a_provider() {
 async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     let app = std::sync::Arc::new(TestApp::spawn().await);
     let ada = app.admin_token().await;
-    let link = app.invite(&ada, "bea@corp.test", "Bea", "admin").await;
-    let bea_enrolled = app.enrol(&link, "granite fox under the pier").await;
-    let bea = app.sign_in_as("bea@corp.test", "granite fox under the pier", &bea_enrolled.secret).await;
-    assert_eq!(bea.status, 201, "{}", bea.text);
-    let bea = bea.body["token"].as_str().unwrap().to_string();
+    let bea = second_admin(&app, &ada, "bea@corp.test").await;
     let ada_id = agent_id(&app, &ada, desk_server::demo::ADMIN_EMAIL).await;
     let bea_id = agent_id(&app, &ada, "bea@corp.test").await;
     // Twenty requests at once: half of them Ada demoting Bea, half Bea demoting Ada.
