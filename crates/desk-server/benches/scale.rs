@@ -10,6 +10,7 @@
 //! Prints a Markdown table; `BENCH_OUT=docs/benchmarks.md` also writes it there. Figures, never
 //! assertions.
 
+mod common;
 #[path = "../tests/support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
@@ -106,29 +107,11 @@ async fn searches(db: &Db, http: &reqwest::Client, url: &str, token: &str, out: 
     }
 }
 
-async fn insert_requests(db: &Db, n: i64, tag: &str) {
-    let now = SystemClock.now_ms();
-    let mut tx = db.write().await.unwrap();
-    for i in 0..n {
-        sqlx::query(
-            "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
-             VALUES ($1, 'open', 'low', '[]', 'phone', 'x', 'c@mail.test', 'N', 'US', 's', '[]', $2, $3, $2)",
-        )
-        .bind(format!("SD-{tag}{i:06}"))
-        .bind(now)
-        .bind(now + i)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-}
-
 /// 50 claimers over HTTP until the queue is empty, then 50 bare loops (pick + mark in one
 /// transaction) over a second batch: claims per second each, and double claims.
 async fn claims(db: &Db, http: &reqwest::Client, url: &str, token: &str, out: &mut Vec<String>, label: &str) {
     const N: i64 = 3000;
-    insert_requests(db, N, "BENCH").await;
+    common::insert_requests(db, N, "BENCH").await;
     let t = Instant::now();
     let tasks: Vec<_> = (0..50)
         .map(|_| {
@@ -155,7 +138,7 @@ async fn claims(db: &Db, http: &reqwest::Client, url: &str, token: &str, out: &m
     let unique: std::collections::HashSet<_> = ids.iter().collect();
     let doubles = ids.len() - unique.len();
 
-    insert_requests(db, N, "BARE").await;
+    common::insert_requests(db, N, "BARE").await;
     let t = Instant::now();
     let tasks: Vec<_> = (0..50)
         .map(|_| {

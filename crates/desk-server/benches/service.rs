@@ -2,6 +2,7 @@
 //!
 //! Seeding, search latency by kind of query, password-reset throughput, audit verify and export rates.
 
+mod common;
 #[path = "../tests/support/session.rs"]
 mod session;
 use session::sign_in as token;
@@ -89,23 +90,7 @@ async fn main() {
     );
 
     // The queue: 5,000 open requests, 20 callers claiming concurrently.
-    {
-        let now = SystemClock.now_ms();
-        let mut tx = running.state.db.write().await.unwrap();
-        for i in 0..5_000i64 {
-            sqlx::query(
-                "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms) \
-                 VALUES ($1, 'open', 'low', '[]', 'phone', 'x', 'c@mail.test', 'N', 'US', 's', '[]', $2, $3, $2)",
-            )
-            .bind(format!("SD-BENCH{i:05}"))
-            .bind(now)
-            .bind(now + i)
-            .execute(&mut *tx)
-            .await
-            .unwrap();
-        }
-        tx.commit().await.unwrap();
-    }
+    common::insert_requests(&running.state.db, 5_000, "BENCH").await;
     let t = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..20 {

@@ -101,6 +101,17 @@ pub async fn perform(
         }
         _ => None,
     };
+    // The entry of this action, refused or done: the same target, reason and ticket either way.
+    let target_id = account_id.to_string();
+    let audited = |outcome, detail| Entry {
+        action: action.audit(),
+        target_type: Some("account"),
+        target_id: Some(target_id.clone()),
+        reason: Some(request.reason.as_str()),
+        ticket: Some(ticket.as_str()),
+        outcome,
+        detail,
+    };
     let refusal = match caller_verification::require(&mut tx, by, account_id, action.audit(), action.name()).await? {
         Err(e) => Some(("", e)),
         Ok(()) => {
@@ -111,15 +122,7 @@ pub async fn perform(
     if let Some((outcome, error)) = refusal {
         // `require` audited its own refusal; a limit's is audited here.
         if !outcome.is_empty() {
-            let entry = Entry {
-                action: action.audit(),
-                target_type: Some("account"),
-                target_id: Some(account_id.to_string()),
-                reason: Some(request.reason.as_str()),
-                ticket: Some(ticket.as_str()),
-                outcome,
-                detail: json!({ "retry_after": error.retry_after() }),
-            };
+            let entry = audited(outcome, json!({ "retry_after": error.retry_after() }));
             audit::record(&mut tx, now_ms, &session.actor(by.client), entry).await?;
         }
         // A retry after the wait (or the verification) is a new attempt, not a replay of this refusal.
@@ -188,16 +191,11 @@ pub async fn perform(
     };
     let body = serde_json::to_value(&answer).map_err(|e| DomainError::Internal(e.into()))?;
     idempotency::answer(&mut tx, agent_id, idem_key, 202, &body).await?;
-    let entry = Entry {
-        action: action.audit(),
-        target_type: Some("account"),
-        target_id: Some(account_id.to_string()),
-        reason: Some(request.reason.as_str()),
-        ticket: Some(ticket.as_str()),
-        outcome: "success",
-        detail: json!({ "action_id": action_id, "email_ids": emails, "email_id": email_param,
-                        "sessions_ended": sessions_ended, "note": request.note }),
-    };
+    let entry = audited(
+        "success",
+        json!({ "action_id": action_id, "email_ids": emails, "email_id": email_param,
+                "sessions_ended": sessions_ended, "note": request.note }),
+    );
     // Last: the chain's head is held from here to the commit.
     audit::record(&mut tx, now_ms, &session.actor(by.client), entry).await?;
     store::commit(tx).await?;

@@ -70,27 +70,15 @@ async fn fetch(oidc: &OidcConfig) -> DomainResult<Provider> {
             message: "the identity provider cannot be reached; try again, or sign in with password and code".into(),
         }
     };
-    let discovery: Discovery = http
-        .get(&url)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(unreachable)?
-        .json()
-        .await
-        .map_err(unreachable)?;
+    let get = |url: String| async {
+        let answer = http.get(url).send().await.and_then(|r| r.error_for_status()).map_err(unreachable)?;
+        Ok::<_, DomainError>(answer)
+    };
+    let discovery: Discovery = get(url).await?.json().await.map_err(unreachable)?;
     if discovery.issuer.trim_end_matches('/') != oidc.issuer.trim_end_matches('/') {
         return Err(failed("the identity provider's discovery document names another issuer"));
     }
-    let keys: JwkSet = http
-        .get(&discovery.jwks_uri)
-        .send()
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(unreachable)?
-        .json()
-        .await
-        .map_err(unreachable)?;
+    let keys: JwkSet = get(discovery.jwks_uri.clone()).await?.json().await.map_err(unreachable)?;
     let provider = Provider { discovery, keys };
     cache().lock().expect("oidc cache").insert(oidc.issuer.clone(), provider.clone());
     Ok(provider)

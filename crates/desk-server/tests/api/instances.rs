@@ -4,7 +4,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-
 use crate::helpers::{reset_body, TestApp};
 use crate::queue::{bulk_open, fifty_claimers, file_and_confirm, form, PNG};
 
