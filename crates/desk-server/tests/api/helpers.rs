@@ -278,6 +278,14 @@ impl TestApp {
         .await
     }
 
+    /// Runs the queue's pass that applies approved changes whose cooling-off has ended, now
+    /// rather than at the background tick; answers how many it applied.
+    pub async fn apply_due(&self) -> usize {
+        use desk_server::Clock;
+        let state = &self.running.state;
+        desk_server::domain::queue::lifecycle::apply_due(&state.db, &state.config, self.clock.now_ms()).await.unwrap()
+    }
+
     /// The first email in the mailbox that `is` picks (to whom, which subject).
     pub async fn mail(&self, what: &str, is: impl Fn(&Value) -> bool) -> Value {
         self.mailbox().await.into_iter().find(|m| is(m)).unwrap_or_else(|| panic!("no email {what}"))

@@ -582,16 +582,7 @@ async fn this_wasnt_me_cancels_the_change_before_it_applies() {
     let done = app.post_form(&link, &[]).await;
     assert!(done.text.contains("was cancelled"), "{}", done.text);
     app.clock.advance(Duration::days(5));
-    assert_eq!(
-        desk_server::domain::queue::lifecycle::apply_due(
-            &app.running.state.db,
-            &app.running.state.config,
-            app.clock.now_ms()
-        )
-        .await
-        .unwrap(),
-        0
-    );
+    assert_eq!(app.apply_due().await, 0);
     let state: String = sqlx::query_scalar("SELECT state FROM security_requests WHERE id = $1")
         .bind(id)
         .fetch_one(app.running.state.db.pool())
@@ -617,28 +608,9 @@ async fn an_approved_change_applies_after_cooling_off_ends_sessions_and_tells_ev
     let (id, link) = approve_medium(&app).await;
     let db = app.running.state.db.pool();
     app.clock.advance(Duration::minutes(59));
-    assert_eq!(
-        desk_server::domain::queue::lifecycle::apply_due(
-            &app.running.state.db,
-            &app.running.state.config,
-            app.clock.now_ms()
-        )
-        .await
-        .unwrap(),
-        0,
-        "not before its time"
-    );
+    assert_eq!(app.apply_due().await, 0, "not before its time");
     app.clock.advance(Duration::minutes(1));
-    assert_eq!(
-        desk_server::domain::queue::lifecycle::apply_due(
-            &app.running.state.db,
-            &app.running.state.config,
-            app.clock.now_ms()
-        )
-        .await
-        .unwrap(),
-        1
-    );
+    assert_eq!(app.apply_due().await, 1);
     let (state,): (String,) =
         sqlx::query_as("SELECT state FROM security_requests WHERE id = $1").bind(id).fetch_one(db).await.unwrap();
     assert_eq!(state, "applied");

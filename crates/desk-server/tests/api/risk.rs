@@ -127,10 +127,8 @@ async fn every_change_waits_a_day_by_default_and_every_address_on_file_can_cance
         .collect();
     told.sort();
     assert_eq!(told, vec!["james.smith@example.com", "jimmy.s@mail.test"], "every address on file, verified or not");
-    let state = &app.running.state;
-    let apply_due = || desk_server::domain::queue::lifecycle::apply_due(&state.db, &state.config, app.clock.now_ms());
     app.clock.advance(Duration::hours(23));
-    assert_eq!(apply_due().await.unwrap(), 0);
+    assert_eq!(app.apply_due().await, 0);
     app.clock.advance(Duration::hours(1));
-    assert_eq!(apply_due().await.unwrap(), 1);
+    assert_eq!(app.apply_due().await, 1);
 }
