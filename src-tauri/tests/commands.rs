@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use desk_client::{MemoryStore, TokenStore};
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
-use desk_server::test_support::{spawn_service, totp_now as code_now, TestService};
+use desk_server::test_support::{agent_sign_in, sign_in_form, spawn_service, totp_now as code_now, TestService};
 use desk_server::Config;
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
@@ -174,15 +174,14 @@ fn audit_commands_serve_leads_and_refuse_agents() {
     app.manage(recovery_desk_lib::save::SavePath(Arc::new(recovery_desk_lib::save::IntoDir(exports.path().into()))));
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
 
-    let agent = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
+    let agent = json!({"form": agent_sign_in(&url, false)});
     invoke(&webview, "sign_in", agent).unwrap();
     let err = invoke(&webview, "audit_query", json!({"filter": {}, "cursor": null})).unwrap_err();
     assert_eq!(err["code"], "forbidden");
     assert_eq!(invoke(&webview, "list_agents", json!({})).unwrap_err()["code"], "forbidden");
     invoke(&webview, "sign_out", json!({})).unwrap();
 
-    let code = code_now(LEAD_TOTP);
-    let lead = json!({"form": {"server_url": url, "email": LEAD_EMAIL, "password": LEAD_PASSWORD, "totp": code, "stay_signed_in": false}});
+    let lead = json!({"form": sign_in_form(&url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP, false)});
     invoke(&webview, "sign_in", lead).unwrap();
     let page = invoke(&webview, "audit_query", json!({"filter": {"action": "sign_in"}, "cursor": null})).unwrap();
     assert_eq!(page["items"].as_array().unwrap().len(), 2, "the agent's and the lead's sign-ins: {page}");
@@ -223,7 +222,7 @@ fn recovery_commands_reach_the_service() {
     });
     let url = running.url();
     let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
-    let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
+    let form = json!({"form": agent_sign_in(&url, false)});
     invoke(&webview, "sign_in", form).unwrap();
 
     let sent = invoke(
@@ -260,8 +259,12 @@ fn queue_commands_claim_decide_and_release() {
     for i in 0..2 {
         rt.block_on(
             sqlx::query(
-                "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, updated_ms, account_id) \
-                 VALUES ($1, 'open', 'low', '[\"The contact address is on the account\"]', 'phone', '+1 555 0100 777', 'jsmith', 'james.smith@example.com', 'James Smith', 'GB', 'lost my phone', '[]', $2, $2, $2, 2)",
+                "INSERT INTO security_requests (reference, state, risk, risk_reasons, change_kind, new_value, \
+                 identifier, contact_email, full_name, country, statement, facts, submitted_ms, sla_due_ms, \
+                 updated_ms, account_id) \
+                 VALUES ($1, 'open', 'low', '[\"The contact address is on the account\"]', 'phone', \
+                 '+1 555 0100 777', 'jsmith', 'james.smith@example.com', 'James Smith', 'GB', 'lost my phone', \
+                 '[]', $2, $2, $2, 2)",
             )
             .bind(format!("SD-CMD0000{i}"))
             .bind(now + i)
@@ -270,7 +273,7 @@ fn queue_commands_claim_decide_and_release() {
         .unwrap();
     }
     let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
-    invoke(&webview, "sign_in", json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}})).unwrap();
+    invoke(&webview, "sign_in", json!({"form": agent_sign_in(&url, false)})).unwrap();
 
     let counts = invoke(&webview, "queue_counts", json!({})).unwrap();
     assert!(counts.as_array().unwrap().iter().any(|c| c["state"] == "open" && c["count"] == 2), "{counts}");
@@ -318,7 +321,7 @@ fn account_action_commands_verify_the_caller_then_unlock_end_sessions_and_send_a
     rt.block_on(sqlx::query("UPDATE accounts SET status = 'locked' WHERE id = 1").execute(&db)).unwrap();
     let url = running.url();
     let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
-    let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": false}});
+    let form = json!({"form": agent_sign_in(&url, false)});
     invoke(&webview, "sign_in", form).unwrap();
     let req = json!({"reason": "locked_out", "ticket": "SUP-5"});
 
@@ -371,8 +374,7 @@ fn staff_commands_invite_change_roles_and_disable() {
     let (running, _dir) = service(&rt, |_| {});
     let url = running.url();
     let (_app, webview) = console(Arc::new(MemoryStore::default()), url.clone());
-    let code = code_now(ADMIN_TOTP);
-    let form = json!({"form": {"server_url": url, "email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "totp": code, "stay_signed_in": false}});
+    let form = json!({"form": sign_in_form(&url, ADMIN_EMAIL, ADMIN_PASSWORD, ADMIN_TOTP, false)});
     invoke(&webview, "sign_in", form).unwrap();
     let why = json!({"reason": "new hire", "ticket": "HR-1"});
     let sent = invoke(
@@ -420,7 +422,7 @@ fn about_answers_both_versions_and_holds_no_token() {
     let url = running.url();
     let store = Arc::new(MemoryStore::default());
     let (_app, webview) = console(store.clone(), url.clone());
-    let form = json!({"form": {"server_url": url, "email": AGENT_EMAIL, "password": AGENT_PASSWORD, "totp": totp_now(), "stay_signed_in": true}});
+    let form = json!({"form": agent_sign_in(&url, true)});
     invoke(&webview, "sign_in", form).unwrap();
     let token = store.load().unwrap().unwrap().token;
 
