@@ -1,15 +1,14 @@
 //! Exporting 100,000 audit entries from the real service binary: the export streams, so the
 //! service's memory stays flat while tens of megabytes leave it. Prints the figures.
 
+#[path = "support/process.rs"]
+mod process;
 #[path = "support/session.rs"]
 mod session;
 
 #[path = "support/pg.rs"]
 #[allow(dead_code)]
 mod pg;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 use desk_server::audit::{self, Actor, Entry};
 use desk_server::demo::{LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP};
@@ -59,18 +58,13 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
         pool.pool().close().await;
     }
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_desk-server"))
-        .args(["serve", "--db", &db, "--bind", "127.0.0.1:0"])
-        .env("DESK_SECRET_KEY", &key)
-        .env("DESK_DATA_DIR", dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().rsplit(' ').next().unwrap().to_string();
-    let pid = child.id();
+    let key_env = std::ffi::OsString::from(&key);
+    let service = process::serve(
+        &["--db", &db],
+        &[("DESK_SECRET_KEY", key_env.as_os_str()), ("DESK_DATA_DIR", dir.path().as_os_str())],
+    );
+    let url = service.url.clone();
+    let pid = service.child.id();
 
     let http = reqwest::Client::new();
     let token = session::sign_in(&http, &url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;
@@ -89,8 +83,7 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
     }
     let status = std::fs::read_to_string(&status_path).unwrap();
     let peak = kib(&status, "VmHWM:");
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(service);
 
     assert!(lines as i64 > ENTRIES, "header and every entry: {lines}");
     let growth = peak.saturating_sub(before);

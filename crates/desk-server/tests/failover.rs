@@ -9,6 +9,8 @@
 //!    is lost, none is done twice, every email arrives, and a copy the dead sender may have sent
 //!    before marking its row carries the first copy's Message-ID.
 
+#[path = "support/process.rs"]
+mod process;
 #[path = "support/session.rs"]
 mod session;
 use session::sign_in;
@@ -20,8 +22,8 @@ mod pg;
 #[allow(dead_code)]
 mod smtp_server;
 
+use process::Instance;
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -33,39 +35,9 @@ use smtp_server::{Received, SmtpServer};
 
 const PHASE: usize = 1000;
 
-struct Instance {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(config: &std::path::Path, db: &str) -> Instance {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_desk-server"))
-        .args(["serve", "--demo", "--config"])
-        .arg(config)
-        .args(["--db", db, "--bind", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("desk-server starts");
-    let url = format!("http://127.0.0.1:{port}");
-    let started = Instant::now();
-    while reqwest::get(format!("{url}/v1/version")).await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(60), "the instance on {port} never answered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Instance { child, url }
+fn start(config: &std::path::Path, db: &str) -> Instance {
+    let config = config.to_str().expect("a UTF-8 path");
+    process::serve(&["--demo", "--config", config, "--db", db], &[])
 }
 
 /// Resets `accounts` through `urls` (alternating), 40 at a time. A request that got no answer
@@ -176,8 +148,8 @@ async fn two_instances_share_the_work_and_a_killed_one_loses_no_acknowledged_res
     )
     .unwrap();
     // The first seeds; the second finds the data and the key file in the shared folder.
-    let first = start(&config, &db).await;
-    let mut second = start(&config, &db).await;
+    let first = start(&config, &db);
+    let mut second = start(&config, &db);
     let http = reqwest::Client::new();
     let agent = sign_in(&http, &first.url, AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
     let both = Arc::new(vec![first.url.clone(), second.url.clone()]);
