@@ -113,6 +113,12 @@ describe('describeError for CommandError codes', () => {
     );
   });
 
+  it('invalid_state speaks of a request, unless the service words are asked for', () => {
+    const refused = err('invalid_state', { message: 'The account is not locked.' });
+    expect(describeError(refused).text).toBe('This request has moved on; reload it.');
+    expect(describeError(refused, { stateInServiceWords: true }).text).toBe('The account is not locked.');
+  });
+
   it('other codes fall back to the message', () => {
     expect(describeError(err('not_found', { message: 'No such account.' })).text).toBe('No such account.');
     expect(describeError(err('payload_too_large', { message: '' })).text).toBe(

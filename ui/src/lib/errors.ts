@@ -19,6 +19,11 @@ export type ErrorContext = {
   serverUrl?: string | null;
   /** What to say when the role does not allow the command (default: a generic sentence). */
   forbidden?: string;
+  /**
+   * Say invalid_state in the service's own words: the default sentence is about a request of the
+   * queue, and the service knows what state an account or a staff member was in.
+   */
+  stateInServiceWords?: boolean;
 };
 
 const FIELD_LABELS: Record<string, string> = {
@@ -160,7 +165,7 @@ function commandErrorText(err: CommandError, ctx: ErrorContext): string {
     case 'queue_empty':
       return 'Nothing to claim — the queue is empty.';
     case 'invalid_state':
-      return 'This request has moved on; reload it.';
+      return ctx.stateInServiceWords ? err.message : 'This request has moved on; reload it.';
     case 'checklist_incomplete':
       return 'Tick every item of the verification checklist before deciding.';
     case 'caller_verification_required':

@@ -1,6 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { fireEvent, render, waitFor } from '@testing-library/svelte';
+import { fail, inTurn, mockCore, type Handlers } from '../../test/core';
+import { el, fill, key } from '../../test/dom';
 import type { Agent, StaffMember } from '../../lib/contract';
-import { modeForKey, staffActions } from './staff';
+import { modeForKey, staffActions, type StaffMode } from './staff';
+import StaffDialog from './StaffDialog.svelte';
 
 const me: Agent = { id: 1, email: 'ada@corp.test', name: 'Ada', role: 'admin' };
 const member = (over: Partial<StaffMember> = {}): StaffMember => ({
@@ -44,5 +48,65 @@ describe('staff actions', () => {
     expect(staffActions(member({ enrolment: 'pending', status: 'invited' }), me)).not.toContain('mfa-reset');
     expect(modeForKey('i', null, me)).toBe('invite');
     expect(modeForKey('o', null, me)).toBeNull();
+  });
+});
+
+const sam = member({ id: 7, email: 'sam@desk.test', name: 'Sam Staff' });
+
+/** The dialog for one change, over a core answering `handlers`. */
+function setup(mode: StaffMode, handlers: Handlers = {}) {
+  const core = mockCore(handlers);
+  const onClose = vi.fn();
+  const onDone = vi.fn();
+  render(StaffDialog, { mode, member: mode === 'invite' ? null : sam, onClose, onDone });
+  return { core, onClose, onDone };
+}
+
+describe('StaffDialog', () => {
+  it.each([
+    ['invite', 'staff-email'],
+    ['role', 'staff-role'],
+    ['disable', 'staff-reason'],
+  ] as const)('%s starts on #%s', (mode, first) => {
+    setup(mode);
+    expect(document.activeElement).toBe(el(`#${first}`));
+  });
+
+  it('is a modal dialog named by the change and described by what it does', () => {
+    setup('disable');
+    const dialog = el('#staff-dialog');
+    expect(dialog.getAttribute('aria-modal')).toBe('true');
+    expect(el(`#${dialog.getAttribute('aria-labelledby')}`).textContent).toBe('Disable staff member');
+    expect(el(`#${dialog.getAttribute('aria-describedby')}`).textContent).toBe(
+      'Sam Staff (sam@desk.test) cannot sign in any more, and every session of theirs ends at once.',
+    );
+  });
+
+  it('sends the change with its reason and ticket; a refusal stays in the dialog', async () => {
+    const { core, onDone } = setup('role', {
+      staff_set_role: inTurn(
+        () => fail('last_admin'),
+        (args) => ({ ...sam, role: (args.change as { role: StaffMember['role'] }).role }),
+      ),
+    });
+    await fireEvent.change(el('#staff-role'), { target: { value: 'lead' } });
+    await fill({ 'staff-reason': ' promotion ', 'staff-ticket': 'HR-9' });
+    await fireEvent.click(el('#staff-confirm'));
+    await waitFor(() => expect(el('#staff-error').dataset.code).toBe('last_admin'));
+    expect(onDone).not.toHaveBeenCalled();
+
+    await fireEvent.click(el('#staff-confirm'));
+    await waitFor(() => expect(onDone).toHaveBeenCalledWith('Sam Staff: change role done.'));
+    expect(core.calls('staff_set_role')[1]).toEqual({
+      id: 7,
+      change: { role: 'lead', reason: 'promotion', ticket: 'HR-9' },
+    });
+  });
+
+  it('closes on Cancel and on Esc', async () => {
+    const { onClose } = setup('enable');
+    await fireEvent.click(el('#staff-cancel'));
+    await key(el('#staff-reason'), 'Escape');
+    expect(onClose).toHaveBeenCalledTimes(2);
   });
 });
