@@ -4,6 +4,7 @@
 //! store; `audit` is the one path every mutation writes its entry through; `mail` delivers the outbox.
 
 pub mod access;
+pub mod after_answer;
 pub mod audit;
 pub mod clock;
 pub mod config;
@@ -42,6 +43,8 @@ pub struct AppState {
     /// Passes the outbox sender has completed: a test waits for passes, not for time, to see
     /// that the sender looked and did nothing.
     pub sender_passes: Arc<std::sync::atomic::AtomicU64>,
+    /// Work the public pages start after they have answered.
+    pub after_answer: after_answer::AfterAnswer,
 }
 
 /// The master key: from `DESK_SECRET_KEY`, from `secret_key_file`, or (demo only) from a file
@@ -115,7 +118,16 @@ pub async fn start(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Runn
     if config.public_url.is_none() {
         config.public_url = Some(format!("http://{addr}"));
     }
-    let state = AppState { db, clock, config: Arc::new(config), keys, argon, proxies, sender_passes: Arc::default() };
+    let state = AppState {
+        db,
+        clock,
+        config: Arc::new(config),
+        keys,
+        argon,
+        proxies,
+        sender_passes: Arc::default(),
+        after_answer: Default::default(),
+    };
     let app = http::router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let sender = mail::spawn_sender(state.clone());

@@ -91,7 +91,7 @@ async fn submit(
     }
     // The lookup and the email happen after the answer, so the answer cannot tell them apart.
     let (db, config) = (state.db.clone(), state.config.clone());
-    tokio::spawn(async move {
+    state.after_answer.spawn(async move {
         if let Err(e) = end_user::user_request(db, config, identifier, kind, now).await {
             tracing::error!(error = %e, "could not handle a public recovery request");
         }

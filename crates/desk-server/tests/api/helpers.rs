@@ -190,7 +190,7 @@ impl TestApp {
     /// Runs the outbox sender's own pass here instead of waiting for the background one: every
     /// email an answered request queued is in the mailbox when this returns (one UPDATE, which
     /// waits for any pass already running). A public request queues its email after it answers;
-    /// `link_for` waits for that one.
+    /// `await_mail` waits for that work first.
     pub async fn flush_mail(&self) {
         let state = &self.running.state;
         if state.config.local_mailbox() {
@@ -256,16 +256,11 @@ impl TestApp {
         }
     }
 
-    /// The first email `pick` finds something in, and what it found. Public requests queue their
-    /// email after they answer, so it may come a moment after the answer: up to two seconds.
+    /// The first email `pick` finds something in, and what it found, once the work the public
+    /// pages start after answering has finished and the outbox has been delivered.
     pub async fn await_mail<T>(&self, what: &str, pick: impl Fn(&Value) -> Option<T>) -> T {
-        for _ in 0..100 {
-            if let Some(found) = self.mailbox().await.iter().find_map(&pick) {
-                return found;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
-        panic!("no email with {what}");
+        self.running.state.after_answer.settled().await;
+        self.mailbox().await.iter().find_map(&pick).unwrap_or_else(|| panic!("no email with {what}"))
     }
 
     /// The newest link of this kind ("reset" or "reset-answer") mailed to `to`, as a path.

@@ -73,7 +73,7 @@ async fn a_rejection_mails_the_message_to_the_user_and_never_the_internal_note()
 
 #[tokio::test]
 async fn evidence_of_a_request_never_confirmed_is_deleted_after_a_day() {
-    let app = TestApp::spawn_with(|c| c.queue_tick_ms = 20).await;
+    let app = TestApp::spawn_with(|c| c.queue_tick_ms = 3_600_000).await;
     let with_evidence = |contact: &str| {
         form("jsmith", contact, "email", "james.new@mail.test")
             .part("evidence", reqwest::multipart::Part::bytes(PNG_1X1.to_vec()).file_name("id.png"))
@@ -85,12 +85,14 @@ async fn evidence_of_a_request_never_confirmed_is_deleted_after_a_day() {
     let stored =
         || async { sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM evidence_content").fetch_one(db).await.unwrap() };
     assert_eq!(stored().await, 2);
-    app.clock.advance(Duration::hours(25));
-    let start = std::time::Instant::now();
-    while stored().await > 1 {
-        assert!(start.elapsed() < StdDuration::from_secs(10), "the unconfirmed request's evidence is still stored");
-        tokio::time::sleep(StdDuration::from_millis(20)).await;
-    }
+    // The periodic pass, run here rather than waited for: before the day is out it keeps both.
+    let housekeeping = || desk_server::domain::queue::lifecycle::housekeeping(&app.running.state);
+    app.clock.advance(Duration::hours(23));
+    housekeeping().await.unwrap();
+    assert_eq!(stored().await, 2, "a day has not passed");
+    app.clock.advance(Duration::hours(2));
+    housekeeping().await.unwrap();
+    assert_eq!(stored().await, 1, "the unconfirmed request's evidence is deleted");
     let rows: Vec<i64> = sqlx::query_scalar("SELECT request_id FROM evidence_files")
         .fetch_all(app.running.state.db.pool())
         .await
