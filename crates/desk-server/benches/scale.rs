@@ -62,15 +62,8 @@ const SEARCHES: &[Search] = &[
 ];
 
 async fn page(http: &reqwest::Client, url: &str, token: &str, q: &str, cursor: &str) -> serde_json::Value {
-    http.get(format!("{url}/v1/accounts"))
-        .query(&[("q", q), ("limit", "25"), ("cursor", cursor)])
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    let query = [("q", q), ("limit", "25"), ("cursor", cursor)];
+    session::answer(http.get(format!("{url}/v1/accounts")).query(&query).bearer_auth(token)).await
 }
 
 /// Service and direct timings of each search; rows of the table.

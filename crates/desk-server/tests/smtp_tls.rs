@@ -16,7 +16,7 @@ use desk_server::config::SmtpConfig;
 use desk_server::demo::{AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP};
 use desk_server::test_support::spawn_service;
 use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
-use serde_json::{json, Value};
+use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -145,17 +145,12 @@ async fn reset_over_starttls(trust_company_ca: bool) -> (String, Option<String>,
     let running = &service.running;
     let http = reqwest::Client::new();
     let token = session::sign_in(&http, &running.url(), AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
-    let sent: Value = http
+    let reset = http
         .post(format!("{}/v1/accounts/1/password-reset", running.url()))
         .bearer_auth(&token)
         .header("Idempotency-Key", "tls-1")
-        .json(&json!({"reason": "forgot_password", "ticket": "SUP-TLS"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&json!({"reason": "forgot_password", "ticket": "SUP-TLS"}));
+    let sent = session::answer(reset).await;
     let id = sent["email"]["id"].as_i64().unwrap();
     let start = Instant::now();
     loop {

@@ -6,15 +6,10 @@ use desk_server::{Clock, SystemClock};
 /// Signs in over HTTP with the current TOTP code and answers the session token.
 pub async fn sign_in(http: &reqwest::Client, url: &str, email: &str, password: &str, secret: &str) -> String {
     let code = desk_server::totp::code_at(secret, SystemClock.now_ms() / 1000).unwrap();
-    let v: serde_json::Value = http
-        .post(format!("{url}/v1/sessions"))
-        .json(&serde_json::json!({"email": email, "password": password, "totp": code}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = answer(http.post(format!("{url}/v1/sessions")).json(&serde_json::json!({
+        "email": email, "password": password, "totp": code
+    })))
+    .await;
     v["token"].as_str().unwrap_or_else(|| panic!("sign-in: {v}")).to_string()
 }
 
@@ -24,16 +19,8 @@ pub async fn sign_in(http: &reqwest::Client, url: &str, email: &str, password: &
 pub async fn verify_chain(http: &reqwest::Client, url: &str, token: &str) -> u64 {
     let (mut after, mut checked) = (0i64, 0u64);
     loop {
-        let v: serde_json::Value = http
-            .get(format!("{url}/v1/audit/verify"))
-            .query(&[("after", after.to_string()), ("limit", "5000".into())])
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page = [("after", after.to_string()), ("limit", "5000".into())];
+        let v = answer(http.get(format!("{url}/v1/audit/verify")).query(&page).bearer_auth(token)).await;
         assert!(v["broken"].is_null(), "the chain is broken: {v}");
         checked += v["checked"].as_u64().unwrap();
         after = v["last_id"].as_i64().unwrap();
@@ -41,4 +28,9 @@ pub async fn verify_chain(http: &reqwest::Client, url: &str, token: &str) -> u64
             return checked;
         }
     }
+}
+
+/// Sends a request and reads its answer as JSON; any failure on the way fails the test.
+pub async fn answer(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.expect("the service answers").json().await.expect("a JSON answer")
 }
