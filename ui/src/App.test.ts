@@ -1,7 +1,8 @@
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { fireEvent, render, waitFor } from '@testing-library/svelte';
 import { fail, mockCore, type FakeCore, type Handlers } from './test/core';
 import { el, key } from './test/dom';
+import { desktop } from './lib/desktop.svelte';
 import App from './App.svelte';
 
 const agent = { id: 1, email: 'ana@desk.test', name: 'Ana Agent', role: 'lead' as const };
@@ -78,7 +79,23 @@ async function openFirstAccount(): Promise<HTMLInputElement> {
   return search;
 }
 
+const aboutInfo = {
+  app_version: '0.1.0',
+  server_url: 'http://127.0.0.1:8787',
+  service: { version: '0.1.0', api: 'v1' },
+  service_error: null,
+  notifications: false,
+  diagnostics: 'Recovery Desk 0.1.0',
+  managed: [],
+  updates: { on: true, decided_by: 'default', agent_may_change: true },
+};
+
 describe('App', () => {
+  // Module state: a test that failed with About open would leave it open for the next ones.
+  afterEach(() => {
+    desktop.aboutOpen = false;
+  });
+
   it('starts on sign-in with the notice when no session was restored', async () => {
     backend({
       session_status: () => ({
@@ -207,6 +224,61 @@ describe('App', () => {
     await fireEvent.input(search, { target: { value: 'zed' } });
     await key(search, 'Enter');
     await waitFor(() => expect(el('#stale-account').textContent).toContain('this is still alice (#11)'));
+  });
+
+  it('About is a modal dialog: labelled, the screen shortcuts stay quiet, Esc closes it and the focus goes back', async () => {
+    await openFirstAccount();
+    core.on({ about: () => aboutInfo });
+    const opener = el<HTMLButtonElement>('#about-open');
+    opener.focus();
+    await fireEvent.click(opener);
+    await waitFor(() => expect(el('#about-app-version').textContent).toBe('0.1.0'));
+    const about = el('#about-dialog');
+    expect(about.getAttribute('role')).toBe('dialog');
+    expect(about.getAttribute('aria-modal')).toBe('true');
+    expect(el(`#${about.getAttribute('aria-labelledby')}`).textContent).toBe('About Recovery Desk');
+    expect(document.activeElement).toBe(el('#about-close'));
+
+    // `p` would open the reset dialog and `/` the search box underneath: not while About is open.
+    await key(document.activeElement!, 'p');
+    await key(document.body, 'p');
+    await key(document.body, '/');
+    expect(document.querySelector('#reset-dialog')).toBeNull();
+    expect(document.activeElement).toBe(el('#about-close'));
+
+    await key(document.activeElement!, 'Escape');
+    expect(document.querySelector('#about-dialog')).toBeNull();
+    expect(document.activeElement).toBe(opener);
+    // Closed, the shortcuts work again.
+    await key(document.body, 'p');
+    expect(document.querySelector('#reset-dialog')).not.toBeNull();
+  });
+
+  it('F1 opens About over an open dialog; Esc closes About alone and the focus goes back into the dialog', async () => {
+    await openFirstAccount();
+    core.on({ about: () => aboutInfo });
+    el('#account-detail').focus();
+    await key(document.body, 'p');
+    const ticket = el<HTMLInputElement>('#reset-ticket');
+    ticket.focus();
+
+    await key(ticket, 'F1');
+    await waitFor(() => expect(el('#about-app-version').textContent).toBe('0.1.0'));
+    expect(document.activeElement).toBe(el('#about-close'));
+    // The reset dialog lets the focus go (a browser reports it leaving for About's button).
+    await fireEvent.focusOut(ticket, { relatedTarget: el('#about-close') });
+    expect(document.activeElement).toBe(el('#about-close'));
+    // Tab goes round About's own controls, never into the dialog beneath.
+    await key(document.activeElement!, 'Tab');
+    expect(document.activeElement).toBe(el('#about-diagnostics'));
+    // On to Copy: the browser's move, left alone.
+    expect(await key(document.activeElement!, 'Tab')).toBe(true);
+    expect(document.activeElement).toBe(el('#about-diagnostics'));
+
+    await key(document.activeElement!, 'Escape');
+    expect(document.querySelector('#about-dialog')).toBeNull();
+    expect(document.querySelector('#reset-dialog')).not.toBeNull();
+    expect(document.activeElement).toBe(ticket);
   });
 
   it('Alt+Left and Alt+Right go back and forward over the accounts opened', async () => {

@@ -51,6 +51,14 @@ export function modalOpen(): boolean {
   return modals.length > 0;
 }
 
+/**
+ * Whether `frame` is the top modal. A dialog under another one (About opens on F1 over anything)
+ * must not pull the focus back into itself when the one above takes it.
+ */
+export function isTopModal(frame: HTMLElement): boolean {
+  return modals.at(-1)?.modal?.frame === frame;
+}
+
 function onModalKeydown(e: KeyboardEvent) {
   const top = modals.at(-1)?.modal;
   if (!top || e.defaultPrevented) return;

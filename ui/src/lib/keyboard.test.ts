@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { addShortcuts, openModal, type Shortcut } from './keyboard.svelte';
+import { addShortcuts, isTopModal, openModal, type Shortcut } from './keyboard.svelte';
 
 let removers: (() => void)[] = [];
 afterEach(() => {
@@ -44,7 +44,7 @@ describe('shortcuts', () => {
     expect(runs).toBe(1);
   });
 
-  it('close the top modal on Esc and bring Tab back into it when the focus fell onto the page', () => {
+  it('know the top modal, close it on Esc and bring Tab back into it when the focus fell onto the page', () => {
     const frame = (label: string) => {
       const div = document.body.appendChild(document.createElement('div'));
       div.appendChild(document.createElement('button')).textContent = label;
@@ -55,6 +55,7 @@ describe('shortcuts', () => {
     const closed: string[] = [];
     const closeLower = openModal({ frame: lower, onClose: () => closed.push('lower') });
     const closeUpper = openModal({ frame: upper, onClose: () => closed.push('upper') });
+    expect([isTopModal(upper), isTopModal(lower)]).toEqual([true, false]);
     (document.activeElement as HTMLElement | null)?.blur();
     expect(press('Tab')).toBe(true);
     expect(document.activeElement?.textContent).toBe('upper');
@@ -63,6 +64,7 @@ describe('shortcuts', () => {
     expect(press('Escape')).toBe(true);
     expect(closed).toEqual(['upper']);
     closeUpper();
+    expect(isTopModal(lower)).toBe(true);
     expect(press('Escape')).toBe(true);
     expect(closed).toEqual(['upper', 'lower']);
     closeLower();
