@@ -340,6 +340,19 @@ pub async fn desktop_turn(app: &Path) -> Result<tokio::sync::MutexGuard<'static,
 pub const SINGLE_INSTANCE_NAME: &str = "com.recoverydesk.console.SingleInstance";
 
 /// Starts tauri-driver with the app's environment, and opens the app through it.
+/// The app under test (`app_binary`) with a home of its own, pointed at `service`, with `extra`
+/// variables: the home, the variables it was started with (to start it again), and the console.
+pub async fn console_for(
+    service: &Service,
+    extra: &[(&str, OsString)],
+) -> Result<(AppHome, Vec<(String, OsString)>, Console)> {
+    let home = AppHome::new()?;
+    let mut env = home.env_for(service);
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    let console = open_console(&app_binary()?, &env).await?;
+    Ok((home, env, console))
+}
+
 pub async fn open_console(app: &Path, env: &[(String, OsString)]) -> Result<Console> {
     let turn = desktop_turn(app).await?;
     let driver_port = free_port();

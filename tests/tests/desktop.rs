@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use desk_e2e::keys::Tally;
-use desk_e2e::{find, open_console, shot, sign_in, start_service, AppHome, WAIT};
+use desk_e2e::{console_for, find, open_console, shot, sign_in, start_service, AppHome, WAIT};
 use fantoccini::key::Key;
 use fantoccini::Client;
 
@@ -44,9 +44,7 @@ async fn text(c: &Client, css: &str) -> Result<String> {
 async fn a_second_start_hands_its_link_to_the_running_console_which_opens_it_with_the_ticket() -> Result<()> {
     desk_e2e::require_display()?;
     let service = start_service("").await?;
-    let home = AppHome::new()?;
-    let env = home.env_for(&service);
-    let console = open_console(&desk_e2e::app_binary()?, &env).await?;
+    let (home, env, console) = console_for(&service, &[]).await?;
     let c = &console.client;
     let outcome = async {
         sign_in(c, "agent@demo.test", "demo-agent-pass", "JBSWY3DPEHPK3PXP").await?;

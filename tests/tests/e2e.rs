@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use desk_e2e::keys::Tally;
-use desk_e2e::{find, gone, open_console, shot, start_service, totp_now, AppHome, WAIT};
+use desk_e2e::{console_for, find, gone, shot, start_service, totp_now, WAIT};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
@@ -25,10 +25,7 @@ async fn agent_sends_a_reset_and_a_lead_finds_verifies_and_exports_it() -> Resul
     )
     .await?;
     let exports = tempfile::tempdir()?;
-    let home = AppHome::new()?;
-    let mut env = home.env_for(&service);
-    env.push(("RECOVERY_DESK_SAVE_DIR".into(), exports.path().into()));
-    let console = open_console(&desk_e2e::app_binary()?, &env).await?;
+    let (home, _env, console) = console_for(&service, &[("RECOVERY_DESK_SAVE_DIR", exports.path().into())]).await?;
     let c = &console.client;
     let service_url = service.url.as_str();
     let outcome = async {

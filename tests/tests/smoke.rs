@@ -4,16 +4,14 @@
 //! (`E2E_APP=/usr/bin/recovery-desk`).
 
 use anyhow::Result;
-use desk_e2e::{find, open_console, shot, sign_in, start_service, AppHome};
+use desk_e2e::{console_for, find, shot, sign_in, start_service};
 use fantoccini::key::Key;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn console_signs_in_searches_and_opens_an_account() -> Result<()> {
     desk_e2e::require_display()?;
     let service = start_service("").await?;
-    let home = AppHome::new()?;
-    let env = home.env_for(&service);
-    let console = open_console(&desk_e2e::app_binary()?, &env).await?;
+    let (_home, _env, console) = console_for(&service, &[]).await?;
     let c = &console.client;
     let outcome = async {
         sign_in(c, "agent@demo.test", "demo-agent-pass", "JBSWY3DPEHPK3PXP").await?;
