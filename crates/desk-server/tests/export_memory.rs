@@ -64,7 +64,7 @@ async fn exporting_100k_entries_streams_with_flat_memory() {
         &[("DESK_SECRET_KEY", key_env.as_os_str()), ("DESK_DATA_DIR", dir.path().as_os_str())],
     );
     let url = service.url.clone();
-    let pid = service.child.id();
+    let pid = service.process.id();
 
     let http = reqwest::Client::new();
     let token = session::sign_in(&http, &url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;

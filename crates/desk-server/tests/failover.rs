@@ -179,8 +179,7 @@ async fn two_instances_share_the_work_and_a_killed_one_loses_no_acknowledged_res
             while answered.load(Ordering::SeqCst) < PHASE / 3 {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
-            second.child.kill().expect("SIGKILL the second instance");
-            second.child.wait().unwrap();
+            second.process.kill().expect("SIGKILL the second instance");
             second
         }
     };

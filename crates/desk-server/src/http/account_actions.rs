@@ -13,10 +13,6 @@ use crate::domain::{caller_verification, idempotency, recovery};
 use crate::error::ApiResult;
 use crate::AppState;
 
-fn positive(raw: &str, field: &'static str) -> ApiResult<i64> {
-    positive_id(raw, field, field)
-}
-
 async fn act(
     state: AppState,
     auth: Authorized<access::ActOnAccount>,
@@ -66,7 +62,7 @@ pub async fn verification_email(
     ApiJson(req): ApiJson<ResetRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let id = parse_id(&id)?;
-    let email_id = positive(&email_id, "email_id")?;
+    let email_id = positive_id(&email_id, "email_id", "email_id")?;
     act(state, auth, id, headers, req, AccountAction::VerificationEmail { email_id }).await
 }
 
@@ -118,7 +114,7 @@ pub async fn check(
     ApiJson(req): ApiJson<CallerCodeRequest>,
 ) -> ApiResult<Json<CallerVerified>> {
     let id = parse_id(&id)?;
-    let challenge_id = positive(&challenge_id, "challenge_id")?;
+    let challenge_id = positive_id(&challenge_id, "challenge_id", "challenge_id")?;
     let by = auth.acting(&state);
     let v = caller_verification::check(&state.db, &state.keys, &by, id, challenge_id, &req.code).await?;
     Ok(Json(v))

@@ -4,7 +4,10 @@
 //! Only tests see this: the `test-support` feature is switched on by dev-dependencies, which
 //! Cargo never builds into the shipped service or console.
 
+mod listening;
 pub mod oidc;
+
+pub use listening::Listening;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -2,41 +2,26 @@
 //! loopback from `tests/oidc/provider.mjs`), and a browser that walks its redirects.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 
+use super::Listening;
 use crate::config::OidcConfig;
 
 /// The provider; it stops when dropped.
 pub struct Idp {
-    child: Child,
     pub issuer: String,
-    /// Kept open: the provider may write more, and a closed pipe would end it.
-    _stdout: BufReader<ChildStdout>,
-}
-
-impl Drop for Idp {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    _process: Listening,
 }
 
 impl Idp {
     pub fn start() -> Self {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/oidc/provider.mjs");
-        let mut child = Command::new("node")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("node runs (scripts/install-deps.sh installs it and the provider)");
-        let mut stdout = BufReader::new(child.stdout.take().expect("a pipe"));
-        let mut line = String::new();
-        stdout.read_line(&mut line).expect("the provider writes its address");
-        let issuer = line.trim().strip_prefix("listening ").expect("the provider says where it listens").to_string();
-        Idp { child, issuer, _stdout: stdout }
+        let mut node = Command::new("node");
+        node.arg(script).stdin(Stdio::piped()).stderr(Stdio::null());
+        let process = Listening::start(node, "node (scripts/install-deps.sh installs it and the provider)");
+        let issuer =
+            process.first_line.strip_prefix("listening ").expect("the provider says where it listens").to_string();
+        Idp { issuer, _process: process }
     }
 
     /// The service's settings for this provider: the console's client, roles from groups.
