@@ -234,9 +234,17 @@ async fn verify(http: &reqwest::Client, url: &str, lead: &str, out: &mut Vec<Str
     ));
 }
 
-async fn run(backend: &str, accounts: usize, out: &mut Vec<String>) {
+/// A seeded service, waiting for its turn to be measured.
+struct Seeded {
+    label: String,
+    running: desk_server::Running,
+    owner_url: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn seed(backend: String, accounts: usize) -> Seeded {
     let dir = tempfile::tempdir().unwrap();
-    let db = match backend {
+    let db = match backend.as_str() {
         "postgres" => pg::fresh_database().await,
         _ => dir.path().join("bench.db").display().to_string(),
     };
@@ -256,16 +264,21 @@ async fn run(backend: &str, accounts: usize, out: &mut Vec<String>) {
     let t = Instant::now();
     let running = desk_server::start(config, Arc::new(SystemClock)).await.unwrap();
     let label = format!("{backend}, {accounts} accounts");
-    eprintln!("{label}: seeded and started in {:.1} s", t.elapsed().as_secs_f64());
+    eprintln!("{label}: seeded and started in {:.1} s (beside the other seeds)", t.elapsed().as_secs_f64());
+    Seeded { label, running, owner_url, _dir: dir }
+}
+
+async fn measure(s: Seeded, out: &mut Vec<String>) {
+    let (label, running) = (&s.label, s.running);
     let url = running.url();
     let http = reqwest::Client::new();
     let agent = token(&http, &url, AGENT_EMAIL, AGENT_PASSWORD, AGENT_TOTP).await;
     let db = running.state.db.clone();
-    searches(&db, &http, &url, &agent, out, &label).await;
-    claims(&db, &http, &url, &agent, out, &label).await;
-    appends(&db, &owner_url, out, &label).await;
+    searches(&db, &http, &url, &agent, out, label).await;
+    claims(&db, &http, &url, &agent, out, label).await;
+    appends(&db, &s.owner_url, out, label).await;
     let lead = token(&http, &url, LEAD_EMAIL, LEAD_PASSWORD, LEAD_TOTP).await;
-    verify(&http, &url, &lead, out, &label).await;
+    verify(&http, &url, &lead, out, label).await;
     running.stop().await;
 }
 
@@ -274,10 +287,22 @@ async fn main() {
     let list = |var: &str, default: &str| -> Vec<String> {
         std::env::var(var).unwrap_or_else(|_| default.into()).split(',').map(|s| s.trim().to_string()).collect()
     };
-    let mut rows = Vec::new();
+    // Every database is seeded at once (seeding ten million accounts takes most of an hour, and
+    // its database works on a core of its own), then each is measured alone while the others sit idle.
+    let mut seeds = Vec::new();
     for backend in list("BENCH_BACKENDS", "sqlite,postgres") {
         for accounts in list("BENCH_ACCOUNTS", "10000,1000000") {
-            run(&backend, accounts.parse().expect("BENCH_ACCOUNTS is a list of numbers"), &mut rows).await;
+            let accounts = accounts.parse().expect("BENCH_ACCOUNTS is a list of numbers");
+            seeds.push(seed(backend.clone(), accounts));
+        }
+    }
+    let mut rows = Vec::new();
+    for s in futures_util::future::join_all(seeds).await {
+        let before = rows.len();
+        measure(s, &mut rows).await;
+        // Each size's rows as soon as they are made.
+        for r in &rows[before..] {
+            eprintln!("{r}");
         }
     }
     let mut table = String::new();

@@ -1,14 +1,17 @@
 //! Demo data: the two demo agents with their fixed credentials, a few well-known accounts the
 //! README and tests name, and tens of thousands of varied accounts from a fixed seed.
 
+use anyhow::Context as _;
 use desk_api::{AccountStatus, ChangeKind, RequestState, RiskLevel, Role, TwoFactorKind};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use crate::clock::Clock;
 use crate::crypto;
-use crate::store::accounts::{NewAccount, NewAddress, NewBackupCode, NewMethod, NewUserSession};
 use crate::store::{self, Db};
+
+mod batch;
+use batch::Batch;
 
 pub const AGENT_EMAIL: &str = "agent@demo.test";
 pub const AGENT_PASSWORD: &str = "demo-agent-pass";
@@ -106,6 +109,10 @@ pub const KNOWN: &[Known] = &[
 /// The lock two instances starting with `--demo` on one empty PostgreSQL database meet on.
 const SEED_LOCK: i64 = 0x6465_736b_7365_6564;
 
+/// Generated accounts made and written this many at a time: memory stays flat whatever the size
+/// (`make bench` seeds ten million).
+const BATCH: i64 = 20_000;
+
 /// Seeds an empty database, in one transaction; a database with agents is left alone. Instances
 /// starting together seed once: the second waits for the first's lock, then finds the agents.
 pub async fn seed_if_empty(
@@ -146,157 +153,32 @@ pub async fn seed_if_empty(
         store::staff::insert(&mut tx, &agent).await?;
     }
 
+    let big = store::Backend::of(&tx) == store::Backend::Sqlite && accounts as i64 > BATCH;
+    if big {
+        // The indexes of millions of rows are written at random places: a page cache of about a
+        // KiB per account (up to 4 GiB) for this transaction keeps them in memory instead of
+        // spilling every few thousand rows; it goes back to the default before the commit.
+        let kib = (accounts as i64).min(4 << 20);
+        sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(&mut *tx).await?;
+    }
     let mut rng = StdRng::seed_from_u64(20261126);
-    let day = 86_400_000i64;
-    // Owned texts first; the rows the store takes borrow them.
-    struct Person {
-        username: String,
-        display_name: String,
-        status: AccountStatus,
-        country: &'static str,
-        phone: Option<String>,
-        question: bool,
-        created_ms: i64,
-        last_sign_in_ms: Option<i64>,
+    Batch::known(now, keys).insert(&mut tx, &user_hash).await?;
+    let total = accounts.max(KNOWN.len()) as i64;
+    let mut next = KNOWN.len() as i64 + 1;
+    while next <= total {
+        let end = (next + BATCH).min(total + 1);
+        Batch::generated(&mut rng, next..end, now, keys).insert(&mut tx, &user_hash).await?;
+        if end / 1_000_000 > next / 1_000_000 {
+            tracing::info!(accounts = end - 1, elapsed_s = started.elapsed().as_secs(), "seeding demo accounts");
+        }
+        next = end;
     }
-    let mut people: Vec<Person> = Vec::with_capacity(accounts);
-    let mut email_rows: Vec<(i64, String, bool, bool, bool)> = Vec::new();
-    let mut tfa_rows = Vec::new();
-    let mut backup_rows = Vec::new();
-    let mut session_rows = Vec::new();
-    for (i, k) in KNOWN.iter().enumerate() {
-        let id = i as i64 + 1;
-        people.push(Person {
-            username: k.username.to_string(),
-            display_name: k.display_name.to_string(),
-            status: k.status,
-            country: k.country,
-            phone: Some(k.phone.to_string()),
-            question: true,
-            created_ms: now - 900 * day,
-            last_sign_in_ms: Some(now - 3 * day),
-        });
-        for (e, primary, verified) in k.emails {
-            email_rows.push((id, e.to_string(), *primary, *verified, false));
-        }
-        for m in k.two_factor {
-            let secret =
-                (*m == TwoFactorKind::AuthenticatorApp).then(|| keys.seal(crypto::Sealed::UserTotp, MARIA_TOTP));
-            tfa_rows.push(NewMethod { account_id: id, kind: *m, last_used_ms: Some(now - 10 * day), secret });
-            if *m == TwoFactorKind::BackupCodes {
-                for c in MARIA_BACKUP_CODES {
-                    let code_hash = keys.code_hash(crypto::Code::Backup, &c.replace('-', ""));
-                    backup_rows.push(NewBackupCode { account_id: id, code_hash });
-                }
-            }
-        }
-        for _ in 0..k.sessions {
-            session_rows.push(NewUserSession { account_id: id, created_ms: now - day });
-        }
-    }
-    for n in KNOWN.len()..accounts.max(KNOWN.len()) {
-        let id = n as i64 + 1;
-        let first = FIRST[rng.gen_range(0..FIRST.len())];
-        let last = LAST[rng.gen_range(0..LAST.len())];
-        let username = format!("{}{}{}", first.to_lowercase(), ["", ".", "_"][rng.gen_range(0..3)], id);
-        // A middle initial keeps same-name-and-country duplicates as rare as they are in life.
-        let initial = (b'A' + rng.gen_range(0..26)) as char;
-        let status = match rng.gen_range(0..100) {
-            0..=3 => AccountStatus::Locked,
-            4..=5 => AccountStatus::Suspended,
-            _ => AccountStatus::Active,
-        };
-        let country = COUNTRIES[rng.gen_range(0..COUNTRIES.len())];
-        let phone = rng
-            .gen_bool(0.6)
-            .then(|| format!("+{} {:03} {:04}", rng.gen_range(1..99), rng.gen_range(100..999), rng.gen_range(0..9999)));
-        let created_ms = now - rng.gen_range(30..3650) * day;
-        let last_sign_in_ms = rng.gen_bool(0.9).then(|| now - rng.gen_range(0..400) * day);
-        people.push(Person {
-            username,
-            display_name: format!("{first} {initial}. {last}"),
-            status,
-            country,
-            phone,
-            question: rng.gen_bool(0.7),
-            created_ms,
-            last_sign_in_ms,
-        });
-        if rng.gen_bool(0.5) {
-            session_rows.push(NewUserSession { account_id: id, created_ms: now - rng.gen_range(0..30) * day });
-        }
-        let n_emails = rng.gen_range(1..=3);
-        for j in 0..n_emails {
-            let domain = DOMAINS[rng.gen_range(0..DOMAINS.len())];
-            let local = match j {
-                0 => format!("{}.{}{}", first.to_lowercase(), last.to_lowercase().replace('ü', "u"), id),
-                1 => format!("{}{}", first.to_lowercase(), id),
-                _ => format!("{}+work{}", last.to_lowercase().replace('ü', "u"), id),
-            };
-            email_rows.push((id, format!("{local}@{domain}"), j == 0, j == 0 || rng.gen_bool(0.6), rng.gen_bool(0.03)));
-        }
-        for (kind, p) in
-            [(TwoFactorKind::AuthenticatorApp, 0.35), (TwoFactorKind::Sms, 0.25), (TwoFactorKind::BackupCodes, 0.2)]
-        {
-            if rng.gen_bool(p) {
-                let secret = (kind == TwoFactorKind::AuthenticatorApp).then(|| {
-                    let bytes: [u8; 10] = rng.gen();
-                    keys.seal(crypto::Sealed::UserTotp, &data_encoding::BASE32_NOPAD.encode(&bytes))
-                });
-                let last_used_ms = rng.gen_bool(0.7).then(|| now - rng.gen_range(0..200) * day);
-                tfa_rows.push(NewMethod { account_id: id, kind, last_used_ms, secret });
-                if kind == TwoFactorKind::BackupCodes {
-                    for _ in 0..3 {
-                        let code = format!("{:08}", rng.gen_range(0..100_000_000u32));
-                        backup_rows.push(NewBackupCode {
-                            account_id: id,
-                            code_hash: keys.code_hash(crypto::Code::Backup, &code),
-                        });
-                    }
-                }
-            }
-        }
-    }
-
-    // Multi-row inserts: one statement per few hundred rows keeps seeding to about a second.
-    let account_rows: Vec<NewAccount> = people
-        .iter()
-        .enumerate()
-        .map(|(i, p)| NewAccount {
-            id: i as i64 + 1,
-            username: &p.username,
-            display_name: &p.display_name,
-            status: p.status,
-            country: p.country,
-            phone: p.phone.as_deref(),
-            password_hash: &user_hash,
-            security_question: p.question.then_some("What was the name of your first pet?"),
-            created_ms: p.created_ms,
-            last_sign_in_ms: p.last_sign_in_ms,
-        })
-        .collect();
-    store::accounts::insert_many(&mut tx, &account_rows).await?;
-    let addresses: Vec<NewAddress> = email_rows
-        .iter()
-        .map(|(id, e, primary, verified, bounced)| NewAddress {
-            account_id: *id,
-            email: e,
-            is_primary: *primary,
-            verified: *verified,
-            bounced: *bounced,
-        })
-        .collect();
-    store::accounts::insert_addresses(&mut tx, &addresses).await?;
-    store::accounts::insert_methods(&mut tx, &tfa_rows).await?;
-    store::accounts::insert_backup_codes(&mut tx, &backup_rows).await?;
-    store::accounts::insert_user_sessions(&mut tx, &session_rows).await?;
 
     // A morning's queue: a few overdue, most within their SLA, every kind and risk.
-    let total = people.len() as i64;
     for i in 0..requests as i64 {
         let plan = DemoRequest::plan(i);
         let account = KNOWN.len() as i64 + 1 + rng.gen_range(0..(total - KNOWN.len() as i64).max(1));
-        let p = &people[(account - 1) as usize];
+        let p = store::accounts::profile(&mut tx, account).await?.context("a demo request's account")?;
         let (change, risk, state) = (plan.change, plan.risk, plan.state);
         // Low risk only when every fact is right and the contact is an address of the account.
         let name_matches = risk != RiskLevel::High;
@@ -305,10 +187,9 @@ pub async fn seed_if_empty(
             {"fact": "Name", "submitted": submitted_name, "on_file": p.display_name, "matches": name_matches},
             {"fact": "Country", "submitted": p.country, "on_file": p.country, "matches": true}
         ]);
-        let primary = email_rows
-            .iter()
-            .find(|(id, _, is_primary, _, _)| *id == account && *is_primary)
-            .and_then(|(_, e, ..)| desk_api::EmailAddress::parse(e).ok())
+        let primary = store::accounts::primary_email(&mut tx, account)
+            .await?
+            .and_then(|e| desk_api::EmailAddress::parse(&e).ok())
             .map(|e| e.as_str().to_string());
         let contact = match (risk, primary) {
             (RiskLevel::Low, Some(primary)) => primary,
@@ -348,7 +229,7 @@ pub async fn seed_if_empty(
             contact_email: &contact,
             contact_code_hash: None,
             full_name: &submitted_name,
-            country: p.country,
+            country: &p.country,
             former_address: None,
             account_age_years: None,
             statement: "I cannot get into my account: the email and phone on it are no longer mine.",
@@ -361,6 +242,9 @@ pub async fn seed_if_empty(
         store::requests::insert(&mut tx, &request).await?;
     }
 
+    if big {
+        sqlx::query("PRAGMA cache_size = -2000").execute(&mut *tx).await?;
+    }
     store::commit(tx).await?;
     tracing::info!(accounts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");
     Ok(())
