@@ -176,16 +176,22 @@ async fn appends(db: &Db, owner_url: &str, out: &mut Vec<String>, label: &str) {
         tx.commit().await.unwrap();
     }
     let chained = N as f64 / t.elapsed().as_secs_f64();
-    // A table of the audit row's shape beside it, made by the tables' owner (on PostgreSQL the
-    // service's role may not create tables).
+    // A table of the audit row's shape beside it, with the log's four indexes, so that the ratio
+    // is the chain's cost (its lock, the head read, the hash) and not the cost of the indexes the
+    // audit screens need. Made by the tables' owner (on PostgreSQL the service's role may not
+    // create tables).
     let owner = Db::open(owner_url, 1).await.unwrap();
-    sqlx::query(
-        "CREATE TABLE bench_plain (id BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL, actor_email TEXT, action TEXT NOT NULL, \
-         outcome TEXT NOT NULL, detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
-    )
-    .execute(owner.pool())
-    .await
-    .unwrap();
+    for ddl in [
+        "CREATE TABLE bench_plain (id BIGINT PRIMARY KEY, at_ms BIGINT NOT NULL, actor_id BIGINT, actor_email TEXT, \
+         action TEXT NOT NULL, target_type TEXT, target_id BIGINT, outcome TEXT NOT NULL, detail TEXT NOT NULL, \
+         prev_hash TEXT NOT NULL, hash TEXT NOT NULL)",
+        "CREATE INDEX bench_plain_actor ON bench_plain (actor_id, id)",
+        "CREATE INDEX bench_plain_target ON bench_plain (target_type, target_id, id)",
+        "CREATE INDEX bench_plain_action ON bench_plain (action, id)",
+        "CREATE INDEX bench_plain_at ON bench_plain (at_ms)",
+    ] {
+        sqlx::query(ddl).execute(owner.pool()).await.unwrap();
+    }
     if owner_url.starts_with("postgres") {
         sqlx::query("GRANT INSERT ON bench_plain TO desk_service").execute(owner.pool()).await.unwrap();
     }
@@ -209,7 +215,7 @@ async fn appends(db: &Db, owner_url: &str, out: &mut Vec<String>, label: &str) {
     }
     let plain = N as f64 / t.elapsed().as_secs_f64();
     out.push(format!(
-        "| {label} | audit append, {N} one per transaction | {chained:.0}/s | {plain:.0}/s plain insert | {:.2}× |",
+        "| {label} | audit append, {N} one per transaction | {chained:.0}/s | {plain:.0}/s plain insert, same indexes | {:.2}× |",
         chained / plain
     ));
 }
