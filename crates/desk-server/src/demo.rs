@@ -153,14 +153,10 @@ pub async fn seed_if_empty(
         store::staff::insert(&mut tx, &agent).await?;
     }
 
-    let big = store::Backend::of(&tx) == store::Backend::Sqlite && accounts as i64 > BATCH;
-    if big {
-        // The indexes of millions of rows are written at random places: a page cache of about a
-        // KiB per account (up to 4 GiB) for this transaction keeps them in memory instead of
-        // spilling every few thousand rows; it goes back to the default before the commit.
-        let kib = (accounts as i64).min(4 << 20);
-        sqlx::query(&format!("PRAGMA cache_size = -{kib}")).execute(&mut *tx).await?;
-    }
+    // The indexes of millions of rows are written at random places: on SQLite, a page cache of
+    // about a KiB per account (at least SQLite's default 2 MiB, at most 4 GiB) for this transaction
+    // keeps them in memory instead of spilling every few thousand rows. It is put back before the commit.
+    let cache_was = store::grow_page_cache(&mut tx, (accounts as i64).clamp(2000, 4 << 20)).await?;
     let mut rng = StdRng::seed_from_u64(20261126);
     Batch::known(now, keys).insert(&mut tx, &user_hash).await?;
     let total = accounts.max(KNOWN.len()) as i64;
@@ -173,6 +169,7 @@ pub async fn seed_if_empty(
         }
         next = end;
     }
+    store::accounts::carry_ids_on(&mut tx).await?;
 
     // A morning's queue: a few overdue, most within their SLA, every kind and risk.
     for i in 0..requests as i64 {
@@ -242,8 +239,8 @@ pub async fn seed_if_empty(
         store::requests::insert(&mut tx, &request).await?;
     }
 
-    if big {
-        sqlx::query("PRAGMA cache_size = -2000").execute(&mut *tx).await?;
+    if let Some(was) = cache_was {
+        store::set_page_cache(&mut tx, was).await?;
     }
     store::commit(tx).await?;
     tracing::info!(accounts, elapsed_ms = started.elapsed().as_millis() as u64, "demo data seeded");

@@ -104,11 +104,20 @@ pub async fn by_exact(
         .step("searching addresses, ids and phone numbers (accounts)")
 }
 
+/// How many ids past the cursor PostgreSQL's "contains" stage reads in id order before it turns to
+/// its trigram indexes (see [`by_substring`]).
+pub const CONTAINS_WINDOW: i64 = 4096;
+
 /// Accounts whose username, display name or an address's local part contains `text` (lower
 /// case, three characters or more), after `after_id` in id order, leaving out those in the prefix
-/// range `[from, to)`, which the prefix branches show. SQLite walks its trigram FTS5 table
-/// (`account_text`, rowid = account id) in id order and stops at `limit`; PostgreSQL unites three
-/// trigram index scans (pg_trgm), so it reads every match past `after_id`.
+/// range `[from, to)`, which the prefix branches show.
+///
+/// SQLite walks its trigram FTS5 table (`account_text`, rowid = account id) in id order and stops
+/// at `limit`. PostgreSQL's trigram (pg_trgm) index scans cannot stop at a page: they fetch every
+/// match before the page is cut, which for a last name that one account in 24 carries is hundreds
+/// of thousands of rows at ten million accounts. So it first reads the next [`CONTAINS_WINDOW`]
+/// ids in id order, which fills the page for any part that common, and turns to the trigram
+/// indexes, past the window, only for a rarer part.
 pub async fn by_substring(
     conn: &mut Conn,
     text: &str,
@@ -117,39 +126,87 @@ pub async fn by_substring(
     after_id: i64,
     limit: i64,
 ) -> StoreResult<Vec<SummaryRow>> {
-    let not_prefix = "NOT (a.username_lc >= $2 AND a.username_lc < $3) \
-                      AND NOT (a.display_name_lc >= $2 AND a.display_name_lc < $3)";
-    let (sql, needle) = match Backend::of(conn) {
-        Backend::Sqlite => (
-            format!(
-                "{SUMMARY_COLUMNS} FROM account_text JOIN accounts a ON a.id = account_text.rowid \
-                 WHERE account_text MATCH $1 AND account_text.rowid > $4 AND {not_prefix} \
-                 ORDER BY account_text.rowid LIMIT $5"
-            ),
-            // One FTS5 phrase: the text as it is, quotes doubled.
-            format!("\"{}\"", text.replace('"', "\"\"")),
-        ),
-        Backend::Postgres => (
-            format!(
-                "{SUMMARY} WHERE a.id IN (\
-                   SELECT id FROM accounts WHERE username_lc LIKE $1 ESCAPE '\\' AND id > $4 \
-                   UNION SELECT id FROM accounts WHERE display_name_lc LIKE $1 ESCAPE '\\' AND id > $4 \
-                   UNION SELECT account_id FROM account_emails \
-                         WHERE split_part(email_norm, '@', 1) LIKE $1 ESCAPE '\\' AND account_id > $4) \
-                 AND {not_prefix} ORDER BY a.id LIMIT $5"
-            ),
-            format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")),
-        ),
+    by_substring_windowed(conn, text, (from, to), after_id, limit, CONTAINS_WINDOW).await
+}
+
+/// [`by_substring`] with the window it reads in id order on PostgreSQL (SQLite has none); a test
+/// compares windows, which must not change the answer.
+pub async fn by_substring_windowed(
+    conn: &mut Conn,
+    text: &str,
+    (from, to): (&str, &str),
+    after_id: i64,
+    limit: i64,
+    window: i64,
+) -> StoreResult<Vec<SummaryRow>> {
+    if Backend::of(conn) == Backend::Sqlite {
+        let sql = format!(
+            "{SUMMARY_COLUMNS} FROM account_text JOIN accounts a ON a.id = account_text.rowid \
+             WHERE account_text MATCH $1 AND account_text.rowid > $4 AND {NOT_PREFIX} \
+             ORDER BY account_text.rowid LIMIT $5"
+        );
+        // One FTS5 phrase: the text as it is, quotes doubled.
+        let phrase = format!("\"{}\"", text.replace('"', "\"\""));
+        return substring_query(conn, &sql, &phrase, (from, to), (after_id, None), limit).await;
+    }
+    let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let until = after_id.saturating_add(window);
+    // The primary key in id order, stopping at the page, with the addresses looked up row by row:
+    // `OFFSET 0` keeps the planner from turning that lookup into one trigram scan of every
+    // address (a "hashed SubPlan", which for a rare part it would choose and which reads every match).
+    let in_window = format!(
+        "{SUMMARY} WHERE a.id > $4 AND a.id <= $6 \
+           AND (a.username_lc LIKE $1 ESCAPE '\\' OR a.display_name_lc LIKE $1 ESCAPE '\\' \
+                OR EXISTS (SELECT 1 FROM account_emails e WHERE e.account_id = a.id \
+                           AND split_part(e.email_norm, '@', 1) LIKE $1 ESCAPE '\\' OFFSET 0)) \
+           AND {NOT_PREFIX} ORDER BY a.id LIMIT $5"
+    );
+    let mut rows = substring_query(conn, &in_window, &pattern, (from, to), (after_id, Some(until)), limit).await?;
+    if rows.len() as i64 >= limit || until >= last_id(conn).await? {
+        return Ok(rows);
+    }
+    let past_window = format!(
+        "{SUMMARY} WHERE a.id IN (\
+           SELECT id FROM accounts WHERE username_lc LIKE $1 ESCAPE '\\' AND id > $4 \
+           UNION SELECT id FROM accounts WHERE display_name_lc LIKE $1 ESCAPE '\\' AND id > $4 \
+           UNION SELECT account_id FROM account_emails \
+                 WHERE split_part(email_norm, '@', 1) LIKE $1 ESCAPE '\\' AND account_id > $4) \
+         AND {NOT_PREFIX} ORDER BY a.id LIMIT $5"
+    );
+    let room = limit - rows.len() as i64;
+    rows.extend(substring_query(conn, &past_window, &pattern, (from, to), (until, None), room).await?);
+    Ok(rows)
+}
+
+/// Accounts shown by the prefix branches, which the "contains" stage leaves out.
+const NOT_PREFIX: &str = "NOT (a.username_lc >= $2 AND a.username_lc < $3) \
+                          AND NOT (a.display_name_lc >= $2 AND a.display_name_lc < $3)";
+
+async fn substring_query(
+    conn: &mut Conn,
+    sql: &str,
+    needle: &str,
+    (from, to): (&str, &str),
+    (after_id, until): (i64, Option<i64>),
+    limit: i64,
+) -> StoreResult<Vec<SummaryRow>> {
+    let query = sqlx::query_as(sql).bind(needle).bind(from).bind(to).bind(after_id).bind(limit);
+    let query = match until {
+        Some(until) => query.bind(until),
+        None => query,
     };
-    sqlx::query_as(&sql)
-        .bind(needle)
-        .bind(from)
-        .bind(to)
-        .bind(after_id)
-        .bind(limit)
+    query
         .fetch_all(conn)
         .await
         .step("searching names, usernames and addresses by a part (account_text / trigram indexes)")
+}
+
+/// The highest account id, 0 with none.
+async fn last_id(conn: &mut Conn) -> StoreResult<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM accounts")
+        .fetch_one(conn)
+        .await
+        .step("reading the highest account id (accounts)")
 }
 
 #[derive(Debug, sqlx::FromRow)]
@@ -695,8 +752,13 @@ pub async fn insert_many(conn: &mut Conn, rows: &[NewAccount<'_>]) -> StoreResul
         });
         qb.execute(&mut *conn).await.step("adding accounts (accounts)")?;
     }
+    Ok(())
+}
+
+/// After [`insert_many`] with ids given: PostgreSQL's identity carries on after the highest (SQLite
+/// takes the next id from the rows themselves). Once, after the last batch.
+pub async fn carry_ids_on(conn: &mut Conn) -> StoreResult<()> {
     if super::Backend::of(conn) == super::Backend::Postgres {
-        // The ids were given; the identity must carry on after them.
         sqlx::query("SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT MAX(id) FROM accounts))")
             .execute(conn)
             .await

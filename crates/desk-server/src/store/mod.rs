@@ -240,6 +240,29 @@ pub async fn commit(tx: Tx) -> StoreResult<()> {
     tx.commit().await.step("committing a transaction")
 }
 
+/// Sets SQLite's page cache for this connection to `kib` KiB and answers the setting it replaced,
+/// for [`set_page_cache`] to put back; PostgreSQL's cache is the server's (`None`, nothing done).
+pub async fn grow_page_cache(conn: &mut Conn, kib: i64) -> StoreResult<Option<i64>> {
+    if Backend::of(conn) != Backend::Sqlite {
+        return Ok(None);
+    }
+    let was: i64 =
+        sqlx::query_scalar("PRAGMA cache_size").fetch_one(&mut *conn).await.step("reading the page cache size")?;
+    // A negative size is in KiB, a positive one in pages.
+    set_page_cache(conn, -kib.abs()).await?;
+    Ok(Some(was))
+}
+
+/// SQLite's `cache_size` for this connection, as [`grow_page_cache`] answered it.
+pub async fn set_page_cache(conn: &mut Conn, cache_size: i64) -> StoreResult<()> {
+    // A pragma takes no bound parameter; the value is a number.
+    sqlx::query(&format!("PRAGMA cache_size = {cache_size}"))
+        .execute(conn)
+        .await
+        .step("setting the page cache size")?;
+    Ok(())
+}
+
 /// Ends the transaction without its changes.
 pub async fn rollback(tx: Tx) -> StoreResult<()> {
     tx.rollback().await.step("rolling a transaction back")

@@ -102,3 +102,51 @@ async fn a_failed_database_step_is_logged_with_its_route_entry_point_and_ids_and
     }
     assert!(!line.contains(&token), "the session token reached the log");
 }
+
+/// The "contains" stage reads a window of ids in id order before it turns to the trigram indexes
+/// (PostgreSQL); where the window ends must not change which accounts come, or in what order.
+#[tokio::test]
+async fn the_contains_stage_answers_the_same_whatever_its_window() {
+    let app = TestApp::spawn_with(|c| c.demo_accounts = 2000).await;
+    let pool = app.running.state.db.pool();
+    let names: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, username_lc, display_name_lc FROM accounts").fetch_all(pool).await.unwrap();
+    let emails: Vec<(i64, String)> =
+        sqlx::query_as("SELECT account_id, email_norm FROM account_emails").fetch_all(pool).await.unwrap();
+    let mut conn = app.running.state.db.acquire().await.unwrap();
+    // "mar" is common and also a prefix (left out here); "lopez" is inside names and addresses;
+    // "qqz" is nowhere.
+    for text in ["mar", "lopez", "qqz"] {
+        let upper = format!("{text}\u{10FFFF}");
+        let in_prefix = |k: &str| k >= text && k < upper.as_str();
+        let mut expected: Vec<i64> = names
+            .iter()
+            .filter(|(_, u, d)| !in_prefix(u) && !in_prefix(d))
+            .filter(|(id, u, d)| {
+                u.contains(text)
+                    || d.contains(text)
+                    || emails.iter().any(|(a, e)| a == id && e.split('@').next().unwrap().contains(text))
+            })
+            .map(|(id, _, _)| *id)
+            .collect();
+        expected.sort();
+        for window in [1, 37, store::accounts::CONTAINS_WINDOW, i64::MAX] {
+            let (mut seen, mut after) = (Vec::new(), 0);
+            loop {
+                let page =
+                    store::accounts::by_substring_windowed(&mut conn, text, (text, &upper), after, 9, window)
+                        .await
+                        .unwrap();
+                seen.extend(page.iter().map(|r| r.id));
+                match page.last() {
+                    Some(last) if page.len() == 9 => after = last.id,
+                    _ => break,
+                }
+            }
+            assert_eq!(seen, expected, "{text:?} with a window of {window} ids");
+        }
+        if text != "qqz" {
+            assert!(expected.len() > 18, "{text:?} spans several pages: {}", expected.len());
+        }
+    }
+}
