@@ -133,10 +133,9 @@ async fn the_contains_stage_answers_the_same_whatever_its_window() {
         for window in [1, 37, store::accounts::CONTAINS_WINDOW, i64::MAX] {
             let (mut seen, mut after) = (Vec::new(), 0);
             loop {
-                let page =
-                    store::accounts::by_substring_windowed(&mut conn, text, (text, &upper), after, 9, window)
-                        .await
-                        .unwrap();
+                let page = store::accounts::by_substring_windowed(&mut conn, text, (text, &upper), after, 9, window)
+                    .await
+                    .unwrap();
                 seen.extend(page.iter().map(|r| r.id));
                 match page.last() {
                     Some(last) if page.len() == 9 => after = last.id,
