@@ -116,8 +116,8 @@ pub const CONTAINS_WINDOW: i64 = 4096;
 /// at `limit`. PostgreSQL's trigram (pg_trgm) index scans cannot stop at a page: they fetch every
 /// match before the page is cut, which for a last name that one account in 24 carries is hundreds
 /// of thousands of rows at ten million accounts. So it first reads the next [`CONTAINS_WINDOW`]
-/// ids in id order, which fills the page for any part that common, and turns to the trigram
-/// indexes, past the window, only for a rarer part.
+/// ids (and an eighth more) in id order, which fills the page for any part that common, and turns
+/// to the trigram indexes, past what it read, only for a rarer part.
 pub async fn by_substring(
     conn: &mut Conn,
     text: &str,
@@ -150,7 +150,6 @@ pub async fn by_substring_windowed(
         return substring_query(conn, &sql, &phrase, (from, to), (after_id, None), limit).await;
     }
     let pattern = format!("%{}%", text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-    let until = after_id.saturating_add(window);
     // The primary key in id order, stopping at the page, with the addresses looked up row by row:
     // `OFFSET 0` keeps the planner from turning that lookup into one trigram scan of every
     // address (a "hashed SubPlan", which for a rare part it would choose and which reads every match).
@@ -161,9 +160,23 @@ pub async fn by_substring_windowed(
                            AND split_part(e.email_norm, '@', 1) LIKE $1 ESCAPE '\\' OFFSET 0)) \
            AND {NOT_PREFIX} ORDER BY a.id LIMIT $5"
     );
-    let mut rows = substring_query(conn, &in_window, &pattern, (from, to), (after_id, Some(until)), limit).await?;
-    if rows.len() as i64 >= limit || until >= last_id(conn).await? {
-        return Ok(rows);
+    // A first eighth of the window tells a common part from a rare one: a rare part ("maria
+    // lopez" inside a name) finds nothing there and goes straight to the trigram indexes, without
+    // paying for the whole window.
+    let (mut rows, mut at) = (Vec::new(), after_id);
+    for span in [(window / 8).max(1), window] {
+        let until = at.saturating_add(span);
+        let room = limit - rows.len() as i64;
+        let found = substring_query(conn, &in_window, &pattern, (from, to), (at, Some(until)), room).await?;
+        let none = found.is_empty();
+        rows.extend(found);
+        if rows.len() as i64 >= limit || until >= last_id(conn).await? {
+            return Ok(rows);
+        }
+        at = until;
+        if none {
+            break;
+        }
     }
     let past_window = format!(
         "{SUMMARY} WHERE a.id IN (\
@@ -174,7 +187,7 @@ pub async fn by_substring_windowed(
          AND {NOT_PREFIX} ORDER BY a.id LIMIT $5"
     );
     let room = limit - rows.len() as i64;
-    rows.extend(substring_query(conn, &past_window, &pattern, (from, to), (until, None), room).await?);
+    rows.extend(substring_query(conn, &past_window, &pattern, (from, to), (at, None), room).await?);
     Ok(rows)
 }
 
