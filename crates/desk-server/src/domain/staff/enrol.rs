@@ -165,20 +165,16 @@ pub async fn new_authenticator(db: &Db, keys: &Keys, e: &Enrolment) -> DomainRes
     Ok(set.then_some(secret))
 }
 
-fn uri_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'@' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+/// What stays as it is in the account part of the URI: RFC 3986's unreserved characters, and the
+/// `@` that authenticator apps show as it is.
+const ACCOUNT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
 
 /// The `otpauth://` URI authenticator apps scan (Key Uri Format): SHA-1, 6 digits, 30 s.
 pub fn otpauth_uri(email: &str, secret: &str) -> String {
     format!(
         "otpauth://totp/Recovery%20Desk:{}?secret={secret}&issuer=Recovery%20Desk&algorithm=SHA1&digits=6&period=30",
-        uri_escape(email)
+        percent_encoding::utf8_percent_encode(email, ACCOUNT)
     )
 }
 
@@ -271,4 +267,15 @@ pub async fn create_first_admin(
     audit::record(&mut tx, now_ms, &Actor::anonymous("desk-server admin create (command line)"), entry).await?;
     store::commit(tx).await?;
     Ok(link)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_account_in_the_otpauth_uri_is_percent_encoded_but_for_unreserved_characters_and_the_at() {
+        let uri = super::otpauth_uri("Lee.O'Neil+desk_1~x@demo.test", "JBSWY3DPEHPK3PXP");
+        assert!(uri.starts_with("otpauth://totp/Recovery%20Desk:Lee.O%27Neil%2Bdesk_1~x@demo.test?secret="), "{uri}");
+        let uri = super::otpauth_uri("zoë@demo.test", "JBSWY3DPEHPK3PXP");
+        assert!(uri.contains(":zo%C3%AB@demo.test?"), "{uri}");
+    }
 }
