@@ -45,10 +45,7 @@ pub async fn postgres_database() -> Option<String> {
 /// A fresh database for one test: a SQLite file in `dir`, or one on the throw-away PostgreSQL
 /// server, used through the service's role.
 pub async fn test_database(dir: &std::path::Path) -> String {
-    match backend() {
-        Backend::Sqlite => dir.join("desk.db").display().to_string(),
-        Backend::Postgres => fresh_database().await,
-    }
+    postgres_database().await.unwrap_or_else(|| dir.join("desk.db").display().to_string())
 }
 
 pub struct Server {
