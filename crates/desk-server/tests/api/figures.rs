@@ -2,26 +2,29 @@
 //! queue decisions over HTTP, never by audit rows the test writes itself.
 
 use chrono::Duration;
-use desk_api::{ActionGroup, AuditAction};
+use desk_api::{ActionGroup, AuditAction, Decision, DecisionRequest, RequestDetail};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{reset_body, TestApp};
-use crate::queue::{call, file_and_confirm, form, full_checklist};
+use crate::queue::{call, file_and_confirm, form};
 
-async fn claim(app: &TestApp, t: &str, id: i64) -> Value {
+async fn claim(app: &TestApp, t: &str, id: i64) -> RequestDetail {
     let d = call(app, t, Method::POST, &format!("/v1/requests/{id}/claim"), None).await;
     assert_eq!(d.status, 200, "{}", d.text);
-    d.body
+    d.json()
 }
 
-async fn decide(app: &TestApp, t: &str, id: i64, d: &Value, decision: &str) -> Value {
-    let body = json!({
-        "decision": decision, "checklist": full_checklist(d), "note": "decided in the figures test",
-        "message": "A message for the user."
-    });
-    let a = call(app, t, Method::POST, &format!("/v1/requests/{id}/decision"), Some(body)).await;
-    assert_eq!(a.status, 200, "{decision}: {}", a.text);
+/// The decision with every item of the request's checklist ticked and a message for the user.
+async fn decide(app: &TestApp, t: &str, id: i64, d: &RequestDetail, decision: Decision) -> Value {
+    let body = DecisionRequest {
+        decision,
+        checklist: d.checklist.clone(),
+        note: "decided in the figures test".into(),
+        message: Some("A message for the user.".into()),
+    };
+    let a = crate::queue::decide(app, t, id, body).await;
+    assert_eq!(a.status, 200, "{decision:?}: {}", a.text);
     a.body
 }
 
@@ -68,11 +71,11 @@ async fn every_action_the_service_writes_is_counted_where_it_belongs() {
     // The agent decides five requests, each some minutes after claiming it.
     let mut handled = Vec::new();
     for (id, decision, minutes) in [
-        (ids[0], "approve", 4),
-        (ids[1], "reject", 2),
-        (ids[2], "need_info", 6),
-        (ids[3], "escalate", 10),
-        (ids[4], "approve", 8),
+        (ids[0], Decision::Approve, 4),
+        (ids[1], Decision::Reject, 2),
+        (ids[2], Decision::NeedInfo, 6),
+        (ids[3], Decision::Escalate, 10),
+        (ids[4], Decision::Approve, 8),
     ] {
         let d = claim(&app, &agent, id).await;
         work_on(&app, &agent, id, minutes).await;
@@ -82,7 +85,7 @@ async fn every_action_the_service_writes_is_counted_where_it_belongs() {
     // A lead decides the escalated one a minute after claiming it; an admin gives a second approval.
     let d = claim(&app, &lead, ids[3]).await;
     app.clock.advance(Duration::minutes(1));
-    let state = decide(&app, &lead, ids[3], &d, "approve").await["item"]["state"].clone();
+    let state = decide(&app, &lead, ids[3], &d, Decision::Approve).await["item"]["state"].clone();
     let second = call(
         &app,
         &admin,

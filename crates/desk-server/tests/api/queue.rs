@@ -72,10 +72,6 @@ pub async fn call(
     app.send(rb).await
 }
 
-pub fn full_checklist(detail: &Value) -> Value {
-    detail["checklist"].clone()
-}
-
 /// A decision on request `id`, sent as the console sends it.
 pub async fn decide(app: &TestApp, token: &str, id: i64, decision: DecisionRequest) -> Answer {
     let body = serde_json::to_value(decision).unwrap();

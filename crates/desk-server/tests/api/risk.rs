@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::TestApp;
-use crate::queue::{call, file_and_confirm, form, full_checklist};
+use crate::queue::{approve, call, decide, file_and_confirm, form};
 
 /// jsmith's reset of the security question, from an address on file, with only the public facts.
 fn public_facts_only() -> reqwest::multipart::Form {
@@ -80,14 +80,7 @@ async fn changing_the_phone_of_an_account_whose_2fa_is_sms_needs_a_second_approv
     let d = call(&app, &t, Method::POST, &format!("/v1/requests/{id}/claim"), None).await;
     assert_eq!(d.body["needs_second_approval"], true, "{}", d.text);
     assert!(d.body["checklist"].as_array().unwrap().contains(&json!("evidence_reviewed")));
-    let approved = call(
-        &app,
-        &t,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": full_checklist(&d.body), "note": "checked"})),
-    )
-    .await;
+    let approved = decide(&app, &t, id, approve(&d.json(), "checked")).await;
     println!("phone change on an SMS account, approved once: {}", approved.body["item"]["state"]);
     assert_eq!(approved.body["item"]["state"], "awaiting_second_approval", "{}", approved.text);
 }
@@ -105,14 +98,7 @@ async fn every_change_waits_a_day_by_default_and_every_address_on_file_can_cance
     .await;
     let d = call(&app, &t, Method::POST, &format!("/v1/requests/{id}/claim"), None).await;
     assert_eq!(d.body["item"]["risk"], "low");
-    let ok = call(
-        &app,
-        &t,
-        Method::POST,
-        &format!("/v1/requests/{id}/decision"),
-        Some(json!({"decision": "approve", "checklist": full_checklist(&d.body), "note": "facts match"})),
-    )
-    .await;
+    let ok = decide(&app, &t, id, approve(&d.json(), "facts match")).await;
     let apply_at = chrono::DateTime::parse_from_rfc3339(ok.body["apply_at"].as_str().unwrap()).unwrap();
     let wait = apply_at.with_timezone(&chrono::Utc) - app.clock.now();
     println!("a low-risk change approved now applies in {} h", wait.num_hours());
