@@ -56,6 +56,24 @@ fn running(exe: &Path) -> Vec<u32> {
         .collect()
 }
 
+/// The processes named `comm` (as `/proc/PID/comm` has it, 15 characters at most) whose parent
+/// runs `exe`: the WebKit processes of the console under test, say.
+pub fn children_named(exe: &Path, comm: &str) -> Vec<u32> {
+    let parents = running(exe);
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == comm))
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+            ppid.is_some_and(|p| parents.contains(&p))
+        })
+        .collect()
+}
+
 /// Whether `pid` has released everything it held: it is gone, or a zombie (which has closed its
 /// files and sockets and waits only to be reaped).
 fn finished(pid: u32) -> bool {
@@ -135,6 +153,35 @@ pub async fn find(c: &Client, css: &str) -> Result<Element> {
     c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.with_context(|| format!("waiting for {css}"))
 }
 
+/// Chooses the option of the `<select>` at `css` whose value is `value` as a keyboard user does:
+/// arrow keys on the closed list, which WebKitGTK moves through without opening its menu.
+/// WebDriver's own way, a click on the `<option>`, never returned in WebKitGTK with GPU
+/// compositing off (the console's default on Linux): like a screenshot (see [`shot`]), it waits
+/// for a paint that a page at rest does not make.
+pub async fn choose(c: &Client, css: &str, value: &str) -> Result<()> {
+    let select = find(c, css).await?;
+    let at = c
+        .execute(
+            "const s = document.querySelector(arguments[0]);
+             return [s.selectedIndex, [...s.options].findIndex(o => o.value === arguments[1])];",
+            vec![json!(css), json!(value)],
+        )
+        .await?;
+    let (from, to) = (at[0].as_i64().context("selectedIndex")?, at[1].as_i64().context("index")?);
+    if to < 0 {
+        bail!("{css} has no option {value:?}");
+    }
+    let key = if to > from { fantoccini::key::Key::Down } else { fantoccini::key::Key::Up };
+    if to != from {
+        select.send_keys(&String::from(char::from(key)).repeat(to.abs_diff(from) as usize)).await?;
+    }
+    let chosen = select.prop("value").await?.unwrap_or_default();
+    if chosen != value {
+        bail!("{css}: the keys chose {chosen:?}, not {value:?}");
+    }
+    Ok(())
+}
+
 /// Waits until nothing matches `css` (a dialog closed, a banner went).
 pub async fn gone(c: &Client, css: &str) -> Result<()> {
     let start = Instant::now();
@@ -154,6 +201,19 @@ pub async fn shot(c: &Client, name: &str) -> Result<()> {
     tokio::time::sleep(Duration::from_millis(400)).await;
     let dir = target_dir().join("e2e-screenshots");
     std::fs::create_dir_all(&dir)?;
+    // Without GPU compositing (the console's default on Linux), WebKitWebDriver takes a
+    // screenshot at the page's next paint, and a page at rest never paints: the command waited
+    // for ever (the WebDriver traffic showed it pending until a script changed the page). So the
+    // page repaints for the next two seconds with an invisible change: a transparent outline on
+    // and off.
+    c.execute(
+        "let n = 0; const t = setInterval(() => {
+           document.documentElement.style.outline = n % 2 ? '' : '1px solid transparent';
+           if (++n >= 20) { clearInterval(t); document.documentElement.style.outline = ''; }
+         }, 100);",
+        vec![],
+    )
+    .await?;
     std::fs::write(dir.join(format!("{name}.png")), c.screenshot().await?)?;
     axe::check(c, name).await
 }

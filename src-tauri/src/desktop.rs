@@ -168,6 +168,7 @@ pub fn facts<R: Runtime>(app: &AppHandle<R>, settings: &Settings, user_file: Opt
         user_file,
         settings: vec![
             ("notifications".into(), settings.notifications.describe()),
+            ("GPU compositing".into(), settings.gpu_compositing.describe()),
             (
                 "extra CA file".into(),
                 settings.extra_ca_file.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "none".into()),

@@ -79,6 +79,15 @@ pub fn build_with<R: Runtime>(builder: Builder<R>, console: Console) -> Builder<
 pub fn run() {
     let mut settings = settings::load(&|k| std::env::var(k).ok(), &settings::machine_settings_path());
     desk_client::tls::set_extra_ca_file(settings.extra_ca_file.clone());
+    // Before GTK and WebKit start (they read it once), while this is the only thread.
+    // WebKitGTK's GPU compositing loads a GL driver into the console and its web process:
+    // without it, 299 → 220 MiB PSS at the sign-in screen here (`make bench-console`).
+    if cfg!(target_os = "linux")
+        && !settings.gpu_compositing.on
+        && std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none()
+    {
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
     let server_url = std::env::var("RECOVERY_DESK_SERVER_URL").unwrap_or_else(|_| DEFAULT_SERVER_URL.to_string());
     let store: Arc<dyn TokenStore> = Arc::new(KeyringStore::new(KEYCHAIN_SERVICE, KEYCHAIN_USER));
     // Minutes without input before the console signs the agent out; 0 turns the lock off.

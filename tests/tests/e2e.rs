@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use desk_e2e::keys::Tally;
-use desk_e2e::{console_for, find, gone, shot, start_service, totp_now, WAIT};
+use desk_e2e::{choose, console_for, find, gone, shot, start_service, totp_now, WAIT};
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
@@ -84,7 +84,7 @@ async fn drive(c: &Client, service_url: &str) -> Result<()> {
     // The reset dialog: reason, ticket, confirm.
     find(c, "#action-password-reset").await?.click().await?;
     find(c, "#reset-dialog").await?;
-    find(c, "#reset-reason").await?.select_by_value("email_not_received").await?;
+    choose(c, "#reset-reason", "email_not_received").await?;
     // The desk's ticket form is said beside the field, and a reference that misses it is marked.
     let ticket = find(c, "#reset-ticket").await?;
     ticket.send_keys("T-1").await?;
@@ -232,8 +232,8 @@ async fn audit_as_lead(c: &Client, exports: &Path) -> Result<()> {
 
     // Filter to the demo agent's password resets.
     find(c, "#audit-filter-agent option[value='1']").await?;
-    find(c, "#audit-filter-agent").await?.select_by_value("1").await?;
-    find(c, "#audit-filter-action").await?.select_by_value("password_reset").await?;
+    choose(c, "#audit-filter-agent", "1").await?;
+    choose(c, "#audit-filter-action", "password_reset").await?;
     find(c, "#audit-apply").await?.click().await?;
     let start = Instant::now();
     let rows = loop {

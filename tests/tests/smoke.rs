@@ -32,11 +32,23 @@ async fn console_signs_in_searches_and_opens_an_account() -> Result<()> {
         assert!(diagnostics.contains(&format!("Recovery Desk {}", env!("CARGO_PKG_VERSION"))), "{diagnostics}");
         assert!(diagnostics.contains("Logs: "), "{diagnostics}");
         assert!(!diagnostics.contains("demo-agent-pass"), "{diagnostics}");
+        assert!(diagnostics.contains("Setting GPU compositing: off (default)"), "{diagnostics}");
         shot(c, "smoke-about").await?;
         find(c, "#about-close").await?.click().await?;
         Ok::<_, anyhow::Error>(())
     }
     .await;
+    // WebKit's web process started without GPU compositing: the console set it before GTK began.
+    let environs: Vec<Vec<u8>> = desk_e2e::children_named(&desk_e2e::app_binary()?, "WebKitWebProces")
+        .into_iter()
+        .map(|pid| std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default())
+        .collect();
     console.close().await;
-    outcome
+    outcome?;
+    assert!(!environs.is_empty(), "no WebKit web process of the console was found");
+    for environ in environs {
+        let compositing_off = environ.split(|b| *b == 0).any(|v| v == b"WEBKIT_DISABLE_COMPOSITING_MODE=1");
+        assert!(compositing_off, "a web process of the console composits on the GPU");
+    }
+    Ok(())
 }

@@ -36,6 +36,10 @@ impl Switch {
 pub struct Settings {
     pub updates: Switch,
     pub notifications: Switch,
+    /// WebKitGTK's GPU compositing (Linux). Off unless turned on: it loads a GL driver into the
+    /// console and its web process, a quarter of their memory, for a UI of forms that does not
+    /// need it.
+    pub gpu_compositing: Switch,
     /// A CA file (PEM) trusted besides the OS's store.
     pub extra_ca_file: Option<PathBuf>,
     /// Where the settings file was looked for, and whether it was read.
@@ -47,6 +51,7 @@ pub struct Settings {
 struct MachineFile {
     updates: Option<bool>,
     notifications: Option<bool>,
+    gpu_compositing: Option<bool>,
     extra_ca_file: Option<PathBuf>,
 }
 
@@ -125,6 +130,20 @@ pub fn choose_updates(current: &Switch, path: &Path, on: bool) -> Result<Switch,
     Ok(Switch { on, why: "your choice".into(), managed: false })
 }
 
+/// A switch that is off unless the variable (first) or the machine file turns it on: no policy
+/// is at stake, so a person may turn it on for a machine where it helps.
+fn opt_in(env_name: &str, env: &dyn Fn(&str) -> Option<String>, machine: Option<bool>) -> Switch {
+    match env(env_name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Some("on" | "1" | "true" | "yes") => return Switch { on: true, why: env_name.to_string(), managed: true },
+        Some("off" | "0" | "false" | "no") => return Switch { on: false, why: env_name.to_string(), managed: true },
+        _ => {}
+    }
+    match machine {
+        Some(on) => Switch { on, why: "machine settings".into(), managed: true },
+        None => Switch { on: false, why: "default".into(), managed: false },
+    }
+}
+
 /// Reads the machine file (a missing file is no settings; a broken one is reported in `machine_file`
 /// and treated as turning nothing on) and the environment.
 pub fn load(env: &dyn Fn(&str) -> Option<String>, machine_path: &Path) -> Settings {
@@ -143,6 +162,7 @@ pub fn load(env: &dyn Fn(&str) -> Option<String>, machine_path: &Path) -> Settin
     Settings {
         updates: switch("RECOVERY_DESK_UPDATES", env, file.updates),
         notifications: switch("RECOVERY_DESK_NOTIFICATIONS", env, file.notifications),
+        gpu_compositing: opt_in("RECOVERY_DESK_GPU_COMPOSITING", env, file.gpu_compositing),
         extra_ca_file,
         machine_file: format!("{} ({state})", machine_path.display()),
     }
@@ -177,12 +197,26 @@ mod tests {
     }
 
     #[test]
+    fn gpu_compositing_is_off_unless_the_variable_or_the_machine_file_turns_it_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let machine = dir.path().join("settings.json");
+        assert!(!load(&env_of(&[]), &machine).gpu_compositing.on);
+        std::fs::write(&machine, r#"{"gpu_compositing": true}"#).unwrap();
+        assert_eq!(
+            load(&env_of(&[]), &machine).gpu_compositing,
+            Switch { on: true, why: "machine settings".into(), managed: true }
+        );
+        let s = load(&env_of(&[("RECOVERY_DESK_GPU_COMPOSITING", "off")]), &machine);
+        assert_eq!(s.gpu_compositing, Switch { on: false, why: "RECOVERY_DESK_GPU_COMPOSITING".into(), managed: true });
+    }
+
+    #[test]
     fn a_broken_machine_file_turns_nothing_on() {
         let dir = tempfile::tempdir().unwrap();
         let machine = dir.path().join("settings.json");
         std::fs::write(&machine, r#"{"updates": tru"#).unwrap();
         let s = load(&env_of(&[]), &machine);
-        assert!(!s.updates.on && !s.notifications.on);
+        assert!(!s.updates.on && !s.notifications.on && !s.gpu_compositing.on);
         assert!(s.machine_file.ends_with("(invalid)"), "{}", s.machine_file);
     }
 
