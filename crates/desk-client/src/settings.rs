@@ -70,16 +70,39 @@ pub fn machine_settings_path() -> PathBuf {
     }
 }
 
+/// What a variable says, read once for every switch: "on" words, "off" words, or nothing (unset or
+/// a word of neither kind, which leaves the choice to the machine file).
+fn env_word(env_name: &str, env: &dyn Fn(&str) -> Option<String>) -> Option<bool> {
+    match env(env_name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        Some("on" | "1" | "true" | "yes") => Some(true),
+        Some("off" | "0" | "false" | "no") => Some(false),
+        _ => None,
+    }
+}
+
+/// The machine file's choice, or the switch's default where the file says nothing.
+fn machine_or(machine: Option<bool>, default: bool) -> Switch {
+    match machine {
+        Some(on) => Switch { on, why: "machine settings".into(), managed: true },
+        None => Switch { on: default, why: "default".into(), managed: false },
+    }
+}
+
 /// The variable can only turn a setting off; the machine file can turn it off or fix it on (an IT
 /// department that rolls out updates through the console wants them on everywhere).
 fn switch(env_name: &str, env: &dyn Fn(&str) -> Option<String>, machine: Option<bool>) -> Switch {
-    let env_value = env(env_name).map(|v| v.trim().to_ascii_lowercase());
-    if matches!(env_value.as_deref(), Some("off" | "0" | "false" | "no")) {
+    if env_word(env_name, env) == Some(false) {
         return Switch { on: false, why: env_name.to_string(), managed: true };
     }
-    match machine {
-        Some(on) => Switch { on, why: "machine settings".into(), managed: true },
-        None => Switch { on: true, why: "default".into(), managed: false },
+    machine_or(machine, true)
+}
+
+/// A switch that is off unless the variable (first) or the machine file turns it on: no policy
+/// is at stake, so a person may turn it on for a machine where it helps.
+fn opt_in(env_name: &str, env: &dyn Fn(&str) -> Option<String>, machine: Option<bool>) -> Switch {
+    match env_word(env_name, env) {
+        Some(on) => Switch { on, why: env_name.to_string(), managed: true },
+        None => machine_or(machine, false),
     }
 }
 
@@ -128,20 +151,6 @@ pub fn choose_updates(current: &Switch, path: &Path, on: bool) -> Result<Switch,
     std::fs::write(&partial, text).map_err(unsaved)?;
     std::fs::rename(&partial, path).map_err(unsaved)?;
     Ok(Switch { on, why: "your choice".into(), managed: false })
-}
-
-/// A switch that is off unless the variable (first) or the machine file turns it on: no policy
-/// is at stake, so a person may turn it on for a machine where it helps.
-fn opt_in(env_name: &str, env: &dyn Fn(&str) -> Option<String>, machine: Option<bool>) -> Switch {
-    match env(env_name).map(|v| v.trim().to_ascii_lowercase()).as_deref() {
-        Some("on" | "1" | "true" | "yes") => return Switch { on: true, why: env_name.to_string(), managed: true },
-        Some("off" | "0" | "false" | "no") => return Switch { on: false, why: env_name.to_string(), managed: true },
-        _ => {}
-    }
-    match machine {
-        Some(on) => Switch { on, why: "machine settings".into(), managed: true },
-        None => Switch { on: false, why: "default".into(), managed: false },
-    }
 }
 
 /// Reads the machine file (a missing file is no settings; a broken one is reported in `machine_file`

@@ -164,13 +164,22 @@ pub async fn by_substring_windowed(
     // lopez" inside a name) finds nothing there and goes straight to the trigram indexes, without
     // paying for the whole window.
     let (mut rows, mut at) = (Vec::new(), after_id);
+    // Read once, and only when a window leaves the page unfilled.
+    let mut highest = None;
     for span in [(window / 8).max(1), window] {
         let until = at.saturating_add(span);
         let room = limit - rows.len() as i64;
         let found = substring_query(conn, &in_window, &pattern, (from, to), (at, Some(until)), room).await?;
         let none = found.is_empty();
         rows.extend(found);
-        if rows.len() as i64 >= limit || until >= last_id(conn).await? {
+        if rows.len() as i64 >= limit {
+            return Ok(rows);
+        }
+        let top = match highest {
+            Some(id) => id,
+            None => *highest.insert(last_id(conn).await?),
+        };
+        if until >= top {
             return Ok(rows);
         }
         at = until;
