@@ -38,7 +38,8 @@ async fn console_signs_in_searches_and_opens_an_account() -> Result<()> {
         Ok::<_, anyhow::Error>(())
     }
     .await;
-    // WebKit's web process started without GPU compositing: the console set it before GTK began.
+    // WebKit's web process started without GPU compositing: the console set it, and the rest of
+    // its software drawing, before GTK began.
     let environs: Vec<Vec<u8>> = desk_e2e::children_named(&desk_e2e::app_binary()?, "WebKitWebProces")
         .into_iter()
         .map(|pid| std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default())
@@ -47,8 +48,10 @@ async fn console_signs_in_searches_and_opens_an_account() -> Result<()> {
     outcome?;
     assert!(!environs.is_empty(), "no WebKit web process of the console was found");
     for environ in environs {
-        let compositing_off = environ.split(|b| *b == 0).any(|v| v == b"WEBKIT_DISABLE_COMPOSITING_MODE=1");
-        assert!(compositing_off, "a web process of the console composits on the GPU");
+        for wanted in ["WEBKIT_DISABLE_COMPOSITING_MODE=1", "WEBKIT_DISABLE_DMABUF_RENDERER=1", "GDK_GL=disable"] {
+            let set = environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes());
+            assert!(set, "a web process of the console started without {wanted}");
+        }
     }
     Ok(())
 }
